@@ -1,0 +1,1 @@
+//! portside: the adapter library. See ARCHITECTURE.md at the repository root.

@@ -1,0 +1,1 @@
+//! portside-local: a local AWS Lambda. See ARCHITECTURE.md at the repository root.
