@@ -26,6 +26,8 @@ _EMAIL = re.compile(rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?:{_LABEL}\.)+{_TLD}")
 
 ALLOWED_FIELDS = ("name", "email")
 
+MISSING = object()  # a field absent from the input (unlike null, which is not a string)
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
@@ -52,9 +54,9 @@ def _has_control_chars(text: str) -> bool:
     return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
-def clean_name(value):
+def clean_name(value=MISSING):
     """Returns (name, None) or (None, error message)."""
-    if value is None:
+    if value is MISSING:
         return None, "name is required"
     if not isinstance(value, str):
         return None, "name must be a string"
@@ -68,9 +70,9 @@ def clean_name(value):
     return name, None
 
 
-def clean_email(value):
+def clean_email(value=MISSING):
     """Returns (normalised email, None) or (None, error message)."""
-    if value is None:
+    if value is MISSING:
         return None, "email is required"
     if not isinstance(value, str):
         return None, "email must be a string"
@@ -98,7 +100,7 @@ def clean_new_user(data: dict):
     for field in sorted(set(data) - set(ALLOWED_FIELDS)):
         errors[str(field)] = f"unexpected field {str(field)!r} (allowed: name, email)"
     for field, clean in (("name", clean_name), ("email", clean_email)):
-        value, error = clean(data.get(field))
+        value, error = clean(data.get(field, MISSING))
         if error:
             errors[field] = error
         else:
