@@ -1,1 +1,17 @@
-//! portside: the adapter library. See ARCHITECTURE.md at the repository root.
+//! portside: run an unmodified web app on AWS Lambda.
+//!
+//! The adapter runs as a Lambda extension beside the app. For each
+//! invocation, data flows one way:
+//!
+//! ```text
+//! Runtime API --payload--> event::parse --> request::build --> proxy --> app
+//! Runtime API <--result--- event::to_result <-- response <----------+
+//! ```
+//!
+//! See ARCHITECTURE.md at the repository root for the code map.
+
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod uri;

@@ -1,0 +1,799 @@
+//! Configuration: every setting portside reads, its `PORTSIDE_*` name, the
+//! AWS Lambda Web Adapter (LWA) names it also accepts, its default, and the
+//! checks that turn a bad value into an error naming the variable.
+//!
+//! Owns: reading the environment (through a lookup function, so tests pass a
+//! map), defaults, validation and the one typed [`Config`] built at start-up.
+//! Must not: be read from anywhere but `main`; nothing else reads the
+//! environment for settings.
+//!
+//! Precedence: `PORTSIDE_X`, then `AWS_LWA_X`, then LWA's older unprefixed
+//! name where LWA has one (`PORT`, `HOST`, `READINESS_CHECK_PATH`...). An
+//! empty value counts as unset. A value that is set but does not parse is an
+//! error, never a silent fallback to the default.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::HeaderName;
+
+/// How the readiness check decides that the app is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadinessProtocol {
+    /// `GET` the readiness path; a status in the healthy set means ready.
+    Http,
+    /// A TCP connection that is accepted means ready.
+    Tcp,
+}
+
+/// How results go back to Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvokeMode {
+    /// The whole response in one JSON result (6 MB limit).
+    Buffered,
+    /// Function URL responses streamed as the app writes them.
+    ResponseStream,
+}
+
+/// A set of HTTP status codes, written as `200,201,300-399`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusSet {
+    ranges: Vec<(u16, u16)>,
+}
+
+impl StatusSet {
+    /// The set holding `low..=high`.
+    pub fn range(low: u16, high: u16) -> Self {
+        StatusSet {
+            ranges: vec![(low, high)],
+        }
+    }
+
+    /// Whether `status` is in the set.
+    pub fn contains(&self, status: u16) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(lo, hi)| lo <= status && status <= hi)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Parses `200,201,300-399`: codes and inclusive ranges, each from 100 to 599.
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for part in text.split(',') {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            let (lo, hi) = match part.split_once('-') {
+                Some((lo, hi)) => (parse_status(lo.trim())?, parse_status(hi.trim())?),
+                None => {
+                    let code = parse_status(part)?;
+                    (code, code)
+                }
+            };
+            if lo > hi {
+                return Err(format!("the range {part} runs backwards"));
+            }
+            ranges.push((lo, hi));
+        }
+        if ranges.is_empty() {
+            return Err("no status codes given".into());
+        }
+        Ok(StatusSet { ranges })
+    }
+}
+
+impl fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (lo, hi)) in self.ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            if lo == hi {
+                write!(f, "{lo}")?;
+            } else {
+                write!(f, "{lo}-{hi}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_status(text: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(code) if (100..=599).contains(&code) => Ok(code),
+        _ => Err(format!(
+            "{text:?} is not an HTTP status code from 100 to 599"
+        )),
+    }
+}
+
+/// Readiness check settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// Port the check connects to (defaults to the app's port).
+    pub port: u16,
+    /// Path the HTTP check requests.
+    pub path: String,
+    /// HTTP or TCP.
+    pub protocol: ReadinessProtocol,
+    /// Statuses that mean "ready".
+    pub healthy_status: StatusSet,
+    /// Give up (and fail init) after this long; `None` waits as long as Lambda lets it.
+    pub timeout: Option<Duration>,
+}
+
+/// Where the Lambda Runtime API is, as `http://host:port[/prefix]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeApi {
+    /// Base URL for Runtime API calls about invocations (the proxy, when one is set).
+    pub invocations: String,
+    /// Base URL for the Extensions API (always Lambda's own).
+    pub extensions: String,
+}
+
+/// Lambda's description of the function, from its reserved variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// `AWS_LAMBDA_FUNCTION_NAME`.
+    pub name: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, in MB.
+    pub memory_mb: u32,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`.
+    pub version: String,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances), at least 1.
+    pub max_concurrency: u32,
+}
+
+/// Every setting, read once at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Host the app listens on (loopback by default).
+    pub host: String,
+    /// Port the app listens on.
+    pub port: u16,
+    /// How to tell that the app is ready.
+    pub readiness: Readiness,
+    /// Hand init back to Lambda before its 10 s limit and keep waiting in the first invocation.
+    pub async_init: bool,
+    /// Prefix removed from request paths, without a trailing slash.
+    pub remove_base_path: Option<String>,
+    /// Compress buffered responses.
+    pub compression: bool,
+    /// Buffered results or streamed Function URL responses.
+    pub invoke_mode: InvokeMode,
+    /// Path non-HTTP events are POSTed to.
+    pub pass_through_path: String,
+    /// Request header whose value replaces `Authorization`.
+    pub authorization_source: Option<HeaderName>,
+    /// App statuses that fail the invocation.
+    pub error_status_codes: StatusSet,
+    /// How long an idle connection to the app is kept for reuse.
+    pub pool_idle_timeout: Duration,
+    /// Where Lambda's APIs are.
+    pub runtime_api: RuntimeApi,
+    /// The function, as Lambda describes it.
+    pub function: FunctionInfo,
+}
+
+/// A setting that could not be read: names the variable, the value and what is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable that was read.
+    pub variable: &'static str,
+    /// What is wrong, including the accepted values.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A view of the environment through a lookup function.
+struct Env<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The first of `names` that is set to a non-empty value.
+    fn first(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
+        names.iter().find_map(|&name| {
+            (self.lookup)(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name, v))
+        })
+    }
+
+    /// Reads the first set name of `names` and parses it; `Ok(None)` when none is set.
+    fn parse<T>(
+        &self,
+        names: &[&'static str],
+        accepted: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.first(names) {
+            None => Ok(None),
+            Some((variable, value)) => parse(value.trim()).map(Some).map_err(|why| ConfigError {
+                variable,
+                message: format!("{value:?} is not valid ({why}); accepted: {accepted}"),
+            }),
+        }
+    }
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err("not a TCP port".into()),
+    }
+}
+
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("not a boolean".into()),
+    }
+}
+
+fn parse_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err("a path must start with /".into());
+    }
+    if text
+        .bytes()
+        .any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#')
+    {
+        return Err("a path cannot hold spaces, control characters, ? or #".into());
+    }
+    Ok(text.to_string())
+}
+
+/// Seconds as a decimal (`0.5`, `30`); zero or negative means "no limit".
+fn parse_seconds_or_unbounded(text: &str) -> Result<Option<Duration>, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| "not a number of seconds".to_string())?;
+    if !secs.is_finite() {
+        return Err("not a finite number of seconds".into());
+    }
+    if secs <= 0.0 {
+        return Ok(None);
+    }
+    Duration::try_from_secs_f64(secs)
+        .map(Some)
+        .map_err(|_| "too large".into())
+}
+
+fn parse_positive_seconds(text: &str) -> Result<Duration, String> {
+    match parse_seconds_or_unbounded(text)? {
+        Some(d) => Ok(d),
+        None => Err("must be more than 0".into()),
+    }
+}
+
+fn parse_host(text: &str) -> Result<String, String> {
+    if text.contains("://") || text.contains('/') {
+        return Err("give a host name or IP address only, without scheme or path".into());
+    }
+    if text.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err("a host cannot hold spaces or control characters".into());
+    }
+    // `::1` is an IPv6 address, `[::1]` the same in URL form; `host:port` is not a host.
+    let unbracketed = text.trim_start_matches('[').trim_end_matches(']');
+    if unbracketed.parse::<std::net::Ipv6Addr>().is_err() && text.contains(':') {
+        return Err("give the port in PORTSIDE_PORT, not in the host".into());
+    }
+    Ok(unbracketed.to_string())
+}
+
+/// Normalises a Runtime API address: `127.0.0.1:9001`, `127.0.0.1:9000/.rt` or
+/// `http://127.0.0.1:9000/.rt` all become `http://host:port[/prefix]`.
+pub fn normalize_runtime_api(text: &str) -> Result<String, String> {
+    let rest = match text.split_once("://") {
+        Some(("http", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "the scheme {scheme:?} is not supported; Lambda's APIs use http"
+            ))
+        }
+        None => text,
+    };
+    let rest = rest.trim_end_matches('/');
+    let (authority, prefix) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.is_empty() {
+        return Err("no host:port".into());
+    }
+    let url = format!("http://{authority}{prefix}");
+    url.parse::<http::Uri>()
+        .map_err(|e| format!("not a valid address: {e}"))?;
+    Ok(url)
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (a variable name to its value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let env = Env { lookup };
+
+        let port = env
+            .parse(
+                &["PORTSIDE_PORT", "AWS_LWA_PORT", "PORT"],
+                "a TCP port from 1 to 65535",
+                parse_port,
+            )?
+            .unwrap_or(8080);
+        let host = env
+            .parse(
+                &["PORTSIDE_HOST", "AWS_LWA_HOST", "HOST"],
+                "a host name or IP address, such as 127.0.0.1",
+                parse_host,
+            )?
+            .unwrap_or_else(|| "127.0.0.1".to_string());
+
+        let readiness_port = env
+            .parse(
+                &[
+                    "PORTSIDE_READINESS_CHECK_PORT",
+                    "AWS_LWA_READINESS_CHECK_PORT",
+                    "READINESS_CHECK_PORT",
+                ],
+                "a TCP port from 1 to 65535",
+                parse_port,
+            )?
+            .unwrap_or(port);
+        let readiness_path = env
+            .parse(
+                &[
+                    "PORTSIDE_READINESS_CHECK_PATH",
+                    "AWS_LWA_READINESS_CHECK_PATH",
+                    "READINESS_CHECK_PATH",
+                ],
+                "a path starting with /, such as /health",
+                parse_path,
+            )?
+            .unwrap_or_else(|| "/".to_string());
+        let readiness_protocol = env
+            .parse(
+                &[
+                    "PORTSIDE_READINESS_CHECK_PROTOCOL",
+                    "AWS_LWA_READINESS_CHECK_PROTOCOL",
+                    "READINESS_CHECK_PROTOCOL",
+                ],
+                "http or tcp",
+                |text| match text.to_ascii_lowercase().as_str() {
+                    "http" => Ok(ReadinessProtocol::Http),
+                    "tcp" => Ok(ReadinessProtocol::Tcp),
+                    _ => Err("unknown protocol".into()),
+                },
+            )?
+            .unwrap_or(ReadinessProtocol::Http);
+        let healthy_status = match env.parse(
+            &[
+                "PORTSIDE_READINESS_CHECK_HEALTHY_STATUS",
+                "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
+            ],
+            "status codes and ranges from 100 to 599, such as 200-399 or 200,204,300-399",
+            StatusSet::parse,
+        )? {
+            Some(set) => set,
+            // LWA's older setting: everything below it (from 100) is healthy.
+            None => env
+                .parse(
+                    &["AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS"],
+                    "an HTTP status code from 101 to 599",
+                    |text| match parse_status(text)? {
+                        100 => Err("no status below 100 can be healthy".to_string()),
+                        code => Ok(StatusSet::range(100, code - 1)),
+                    },
+                )?
+                .unwrap_or_else(|| StatusSet::range(100, 499)),
+        };
+        let readiness_timeout = env
+            .parse(
+                &[
+                    "PORTSIDE_READINESS_CHECK_TIMEOUT",
+                    "AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS",
+                ],
+                "seconds, such as 5 or 0.5; 0 or less waits as long as Lambda allows",
+                parse_seconds_or_unbounded,
+            )?
+            .flatten();
+
+        let async_init = env
+            .parse(
+                &["PORTSIDE_ASYNC_INIT", "AWS_LWA_ASYNC_INIT", "ASYNC_INIT"],
+                "true or false",
+                parse_bool,
+            )?
+            .unwrap_or(false);
+        let remove_base_path = env.parse(
+            &[
+                "PORTSIDE_REMOVE_BASE_PATH",
+                "AWS_LWA_REMOVE_BASE_PATH",
+                "REMOVE_BASE_PATH",
+            ],
+            "a path starting with /, such as /prod",
+            |text| {
+                let path = parse_path(text)?;
+                let trimmed = path.trim_end_matches('/');
+                Ok(trimmed.to_string())
+            },
+        )?;
+        // `/` as the base path removes nothing.
+        let remove_base_path = remove_base_path.filter(|p| !p.is_empty());
+        let compression = env
+            .parse(
+                &["PORTSIDE_ENABLE_COMPRESSION", "AWS_LWA_ENABLE_COMPRESSION"],
+                "true or false",
+                parse_bool,
+            )?
+            .unwrap_or(false);
+        let invoke_mode = env
+            .parse(
+                &["PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE"],
+                "buffered or response_stream",
+                |text| match text.to_ascii_lowercase().as_str() {
+                    "buffered" => Ok(InvokeMode::Buffered),
+                    "response_stream" => Ok(InvokeMode::ResponseStream),
+                    _ => Err("unknown invoke mode".into()),
+                },
+            )?
+            .unwrap_or(InvokeMode::Buffered);
+        let pass_through_path = env
+            .parse(
+                &["PORTSIDE_PASS_THROUGH_PATH", "AWS_LWA_PASS_THROUGH_PATH"],
+                "a path starting with /, such as /events",
+                parse_path,
+            )?
+            .unwrap_or_else(|| "/events".to_string());
+        let authorization_source = env.parse(
+            &[
+                "PORTSIDE_AUTHORIZATION_SOURCE",
+                "AWS_LWA_AUTHORIZATION_SOURCE",
+            ],
+            "an HTTP header name, such as X-Api-Token",
+            |text| HeaderName::from_bytes(text.as_bytes()).map_err(|_| "not a header name".into()),
+        )?;
+        let error_status_codes = env
+            .parse(
+                &["PORTSIDE_ERROR_STATUS_CODES", "AWS_LWA_ERROR_STATUS_CODES"],
+                "status codes and ranges from 100 to 599, such as 500,502-504",
+                StatusSet::parse,
+            )?
+            .unwrap_or_default();
+        let pool_idle_timeout = match env.parse(
+            &[
+                "PORTSIDE_POOL_IDLE_TIMEOUT",
+                "AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS",
+            ],
+            "seconds greater than 0, such as 4 or 0.5",
+            parse_positive_seconds,
+        )? {
+            Some(d) => d,
+            None => env
+                .parse(
+                    &["AWS_LWA_CLIENT_IDLE_TIMEOUT_MS"],
+                    "milliseconds greater than 0, such as 4000",
+                    |text| match text.parse::<u64>() {
+                        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+                        _ => Err("not a positive number of milliseconds".into()),
+                    },
+                )?
+                .unwrap_or(Duration::from_secs(4)),
+        };
+
+        let lambda_api = env
+            .parse(
+                &["AWS_LAMBDA_RUNTIME_API"],
+                "host:port with an optional path prefix, as Lambda sets it",
+                normalize_runtime_api,
+            )?
+            .ok_or(ConfigError {
+                variable: "AWS_LAMBDA_RUNTIME_API",
+                message:
+                    "is not set, so this is not a Lambda execution environment; portside runs as a \
+                          Lambda extension (use portside-local to run a function on this machine)"
+                        .into(),
+            })?;
+        let proxy = env.parse(
+            &[
+                "PORTSIDE_LAMBDA_RUNTIME_API_PROXY",
+                "AWS_LWA_LAMBDA_RUNTIME_API_PROXY",
+            ],
+            "host:port or http://host:port of a Runtime API proxy",
+            normalize_runtime_api,
+        )?;
+        let runtime_api = RuntimeApi {
+            invocations: proxy.unwrap_or_else(|| lambda_api.clone()),
+            extensions: lambda_api,
+        };
+
+        let required = |name: &'static str| {
+            env.first(&[name]).map(|(_, v)| v).ok_or(ConfigError {
+                variable: name,
+                message: "is not set; Lambda always sets it (portside-local does too)".into(),
+            })
+        };
+        let function = FunctionInfo {
+            name: required("AWS_LAMBDA_FUNCTION_NAME")?,
+            memory_mb: env
+                .parse(
+                    &["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"],
+                    "memory in MB, as Lambda sets it",
+                    |text| text.parse::<u32>().map_err(|_| "not a number".to_string()),
+                )?
+                .ok_or(ConfigError {
+                    variable: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                    message: "is not set; Lambda always sets it (portside-local does too)".into(),
+                })?,
+            version: required("AWS_LAMBDA_FUNCTION_VERSION")?,
+            max_concurrency: env
+                .parse(
+                    &["AWS_LAMBDA_MAX_CONCURRENCY"],
+                    "a whole number of concurrent invocations, 1 or more",
+                    |text| match text.parse::<u32>() {
+                        Ok(n) if n >= 1 => Ok(n),
+                        _ => Err("not a positive whole number".into()),
+                    },
+                )?
+                .unwrap_or(1),
+        };
+
+        Ok(Config {
+            host,
+            port,
+            readiness: Readiness {
+                port: readiness_port,
+                path: readiness_path,
+                protocol: readiness_protocol,
+                healthy_status,
+                timeout: readiness_timeout,
+            },
+            async_init,
+            remove_base_path,
+            compression,
+            invoke_mode,
+            pass_through_path,
+            authorization_source,
+            error_status_codes,
+            pool_idle_timeout,
+            runtime_api,
+            function,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lambda_env() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "users"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ])
+    }
+
+    fn config_with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut env = lambda_env();
+        env.extend(extra.iter().copied());
+        Config::from_lookup(|name| env.get(name).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_match_lwa() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.host, "127.0.0.1");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.readiness.port, 8080);
+        assert_eq!(config.readiness.path, "/");
+        assert_eq!(config.readiness.protocol, ReadinessProtocol::Http);
+        assert!(config.readiness.healthy_status.contains(100));
+        assert!(config.readiness.healthy_status.contains(499));
+        assert!(!config.readiness.healthy_status.contains(500));
+        assert_eq!(config.readiness.timeout, None);
+        assert!(!config.async_init);
+        assert_eq!(config.remove_base_path, None);
+        assert!(!config.compression);
+        assert_eq!(config.invoke_mode, InvokeMode::Buffered);
+        assert_eq!(config.pass_through_path, "/events");
+        assert_eq!(config.authorization_source, None);
+        assert!(config.error_status_codes.is_empty());
+        assert_eq!(config.pool_idle_timeout, Duration::from_secs(4));
+        assert_eq!(config.runtime_api.invocations, "http://127.0.0.1:9001");
+        assert_eq!(config.runtime_api.extensions, "http://127.0.0.1:9001");
+        assert_eq!(config.function.memory_mb, 512);
+        assert_eq!(config.function.max_concurrency, 1);
+    }
+
+    #[test]
+    fn portside_names_win_over_lwa_names_which_win_over_legacy_names() {
+        let config = config_with(&[("PORT", "3000")]).unwrap();
+        assert_eq!((config.port, config.readiness.port), (3000, 3000));
+        let config = config_with(&[("PORT", "3000"), ("AWS_LWA_PORT", "4000")]).unwrap();
+        assert_eq!(config.port, 4000);
+        let config = config_with(&[
+            ("PORT", "3000"),
+            ("AWS_LWA_PORT", "4000"),
+            ("PORTSIDE_PORT", "5000"),
+        ])
+        .unwrap();
+        assert_eq!(config.port, 5000);
+        let config = config_with(&[
+            ("READINESS_CHECK_PATH", "/old"),
+            ("AWS_LWA_READINESS_CHECK_PATH", "/new"),
+        ])
+        .unwrap();
+        assert_eq!(config.readiness.path, "/new");
+        let config = config_with(&[
+            ("AWS_LWA_PORT", "4000"),
+            ("AWS_LWA_READINESS_CHECK_PORT", "4001"),
+        ])
+        .unwrap();
+        assert_eq!((config.port, config.readiness.port), (4000, 4001));
+    }
+
+    #[test]
+    fn every_lwa_setting_is_accepted_with_its_meaning() {
+        let config = config_with(&[
+            ("AWS_LWA_HOST", "localhost"),
+            ("AWS_LWA_READINESS_CHECK_PROTOCOL", "TCP"),
+            ("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS", "200-299, 404"),
+            ("AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS", "2.5"),
+            ("AWS_LWA_ASYNC_INIT", "true"),
+            ("AWS_LWA_REMOVE_BASE_PATH", "/prod/"),
+            ("AWS_LWA_ENABLE_COMPRESSION", "true"),
+            ("AWS_LWA_INVOKE_MODE", "RESPONSE_STREAM"),
+            ("AWS_LWA_PASS_THROUGH_PATH", "/lambda-events"),
+            ("AWS_LWA_AUTHORIZATION_SOURCE", "X-Api-Token"),
+            ("AWS_LWA_ERROR_STATUS_CODES", "500,502-504"),
+            ("AWS_LWA_LAMBDA_RUNTIME_API_PROXY", "127.0.0.1:9009"),
+            ("AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS", "0.5"),
+        ])
+        .unwrap();
+        assert_eq!(config.host, "localhost");
+        assert_eq!(config.readiness.protocol, ReadinessProtocol::Tcp);
+        assert!(config.readiness.healthy_status.contains(204));
+        assert!(config.readiness.healthy_status.contains(404));
+        assert!(!config.readiness.healthy_status.contains(301));
+        assert_eq!(config.readiness.timeout, Some(Duration::from_millis(2500)));
+        assert!(config.async_init);
+        assert_eq!(config.remove_base_path.as_deref(), Some("/prod"));
+        assert!(config.compression);
+        assert_eq!(config.invoke_mode, InvokeMode::ResponseStream);
+        assert_eq!(config.pass_through_path, "/lambda-events");
+        assert_eq!(
+            config.authorization_source.as_ref().map(|h| h.as_str()),
+            Some("x-api-token")
+        );
+        assert!(config.error_status_codes.contains(503));
+        assert!(!config.error_status_codes.contains(501));
+        assert_eq!(config.runtime_api.invocations, "http://127.0.0.1:9009");
+        assert_eq!(config.runtime_api.extensions, "http://127.0.0.1:9001");
+        assert_eq!(config.pool_idle_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn lwa_older_settings_keep_their_meaning() {
+        let config =
+            config_with(&[("AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "400")]).unwrap();
+        assert!(config.readiness.healthy_status.contains(399));
+        assert!(!config.readiness.healthy_status.contains(400));
+        let config = config_with(&[("AWS_LWA_CLIENT_IDLE_TIMEOUT_MS", "1500")]).unwrap();
+        assert_eq!(config.pool_idle_timeout, Duration::from_millis(1500));
+        let config = config_with(&[
+            ("REMOVE_BASE_PATH", "/v1"),
+            ("ASYNC_INIT", "true"),
+            ("HOST", "::1"),
+        ])
+        .unwrap();
+        assert_eq!(config.remove_base_path.as_deref(), Some("/v1"));
+        assert!(config.async_init);
+        assert_eq!(config.host, "::1");
+        let config = config_with(&[("AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS", "0")]).unwrap();
+        assert_eq!(
+            config.readiness.timeout, None,
+            "0 means no limit, as in LWA"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_accepted_values() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("AWS_LWA_PORT", "eighty", "1 to 65535"),
+            ("PORTSIDE_PORT", "0", "1 to 65535"),
+            ("PORT", "70000", "1 to 65535"),
+            ("AWS_LWA_READINESS_CHECK_PROTOCOL", "grpc", "http or tcp"),
+            (
+                "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
+                "200-abc",
+                "status codes",
+            ),
+            (
+                "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
+                "399-200",
+                "runs backwards",
+            ),
+            ("AWS_LWA_READINESS_CHECK_PATH", "health", "starting with /"),
+            ("AWS_LWA_ASYNC_INIT", "maybe", "true or false"),
+            (
+                "AWS_LWA_INVOKE_MODE",
+                "streaming",
+                "buffered or response_stream",
+            ),
+            ("AWS_LWA_ERROR_STATUS_CODES", "5xx", "500,502-504"),
+            ("AWS_LWA_AUTHORIZATION_SOURCE", "X Token", "header name"),
+            ("AWS_LWA_HOST", "http://localhost", "host name"),
+            ("AWS_LWA_HOST", "localhost:8080", "PORTSIDE_PORT"),
+            ("AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS", "0", "greater than 0"),
+            ("AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS", "soon", "seconds"),
+        ];
+        for &(variable, value, accepted) in cases {
+            let err = config_with(&[(variable, value)]).expect_err(variable);
+            assert_eq!(err.variable, variable);
+            let text = err.to_string();
+            assert!(text.starts_with(variable), "{text}");
+            assert!(text.contains(value), "{text}");
+            assert!(text.contains(accepted), "{variable}: {text}");
+        }
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let config = config_with(&[("PORTSIDE_PORT", ""), ("PORT", "9000")]).unwrap();
+        assert_eq!(config.port, 9000);
+    }
+
+    #[test]
+    fn runtime_api_may_carry_a_scheme_and_a_path_prefix() {
+        assert_eq!(
+            normalize_runtime_api("127.0.0.1:9000/.rt").unwrap(),
+            "http://127.0.0.1:9000/.rt"
+        );
+        assert_eq!(
+            normalize_runtime_api("http://127.0.0.1:9000/.rt/").unwrap(),
+            "http://127.0.0.1:9000/.rt"
+        );
+        assert_eq!(
+            normalize_runtime_api("[::1]:9001").unwrap(),
+            "http://[::1]:9001"
+        );
+        assert!(normalize_runtime_api("https://x:1").is_err());
+        assert!(normalize_runtime_api("/only/path").is_err());
+    }
+
+    #[test]
+    fn outside_lambda_the_error_says_so() {
+        let env: HashMap<&str, &str> = HashMap::new();
+        let err = Config::from_lookup(|name| env.get(name).map(|v| v.to_string())).unwrap_err();
+        assert_eq!(err.variable, "AWS_LAMBDA_RUNTIME_API");
+        assert!(err.message.contains("not a Lambda execution environment"));
+    }
+
+    #[test]
+    fn max_concurrency_is_read_for_managed_instances() {
+        let config = config_with(&[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).unwrap();
+        assert_eq!(config.function.max_concurrency, 8);
+        assert!(config_with(&[("AWS_LAMBDA_MAX_CONCURRENCY", "0")]).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! The `Portside.*` error types: every way an invocation or init can fail, with
+//! a message that tells the reader what happened and what to do.
+//!
+//! Owns: the error enum, its Lambda error type names and messages.
+//! Must not: do I/O, or decide *when* an error happens (callers do that).
+//!
+//! An error reaches Lambda as `{"errorType": "Portside.X", "errorMessage": "..."}`
+//! through `/invocation/{id}/error` or `/init/error`, so the function's log and
+//! the caller both say why, in words.
+
+use std::fmt;
+
+/// Everything that can make an invocation (or init) fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortsideError {
+    /// A configuration variable does not parse. Reported at init.
+    InvalidConfig(String),
+    /// The event is JSON that claims to be an HTTP event but breaks its schema.
+    InvalidEvent(String),
+    /// Nothing answers on the app's address.
+    AppUnreachable {
+        /// `host:port` the adapter connects to.
+        address: String,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// The app did not answer before the invocation's deadline.
+    AppTimeout {
+        /// Milliseconds the adapter waited.
+        waited_ms: u64,
+    },
+    /// The app answered with a status listed in `PORTSIDE_ERROR_STATUS_CODES`.
+    AppError {
+        /// The status the app returned.
+        status: u16,
+        /// The start of the app's body, as text.
+        body: String,
+    },
+    /// The app sent something that is not a valid HTTP response, or broke the
+    /// connection in the middle of one.
+    AppInvalidResponse(String),
+    /// The result would exceed Lambda's buffered response limit.
+    ResponseTooLarge {
+        /// Size the result would have, in bytes.
+        size: usize,
+    },
+    /// The app never became ready within the configured readiness timeout.
+    AppNotReady(String),
+    /// A bug in portside (a caught panic, an impossible state).
+    Internal(String),
+}
+
+/// Lambda's limit for a buffered response payload: 6 MB.
+pub const BUFFERED_RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+
+impl PortsideError {
+    /// The `errorType` Lambda records for this error.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            PortsideError::InvalidConfig(_) => "Portside.InvalidConfig",
+            PortsideError::InvalidEvent(_) => "Portside.InvalidEvent",
+            PortsideError::AppUnreachable { .. } => "Portside.AppUnreachable",
+            PortsideError::AppTimeout { .. } => "Portside.AppTimeout",
+            PortsideError::AppError { .. } => "Portside.AppError",
+            PortsideError::AppInvalidResponse(_) => "Portside.AppInvalidResponse",
+            PortsideError::ResponseTooLarge { .. } => "Portside.ResponseTooLarge",
+            PortsideError::AppNotReady(_) => "Portside.AppNotReady",
+            PortsideError::Internal(_) => "Portside.Internal",
+        }
+    }
+}
+
+impl fmt::Display for PortsideError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortsideError::InvalidConfig(msg) => write!(f, "{msg}"),
+            PortsideError::InvalidEvent(msg) => write!(f, "the event is not a valid HTTP event: {msg}"),
+            PortsideError::AppUnreachable { address, reason } => write!(
+                f,
+                "the app is not reachable at {address} ({reason}); check that it listens on that host and port \
+                 (PORTSIDE_HOST / PORTSIDE_PORT) and that it has not exited"
+            ),
+            PortsideError::AppTimeout { waited_ms } => write!(
+                f,
+                "the app did not answer within the invocation's remaining time ({waited_ms} ms); \
+                 the response came too late for Lambda's deadline"
+            ),
+            PortsideError::AppError { status, body } => {
+                write!(f, "the app answered with status {status}, listed in PORTSIDE_ERROR_STATUS_CODES")?;
+                if !body.is_empty() {
+                    write!(f, "; body: {body}")?;
+                }
+                Ok(())
+            }
+            PortsideError::AppInvalidResponse(msg) => write!(f, "the app's response is not valid HTTP: {msg}"),
+            PortsideError::ResponseTooLarge { size } => write!(
+                f,
+                "the response is {size} bytes as a Lambda result, over Lambda's buffered limit of \
+                 {BUFFERED_RESPONSE_LIMIT} bytes; return less, or use a Function URL with \
+                 PORTSIDE_INVOKE_MODE=response_stream"
+            ),
+            PortsideError::AppNotReady(msg) => write!(f, "the app did not become ready: {msg}"),
+            PortsideError::Internal(msg) => write!(f, "internal error in portside: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for PortsideError {}
+
+impl From<PortsideError> for lambda_runtime::Diagnostic {
+    fn from(err: PortsideError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: err.error_type().to_string(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_are_namespaced_and_messages_say_what_to_do() {
+        let err = PortsideError::AppUnreachable {
+            address: "127.0.0.1:8080".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(err.error_type(), "Portside.AppUnreachable");
+        let msg = err.to_string();
+        assert!(msg.contains("127.0.0.1:8080"), "{msg}");
+        assert!(msg.contains("PORTSIDE_PORT"), "{msg}");
+
+        let diag: lambda_runtime::Diagnostic = PortsideError::AppError {
+            status: 502,
+            body: "upstream down".into(),
+        }
+        .into();
+        assert_eq!(diag.error_type, "Portside.AppError");
+        assert!(diag.error_message.contains("502"));
+        assert!(diag.error_message.contains("upstream down"));
+    }
+}

@@ -1,0 +1,87 @@
+//! Application Load Balancer target events.
+//!
+//! Request: `httpMethod`, `path`, `multiValueHeaders`/`headers`,
+//! `multiValueQueryStringParameters`/`queryStringParameters`, `body`,
+//! `isBase64Encoded`. ALB does not decode query parameters ("If the query
+//! parameters are URL-encoded, the load balancer does not decode them"), so
+//! they are passed on as they are, never encoded again.
+//! Result: `statusCode`, `statusDescription` ("201 Created"), and
+//! `multiValueHeaders` if and only if the event used multi-value maps, else
+//! `headers` (lambda-functions.html, respond-to-load-balancer).
+
+use super::result::{
+    multi_value_headers, single_value_headers_with_cookie_spellings, HttpResult, LambdaResult,
+    ResponseParts,
+};
+use super::{
+    body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
+    RawEvent,
+};
+use crate::body::encode_result_body;
+use crate::uri::{encode_path, encode_raw_query, query_from_encoded};
+
+pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> {
+    let method = method_from(event.http_method.as_ref(), "httpMethod")?;
+    let (path, query_in_path) = split_path_query(required(event.path.as_ref(), "path")?);
+    let query = match (
+        &event.multi_value_query_string_parameters,
+        &event.query_string_parameters,
+    ) {
+        (Some(multi), _) => {
+            let pairs = multi.require("multiValueQueryStringParameters")?;
+            query_from_encoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+        }
+        (None, Some(single)) => {
+            let pairs = single.require("queryStringParameters")?;
+            query_from_encoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+        }
+        (None, None) => query_in_path
+            .map(|q| encode_raw_query(q).into_owned())
+            .unwrap_or_default(),
+    };
+    Ok(HttpRequestParts {
+        method,
+        path: encode_path(path).into_owned(),
+        query: non_empty(query),
+        headers: headers_from(
+            event.multi_value_headers.as_ref(),
+            "multiValueHeaders",
+            event.headers.as_ref(),
+            "headers",
+        )?,
+        body: body_from(
+            event.body.as_ref(),
+            event.is_base64_encoded,
+            "isBase64Encoded",
+        )?,
+    })
+}
+
+pub(super) fn result(response: ResponseParts, multi_value: bool) -> LambdaResult {
+    let status = response.status;
+    let description = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Unknown")
+    );
+    let body = encode_result_body(&response.headers, &response.body);
+    let (headers, multi_value_headers) = if multi_value {
+        (None, Some(multi_value_headers(&response.headers)))
+    } else {
+        (
+            Some(single_value_headers_with_cookie_spellings(
+                &response.headers,
+            )),
+            None,
+        )
+    };
+    LambdaResult::Http(HttpResult {
+        status_code: status.as_u16(),
+        status_description: Some(description),
+        headers,
+        multi_value_headers,
+        cookies: None,
+        body: body.text,
+        is_base64_encoded: body.is_base64,
+    })
+}

@@ -1,0 +1,480 @@
+//! Events in, results out: what Lambda sends and what it expects back, for
+//! every event source.
+//!
+//! Owns: detecting the source of a payload (once, from its fields, in the
+//! order `../shared/events/TYPES.md` derives from the AWS docs), converting an
+//! HTTP event into the request the app receives, and converting the app's
+//! response into the result that source expects.
+//! Must not: do I/O, read configuration, or apply adapter policy (base path
+//! removal, context headers): that is `request`'s job. Every function here is
+//! pure, so every real event can be tested without sockets.
+//!
+//! One lenient parse ([`RawEvent`]) serves detection and conversion: it never
+//! fails on a field of the wrong type, so unknown JSON is always passed
+//! through, and an HTTP event with a broken field is reported by field name.
+
+mod alb;
+mod apigw_v1;
+mod apigw_v2;
+mod lattice;
+mod passthrough;
+pub mod result;
+pub mod wire;
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::header::HOST;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::PortsideError;
+pub use passthrough::pass_through_result;
+pub use result::{LambdaResult, ResponseParts};
+use wire::{First, Flag, Obj, Pairs, Text, TextList};
+
+/// The HTTP event sources, each with its own request and result shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpSource {
+    /// API Gateway REST API proxy integration, and HTTP API payload 1.0.
+    ApiGatewayV1,
+    /// API Gateway HTTP API, payload 2.0.
+    ApiGatewayV2,
+    /// Lambda Function URL (payload 2.0 on a `lambda-url` domain).
+    FunctionUrl,
+    /// Application Load Balancer; `multi_value` when the target group has
+    /// multi-value headers on (the result must then use `multiValueHeaders`).
+    Alb {
+        /// Whether the event (and so the result) uses multi-value maps.
+        multi_value: bool,
+    },
+    /// VPC Lattice, event structure V1.
+    LatticeV1,
+    /// VPC Lattice, event structure V2.
+    LatticeV2,
+}
+
+impl HttpSource {
+    /// A short name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpSource::ApiGatewayV1 => "api-gateway-v1",
+            HttpSource::ApiGatewayV2 => "api-gateway-v2",
+            HttpSource::FunctionUrl => "function-url",
+            HttpSource::Alb { multi_value: false } => "alb",
+            HttpSource::Alb { multi_value: true } => "alb-multi-value",
+            HttpSource::LatticeV1 => "vpc-lattice-v1",
+            HttpSource::LatticeV2 => "vpc-lattice-v2",
+        }
+    }
+}
+
+/// The request an HTTP event describes, before the adapter's own policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequestParts {
+    /// The method.
+    pub method: Method,
+    /// The path, percent-encoded once, starting with `/`.
+    pub path: String,
+    /// The query without `?`, percent-encoded once; `None` when empty.
+    pub query: Option<String>,
+    /// Every header and every value the event carries.
+    pub headers: HeaderMap,
+    /// The body bytes, base64-decoded.
+    pub body: Bytes,
+}
+
+/// An HTTP event, converted.
+#[derive(Debug)]
+pub struct HttpEvent<'a> {
+    /// Where it came from (and so the shape of the result).
+    pub source: HttpSource,
+    /// The request for the app.
+    pub request: HttpRequestParts,
+    /// The event's `requestContext`, as the raw JSON text.
+    pub request_context: Option<&'a RawValue>,
+}
+
+/// A payload that is not an HTTP request: the app receives it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassThrough<'a> {
+    /// The event source, as the header `x-portside-event-source` names it:
+    /// `aws:sqs`, `aws:s3`, `aws.events`, ... or `unknown`.
+    pub source: Cow<'a, str>,
+}
+
+/// What a payload turned out to be.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// An HTTP request for the app.
+    Http(HttpEvent<'a>),
+    /// Anything else: POSTed to the pass-through path.
+    PassThrough(PassThrough<'a>),
+}
+
+/// The union of the top-level fields that any event source uses, read
+/// leniently (see [`wire`]).
+#[derive(Deserialize, Default)]
+pub(crate) struct RawEvent<'a> {
+    // Detection only.
+    #[serde(rename = "Records", borrow)]
+    records: Option<First<Obj<RecordProbe<'a>>>>,
+    #[serde(rename = "eventSource", borrow)]
+    event_source: Option<Text<'a>>,
+    awslogs: Option<IgnoredAny>,
+    #[serde(rename = "detail-type")]
+    detail_type: Option<IgnoredAny>,
+    source: Option<IgnoredAny>,
+    detail: Option<IgnoredAny>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<Text<'a>>,
+    #[serde(rename = "methodArn")]
+    method_arn: Option<IgnoredAny>,
+    #[serde(rename = "routeArn")]
+    route_arn: Option<IgnoredAny>,
+    #[serde(rename = "messageVersion")]
+    message_version: Option<IgnoredAny>,
+    agent: Option<IgnoredAny>,
+    #[serde(rename = "actionGroup")]
+    action_group: Option<IgnoredAny>,
+    resource: Option<IgnoredAny>,
+
+    // Detection and conversion.
+    #[serde(borrow)]
+    version: Option<Text<'a>>,
+    #[serde(rename = "requestContext", borrow)]
+    request_context: Option<&'a RawValue>,
+    #[serde(rename = "httpMethod", borrow)]
+    http_method: Option<Text<'a>>,
+    #[serde(borrow)]
+    method: Option<Text<'a>>,
+    #[serde(borrow)]
+    path: Option<Text<'a>>,
+    #[serde(rename = "rawPath", borrow)]
+    raw_path: Option<Text<'a>>,
+    #[serde(rename = "raw_path", borrow)]
+    raw_path_snake: Option<Text<'a>>,
+    #[serde(rename = "rawQueryString", borrow)]
+    raw_query_string: Option<Text<'a>>,
+    #[serde(borrow)]
+    cookies: Option<TextList<'a>>,
+    #[serde(borrow)]
+    headers: Option<Pairs<'a>>,
+    #[serde(rename = "multiValueHeaders", borrow)]
+    multi_value_headers: Option<Pairs<'a>>,
+    #[serde(rename = "queryStringParameters", borrow)]
+    query_string_parameters: Option<Pairs<'a>>,
+    #[serde(rename = "multiValueQueryStringParameters", borrow)]
+    multi_value_query_string_parameters: Option<Pairs<'a>>,
+    #[serde(rename = "query_string_parameters", borrow)]
+    query_string_parameters_snake: Option<Pairs<'a>>,
+    #[serde(borrow)]
+    body: Option<Text<'a>>,
+    #[serde(rename = "isBase64Encoded")]
+    is_base64_encoded: Option<Flag>,
+    #[serde(rename = "is_base64_encoded")]
+    is_base64_encoded_snake: Option<Flag>,
+}
+
+/// The fields of a record that name its source (`eventSource`, or SNS's
+/// `EventSource`).
+#[derive(Deserialize, Default)]
+struct RecordProbe<'a> {
+    #[serde(rename = "eventSource", borrow)]
+    event_source: Option<Text<'a>>,
+    #[serde(rename = "EventSource", borrow)]
+    event_source_sns: Option<Text<'a>>,
+}
+
+/// The fields of `requestContext` that detection and conversion need.
+#[derive(Deserialize, Default)]
+pub(crate) struct ContextProbe<'a> {
+    elb: Option<Obj<ElbProbe>>,
+    #[serde(rename = "serviceNetworkArn")]
+    service_network_arn: Option<IgnoredAny>,
+    #[serde(rename = "connectionId")]
+    connection_id: Option<IgnoredAny>,
+    #[serde(rename = "eventType")]
+    event_type: Option<IgnoredAny>,
+    #[serde(rename = "messageDirection")]
+    message_direction: Option<IgnoredAny>,
+    #[serde(borrow)]
+    http: Option<Obj<HttpProbe<'a>>>,
+    #[serde(rename = "domainName", borrow)]
+    domain_name: Option<Text<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct ElbProbe {
+    #[serde(rename = "targetGroupArn")]
+    target_group_arn: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+struct HttpProbe<'a> {
+    #[serde(borrow)]
+    method: Option<Text<'a>>,
+}
+
+impl<'a> ContextProbe<'a> {
+    fn read(raw: Option<&'a RawValue>) -> ContextProbe<'a> {
+        match raw.map(|raw| serde_json::from_str::<Obj<ContextProbe<'a>>>(raw.get())) {
+            Some(Ok(Obj::Value(probe))) => probe,
+            _ => ContextProbe::default(),
+        }
+    }
+
+    fn domain_name(&self) -> Option<&str> {
+        self.domain_name.as_ref().and_then(Text::as_str)
+    }
+
+    fn http_method(&self) -> Option<&Text<'a>> {
+        self.http.as_ref()?.get()?.method.as_ref()
+    }
+}
+
+/// What detection decided, before conversion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Detected<'a> {
+    Http(HttpSource),
+    PassThrough(Cow<'a, str>),
+}
+
+/// Whether a domain name is a Lambda Function URL's (`<id>.lambda-url.<region>.on.aws`).
+fn is_function_url_domain(domain: &str) -> bool {
+    domain.contains(".lambda-url.")
+}
+
+fn detect<'a>(event: &RawEvent<'a>, context: &ContextProbe<'a>) -> Detected<'a> {
+    let text = |t: &Option<Text<'a>>| t.as_ref().and_then(|t| t.as_str().map(str::to_owned));
+
+    // 1. Records-based sources; Kafka and MQ name their source at the top.
+    if let Some(records) = &event.records {
+        let source = match records {
+            First::Item(Obj::Value(record)) => {
+                text(&record.event_source).or_else(|| text(&record.event_source_sns))
+            }
+            _ => None,
+        };
+        return Detected::PassThrough(source.map_or(Cow::Borrowed("unknown"), Cow::Owned));
+    }
+    if let Some(source) = text(&event.event_source) {
+        return Detected::PassThrough(Cow::Owned(source));
+    }
+    // 2. CloudWatch Logs subscription.
+    if event.awslogs.is_some() {
+        return Detected::PassThrough(Cow::Borrowed("aws.logs"));
+    }
+    // 3. EventBridge, including scheduled events.
+    if event.detail_type.is_some() && event.source.is_some() && event.detail.is_some() {
+        return Detected::PassThrough(Cow::Borrowed("aws.events"));
+    }
+    // 4. Lambda authorizers (REST, HTTP API 1.0/2.0, WebSocket): not requests.
+    let kind = event.kind.as_ref().and_then(Text::as_str);
+    if matches!(kind, Some("TOKEN" | "REQUEST"))
+        && (event.method_arn.is_some() || event.route_arn.is_some())
+    {
+        return Detected::PassThrough(Cow::Borrowed("aws.apigateway.authorizer"));
+    }
+    // 5. ALB.
+    if context
+        .elb
+        .as_ref()
+        .and_then(Obj::get)
+        .is_some_and(|elb| elb.target_group_arn.is_some())
+    {
+        let multi_value = event.multi_value_headers.is_some()
+            || event.multi_value_query_string_parameters.is_some();
+        return Detected::Http(HttpSource::Alb { multi_value });
+    }
+    // 6. VPC Lattice V2.
+    if context.service_network_arn.is_some() {
+        return Detected::Http(HttpSource::LatticeV2);
+    }
+    // 7. VPC Lattice V1: snake_case fields and no requestContext.
+    if event.request_context.is_none() && event.raw_path_snake.is_some() && event.method.is_some() {
+        return Detected::Http(HttpSource::LatticeV1);
+    }
+    // 8. WebSocket APIs (they may also carry httpMethod/resource/path).
+    if context.connection_id.is_some()
+        || context.event_type.is_some()
+        || context.message_direction.is_some()
+    {
+        return Detected::PassThrough(Cow::Borrowed("aws.apigateway.websocket"));
+    }
+    // 9. Payload 2.0: HTTP API or Function URL.
+    let version = event.version.as_ref().and_then(Text::as_str);
+    if version == Some("2.0") && event.raw_path.is_some() && context.http_method().is_some() {
+        return match context.domain_name() {
+            Some(domain) if is_function_url_domain(domain) => {
+                Detected::Http(HttpSource::FunctionUrl)
+            }
+            _ => Detected::Http(HttpSource::ApiGatewayV2),
+        };
+    }
+    // 10. REST API proxy, or HTTP API payload 1.0.
+    if event.http_method.is_some()
+        && event.path.is_some()
+        && (event.request_context.is_some() || event.resource.is_some())
+    {
+        return Detected::Http(HttpSource::ApiGatewayV1);
+    }
+    // 11. Bedrock Agents action groups.
+    if event.message_version.is_some() && event.agent.is_some() && event.action_group.is_some() {
+        return Detected::PassThrough(Cow::Borrowed("aws.bedrock.agent"));
+    }
+    // 12. Anything else.
+    Detected::PassThrough(Cow::Borrowed("unknown"))
+}
+
+/// Reads a payload: detects its source and, for HTTP events, converts it.
+///
+/// Never fails on JSON that is not an HTTP event (that is a pass-through);
+/// fails with `Portside.InvalidEvent` when a payload is detected as an HTTP
+/// event but one of its fields is missing or of the wrong type.
+pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
+    let event: RawEvent<'_> = match serde_json::from_str::<Obj<RawEvent<'_>>>(payload) {
+        Ok(Obj::Value(event)) => event,
+        // Not an object (or JSON the lenient reader cannot hold, such as a
+        // duplicate field): certainly not an HTTP event.
+        _ => {
+            return Ok(Event::PassThrough(PassThrough {
+                source: Cow::Borrowed("unknown"),
+            }))
+        }
+    };
+    let context = ContextProbe::read(event.request_context);
+    let source = match detect(&event, &context) {
+        Detected::PassThrough(source) => return Ok(Event::PassThrough(PassThrough { source })),
+        Detected::Http(source) => source,
+    };
+    let request = match source {
+        HttpSource::ApiGatewayV1 => apigw_v1::request(&event),
+        HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::request(&event, &context),
+        HttpSource::Alb { .. } => alb::request(&event),
+        HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::request(&event, source),
+    };
+    let mut request = request
+        .map_err(|msg| PortsideError::InvalidEvent(format!("{} event: {msg}", source.name())))?;
+    if !request.headers.contains_key(HOST) {
+        if let Some(domain) = context
+            .domain_name()
+            .and_then(|d| HeaderValue::from_str(d).ok())
+        {
+            request.headers.insert(HOST, domain);
+        }
+    }
+    Ok(Event::Http(HttpEvent {
+        source,
+        request,
+        request_context: event.request_context,
+    }))
+}
+
+/// Converts the app's response into the result `source` expects.
+pub fn to_result(
+    source: HttpSource,
+    response: ResponseParts,
+) -> Result<LambdaResult, PortsideError> {
+    let result = match source {
+        HttpSource::ApiGatewayV1 => apigw_v1::result(response),
+        HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::result(response),
+        HttpSource::Alb { multi_value } => alb::result(response, multi_value),
+        HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::result(response),
+    };
+    result::check_size(result)
+}
+
+// ---- helpers shared by the source modules ----
+
+/// The method named by an event field.
+fn method_from(text: Option<&Text<'_>>, field: &str) -> Result<Method, String> {
+    let name = text
+        .ok_or_else(|| format!("`{field}` is missing"))?
+        .require(field)?;
+    Method::from_bytes(name.as_bytes())
+        .map_err(|_| format!("`{field}` {name:?} is not an HTTP method"))
+}
+
+/// A required string field.
+fn required<'t>(text: Option<&'t Text<'_>>, field: &str) -> Result<&'t str, String> {
+    text.ok_or_else(|| format!("`{field}` is missing"))?
+        .require(field)
+}
+
+/// Appends one header, or says why it cannot be sent.
+fn append_header(
+    headers: &mut HeaderMap,
+    field: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), String> {
+    let header_name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("`{field}` has {name:?}, which is not a valid HTTP header name"))?;
+    let header_value = HeaderValue::from_str(value)
+        .or_else(|_| HeaderValue::from_bytes(value.as_bytes()))
+        .map_err(|_| {
+            format!("`{field}` has a value for {name:?} with characters HTTP does not allow")
+        })?;
+    headers.append(header_name, header_value);
+    Ok(())
+}
+
+/// Headers from a multi-value map (every value) and a single-value map (for
+/// names the multi-value map lacks); either may be absent.
+fn headers_from(
+    multi: Option<&Pairs<'_>>,
+    multi_field: &str,
+    single: Option<&Pairs<'_>>,
+    single_field: &str,
+) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    if let Some(multi) = multi {
+        for (name, value) in multi.require(multi_field)? {
+            append_header(&mut headers, multi_field, name, value)?;
+        }
+    }
+    if let Some(single) = single {
+        let from_multi: Vec<HeaderName> = headers.keys().cloned().collect();
+        for (name, value) in single.require(single_field)? {
+            let known = from_multi
+                .iter()
+                .any(|n| n.as_str().eq_ignore_ascii_case(name));
+            if !known {
+                append_header(&mut headers, single_field, name, value)?;
+            }
+        }
+    }
+    Ok(headers)
+}
+
+/// The body bytes from `body` and its base64 flag.
+fn body_from(
+    body: Option<&Text<'_>>,
+    is_base64: Option<Flag>,
+    flag_field: &str,
+) -> Result<Bytes, String> {
+    let is_base64 = match is_base64 {
+        Some(flag) => flag.require(flag_field)?,
+        None => false,
+    };
+    let body = body.map(|b| b.require("body")).transpose()?;
+    crate::body::decode_event_body(body, is_base64)
+}
+
+/// Splits `path?query` as some sources deliver it.
+fn split_path_query(path: &str) -> (&str, Option<&str>) {
+    match path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path, None),
+    }
+}
+
+fn non_empty(query: String) -> Option<String> {
+    (!query.is_empty()).then_some(query)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,282 @@
+//! The JSON results Lambda expects back, and the pieces every source shares:
+//! header grouping, hop-by-hop filtering and the buffered size limit.
+//!
+//! Owns: [`LambdaResult`] (what is serialized to the Runtime API) and
+//! [`ResponseParts`] (what the app answered, fully read).
+//! Must not: choose a shape per source (the source modules do).
+
+use bytes::Bytes;
+use http::header::SET_COOKIE;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::error::{PortsideError, BUFFERED_RESPONSE_LIMIT};
+
+/// The app's response, fully read.
+#[derive(Debug, Clone)]
+pub struct ResponseParts {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers, every value.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+/// A buffered Lambda result.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum LambdaResult {
+    /// The result of an HTTP event, in the shape its source expects.
+    Http(HttpResult),
+    /// The result of a pass-through event: the app's JSON as it was.
+    Json(Box<RawValue>),
+}
+
+impl LambdaResult {
+    /// The HTTP result, if this is one.
+    pub fn as_http(&self) -> Option<&HttpResult> {
+        match self {
+            LambdaResult::Http(r) => Some(r),
+            LambdaResult::Json(_) => None,
+        }
+    }
+}
+
+/// The union of the HTTP result fields; each source fills the ones its
+/// documentation lists and leaves the others out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpResult {
+    /// HTTP status.
+    pub status_code: u16,
+    /// ALB only: `"200 OK"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_description: Option<String>,
+    /// One value per name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<SingleValueHeaders>,
+    /// Every value of every name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_value_headers: Option<MultiValueHeaders>,
+    /// Payload 2.0: each `Set-Cookie` value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookies: Option<Vec<String>>,
+    /// Text, or base64 when `is_base64_encoded`.
+    pub body: String,
+    /// Whether `body` is base64.
+    pub is_base64_encoded: bool,
+}
+
+/// Headers as a JSON object of strings, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SingleValueHeaders(pub Vec<(String, String)>);
+
+/// Headers as a JSON object of string lists, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MultiValueHeaders(pub Vec<(String, Vec<String>)>);
+
+impl Serialize for SingleValueHeaders {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for MultiValueHeaders {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            map.serialize_entry(name, values)?;
+        }
+        map.end()
+    }
+}
+
+/// Headers that describe one connection, not the response: a Lambda result
+/// has no connection, and its consumers ignore or reject them.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+    )
+}
+
+/// A header value as JSON text. Values are nearly always ASCII or UTF-8;
+/// other bytes (obsolete Latin-1 text) map to the code points of the same
+/// number rather than being dropped.
+pub fn header_text(value: &HeaderValue) -> String {
+    match std::str::from_utf8(value.as_bytes()) {
+        Ok(text) => text.to_owned(),
+        Err(_) => value.as_bytes().iter().map(|&b| b as char).collect(),
+    }
+}
+
+/// Every response header except hop-by-hop ones, grouped by name in the
+/// order names first appear.
+pub fn grouped_headers(headers: &HeaderMap) -> Vec<(&HeaderName, Vec<String>)> {
+    headers
+        .keys()
+        .filter(|name| !is_hop_by_hop(name))
+        .map(|name| {
+            (
+                name,
+                headers.get_all(name).iter().map(header_text).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Headers for a multi-value result: every value of every name.
+pub fn multi_value_headers(headers: &HeaderMap) -> MultiValueHeaders {
+    MultiValueHeaders(
+        grouped_headers(headers)
+            .into_iter()
+            .map(|(name, values)| (name.as_str().to_owned(), values))
+            .collect(),
+    )
+}
+
+/// Headers for a single-value result, where `Set-Cookie` is not moved to a
+/// `cookies` list: repeated values are comma-joined (RFC 9110 5.3), except
+/// `Set-Cookie`, whose values cannot be joined. Each cookie keeps its own
+/// header by spelling the name in a different letter case (header names are
+/// case-insensitive; JSON keys are not), so no cookie is dropped.
+pub fn single_value_headers_with_cookie_spellings(headers: &HeaderMap) -> SingleValueHeaders {
+    let mut out = Vec::new();
+    for (name, values) in grouped_headers(headers) {
+        if name == SET_COOKIE {
+            for (i, value) in values.into_iter().enumerate() {
+                out.push((letter_case_variant("set-cookie", i), value));
+            }
+        } else {
+            out.push((name.as_str().to_owned(), values.join(", ")));
+        }
+    }
+    SingleValueHeaders(out)
+}
+
+/// The `n`th spelling of `name` by letter case: bit `k` of `n` upper-cases
+/// the `k`th letter. `n = 0` is the name itself.
+fn letter_case_variant(name: &str, n: usize) -> String {
+    let mut letter = 0;
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                let upper = n >> letter & 1 == 1;
+                letter += 1;
+                if upper {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Bytes that JSON string escaping adds to `text` (serde_json escapes `"`,
+/// `\` and control characters).
+fn json_escape_overhead(text: &str) -> usize {
+    text.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            0..=0x1f => 5,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The size of the result as JSON, without serializing the body.
+fn serialized_size(result: &mut LambdaResult) -> usize {
+    match result {
+        LambdaResult::Json(raw) => raw.get().len(),
+        LambdaResult::Http(http) => {
+            let body = std::mem::take(&mut http.body);
+            let frame = serde_json::to_vec(http).map(|v| v.len()).unwrap_or(0);
+            let size = frame + body.len() + json_escape_overhead(&body);
+            http.body = body;
+            size
+        }
+    }
+}
+
+/// Fails a result over Lambda's 6 MB buffered limit, instead of letting
+/// Lambda reject (or a caller truncate) it.
+pub fn check_size(mut result: LambdaResult) -> Result<LambdaResult, PortsideError> {
+    let size = serialized_size(&mut result);
+    if size > BUFFERED_RESPONSE_LIMIT {
+        return Err(PortsideError::ResponseTooLarge { size });
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_spellings_are_distinct_and_case_insensitively_equal() {
+        // Nine letters: 512 spellings, far more cookies than any response sets.
+        let spellings: Vec<String> = (0..512)
+            .map(|n| letter_case_variant("set-cookie", n))
+            .collect();
+        assert_eq!(spellings[0], "set-cookie");
+        assert_eq!(spellings[1], "Set-cookie");
+        let unique: std::collections::HashSet<&String> = spellings.iter().collect();
+        assert_eq!(unique.len(), 512);
+        assert!(spellings
+            .iter()
+            .all(|s| s.eq_ignore_ascii_case("set-cookie")));
+    }
+
+    #[test]
+    fn size_is_exact() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("1"));
+        let body = "quote\" backslash\\ newline\n bell\u{7} é".to_string();
+        let mut result = LambdaResult::Http(HttpResult {
+            status_code: 200,
+            status_description: None,
+            headers: None,
+            multi_value_headers: Some(multi_value_headers(&headers)),
+            cookies: None,
+            body,
+            is_base64_encoded: false,
+        });
+        let expected = serde_json::to_vec(&result).unwrap().len();
+        assert_eq!(serialized_size(&mut result), expected);
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_dropped() {
+        let mut headers = HeaderMap::new();
+        headers.append("connection", HeaderValue::from_static("keep-alive"));
+        headers.append("transfer-encoding", HeaderValue::from_static("chunked"));
+        headers.append("content-type", HeaderValue::from_static("text/plain"));
+        let names: Vec<&str> = grouped_headers(&headers)
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, ["content-type"]);
+    }
+
+    #[test]
+    fn non_utf8_header_bytes_are_kept_as_latin1() {
+        let value = HeaderValue::from_bytes(b"caf\xe9").unwrap();
+        assert_eq!(header_text(&value), "café");
+    }
+}

@@ -1,0 +1,662 @@
+//! Tests over every sample event in `../shared/events` (read in place) plus
+//! hand-written events for the rules the samples don't exercise.
+//!
+//! The expectations for the real samples are re-derived from each event with
+//! an independent reader (`serde_json::Value`, keeping object order) and the
+//! rules of the AWS documentation, never from one file's contents.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::Value;
+
+use super::result::{HttpResult, SingleValueHeaders};
+use super::*;
+use crate::uri::{encode_path, encode_raw_query, query_from_decoded, query_from_encoded};
+
+/// The shared sample events: `PORTSIDE_EVENTS_DIR`, or `../shared/events` beside the checkout.
+pub(crate) fn events_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("PORTSIDE_EVENTS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/events");
+    assert!(
+        dir.join("index.json").is_file(),
+        "the sample events are missing: expected {} (set PORTSIDE_EVENTS_DIR to their folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// `(file, type, text)` for every sample in the index.
+fn samples() -> Vec<(String, String, String)> {
+    let dir = events_dir();
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let entries = index.as_array().expect("index.json is a list");
+    assert!(
+        entries.len() > 100,
+        "expected the full sample set, found {}",
+        entries.len()
+    );
+    entries
+        .iter()
+        .map(|entry| {
+            let file = entry["file"].as_str().unwrap().to_string();
+            let kind = entry["type"].as_str().unwrap().to_string();
+            let text =
+                std::fs::read_to_string(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            (file, kind, text)
+        })
+        .collect()
+}
+
+/// What each sample type must be detected as.
+fn expected_detection(kind: &str) -> Result<HttpSource, &'static str> {
+    Ok(match kind {
+        "apigw-v1" => HttpSource::ApiGatewayV1,
+        "apigw-v2" => HttpSource::ApiGatewayV2,
+        "function-url" => HttpSource::FunctionUrl,
+        "alb" => HttpSource::Alb { multi_value: false },
+        "alb-multi" => HttpSource::Alb { multi_value: true },
+        "lattice-v1" => HttpSource::LatticeV1,
+        "lattice-v2" => HttpSource::LatticeV2,
+        "sqs" => return Err("aws:sqs"),
+        "sns" => return Err("aws:sns"),
+        "s3" => return Err("aws:s3"),
+        "dynamodb" => return Err("aws:dynamodb"),
+        "kinesis" => return Err("aws:kinesis"),
+        "eventbridge" | "cloudwatch-scheduled" => return Err("aws.events"),
+        "cloudwatch-logs" => return Err("aws.logs"),
+        "bedrock-agent" => return Err("aws.bedrock.agent"),
+        "websocket" => return Err("aws.apigateway.websocket"),
+        k if k.contains("authorizer") => return Err("aws.apigateway.authorizer"),
+        // Non-proxy integrations and sample *responses* are not HTTP events.
+        _ => return Err("unknown"),
+    })
+}
+
+#[test]
+fn every_sample_is_detected_as_its_documented_type() {
+    let mut http = 0;
+    for (file, kind, text) in samples() {
+        let event = match parse(&text) {
+            Ok(event) => event,
+            // A sample whose body is marked base64 but is not is malformed:
+            // the oracle's own decoding must agree, and the error must say so.
+            Err(err) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                let body = str_field(&value, "body").unwrap_or("");
+                assert!(expected_detection(&kind).is_ok(), "{file} ({kind}): {err}");
+                assert_eq!(value["isBase64Encoded"], Value::Bool(true), "{file}: {err}");
+                assert!(
+                    crate::body::decode_event_body(Some(body), true).is_err(),
+                    "{file}: {err}"
+                );
+                assert!(
+                    err.to_string().contains("not valid base64"),
+                    "{file}: {err}"
+                );
+                continue;
+            }
+        };
+        match (expected_detection(&kind), event) {
+            (Ok(source), Event::Http(http_event)) => {
+                assert_eq!(http_event.source, source, "{file}");
+                http += 1;
+            }
+            (Err(name), Event::PassThrough(pass)) => {
+                assert_eq!(pass.source, name, "{file} ({kind})")
+            }
+            (expected, Event::Http(e)) => panic!(
+                "{file} ({kind}): expected {expected:?}, got HTTP {:?}",
+                e.source
+            ),
+            (expected, Event::PassThrough(p)) => {
+                panic!("{file} ({kind}): expected {expected:?}, got pass-through {p:?}")
+            }
+        }
+    }
+    assert!(http >= 60, "only {http} HTTP samples");
+}
+
+// ---- the independent oracle ----
+
+fn str_field<'v>(event: &'v Value, field: &str) -> Option<&'v str> {
+    event.get(field).and_then(Value::as_str)
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// `(name, value)` pairs of a map whose values are strings or lists.
+fn pairs_of(map: Option<&Value>) -> Vec<(String, String)> {
+    let Some(Value::Object(map)) = map else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in map {
+        match v {
+            Value::Array(items) => {
+                out.extend(items.iter().filter_map(value_text).map(|s| (k.clone(), s)))
+            }
+            other => out.extend(value_text(other).map(|s| (k.clone(), s))),
+        }
+    }
+    out
+}
+
+fn decoded_body(event: &Value, flag: &str) -> Bytes {
+    let body = str_field(event, "body").unwrap_or("");
+    let b64 = match event.get(flag) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    if b64 {
+        crate::body::decode_event_body(Some(body), true).unwrap()
+    } else {
+        Bytes::copy_from_slice(body.as_bytes())
+    }
+}
+
+/// Every `(name, value)` the app must receive, per the rules for `source`.
+fn expected_headers(event: &Value, source: HttpSource) -> Vec<(String, String)> {
+    let multi = pairs_of(event.get("multiValueHeaders"));
+    let single = pairs_of(event.get("headers"));
+    let mut out = multi.clone();
+    for (k, v) in single {
+        if !multi.iter().any(|(m, _)| m.eq_ignore_ascii_case(&k)) {
+            out.push((k, v));
+        }
+    }
+    if matches!(source, HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl) {
+        if let Some(Value::Array(cookies)) = event.get("cookies") {
+            if !cookies.is_empty() {
+                out.retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
+                let joined: Vec<&str> = cookies.iter().filter_map(Value::as_str).collect();
+                out.push(("cookie".into(), joined.join("; ")));
+            }
+        }
+    }
+    out
+}
+
+fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option<String>) {
+    let non_empty = |q: String| (!q.is_empty()).then_some(q);
+    match source {
+        HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => (
+            encode_path(str_field(event, "rawPath").unwrap()).into_owned(),
+            non_empty(
+                encode_raw_query(str_field(event, "rawQueryString").unwrap_or("")).into_owned(),
+            ),
+        ),
+        HttpSource::ApiGatewayV1 => {
+            let multi = pairs_of(event.get("multiValueQueryStringParameters"));
+            let pairs = if multi.is_empty() {
+                pairs_of(event.get("queryStringParameters"))
+            } else {
+                multi
+            };
+            (
+                encode_path(str_field(event, "path").unwrap()).into_owned(),
+                non_empty(query_from_decoded(
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                )),
+            )
+        }
+        HttpSource::Alb { .. } => {
+            let multi = event.get("multiValueQueryStringParameters");
+            let pairs = if multi.is_some_and(|m| !m.is_null()) {
+                pairs_of(multi)
+            } else {
+                pairs_of(event.get("queryStringParameters"))
+            };
+            (
+                encode_path(str_field(event, "path").unwrap()).into_owned(),
+                non_empty(query_from_encoded(
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                )),
+            )
+        }
+        HttpSource::LatticeV1 | HttpSource::LatticeV2 => {
+            let path = str_field(event, "raw_path")
+                .or_else(|| str_field(event, "path"))
+                .unwrap();
+            let query = event
+                .get("queryStringParameters")
+                .or_else(|| event.get("query_string_parameters"));
+            let pairs = pairs_of(query);
+            (
+                encode_path(path).into_owned(),
+                non_empty(query_from_decoded(
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                )),
+            )
+        }
+    }
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8(v.as_bytes().to_vec()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_http_sample_reaches_the_app_with_every_header_query_pair_and_body_byte() {
+    for (file, _kind, text) in samples() {
+        let Ok(Event::Http(http_event)) = parse(&text) else {
+            continue;
+        };
+        let event: Value = serde_json::from_str(&text).unwrap();
+        let source = http_event.source;
+        let request = &http_event.request;
+
+        let method = match source {
+            HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => {
+                event["requestContext"]["http"]["method"].as_str()
+            }
+            HttpSource::LatticeV1 | HttpSource::LatticeV2 => str_field(&event, "method"),
+            _ => str_field(&event, "httpMethod"),
+        };
+        assert_eq!(Some(request.method.as_str()), method, "{file}: method");
+
+        let (path, query) = expected_path_and_query(&event, source);
+        assert_eq!(request.path, path, "{file}: path");
+        assert_eq!(request.query, query, "{file}: query");
+        // The request target is valid HTTP.
+        let target = match &request.query {
+            Some(q) => format!("{}?{}", request.path, q),
+            None => request.path.clone(),
+        };
+        target
+            .parse::<http::uri::PathAndQuery>()
+            .unwrap_or_else(|e| panic!("{file}: {target}: {e}"));
+
+        // Every header value, in order per name (HeaderMap groups by name).
+        let mut want = expected_headers(&event, source);
+        let mut got = header_pairs(&request.headers);
+        let has_host = want.iter().any(|(k, _)| k.eq_ignore_ascii_case("host"));
+        if !has_host {
+            // Filled in from requestContext.domainName where the event has one.
+            got.retain(|(k, _)| k != "host");
+        }
+        for pairs in [&mut want, &mut got] {
+            for (k, _) in pairs.iter_mut() {
+                k.make_ascii_lowercase();
+            }
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        assert_eq!(got, want, "{file}: headers");
+
+        let flag = if source == HttpSource::LatticeV1 || event.get("is_base64_encoded").is_some() {
+            "is_base64_encoded"
+        } else {
+            "isBase64Encoded"
+        };
+        assert_eq!(request.body, decoded_body(&event, flag), "{file}: body");
+
+        // requestContext is passed on as it was.
+        match (event.get("requestContext"), http_event.request_context) {
+            (Some(Value::Null) | None, None) => {}
+            (Some(want), Some(raw)) => {
+                assert_eq!(
+                    &serde_json::from_str::<Value>(raw.get()).unwrap(),
+                    want,
+                    "{file}: requestContext"
+                )
+            }
+            (want, got) => panic!("{file}: requestContext {want:?} vs {got:?}"),
+        }
+    }
+}
+
+// ---- the fidelity points LWA loses, on real samples ----
+
+fn http_event(file: &str) -> (HttpSource, HttpRequestParts) {
+    let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
+    match parse(&text).unwrap() {
+        Event::Http(e) => (e.source, e.request),
+        Event::PassThrough(p) => panic!("{file}: pass-through {p:?}"),
+    }
+}
+
+#[test]
+fn v2_raw_query_reaches_the_app_byte_for_byte_and_a_raw_space_is_encoded_once() {
+    let (_, request) = http_event("aws-lambda-rust-runtime/apigw_request_path_with_space.json");
+    assert_eq!(request.path, "/my/path-with%20space");
+    assert_eq!(
+        request.query.as_deref(),
+        Some("parameter1=value1&parameter1=value2&parameter2=value")
+    );
+    assert_eq!(request.headers["cookie"], "cookie1=value1; cookie2=value2");
+}
+
+#[test]
+fn v1_multi_value_query_keeps_every_value_in_event_order() {
+    let (_, request) = http_event("aws-lambda-rust-runtime/apigw_multi_value_proxy_request.json");
+    assert_eq!(
+        request.query.as_deref(),
+        Some("name=me&multiValueName=you&multiValueName=me")
+    );
+}
+
+#[test]
+fn alb_encoded_query_values_are_not_encoded_again() {
+    let (source, request) =
+        http_event("aws-lambda-rust-runtime/alb_multi_value_request_encoded_query_parameters.json");
+    assert_eq!(source, HttpSource::Alb { multi_value: true });
+    assert_eq!(
+        request.query.as_deref(),
+        Some("myKey=%3FshowAll%3Dtrue&myKey=%3FshowAll%3Dfalse")
+    );
+    let cookies: Vec<_> = request.headers.get_all("cookie").iter().collect();
+    assert_eq!(
+        cookies,
+        ["name1=value1", "name2=value2"],
+        "every value of a multi-value header"
+    );
+}
+
+// ---- hand-written events for rules the samples do not cover ----
+
+fn parse_http(json: &str) -> HttpEvent<'_> {
+    match parse(json).unwrap() {
+        Event::Http(e) => e,
+        Event::PassThrough(p) => panic!("pass-through {p:?}"),
+    }
+}
+
+#[test]
+fn decoded_v1_path_is_encoded_once_and_query_values_once() {
+    let json = r#"{"resource": "/{proxy+}", "path": "/files/a b/€", "httpMethod": "GET",
+        "multiValueQueryStringParameters": {"q": ["a&b", "c d"], "e": ["€"]},
+        "requestContext": {"stage": "prod"}}"#;
+    let e = parse_http(json);
+    assert_eq!(e.request.path, "/files/a%20b/%E2%82%AC");
+    assert_eq!(
+        e.request.query.as_deref(),
+        Some("q=a%26b&q=c%20d&e=%E2%82%AC")
+    );
+}
+
+#[test]
+fn lattice_v2_accepts_list_and_string_values_for_headers_and_query() {
+    let json = r#"{"version": "2.0", "path": "/p", "method": "POST",
+        "headers": {"x-list": ["a", "b"], "x-str": "c"},
+        "queryStringParameters": {"l": ["1", "2"], "s": "3"},
+        "body": "aGk=", "isBase64Encoded": true,
+        "requestContext": {"serviceNetworkArn": "arn:aws:vpc-lattice:r:1:servicenetwork/sn-1"}}"#;
+    let e = parse_http(json);
+    assert_eq!(e.source, HttpSource::LatticeV2);
+    let list: Vec<_> = e.request.headers.get_all("x-list").iter().collect();
+    assert_eq!(list, ["a", "b"]);
+    assert_eq!(e.request.headers["x-str"], "c");
+    assert_eq!(e.request.query.as_deref(), Some("l=1&l=2&s=3"));
+    assert_eq!(e.request.body, "hi");
+}
+
+#[test]
+fn function_url_is_told_apart_by_its_domain() {
+    let json = r#"{"version": "2.0", "rawPath": "/", "rawQueryString": "",
+        "requestContext": {"domainName": "abc123.lambda-url.eu-west-1.on.aws", "http": {"method": "GET"}}}"#;
+    assert_eq!(parse_http(json).source, HttpSource::FunctionUrl);
+    let json = r#"{"version": "2.0", "rawPath": "/", "rawQueryString": "",
+        "requestContext": {"domainName": "api.example.com", "http": {"method": "GET"}}}"#;
+    let e = parse_http(json);
+    assert_eq!(e.source, HttpSource::ApiGatewayV2);
+    assert_eq!(
+        e.request.headers["host"], "api.example.com",
+        "Host from domainName when absent"
+    );
+}
+
+#[test]
+fn broken_http_events_are_invalid_with_the_field_named() {
+    let cases = [
+        (
+            r#"{"version": "2.0", "rawPath": 5, "requestContext": {"http": {"method": "GET"}}}"#,
+            "`rawPath` must be a string",
+        ),
+        (
+            r#"{"version": "2.0", "rawPath": "/", "requestContext": {"http": {"method": "GE T"}}}"#,
+            "not an HTTP method",
+        ),
+        (
+            r#"{"httpMethod": "GET", "path": "/", "requestContext": {}, "headers": {"x": {"y": 1}}}"#,
+            "`headers`",
+        ),
+        (
+            r#"{"httpMethod": "GET", "path": "/", "requestContext": {}, "headers": {"bad name": "v"}}"#,
+            "valid HTTP header name",
+        ),
+        (
+            r#"{"httpMethod": "GET", "path": "/", "requestContext": {}, "headers": {"x": "a\nb"}}"#,
+            "characters HTTP does not allow",
+        ),
+        (
+            r#"{"httpMethod": "POST", "path": "/", "requestContext": {}, "body": "%%%", "isBase64Encoded": true}"#,
+            "not valid base64",
+        ),
+        (
+            r#"{"httpMethod": "POST", "path": "/", "requestContext": {}, "isBase64Encoded": "yes"}"#,
+            "`isBase64Encoded` must be true or false",
+        ),
+        (
+            r#"{"version": "2.0", "rawPath": "/", "cookies": "a=b", "requestContext": {"http": {"method": "GET"}}}"#,
+            "`cookies` must be a list",
+        ),
+        (
+            r#"{"httpMethod": "GET", "path": ["/"], "requestContext": {}}"#,
+            "`path` must be a string",
+        ),
+    ];
+    for (json, want) in cases {
+        let err = parse(json).expect_err(json);
+        assert_eq!(err.error_type(), "Portside.InvalidEvent", "{json}");
+        assert!(err.to_string().contains(want), "{json}: {err}");
+    }
+}
+
+#[test]
+fn anything_else_is_passed_through_never_rejected() {
+    for json in [
+        "[]",
+        "42",
+        "\"text\"",
+        "null",
+        "{}",
+        r#"{"body": 5, "headers": "x"}"#,
+        r#"{"a": 1, "a": 2}"#,
+        r#"{"eventSource": "aws:kafka", "records": {}}"#,
+        r#"{"Records": [{"eventSource": "aws:sqs"}, 1, "x"]}"#,
+        r#"{"Records": "not a list"}"#,
+    ] {
+        assert!(matches!(parse(json), Ok(Event::PassThrough(_))), "{json}");
+    }
+    match parse(r#"{"eventSource": "aws:kafka", "records": {}}"#).unwrap() {
+        Event::PassThrough(p) => assert_eq!(p.source, "aws:kafka"),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- responses, per source ----
+
+fn app_response() -> ResponseParts {
+    let mut headers = HeaderMap::new();
+    headers.append("content-type", HeaderValue::from_static("image/png"));
+    headers.append("x-multi", HeaderValue::from_static("one"));
+    headers.append("x-multi", HeaderValue::from_static("two"));
+    headers.append(
+        "set-cookie",
+        HeaderValue::from_static("a=1; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT"),
+    );
+    headers.append("set-cookie", HeaderValue::from_static("b=2"));
+    headers.append("connection", HeaderValue::from_static("keep-alive"));
+    ResponseParts {
+        status: StatusCode::CREATED,
+        headers,
+        body: Bytes::from_static(&[0x89, b'P', b'N', b'G', 0, 255]),
+    }
+}
+
+fn http_result(source: HttpSource) -> HttpResult {
+    match to_result(source, app_response()).unwrap() {
+        LambdaResult::Http(r) => r,
+        LambdaResult::Json(_) => panic!("json"),
+    }
+}
+
+#[test]
+fn v1_results_carry_every_value_in_multi_value_headers() {
+    let r = http_result(HttpSource::ApiGatewayV1);
+    assert_eq!(r.status_code, 201);
+    assert!(r.headers.is_none() && r.cookies.is_none() && r.status_description.is_none());
+    let mv = r.multi_value_headers.unwrap().0;
+    assert!(mv.contains(&("x-multi".into(), vec!["one".into(), "two".into()])));
+    assert!(mv.iter().any(|(k, v)| k == "set-cookie" && v.len() == 2));
+    assert!(
+        !mv.iter().any(|(k, _)| k == "connection"),
+        "hop-by-hop headers are dropped"
+    );
+    assert!(r.is_base64_encoded);
+    assert_eq!(
+        crate::body::decode_event_body(Some(&r.body), true).unwrap(),
+        app_response().body
+    );
+}
+
+#[test]
+fn v2_and_function_url_results_join_headers_and_list_every_cookie() {
+    for source in [HttpSource::ApiGatewayV2, HttpSource::FunctionUrl] {
+        let r = http_result(source);
+        let headers = r.headers.unwrap().0;
+        assert!(headers.contains(&("x-multi".into(), "one, two".into())));
+        assert!(!headers.iter().any(|(k, _)| k == "set-cookie"));
+        assert_eq!(
+            r.cookies.unwrap(),
+            ["a=1; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2"]
+        );
+        assert!(r.multi_value_headers.is_none());
+    }
+}
+
+#[test]
+fn alb_results_have_a_status_description_and_the_events_header_style() {
+    let r = http_result(HttpSource::Alb { multi_value: true });
+    assert_eq!(r.status_description.as_deref(), Some("201 Created"));
+    assert!(r.headers.is_none());
+    assert!(r.multi_value_headers.is_some());
+
+    let r = http_result(HttpSource::Alb { multi_value: false });
+    assert!(r.multi_value_headers.is_none());
+    let SingleValueHeaders(headers) = r.headers.unwrap();
+    let cookies: Vec<&(String, String)> = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .collect();
+    assert_eq!(
+        cookies.len(),
+        2,
+        "both cookies survive, under two spellings: {cookies:?}"
+    );
+    assert_ne!(cookies[0].0, cookies[1].0);
+}
+
+#[test]
+fn lattice_results_use_single_value_headers() {
+    for source in [HttpSource::LatticeV1, HttpSource::LatticeV2] {
+        let r = http_result(source);
+        assert!(r.headers.is_some() && r.multi_value_headers.is_none() && r.cookies.is_none());
+        assert!(r.status_description.is_none());
+    }
+}
+
+#[test]
+fn results_serialize_to_the_documented_field_names() {
+    let json =
+        serde_json::to_value(to_result(HttpSource::ApiGatewayV2, app_response()).unwrap()).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "statusCode",
+            "headers",
+            "cookies",
+            "body",
+            "isBase64Encoded"
+        ]
+    );
+    let json = serde_json::to_value(
+        to_result(HttpSource::Alb { multi_value: true }, app_response()).unwrap(),
+    )
+    .unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "statusCode",
+            "statusDescription",
+            "multiValueHeaders",
+            "body",
+            "isBase64Encoded"
+        ]
+    );
+}
+
+#[test]
+fn a_result_over_six_megabytes_is_an_error_not_a_truncated_body() {
+    let mut response = app_response();
+    response.body = Bytes::from(vec![7u8; 5 * 1024 * 1024]); // base64 grows it past 6 MB
+    let err = to_result(HttpSource::ApiGatewayV2, response).unwrap_err();
+    assert_eq!(err.error_type(), "Portside.ResponseTooLarge");
+    assert!(err.to_string().contains("response_stream"));
+
+    let mut response = app_response();
+    response.body = Bytes::from(vec![7u8; 4 * 1024 * 1024]); // 5.6 MB as base64: fits
+    assert!(to_result(HttpSource::ApiGatewayV2, response).is_ok());
+}
+
+#[test]
+fn pass_through_results_are_the_apps_json() {
+    let ok = |status: u16, body: &'static str| ResponseParts {
+        status: StatusCode::from_u16(status).unwrap(),
+        headers: HeaderMap::new(),
+        body: Bytes::from_static(body.as_bytes()),
+    };
+    let json = |r: LambdaResult| serde_json::to_string(&r).unwrap();
+    let batch =
+        r#"{"batchItemFailures":[{"itemIdentifier":"059f36b4-87a3-44ab-83d2-661975830a7d"}]}"#;
+    assert_eq!(json(pass_through_result(ok(200, batch)).unwrap()), batch);
+    assert_eq!(json(pass_through_result(ok(204, "")).unwrap()), "null");
+    assert_eq!(
+        json(pass_through_result(ok(200, "done")).unwrap()),
+        "\"done\""
+    );
+    let err = pass_through_result(ok(500, "db down")).unwrap_err();
+    assert_eq!(err.error_type(), "Portside.AppError");
+    assert!(err.to_string().contains("500") && err.to_string().contains("db down"));
+}
