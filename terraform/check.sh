@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Offline checks of the Terraform sample stack, runnable from anywhere:
+#
+#   terraform fmt -check -recursive
+#   terraform init -backend=false -plugin-dir=<AWS provider mirror under /opt>
+#   terraform validate
+#   terraform test            (tests/*.tftest.hcl, mocked AWS provider)
+#   checkov                   (pinned, in <repo>/.venv-checkov)
+#
+# Nothing is downloaded but checkov from PyPI (once). The Terraform steps run
+# on a throw-away copy of this folder, so no .terraform/, lock file or state
+# is left behind. Where terraform is not installed, it says so in one line and
+# exits 0.
+#
+# Environment:
+#   TF_PLUGIN_DIR      provider mirror to init from (default: found under /opt)
+#   CHECKOV_VERSION    checkov to install (default below; bump it here)
+set -euo pipefail
+
+CHECKOV_VERSION="${CHECKOV_VERSION:-3.3.30}"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+if ! command -v terraform >/dev/null 2>&1; then
+    echo "terraform not installed: skipping the Terraform checks"
+    exit 0
+fi
+
+# --- the provider mirror ------------------------------------------------------
+# A plugin dir holds registry.terraform.io/hashicorp/aws/<version>/<os_arch>/.
+if [ -z "${TF_PLUGIN_DIR:-}" ]; then
+    if [ -d /opt/tf-plugins/registry.terraform.io/hashicorp/aws ]; then
+        TF_PLUGIN_DIR=/opt/tf-plugins
+    else
+        found="$(find /opt -maxdepth 5 -type d -path '*/registry.terraform.io/hashicorp/aws' 2>/dev/null | head -n 1 || true)"
+        if [ -n "$found" ]; then
+            TF_PLUGIN_DIR="$(dirname "$(dirname "$(dirname "$found")")")"
+        fi
+    fi
+fi
+if [ -z "${TF_PLUGIN_DIR:-}" ] || [ ! -d "$TF_PLUGIN_DIR/registry.terraform.io/hashicorp/aws" ]; then
+    echo "check.sh: no offline mirror of the hashicorp/aws provider under /opt" >&2
+    echo "check.sh: expected <dir>/registry.terraform.io/hashicorp/aws/<version>/<os_arch>/ (e.g. /opt/tf-plugins); set TF_PLUGIN_DIR to its <dir>" >&2
+    exit 1
+fi
+
+# --- a quiet, offline terraform ----------------------------------------------
+export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+# A CLI config file that is named but missing only makes terraform warn.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then
+    unset TF_CLI_CONFIG_FILE
+fi
+unset TF_DATA_DIR TF_WORKSPACE
+color=()
+[ -t 1 ] || color=(-no-color)
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/portside-tf-check.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# The copy leaves out whatever a real deploy left here (state, plugins, lock
+# file, the user's tfvars), so the checks see only the committed stack.
+tar -C "$here" \
+    --exclude='./.terraform' --exclude='.terraform.lock.hcl' \
+    --exclude='terraform.tfstate*' --exclude='*.tfplan' \
+    --exclude='*.tfvars' --exclude='*.tfvars.json' \
+    -cf - . | tar -C "$work" -xf -
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "terraform fmt -check -recursive"
+if ! terraform -chdir="$work" fmt -check -recursive; then
+    echo "check.sh: the files above are not formatted: run 'terraform -chdir=terraform fmt -recursive'" >&2
+    exit 1
+fi
+echo "formatted"
+
+step "terraform init -backend=false -plugin-dir=$TF_PLUGIN_DIR"
+terraform -chdir="$work" init -backend=false -plugin-dir="$TF_PLUGIN_DIR" "${color[@]}" >"$work/init.log" 2>&1 || {
+    cat "$work/init.log" >&2
+    echo "check.sh: terraform init failed with the provider mirror at $TF_PLUGIN_DIR" >&2
+    exit 1
+}
+grep -E 'Installing|Installed' "$work/init.log" || true
+
+step "terraform validate"
+terraform -chdir="$work" validate "${color[@]}"
+
+step "terraform test"
+set +e
+terraform -chdir="$work" test "${color[@]}" 2>&1 | tee "$work/test.log"
+test_rc=${PIPESTATUS[0]}
+set -e
+tf_counts="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$work/test.log" | tail -n 1 || true)"
+if [ "$test_rc" -ne 0 ]; then
+    echo "check.sh: terraform test failed${tf_counts:+ ($tf_counts)}" >&2
+    exit 1
+fi
+
+# --- checkov ------------------------------------------------------------------
+step "checkov $CHECKOV_VERSION"
+venv="$root/.venv-checkov"
+stamp="$venv/.checkov-version"
+if [ ! -x "$venv/bin/checkov" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
+    command -v python3 >/dev/null 2>&1 || {
+        echo "check.sh: python3 is needed to install checkov into $venv" >&2
+        exit 1
+    }
+    echo "installing checkov==$CHECKOV_VERSION into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION" || {
+        echo "check.sh: pip could not install checkov==$CHECKOV_VERSION from PyPI" >&2
+        exit 1
+    }
+    echo "$CHECKOV_VERSION" >"$stamp"
+fi
+# Scan the same clean copy (no .terraform/), with no calls home.
+rm -rf "$work/.terraform" "$work/.terraform.lock.hcl" "$work/init.log" "$work/test.log"
+CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE \
+    "$venv/bin/checkov" --directory "$work" --framework terraform \
+    --skip-download --compact --quiet
+
+echo
+echo "terraform: ${tf_counts:-0 passed, 0 failed}"
