@@ -220,7 +220,7 @@ def import_notification(records: list, store: UserStore, objects: S3Objects) -> 
             report.status, report.reason = "failed", str(exc)
         except RetryableError as exc:
             report.status, report.reason = "failed", f"{exc} (retryable)"
-            log.error("%s: %s; answering with an error so the event is retried", report.location, exc)
+            log.error("%s; answering with an error so the event is retried", exc)
             exc.reports = reports
             raise
         log.info(
