@@ -2,9 +2,14 @@
 //!
 //! * [`runtime_api`]: the Runtime API and Extensions API server and the
 //!   invocation state machine (usable on its own from tests).
+//! * [`sandbox`]: the function's processes around it: Lambda's environment,
+//!   start-up order, freeze/thaw, reset, logs.
+//! * [`layer`]: layer zips and folders.
 //! * [`util`]: identifiers and time formats.
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
 
+pub mod layer;
 pub mod runtime_api;
+pub mod sandbox;
 pub mod util;

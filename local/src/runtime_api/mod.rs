@@ -621,6 +621,8 @@ pub(crate) struct State {
     shutting_down: bool,
     /// Bumped whenever an invocation starts or ends.
     progress: u64,
+    /// Init is not done before this many extensions registered.
+    expected_extensions: usize,
 }
 
 pub(crate) struct Shared {
@@ -656,6 +658,7 @@ impl Shared {
     fn check_init(&self, st: &mut State) {
         if st.init == InitState::Pending
             && st.runtime_polled
+            && st.extensions.len() >= st.expected_extensions
             && st.extensions.iter().all(|e| e.next_calls > 0)
         {
             st.init = InitState::Ready;
@@ -888,6 +891,7 @@ impl RuntimeApi {
                 inflight: HashMap::new(),
                 shutting_down: false,
                 progress: 0,
+                expected_extensions: 0,
             }),
             changes,
         });
@@ -1137,9 +1141,18 @@ impl RuntimeApi {
             st.extensions.clear();
             st.pollers.clear();
             st.shutting_down = false;
+            st.expected_extensions = 0;
             st.generation
         };
         self.shared.start_init_timer(generation);
+        self.shared.changed();
+    }
+
+    /// Init will not complete before `n` extensions have registered (the
+    /// sandbox knows how many it started; Lambda starts the runtime only
+    /// after they all registered). Reset by [`RuntimeApi::reset`].
+    pub fn expect_extensions(&self, n: usize) {
+        self.shared.lock().expected_extensions = n;
         self.shared.changed();
     }
 

@@ -529,11 +529,11 @@ async fn extension_register(shared: &Arc<Shared>, req: Request<Incoming>) -> Res
     let id = util::uuid_v4();
     {
         let mut st = shared.lock();
-        if st.init != InitState::Pending || st.runtime_polled {
+        if st.init != InitState::Pending {
             return error(
                 StatusCode::FORBIDDEN,
                 "Extension.RegistrationClosed",
-                "extensions can register only during init, before the runtime starts",
+                "extensions can register only during init",
             );
         }
         st.extensions.push(Extension {
