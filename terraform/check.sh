@@ -39,9 +39,12 @@ if [ -z "${TF_PLUGIN_DIR:-}" ]; then
         fi
     fi
 fi
-if [ -z "${TF_PLUGIN_DIR:-}" ] || [ ! -d "$TF_PLUGIN_DIR/registry.terraform.io/hashicorp/aws" ]; then
-    echo "check.sh: no offline mirror of the hashicorp/aws provider under /opt" >&2
-    echo "check.sh: expected <dir>/registry.terraform.io/hashicorp/aws/<version>/<os_arch>/ (e.g. /opt/tf-plugins); set TF_PLUGIN_DIR to its <dir>" >&2
+if [ -z "${TF_PLUGIN_DIR:-}" ]; then
+    echo "check.sh: no offline mirror of the hashicorp/aws provider under /opt (looked for */registry.terraform.io/hashicorp/aws, e.g. /opt/tf-plugins); set TF_PLUGIN_DIR to the folder holding registry.terraform.io/" >&2
+    exit 1
+fi
+if [ ! -d "$TF_PLUGIN_DIR/registry.terraform.io/hashicorp/aws" ]; then
+    echo "check.sh: TF_PLUGIN_DIR=$TF_PLUGIN_DIR holds no registry.terraform.io/hashicorp/aws/<version>/<os_arch>/ provider mirror" >&2
     exit 1
 fi
 
@@ -69,7 +72,7 @@ tar -C "$here" \
 step() { printf '\n== %s\n' "$*"; }
 
 step "terraform fmt -check -recursive"
-if ! terraform -chdir="$work" fmt -check -recursive; then
+if ! terraform -chdir="$work" fmt -check -recursive -diff; then
     echo "check.sh: the files above are not formatted: run 'terraform -chdir=terraform fmt -recursive'" >&2
     exit 1
 fi
