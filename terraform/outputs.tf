@@ -39,3 +39,8 @@ output "layer_version_arn" {
   description = "ARN of the portside layer version attached to the function."
   value       = aws_lambda_layer_version.portside.arn
 }
+
+output "region" {
+  description = "Region the stack is in (for SigV4-signed calls to an AWS_IAM Function URL)."
+  value       = var.region
+}

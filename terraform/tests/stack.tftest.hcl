@@ -410,6 +410,11 @@ run "storage" {
     condition     = output.bucket_name == aws_s3_bucket.imports.bucket && output.table_name == aws_dynamodb_table.users.name && output.function_name == aws_lambda_function.app.function_name
     error_message = "Outputs bucket_name, table_name and function_name must name the stack's bucket, table and function."
   }
+
+  assert {
+    condition     = output.log_group_name == aws_cloudwatch_log_group.function.name && output.layer_version_arn == aws_lambda_layer_version.portside.arn && output.region == "us-east-1"
+    error_message = "Outputs log_group_name, layer_version_arn and region must name the function's log group, its layer version and the region."
+  }
 }
 
 run "iam_least_privilege" {
