@@ -4,11 +4,16 @@
 //!   invocation state machine (usable on its own from tests).
 //! * [`sandbox`]: the function's processes around it: Lambda's environment,
 //!   start-up order, freeze/thaw, reset, logs.
+//! * [`frontdoor`]: the HTTP listener that speaks each event source's
+//!   format, and Lambda's Invoke API.
+//! * [`cli`]: the command line (`main.rs` only calls [`cli::run`]).
 //! * [`layer`]: layer zips and folders.
 //! * [`util`]: identifiers and time formats.
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
 
+pub mod cli;
+pub mod frontdoor;
 pub mod layer;
 pub mod runtime_api;
 pub mod sandbox;

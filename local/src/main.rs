@@ -1,1 +1,9 @@
-fn main() {}
+//! portside-local: a local AWS Lambda. Everything lives in the library
+//! (`portside_local::cli`); this only hands it the arguments.
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = portside_local::cli::run(args).await;
+    std::process::exit(code);
+}

@@ -1,0 +1,874 @@
+//! Real HTTP requests turned into the events of Lambda's HTTP event sources,
+//! and Lambda results turned back into HTTP responses, per source, as the
+//! AWS documentation describes them (API Gateway REST and HTTP APIs,
+//! Function URLs, ALB with and without multi-value headers, VPC Lattice V1
+//! and V2). Pure functions: no I/O.
+
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use crate::util::{self, UtcTime};
+
+/// The event sources the front door can emulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// API Gateway HTTP API, payload format 2.0.
+    HttpApi,
+    /// API Gateway REST API, Lambda proxy integration.
+    RestApi,
+    /// Application Load Balancer.
+    Alb,
+    /// Application Load Balancer with multi-value headers.
+    AlbMulti,
+    /// Lambda Function URL.
+    FunctionUrl,
+    /// VPC Lattice, event structure V1.
+    LatticeV1,
+    /// VPC Lattice, event structure V2.
+    LatticeV2,
+}
+
+impl Source {
+    /// Every source with its command-line name.
+    pub const ALL: [(&'static str, Source); 7] = [
+        ("http-api", Source::HttpApi),
+        ("rest-api", Source::RestApi),
+        ("alb", Source::Alb),
+        ("alb-multi", Source::AlbMulti),
+        ("function-url", Source::FunctionUrl),
+        ("lattice-v1", Source::LatticeV1),
+        ("lattice-v2", Source::LatticeV2),
+    ];
+
+    /// Parses a command-line name.
+    pub fn parse(name: &str) -> Option<Source> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("http-api")
+    }
+}
+
+/// A request as the front door received it.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// `GET`, `POST`...
+    pub method: String,
+    /// The path as sent (not decoded).
+    pub path: String,
+    /// The query string as sent (without `?`).
+    pub query: String,
+    /// Headers in order; names as sent.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+    /// The client's IP address.
+    pub source_ip: String,
+    /// The front door's port (for `x-forwarded-port`).
+    pub port: u16,
+}
+
+/// Settings that go into every event.
+#[derive(Debug, Clone)]
+pub struct EventContext {
+    /// `requestContext.requestId`.
+    pub request_id: String,
+    /// Region for ARNs and domains.
+    pub region: String,
+    /// Account id.
+    pub account_id: String,
+    /// Epoch milliseconds of the request.
+    pub time_ms: u64,
+    /// The X-Ray trace header value (`Root=...`).
+    pub trace_id: String,
+}
+
+impl EventContext {
+    /// A fresh context for one request.
+    pub fn new(region: &str) -> EventContext {
+        let trace = util::new_trace_id();
+        let root = trace.split(';').next().unwrap_or("").to_string();
+        EventContext {
+            request_id: util::uuid_v4(),
+            region: region.to_string(),
+            account_id: "123456789012".to_string(),
+            time_ms: util::epoch_millis(),
+            trace_id: root,
+        }
+    }
+}
+
+/// The local API id used in domains and ARNs.
+const API_ID: &str = "portsidelocal";
+
+fn decode_component(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+/// Query pairs in order; `decode` URL-decodes them (API Gateway does, ALB
+/// and Lattice do not).
+fn query_pairs(query: &str, decode: bool) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            if decode {
+                (decode_component(k), decode_component(v))
+            } else {
+                (k.to_string(), v.to_string())
+            }
+        })
+        .collect()
+}
+
+fn grouped(pairs: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in pairs {
+        map.entry(k.clone()).or_default().push(v.clone());
+    }
+    map
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Headers with lowercase names, grouped, plus what the source adds.
+fn lower_headers(
+    req: &HttpRequest,
+    ctx: &EventContext,
+    forwarded: bool,
+) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in &req.headers {
+        map.entry(k.to_ascii_lowercase())
+            .or_default()
+            .push(v.clone());
+    }
+    if forwarded {
+        let xff = match map.get("x-forwarded-for") {
+            Some(v) => format!("{}, {}", v.join(", "), req.source_ip),
+            None => req.source_ip.clone(),
+        };
+        map.insert("x-forwarded-for".into(), vec![xff]);
+        map.insert("x-forwarded-proto".into(), vec!["http".into()]);
+        map.insert("x-forwarded-port".into(), vec![req.port.to_string()]);
+        map.insert("x-amzn-trace-id".into(), vec![ctx.trace_id.clone()]);
+    }
+    map
+}
+
+/// Which content types a source passes as text.
+fn is_text(req: &HttpRequest, source: Source) -> bool {
+    if std::str::from_utf8(&req.body).is_err() {
+        return false;
+    }
+    let ct = header(req, "content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let encoded =
+        header(req, "content-encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+    let basic = ct.starts_with("text/")
+        || matches!(
+            ct.as_str(),
+            "application/json" | "application/javascript" | "application/xml"
+        );
+    match source {
+        // ALB and Lattice: exactly these types are sent as text.
+        Source::Alb | Source::AlbMulti | Source::LatticeV1 | Source::LatticeV2 => basic && !encoded,
+        // API Gateway and Function URLs: text-like types (and no content
+        // type at all) as text, the rest base64.
+        _ => {
+            !encoded
+                && (basic
+                    || ct.is_empty()
+                    || ct.ends_with("+json")
+                    || ct.ends_with("+xml")
+                    || ct == "application/x-www-form-urlencoded"
+                    || ct == "application/graphql")
+        }
+    }
+}
+
+fn body_fields(req: &HttpRequest, source: Source) -> (Value, bool) {
+    if req.body.is_empty() {
+        return (Value::Null, false);
+    }
+    if is_text(req, source) {
+        (
+            Value::String(String::from_utf8_lossy(&req.body).to_string()),
+            false,
+        )
+    } else {
+        (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&req.body)),
+            true,
+        )
+    }
+}
+
+fn last_map(map: &BTreeMap<String, Vec<String>>) -> Value {
+    Value::Object(
+        map.iter()
+            .filter_map(|(k, v)| v.last().map(|l| (k.clone(), Value::String(l.clone()))))
+            .collect(),
+    )
+}
+
+fn joined_map(map: &BTreeMap<String, Vec<String>>, sep: &str) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.join(sep))))
+            .collect(),
+    )
+}
+
+fn list_map(map: &BTreeMap<String, Vec<String>>) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    Value::Array(v.iter().cloned().map(Value::String).collect()),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The domain name the event names (what a client would have used).
+pub fn domain_name(source: Source, region: &str) -> String {
+    match source {
+        Source::FunctionUrl => format!("{API_ID}.lambda-url.{region}.on.aws"),
+        Source::HttpApi | Source::RestApi => format!("{API_ID}.execute-api.{region}.amazonaws.com"),
+        _ => "localhost".to_string(),
+    }
+}
+
+/// Builds the event for `req` as `source` would send it.
+pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value {
+    let time = UtcTime::from_epoch_millis(ctx.time_ms);
+    let user_agent = header(req, "user-agent").unwrap_or("").to_string();
+    let (body, b64) = body_fields(req, source);
+    match source {
+        Source::HttpApi | Source::FunctionUrl => {
+            let domain = domain_name(source, &ctx.region);
+            let mut headers = lower_headers(req, ctx, true);
+            let cookies: Vec<Value> = headers
+                .remove("cookie")
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|c| {
+                    c.split(';')
+                        .map(|p| p.trim().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .filter(|c| !c.is_empty())
+                .map(Value::String)
+                .collect();
+            let query = grouped(&query_pairs(&req.query, true));
+            let mut event = json!({
+                "version": "2.0",
+                "routeKey": "$default",
+                "rawPath": req.path,
+                "rawQueryString": req.query,
+                "headers": joined_map(&headers, ","),
+                "requestContext": {
+                    "accountId": if source == Source::FunctionUrl { "anonymous".to_string() } else { ctx.account_id.clone() },
+                    "apiId": API_ID,
+                    "domainName": domain,
+                    "domainPrefix": API_ID,
+                    "http": {
+                        "method": req.method,
+                        "path": req.path,
+                        "protocol": "HTTP/1.1",
+                        "sourceIp": req.source_ip,
+                        "userAgent": user_agent,
+                    },
+                    "requestId": ctx.request_id,
+                    "routeKey": "$default",
+                    "stage": "$default",
+                    "time": time.clf(),
+                    "timeEpoch": ctx.time_ms,
+                },
+                "isBase64Encoded": b64,
+            });
+            if !cookies.is_empty() {
+                event["cookies"] = Value::Array(cookies);
+            }
+            if !query.is_empty() {
+                event["queryStringParameters"] = joined_map(&query, ",");
+            }
+            if !body.is_null() {
+                event["body"] = body;
+            }
+            event
+        }
+        Source::RestApi => {
+            let headers = lower_headers(req, ctx, true);
+            // REST APIs keep header names as the client sent them.
+            let mut as_sent: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (k, v) in &req.headers {
+                as_sent.entry(k.clone()).or_default().push(v.clone());
+            }
+            for (k, v) in &headers {
+                if k.starts_with("x-forwarded-") || k == "x-amzn-trace-id" {
+                    let name = match k.as_str() {
+                        "x-forwarded-for" => "X-Forwarded-For",
+                        "x-forwarded-proto" => "X-Forwarded-Proto",
+                        "x-forwarded-port" => "X-Forwarded-Port",
+                        _ => "X-Amzn-Trace-Id",
+                    };
+                    as_sent.retain(|ak, _| !ak.eq_ignore_ascii_case(k));
+                    as_sent.insert(name.to_string(), v.clone());
+                }
+            }
+            let query = grouped(&query_pairs(&req.query, true));
+            let (q, mq) = if query.is_empty() {
+                (Value::Null, Value::Null)
+            } else {
+                (last_map(&query), list_map(&query))
+            };
+            let stage = "prod";
+            json!({
+                "resource": "/{proxy+}",
+                "path": req.path,
+                "httpMethod": req.method,
+                "headers": last_map(&as_sent),
+                "multiValueHeaders": list_map(&as_sent),
+                "queryStringParameters": q,
+                "multiValueQueryStringParameters": mq,
+                "pathParameters": { "proxy": req.path.trim_start_matches('/') },
+                "stageVariables": Value::Null,
+                "requestContext": {
+                    "accountId": ctx.account_id,
+                    "apiId": API_ID,
+                    "domainName": domain_name(source, &ctx.region),
+                    "domainPrefix": API_ID,
+                    "extendedRequestId": util::random_hex(16),
+                    "httpMethod": req.method,
+                    "identity": {
+                        "accessKey": Value::Null,
+                        "accountId": Value::Null,
+                        "caller": Value::Null,
+                        "cognitoAuthenticationProvider": Value::Null,
+                        "cognitoAuthenticationType": Value::Null,
+                        "cognitoIdentityId": Value::Null,
+                        "cognitoIdentityPoolId": Value::Null,
+                        "principalOrgId": Value::Null,
+                        "sourceIp": req.source_ip,
+                        "user": Value::Null,
+                        "userAgent": user_agent,
+                        "userArn": Value::Null,
+                    },
+                    "path": format!("/{stage}{}", req.path),
+                    "protocol": "HTTP/1.1",
+                    "requestId": ctx.request_id,
+                    "requestTime": time.clf(),
+                    "requestTimeEpoch": ctx.time_ms,
+                    "resourceId": "proxy0",
+                    "resourcePath": "/{proxy+}",
+                    "stage": stage,
+                },
+                "body": body,
+                "isBase64Encoded": b64,
+            })
+        }
+        Source::Alb | Source::AlbMulti => {
+            let headers = lower_headers(req, ctx, true);
+            let query = grouped(&query_pairs(&req.query, false));
+            let mut event = json!({
+                "requestContext": {
+                    "elb": {
+                        "targetGroupArn": format!(
+                            "arn:aws:elasticloadbalancing:{}:{}:targetgroup/portside-local/6d0ecf831eec9f09",
+                            ctx.region, ctx.account_id
+                        ),
+                    },
+                },
+                "httpMethod": req.method,
+                "path": req.path,
+                "body": if body.is_null() { Value::String(String::new()) } else { body },
+                "isBase64Encoded": b64,
+            });
+            if source == Source::AlbMulti {
+                event["multiValueHeaders"] = list_map(&headers);
+                event["multiValueQueryStringParameters"] = list_map(&query);
+            } else {
+                event["headers"] = last_map(&headers);
+                event["queryStringParameters"] = last_map(&query);
+            }
+            event
+        }
+        Source::LatticeV1 => {
+            let headers = lower_headers(req, ctx, false);
+            let query = grouped(&query_pairs(&req.query, false));
+            let mut event = json!({
+                "raw_path": req.path,
+                "method": req.method,
+                "headers": joined_map(&headers, ", "),
+                "query_string_parameters": last_map(&query),
+                "is_base64_encoded": b64,
+            });
+            if !body.is_null() {
+                event["body"] = body;
+            }
+            event
+        }
+        Source::LatticeV2 => {
+            let headers = lower_headers(req, ctx, false);
+            let query = grouped(&query_pairs(&req.query, false));
+            let prefix = format!("arn:aws:vpc-lattice:{}:{}", ctx.region, ctx.account_id);
+            let mut event = json!({
+                "version": "2.0",
+                "path": if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) },
+                "method": req.method,
+                "headers": list_map(&headers),
+                "queryStringParameters": list_map(&query),
+                "isBase64Encoded": b64,
+                "requestContext": {
+                    "serviceNetworkArn": format!("{prefix}:servicenetwork/sn-0bf3f2882e9cc805a"),
+                    "serviceArn": format!("{prefix}:service/svc-0a40eebed65f8d69c"),
+                    "targetGroupArn": format!("{prefix}:targetgroup/tg-6d0ecf831eec9f09"),
+                    "identity": {
+                        "sourceVpcArn": format!("arn:aws:ec2:{}:{}:vpc/vpc-0b8276c84697e7339", ctx.region, ctx.account_id),
+                        "type": "AWS_IAM",
+                    },
+                    "region": ctx.region,
+                    "timeEpoch": (ctx.time_ms * 1000).to_string(),
+                },
+            });
+            if !body.is_null() {
+                event["body"] = body;
+            }
+            event
+        }
+    }
+}
+
+/// An HTTP response made from a Lambda result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers (repeated names allowed, `set-cookie` among them).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// A JSON error response as the gateway in front would send it.
+    pub fn gateway_error(status: u16, message: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Bytes::from(json!({ "message": message }).to_string()),
+        }
+    }
+}
+
+/// Headers a proxy does not pass on from a Lambda result.
+fn hop_by_hop(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "connection" | "transfer-encoding" | "keep-alive" | "content-length" | "upgrade"
+    )
+}
+
+fn value_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads `headers` (single values; lists allowed for Lattice V2) and
+/// `multiValueHeaders` into a header list. Multi-value entries win for the
+/// same name, as API Gateway merges them.
+fn collect_headers(obj: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    let multi = obj.get("multiValueHeaders").and_then(Value::as_object);
+    if let Some(h) = obj.get("headers").and_then(Value::as_object) {
+        for (k, v) in h {
+            if multi.is_some_and(|m| m.keys().any(|mk| mk.eq_ignore_ascii_case(k))) {
+                continue;
+            }
+            match v {
+                Value::Array(list) => {
+                    out.extend(list.iter().filter_map(value_str).map(|s| (k.clone(), s)))
+                }
+                other => {
+                    if let Some(s) = value_str(other) {
+                        out.push((k.clone(), s));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(m) = multi {
+        for (k, v) in m {
+            if let Some(list) = v.as_array() {
+                out.extend(list.iter().filter_map(value_str).map(|s| (k.clone(), s)));
+            }
+        }
+    }
+    out.retain(|(k, _)| !hop_by_hop(k));
+}
+
+fn status_of(obj: &Map<String, Value>) -> Option<u16> {
+    match obj.get("statusCode")? {
+        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .filter(|s| (100..=599).contains(s))
+}
+
+fn decode_body(obj: &Map<String, Value>) -> Result<Bytes, String> {
+    let body = match obj.get("body") {
+        None | Some(Value::Null) => return Ok(Bytes::new()),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    if obj
+        .get("isBase64Encoded")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map(Bytes::from)
+            .map_err(|e| format!("isBase64Encoded is true but the body is not base64: {e}"))
+    } else {
+        Ok(Bytes::from(body))
+    }
+}
+
+/// Maps a successful Lambda result to the HTTP response `source` returns.
+pub fn to_response(source: Source, payload: &[u8]) -> HttpResponse {
+    let parsed: Result<Value, _> = serde_json::from_slice(payload);
+    let malformed = |why: &str| {
+        eprintln!(
+            "portside-local: malformed Lambda result for {}: {why}",
+            source.name()
+        );
+        match source {
+            Source::HttpApi => HttpResponse::gateway_error(500, "Internal Server Error"),
+            Source::RestApi => HttpResponse::gateway_error(502, "Internal server error"),
+            Source::FunctionUrl => HttpResponse::gateway_error(502, "Internal Server Error"),
+            _ => HttpResponse::gateway_error(502, "Bad Gateway"),
+        }
+    };
+    let Ok(value) = parsed else {
+        return malformed("not JSON");
+    };
+    let v2 = matches!(source, Source::HttpApi | Source::FunctionUrl);
+    let obj = match value.as_object() {
+        Some(o) if status_of(o).is_some() => o,
+        // Payload 2.0: valid JSON without statusCode is a 200 JSON body.
+        _ if v2 => {
+            return HttpResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Bytes::copy_from_slice(payload),
+            }
+        }
+        _ => return malformed("no statusCode"),
+    };
+    let status = status_of(obj).unwrap_or(200);
+    let mut headers = Vec::new();
+    collect_headers(obj, &mut headers);
+    if v2 {
+        if let Some(cookies) = obj.get("cookies").and_then(Value::as_array) {
+            for c in cookies.iter().filter_map(value_str) {
+                headers.push(("set-cookie".into(), c));
+            }
+        }
+    }
+    let body = match decode_body(obj) {
+        Ok(b) => b,
+        Err(why) => return malformed(&why),
+    };
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The status line and headers a streamed Function URL response starts
+/// with, from its JSON prelude (`None`: no prelude, 200).
+pub fn stream_head(prelude: Option<&[u8]>) -> (u16, Vec<(String, String)>) {
+    let Some(prelude) = prelude else {
+        return (
+            200,
+            vec![("content-type".into(), "application/octet-stream".into())],
+        );
+    };
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(prelude) else {
+        eprintln!("portside-local: the streamed response's prelude is not a JSON object");
+        return (502, Vec::new());
+    };
+    let mut headers = Vec::new();
+    collect_headers(&obj, &mut headers);
+    if let Some(cookies) = obj.get("cookies").and_then(Value::as_array) {
+        for c in cookies.iter().filter_map(value_str) {
+            headers.push(("set-cookie".into(), c));
+        }
+    }
+    (status_of(&obj).unwrap_or(200), headers)
+}
+
+/// `statusDescription` for ALB: `"200 OK"`.
+pub fn status_description(status: u16) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    format!("{status} {reason}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpRequest {
+        HttpRequest {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: Bytes::copy_from_slice(body),
+            source_ip: "127.0.0.1".into(),
+            port: 3000,
+        }
+    }
+
+    fn ctx() -> EventContext {
+        EventContext {
+            request_id: "rid".into(),
+            region: "eu-west-1".into(),
+            account_id: "123456789012".into(),
+            time_ms: 1_584_039_838_000,
+            trace_id: "Root=1-5e6a8a9e-0123456789abcdef01234567".into(),
+        }
+    }
+
+    #[test]
+    fn http_api_events_follow_payload_2() {
+        let r = req(
+            "POST",
+            "/a%20b/c",
+            "x=1&x=2&y=%C3%A9",
+            &[
+                ("Host", "h"),
+                ("Cookie", "a=1; b=2"),
+                ("Content-Type", "application/json"),
+                ("X-Multi", "1"),
+                ("x-multi", "2"),
+            ],
+            br#"{"k":1}"#,
+        );
+        let e = to_event(Source::HttpApi, &r, &ctx());
+        assert_eq!(e["version"], "2.0");
+        assert_eq!(e["rawPath"], "/a%20b/c");
+        assert_eq!(e["rawQueryString"], "x=1&x=2&y=%C3%A9");
+        assert_eq!(e["queryStringParameters"]["x"], "1,2");
+        assert_eq!(e["queryStringParameters"]["y"], "é");
+        assert_eq!(e["cookies"], json!(["a=1", "b=2"]));
+        assert!(e["headers"].get("cookie").is_none());
+        assert_eq!(e["headers"]["x-multi"], "1,2");
+        assert_eq!(e["headers"]["x-forwarded-for"], "127.0.0.1");
+        assert_eq!(e["requestContext"]["http"]["method"], "POST");
+        assert_eq!(e["requestContext"]["time"], "12/Mar/2020:19:03:58 +0000");
+        assert_eq!(e["requestContext"]["timeEpoch"], 1_584_039_838_000u64);
+        assert!(e["requestContext"]["domainName"]
+            .as_str()
+            .unwrap_or("")
+            .contains(".execute-api."));
+        assert_eq!(e["body"], r#"{"k":1}"#);
+        assert_eq!(e["isBase64Encoded"], false);
+        let u = to_event(Source::FunctionUrl, &r, &ctx());
+        assert_eq!(
+            u["requestContext"]["domainName"],
+            "portsidelocal.lambda-url.eu-west-1.on.aws"
+        );
+    }
+
+    #[test]
+    fn binary_bodies_are_base64_per_source() {
+        let png = req(
+            "POST",
+            "/",
+            "",
+            &[("content-type", "image/png")],
+            &[0x89, b'P', b'N', b'G', 0xff],
+        );
+        for (_, s) in Source::ALL {
+            let e = to_event(s, &png, &ctx());
+            let (body, flag) = match s {
+                Source::LatticeV1 => (&e["body"], &e["is_base64_encoded"]),
+                _ => (&e["body"], &e["isBase64Encoded"]),
+            };
+            assert_eq!(flag, true, "{s:?}");
+            let expected =
+                base64::engine::general_purpose::STANDARD.encode([0x89, b'P', b'N', b'G', 0xff]);
+            assert_eq!(body.as_str(), Some(expected.as_str()), "{s:?}");
+        }
+        // A form is text to API Gateway but binary to an ALB.
+        let form = req(
+            "POST",
+            "/",
+            "",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"a=1",
+        );
+        assert_eq!(
+            to_event(Source::RestApi, &form, &ctx())["isBase64Encoded"],
+            false
+        );
+        assert_eq!(
+            to_event(Source::Alb, &form, &ctx())["isBase64Encoded"],
+            true
+        );
+    }
+
+    #[test]
+    fn rest_api_alb_and_lattice_shapes() {
+        let r = req(
+            "GET",
+            "/p",
+            "q=a%20b&q=c",
+            &[("Accept", "x"), ("accept", "y")],
+            b"",
+        );
+        let v1 = to_event(Source::RestApi, &r, &ctx());
+        assert_eq!(v1["httpMethod"], "GET");
+        assert_eq!(v1["queryStringParameters"]["q"], "c");
+        assert_eq!(
+            v1["multiValueQueryStringParameters"]["q"],
+            json!(["a b", "c"])
+        );
+        assert_eq!(v1["requestContext"]["stage"], "prod");
+        assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
+        assert_eq!(v1["body"], Value::Null);
+        let alb = to_event(Source::Alb, &r, &ctx());
+        assert!(alb["requestContext"]["elb"]["targetGroupArn"]
+            .as_str()
+            .unwrap_or("")
+            .contains(":targetgroup/"));
+        assert_eq!(alb["queryStringParameters"]["q"], "c");
+        assert_eq!(alb["headers"]["accept"], "y");
+        let multi = to_event(Source::AlbMulti, &r, &ctx());
+        assert_eq!(
+            multi["multiValueQueryStringParameters"]["q"],
+            json!(["a%20b", "c"])
+        );
+        assert_eq!(multi["multiValueHeaders"]["accept"], json!(["x", "y"]));
+        assert!(multi.get("headers").is_none());
+        let l1 = to_event(Source::LatticeV1, &r, &ctx());
+        assert_eq!(l1["raw_path"], "/p");
+        assert_eq!(l1["headers"]["accept"], "x, y");
+        assert_eq!(l1["query_string_parameters"]["q"], "c");
+        let l2 = to_event(Source::LatticeV2, &r, &ctx());
+        assert_eq!(l2["headers"]["accept"], json!(["x", "y"]));
+        assert_eq!(l2["queryStringParameters"]["q"], json!(["a%20b", "c"]));
+        assert_eq!(l2["requestContext"]["timeEpoch"], "1584039838000000");
+    }
+
+    #[test]
+    fn results_map_back_per_source() {
+        let v2 = to_response(
+            Source::HttpApi,
+            br#"{"statusCode":201,"headers":{"x-a":"1","content-length":"99"},"cookies":["a=1","b=2"],"body":"aGk=","isBase64Encoded":true}"#,
+        );
+        assert_eq!(v2.status, 201);
+        assert_eq!(v2.body, "hi");
+        assert!(v2.headers.contains(&("x-a".into(), "1".into())));
+        assert_eq!(
+            v2.headers.iter().filter(|(k, _)| k == "set-cookie").count(),
+            2
+        );
+        assert!(!v2.headers.iter().any(|(k, _)| k == "content-length"));
+        // No statusCode: the whole result is a JSON body.
+        let bare = to_response(Source::FunctionUrl, br#"{"hello":"world"}"#);
+        assert_eq!(
+            (bare.status, bare.body.as_ref()),
+            (200, &br#"{"hello":"world"}"#[..])
+        );
+        // REST: multiValueHeaders win over headers for the same name.
+        let v1 = to_response(
+            Source::RestApi,
+            br#"{"statusCode":200,"headers":{"Set-Cookie":"x"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"]},"body":"ok"}"#,
+        );
+        assert_eq!(
+            v1.headers.iter().filter(|(k, _)| k == "Set-Cookie").count(),
+            2
+        );
+        assert_eq!(to_response(Source::RestApi, br#"{"hello":1}"#).status, 502);
+        assert_eq!(to_response(Source::HttpApi, b"not json").status, 500);
+        let alb = to_response(
+            Source::Alb,
+            br#"{"statusCode":404,"statusDescription":"404 Not Found","headers":{"a":"b"}}"#,
+        );
+        assert_eq!((alb.status, alb.body.len()), (404, 0));
+        let l2 = to_response(
+            Source::LatticeV2,
+            br#"{"statusCode":200,"headers":{"a":["1","2"]},"body":"x"}"#,
+        );
+        assert_eq!(l2.headers.len(), 2);
+        assert_eq!(status_description(200), "200 OK");
+        let (status, headers) = stream_head(Some(
+            br#"{"statusCode":202,"headers":{"content-type":"text/plain"},"cookies":["c=1"]}"#,
+        ));
+        assert_eq!(status, 202);
+        assert_eq!(headers.len(), 2);
+    }
+}

@@ -1,0 +1,344 @@
+//! The front door: an HTTP listener that turns real requests into events of
+//! the chosen source, invokes the sandbox, and turns results back into HTTP
+//! responses (streamed Function URL responses are forwarded as they
+//! arrive). The same port serves Lambda's Invoke API
+//! (`POST /2015-03-31/functions/{name}/invocations`) for raw events.
+
+pub mod events;
+
+use crate::runtime_api::stream::PreludeSplitter;
+use crate::runtime_api::{InvokeOptions, InvokeRejected, Outcome, StreamEvent};
+use crate::sandbox::Sandbox;
+use base64::Engine;
+use bytes::Bytes;
+use events::{EventContext, HttpRequest, HttpResponse, Source};
+use http::{Request, Response};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// Largest request body the front door reads (API Gateway's 10 MB).
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// How the front door presents the function.
+#[derive(Debug, Clone)]
+pub struct FrontDoorConfig {
+    /// The event source to emulate.
+    pub source: Source,
+    /// Function URL in `RESPONSE_STREAM` invoke mode.
+    pub response_stream: bool,
+    /// Region for events.
+    pub region: String,
+}
+
+type RespBody = BoxBody<Bytes, std::io::Error>;
+
+fn full(b: impl Into<Bytes>) -> RespBody {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+/// A body fed by a channel, so chunks reach the client as they arrive.
+struct ChannelBody(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data)))
+    }
+}
+
+fn respond(r: HttpResponse) -> Response<RespBody> {
+    let mut resp = Response::new(full(r.body));
+    *resp.status_mut() =
+        http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    add_headers(&mut resp, &r.headers);
+    resp
+}
+
+fn add_headers<B>(resp: &mut Response<B>, headers: &[(String, String)]) {
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            http::HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().append(k, v);
+        }
+    }
+}
+
+/// Serves until the listener fails.
+pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>, cfg: Arc<FrontDoorConfig>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(a) => a,
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let sandbox = Arc::clone(&sandbox);
+        let cfg = Arc::clone(&cfg);
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                handle(Arc::clone(&sandbox), Arc::clone(&cfg), peer, port, req)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    sandbox: Arc<Sandbox>,
+    cfg: Arc<FrontDoorConfig>,
+    peer: SocketAddr,
+    port: u16,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, Infallible> {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let method = req.method().to_string();
+    let mut headers = Vec::new();
+    for (k, v) in req.headers() {
+        headers.push((
+            k.as_str().to_string(),
+            String::from_utf8_lossy(v.as_bytes()).to_string(),
+        ));
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(respond(HttpResponse::gateway_error(
+                413,
+                "Request Entity Too Large",
+            )))
+        }
+    };
+    let is_invoke_api = method == "POST"
+        && path.starts_with("/2015-03-31/functions/")
+        && path.ends_with("/invocations");
+    if is_invoke_api {
+        return Ok(invoke_api(&sandbox, &headers, body).await);
+    }
+    let request = HttpRequest {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        source_ip: peer.ip().to_string(),
+        port,
+    };
+    Ok(http_request(&sandbox, &cfg, request).await)
+}
+
+fn rejected(e: &InvokeRejected) -> Response<RespBody> {
+    let mut resp = Response::new(full(
+        serde_json::json!({ "Type": "User", "message": e.message() }).to_string(),
+    ));
+    *resp.status_mut() =
+        http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_REQUEST);
+    add_headers(
+        &mut resp,
+        &[
+            ("content-type".into(), "application/json".into()),
+            ("x-amzn-errortype".into(), e.error_type().into()),
+        ],
+    );
+    resp
+}
+
+/// Lambda's Invoke API: the body is the event, the answer the result.
+async fn invoke_api(
+    sandbox: &Sandbox,
+    headers: &[(String, String)],
+    body: Bytes,
+) -> Response<RespBody> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let mut opts = InvokeOptions::new();
+    if let Some(ctx) = get("x-amz-client-context") {
+        match base64::engine::general_purpose::STANDARD.decode(ctx.trim()) {
+            Ok(json) => opts = opts.client_context(String::from_utf8_lossy(&json).to_string()),
+            Err(_) => {
+                return respond(HttpResponse::gateway_error(
+                    400,
+                    "X-Amz-Client-Context must be base64-encoded JSON",
+                ))
+            }
+        }
+    }
+    let asynchronous = get("x-amz-invocation-type").is_some_and(|t| t == "Event");
+    let inv = match sandbox.invoke(body, opts).await {
+        Ok(inv) => inv,
+        Err(e) => return rejected(&e),
+    };
+    if asynchronous {
+        tokio::spawn(inv.outcome());
+        let mut resp = Response::new(full(Bytes::new()));
+        *resp.status_mut() = http::StatusCode::ACCEPTED;
+        return resp;
+    }
+    let request_id = inv.request_id.clone();
+    let outcome = inv.outcome().await;
+    log_failure(&outcome);
+    let result = outcome.invoke_result();
+    let mut resp = Response::new(full(result.payload));
+    let mut h = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("x-amz-executed-version".to_string(), "$LATEST".to_string()),
+        ("x-amzn-requestid".to_string(), request_id),
+    ];
+    if let Some(fe) = result.function_error {
+        h.push(("x-amz-function-error".into(), fe));
+    }
+    add_headers(&mut resp, &h);
+    resp
+}
+
+fn log_failure(outcome: &Outcome) {
+    let e = match outcome {
+        Outcome::Error(e) | Outcome::InitError(e) => e,
+        Outcome::TimedOut(t) => &t.error,
+        _ => return,
+    };
+    eprintln!(
+        "portside-local: invocation failed: {} {}",
+        e.error_type, e.error_message
+    );
+}
+
+fn failure_response(source: Source, outcome: &Outcome) -> HttpResponse {
+    if matches!(outcome, Outcome::TimedOut(_)) {
+        return HttpResponse::gateway_error(504, "Endpoint request timed out");
+    }
+    match source {
+        Source::HttpApi => HttpResponse::gateway_error(500, "Internal Server Error"),
+        Source::RestApi => HttpResponse::gateway_error(502, "Internal server error"),
+        Source::FunctionUrl => HttpResponse::gateway_error(502, "Internal Server Error"),
+        _ => HttpResponse::gateway_error(502, "Bad Gateway"),
+    }
+}
+
+async fn http_request(
+    sandbox: &Sandbox,
+    cfg: &FrontDoorConfig,
+    req: HttpRequest,
+) -> Response<RespBody> {
+    let ctx = EventContext::new(&cfg.region);
+    let event = events::to_event(cfg.source, &req, &ctx).to_string();
+    let stream = cfg.response_stream && cfg.source == Source::FunctionUrl;
+    let opts = InvokeOptions::new().watch_stream(stream);
+    let mut inv = match sandbox.invoke(Bytes::from(event), opts).await {
+        Ok(inv) => inv,
+        Err(InvokeRejected::PayloadTooLarge { .. }) => {
+            return respond(HttpResponse::gateway_error(413, "Request Entity Too Large"))
+        }
+        Err(e) => return respond(HttpResponse::gateway_error(503, &e.message())),
+    };
+    if let Some(rx) = inv.stream.take() {
+        if let Some(resp) = streamed(rx).await {
+            return resp;
+        }
+    }
+    let outcome = inv.outcome().await;
+    log_failure(&outcome);
+    let payload = match &outcome {
+        Outcome::Response(b) => b.clone(),
+        Outcome::Streamed(s) if cfg.source == Source::FunctionUrl => {
+            let (status, headers) = events::stream_head(s.prelude.as_deref());
+            return respond(HttpResponse {
+                status,
+                headers,
+                body: s.body.clone(),
+            });
+        }
+        Outcome::Streamed(s) => s.raw.clone(),
+        other => return respond(failure_response(cfg.source, other)),
+    };
+    respond(events::to_response(cfg.source, &payload))
+}
+
+/// Forwards a streamed response as it arrives. `None` when the function
+/// answered buffered after all (the caller maps the outcome).
+async fn streamed(mut rx: mpsc::Receiver<StreamEvent>) -> Option<Response<RespBody>> {
+    let mut first_body = None;
+    let head = loop {
+        match rx.recv().await? {
+            StreamEvent::Started { content_type } => {
+                if !PreludeSplitter::expects_prelude(content_type.as_deref()) {
+                    let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
+                    break (200, vec![("content-type".to_string(), ct)]);
+                }
+            }
+            StreamEvent::Prelude(p) => break events::stream_head(Some(&p)),
+            StreamEvent::Body(b) => {
+                first_body = Some(b);
+                break events::stream_head(None);
+            }
+            StreamEvent::End { .. } => break events::stream_head(None),
+            StreamEvent::Aborted { reason } => {
+                eprintln!("portside-local: streamed response aborted: {reason}");
+                return Some(respond(HttpResponse::gateway_error(
+                    502,
+                    "Internal Server Error",
+                )));
+            }
+        }
+    };
+    let (tx, body_rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        if let Some(b) = first_body {
+            if tx.send(Ok(b)).await.is_err() {
+                return;
+            }
+        }
+        while let Some(ev) = rx.recv().await {
+            let item = match ev {
+                StreamEvent::Body(b) => Ok(b),
+                StreamEvent::End { error: None } => return,
+                StreamEvent::End { error: Some(e) } => {
+                    eprintln!(
+                        "portside-local: the function reported an error mid-stream: {} {}",
+                        e.error_type,
+                        String::from_utf8_lossy(&e.error_body)
+                    );
+                    Err(std::io::Error::other(e.error_type))
+                }
+                StreamEvent::Aborted { reason } => {
+                    eprintln!("portside-local: streamed response cut: {reason}");
+                    Err(std::io::Error::other(reason))
+                }
+                _ => continue,
+            };
+            // An error ends the body abnormally: the client sees a cut stream.
+            let last = item.is_err();
+            if tx.send(item).await.is_err() || last {
+                return;
+            }
+        }
+    });
+    let mut resp = Response::new(BoxBody::new(ChannelBody(body_rx)));
+    *resp.status_mut() = http::StatusCode::from_u16(head.0).unwrap_or(http::StatusCode::OK);
+    add_headers(&mut resp, &head.1);
+    Some(resp)
+}
