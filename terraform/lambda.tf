@@ -2,12 +2,11 @@
 # Function URL.
 
 resource "aws_lambda_layer_version" "portside" {
-  layer_name               = "${var.name_prefix}-portside-${replace(var.architecture, "_", "-")}"
+  layer_name               = "${var.name_prefix}-portside-${var.architecture}"
   description              = "portside adapter (extensions/portside) and exec wrapper (bootstrap) for ${var.architecture}"
   filename                 = local.layer_zip_path
   source_code_hash         = filebase64sha256(local.layer_zip_path)
   compatible_architectures = [var.architecture]
-  license_info             = "See the portside repository"
 
   lifecycle {
     precondition {

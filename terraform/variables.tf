@@ -7,7 +7,7 @@ variable "region" {
   default     = "us-east-1"
 
   validation {
-    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$", var.region))
+    condition     = can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", var.region))
     error_message = "region must be an AWS region code such as us-east-1 or eu-west-3."
   }
 }

@@ -153,7 +153,7 @@ run "function_defaults" {
   }
 
   assert {
-    condition     = aws_lambda_function.app.architectures == tolist(["x86_64"]) && aws_lambda_layer_version.portside.compatible_architectures == toset(["x86_64"])
+    condition     = aws_lambda_function.app.architectures == tolist(["x86_64"]) && aws_lambda_layer_version.portside.compatible_architectures == toset(["x86_64"]) && aws_lambda_layer_version.portside.layer_name == "portside-sample-portside-x86_64"
     error_message = "By default the function and the layer must both be x86_64."
   }
 
@@ -596,7 +596,7 @@ run "name_prefix_and_tags" {
 
   assert {
     condition     = local.tags == { Project = "portside", Stack = "demo", ManagedBy = "terraform", Owner = "team-a" }
-    error_message = "The provider's default tags must be Project, Stack, ManagedBy plus var.tags."
+    error_message = "The stack's tags (the provider's default_tags) must be Project, Stack, ManagedBy plus var.tags."
   }
 }
 
@@ -640,6 +640,16 @@ run "rejects_negative_concurrency" {
   }
 
   expect_failures = [var.reserved_concurrency]
+}
+
+run "rejects_bad_region" {
+  command = plan
+
+  variables {
+    region = "US East 1"
+  }
+
+  expect_failures = [var.region]
 }
 
 run "rejects_odd_log_retention" {
