@@ -505,10 +505,26 @@ async fn serve(prepared: Prepared, o: &Options) -> i32 {
         "  raw events: curl -X POST {url}/2015-03-31/functions/{}/invocations -d '{{}}'",
         o.name
     );
-    let _ = tokio::signal::ctrl_c().await;
+    wait_for_stop_signal().await;
     eprintln!("portside-local: shutting down");
     sandbox.shutdown().await;
     0
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 #[cfg(test)]
