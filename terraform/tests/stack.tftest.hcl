@@ -377,6 +377,16 @@ run "storage" {
   }
 
   assert {
+    condition = (
+      aws_s3_bucket_policy.imports.policy == data.aws_iam_policy_document.imports_bucket.json &&
+      one(data.aws_iam_policy_document.imports_bucket.statement).effect == "Deny" &&
+      one(one(data.aws_iam_policy_document.imports_bucket.statement).condition).variable == "aws:SecureTransport" &&
+      one(one(data.aws_iam_policy_document.imports_bucket.statement).condition).values == tolist(["false"])
+    )
+    error_message = "The import bucket's policy must deny every request made without TLS."
+  }
+
+  assert {
     condition     = length(aws_s3_bucket_notification.imports.lambda_function) == 1
     error_message = "The import bucket must have exactly one Lambda notification."
   }
