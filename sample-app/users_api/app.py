@@ -20,9 +20,9 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .aws import LazyClient
-from .importer import RetryableError, S3Objects, import_notification, now_iso
+from .importer import RetryableError, S3Objects, import_notification
 from .store import User, UserExists, UserStore, store_from_env
-from .validation import clean_new_user, parse_user_id, user_id_for
+from .validation import clean_new_user, parse_user_id
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def create_app(store: UserStore = None, s3=None) -> Flask:
     # Requests here are small; anything bigger is a mistake, not a user.
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.json.sort_keys = False
-    log.info("users API using %s", getattr(store, "describe", lambda: type(store).__name__)())
+    log.info("users API using %s", store.describe())
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
@@ -131,12 +131,7 @@ def create_app(store: UserStore = None, s3=None) -> Flask:
         values, errors = clean_new_user(data)
         if errors:
             return _error(400, "; ".join(errors.values()), fields=errors)
-        user = User(
-            id=user_id_for(values["email"]),
-            name=values["name"],
-            email=values["email"],
-            created_at=now_iso(),
-        )
+        user = User.new(values["name"], values["email"])
         try:
             store.create(user)
         except UserExists as exc:

@@ -15,12 +15,11 @@ import csv
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import List, Optional
 from urllib.parse import unquote_plus
 
 from .store import User, UserExists, UserStore
-from .validation import clean_new_user, user_id_for
+from .validation import clean_new_user
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +72,6 @@ class ObjectReport:
                 bad_rows=self.bad_rows,
             )
         return out
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class S3Objects:
@@ -157,7 +152,7 @@ def import_csv(lines, store: UserStore, report: ObjectReport) -> None:
                 report.bad_row(rowno, f"duplicate email: row {first_row_of[email]} has the same one")
                 continue
             first_row_of[email] = rowno
-            user = User(id=user_id_for(email), name=values["name"], email=email, created_at=now_iso())
+            user = User.new(values["name"], email)
             try:
                 store.create(user)
                 report.imported += 1

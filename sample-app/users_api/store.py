@@ -15,9 +15,11 @@ import sqlite3
 import tempfile
 import threading
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import List, Optional, Protocol, Tuple
 
 from .aws import LazyClient
+from .validation import user_id_for
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,12 @@ class User:
     name: str
     email: str
     created_at: str
+
+    @classmethod
+    def new(cls, name: str, email: str) -> "User":
+        """A new user from validated fields, its id derived from the email."""
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return cls(id=user_id_for(email), name=name, email=email, created_at=now)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,6 +46,9 @@ class UserExists(Exception):
 
 
 class UserStore(Protocol):
+    def describe(self) -> str:
+        """Where the users live, for the log."""
+
     def create(self, user: User) -> None:
         """Stores a new user; raises UserExists if the id is taken."""
 
