@@ -465,7 +465,12 @@ impl Sandbox {
         if let Err(e) = self.start().await {
             return InitState::Failed(e);
         }
-        self.api.wait_init().await
+        let state = self.api.wait_init().await;
+        if state == InitState::Ready {
+            // Lambda freezes an initialised sandbox until its first event.
+            self.handle().freeze_when_idle().await;
+        }
+        state
     }
 
     async fn start(&self) -> Result<(), FunctionError> {
@@ -530,7 +535,15 @@ impl Sandbox {
         }
         let serial = Arc::clone(&self.serial).lock_owned().await;
         let concurrent = self.cfg.max_concurrency > 1;
-        if self.broken.load(Ordering::SeqCst) {
+        // A crash, or an init that failed or timed out earlier (say, the
+        // eager init of `serve`): this invocation starts a fresh sandbox.
+        let failed_init = matches!(
+            self.api.init_state(),
+            InitState::Failed(_) | InitState::TimedOut
+        );
+        if self.broken.load(Ordering::SeqCst)
+            || (failed_init && self.started.load(Ordering::SeqCst))
+        {
             self.teardown(ShutdownReason::Failure).await;
         }
         if let Err(e) = self.start().await {

@@ -206,6 +206,21 @@ async fn lambdas_environment_order_and_freeze() {
 }
 
 #[tokio::test]
+async fn an_initialised_sandbox_is_frozen_until_its_first_event() {
+    let f = fixture();
+    let sb = Sandbox::new(config(&f), Some(Layer::open(&f.layer).expect("layer")))
+        .await
+        .expect("sandbox");
+    assert_eq!(sb.init().await, InitState::Ready);
+    assert!(sb.is_frozen());
+    for (name, pid) in sb.processes() {
+        assert_eq!(proc_state(pid), 'T', "{name} is stopped");
+    }
+    response(run(&sb, "{}", Duration::from_secs(10)).await);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn no_freeze_leaves_processes_running() {
     let f = fixture();
     let mut cfg = config(&f);
@@ -317,6 +332,17 @@ async fn init_is_bounded() {
     assert!(
         matches!(outcome, Outcome::InitError(ref e) if e.error_type == "Sandbox.Timedout"),
         "{outcome:?}"
+    );
+    sb.settle().await;
+    // Once the cause is gone, the next invocation inits afresh and works.
+    std::fs::remove_file(f.function.join("slow-init")).expect("rm");
+    response(run(&sb, "{}", Duration::from_secs(10)).await);
+    assert_eq!(
+        log_lines(&f.log)
+            .iter()
+            .filter(|l| *l == "runtime-start")
+            .count(),
+        3
     );
     sb.shutdown().await;
 }
