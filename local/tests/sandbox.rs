@@ -27,14 +27,16 @@ if os.path.exists(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "fail-init")):
     sys.exit(1)
 if os.path.exists(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "slow-init")):
     time.sleep(60)
-gap = [0.0]
+ticks = {"gap": 0.0, "last": time.monotonic()}
 def tick():
-    last = time.monotonic()
     while True:
         time.sleep(0.01)
         now = time.monotonic()
-        gap[0] = max(gap[0], now - last)
-        last = now
+        ticks["gap"] = max(ticks["gap"], now - ticks["last"])
+        ticks["last"] = now
+def max_gap():
+    # The gap still open counts too: the ticker may not have run since a thaw.
+    return max(ticks["gap"], time.monotonic() - ticks["last"])
 threading.Thread(target=tick, daemon=True).start()
 env_names = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
              "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "AWS_DEFAULT_REGION",
@@ -48,9 +50,9 @@ while True:
         time.sleep(event["seconds"])
     if action == "crash":
         os._exit(3)
-    result = {"pid": os.getpid(), "max_gap": gap[0], "env": {k: os.environ.get(k) for k in env_names},
+    result = {"pid": os.getpid(), "max_gap": max_gap(), "env": {k: os.environ.get(k) for k in env_names},
               "cwd": os.getcwd()}
-    gap[0] = 0.0
+    ticks["gap"] = 0.0
     urllib.request.urlopen(urllib.request.Request(base + "/invocation/%s/response" % rid,
         data=json.dumps(result).encode(), method="POST"))
 "#;
