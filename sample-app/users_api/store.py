@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import List, Optional, Protocol, Tuple
 
-from .aws import LazyClient
+from .aws import LazyClient, preload
 from .validation import user_id_for
 
 
@@ -138,6 +138,7 @@ class DynamoDBStore:
     def __init__(self, table: str, client: Optional[LazyClient] = None):
         self.table = table
         self._client = client or LazyClient("dynamodb")
+        preload()  # every request will need boto3: pay for it at start-up
 
     def describe(self) -> str:
         return f"dynamodb:{self.table}"
