@@ -4,8 +4,8 @@
 //! invocation, data flows one way:
 //!
 //! ```text
-//! Runtime API --payload--> event::parse --> request::build --> proxy --> app
-//! Runtime API <--result--- event::to_result <-- response <----------+
+//! Runtime API --payload--> event::parse --> request --> proxy --> app
+//! Runtime API <--result--- event::to_result <-- response <---------+
 //! ```
 //!
 //! See ARCHITECTURE.md at the repository root for the code map.
@@ -14,4 +14,10 @@ pub mod body;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod lambda_api;
+pub mod log;
+pub mod proxy;
+pub mod readiness;
+pub mod request;
+pub mod runtime;
 pub mod uri;

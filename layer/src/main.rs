@@ -1,1 +1,56 @@
-fn main() {}
+//! `portside`: the Lambda extension that serves a web app's invocations.
+//! Reads the configuration, then hands over to the library; see lib.rs.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use portside::config::Config;
+use portside::error::PortsideError;
+use portside::lambda_api::LambdaApi;
+use portside::{error, warn};
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    if let Some(warning) = portside::log::init(|name| std::env::var(name).ok()) {
+        warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            error!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            error!("Portside.InvalidConfig: {err}");
+            // Inside Lambda, say why init failed where the function's owner looks.
+            if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+                .ok()
+                .and_then(|raw| portside::config::normalize_runtime_api(&raw).ok())
+                .and_then(|url| LambdaApi::new(&url).ok())
+            {
+                let report = PortsideError::InvalidConfig(err.to_string());
+                if let Err(e) = runtime.block_on(api.init_error(&report)) {
+                    error!("could not report the init error to Lambda: {e}");
+                }
+            }
+            return ExitCode::from(2);
+        }
+    };
+    // lambda_runtime reads its endpoint from the environment: give it the
+    // normalised address (or the Runtime API proxy) before any thread starts.
+    std::env::set_var("AWS_LAMBDA_RUNTIME_API", &config.runtime_api.invocations);
+
+    match runtime.block_on(portside::runtime::run(config, started)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            error!("stopping: {}: {err}", err.error_type());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -68,11 +68,11 @@ fn encode_keeping(text: &str, keep: fn(u8) -> bool) -> Cow<'_, str> {
     };
     let mut out = String::with_capacity(text.len() + 16);
     out.push_str(&text[..first_bad]);
-    for i in first_bad..bytes.len() {
+    for (i, &b) in bytes.iter().enumerate().skip(first_bad) {
         if valid(i) {
-            out.push(bytes[i] as char);
+            out.push(b as char);
         } else {
-            push_escaped(&mut out, bytes[i]);
+            push_escaped(&mut out, b);
         }
     }
     Cow::Owned(out)

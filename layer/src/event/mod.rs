@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::PortsideError;
-pub use passthrough::pass_through_result;
+pub use passthrough::{body_excerpt, pass_through_result};
 pub use result::{LambdaResult, ResponseParts};
 use wire::{First, Flag, Obj, Pairs, Text, TextList};
 

@@ -171,20 +171,23 @@ impl<'de> Deserialize<'de> for Flag {
     }
 }
 
+/// One `(name, value)` of a [`Pairs`] map.
+pub type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// A JSON object read as ordered `(name, value)` pairs. A value that is a list
 /// gives one pair per element (multi-value maps); a `null` value gives none.
 /// The first value of another type is remembered as a problem.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pairs<'a> {
     /// The pairs, in the event's order.
-    pub entries: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub entries: Vec<Pair<'a>>,
     /// Set when the field was not an object of strings or string lists.
     pub problem: Option<String>,
 }
 
 impl<'a> Pairs<'a> {
     /// The pairs, or an error message naming `field`.
-    pub fn require(&self, field: &str) -> Result<&[(Cow<'a, str>, Cow<'a, str>)], String> {
+    pub fn require(&self, field: &str) -> Result<&[Pair<'a>], String> {
         match &self.problem {
             None => Ok(&self.entries),
             Some(problem) => Err(format!("`{field}` {problem}")),

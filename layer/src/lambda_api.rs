@@ -1,0 +1,165 @@
+//! The calls portside makes to Lambda outside the invocation loop: extension
+//! registration, the extension event long-poll, and `/runtime/init/error`.
+//!
+//! Owns: those three requests and their wire formats.
+//! Must not: take part in invocations (`lambda_runtime` does, in `runtime`).
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use tokio::net::TcpStream;
+
+use crate::error::PortsideError;
+
+/// A client for Lambda's APIs at one base URL (`http://host:port[/prefix]`).
+#[derive(Debug, Clone)]
+pub struct LambdaApi {
+    authority: String,
+    prefix: String,
+}
+
+/// An event from the Extensions API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExtensionEvent {
+    /// `INVOKE` or `SHUTDOWN`.
+    #[serde(rename = "eventType")]
+    pub event_type: String,
+    /// Epoch milliseconds by which the extension must be done.
+    #[serde(rename = "deadlineMs", default)]
+    pub deadline_ms: u64,
+    /// For SHUTDOWN: `spindown`, `timeout` or `failure`.
+    #[serde(rename = "shutdownReason", default)]
+    pub shutdown_reason: Option<String>,
+}
+
+impl LambdaApi {
+    /// A client for `base` (as normalised by the config).
+    pub fn new(base: &str) -> Result<LambdaApi, String> {
+        let uri: Uri = base
+            .parse()
+            .map_err(|e| format!("{base:?} is not a URL: {e}"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("{base:?} has no host"))?
+            .to_string();
+        Ok(LambdaApi {
+            authority,
+            prefix: uri.path().trim_end_matches('/').to_string(),
+        })
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), String> {
+        let stream = TcpStream::connect(&self.authority)
+            .await
+            .map_err(|e| format!("cannot reach Lambda's API at {}: {e}", self.authority))?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.prefix, path))
+            .header(http::header::HOST, &self.authority)
+            .header(http::header::CONTENT_LENGTH, body.len());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok((parts.status, parts.headers, body))
+    }
+
+    /// Registers this process as an external extension for `events`; returns
+    /// its identifier.
+    pub async fn register_extension(&self, name: &str, events: &[&str]) -> Result<String, String> {
+        let body = serde_json::json!({ "events": events }).to_string();
+        let (status, headers, body) = self
+            .call(
+                Method::POST,
+                "/2020-01-01/extension/register",
+                &[
+                    ("Lambda-Extension-Name", name),
+                    ("Content-Type", "application/json"),
+                ],
+                Bytes::from(body),
+            )
+            .await?;
+        if !status.is_success() {
+            return Err(format!(
+                "registration answered {status}: {}",
+                String::from_utf8_lossy(&body).trim()
+            ));
+        }
+        headers
+            .get("lambda-extension-identifier")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                "registration answered without a Lambda-Extension-Identifier".to_string()
+            })
+    }
+
+    /// Waits for the next extension event.
+    pub async fn next_extension_event(&self, id: &str) -> Result<ExtensionEvent, String> {
+        let (status, _, body) = self
+            .call(
+                Method::GET,
+                "/2020-01-01/extension/event/next",
+                &[("Lambda-Extension-Identifier", id)],
+                Bytes::new(),
+            )
+            .await?;
+        if !status.is_success() {
+            return Err(format!(
+                "event/next answered {status}: {}",
+                String::from_utf8_lossy(&body).trim()
+            ));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| format!("event/next answered with an unreadable event: {e}"))
+    }
+
+    /// Reports a failed init, so Lambda records why.
+    pub async fn init_error(&self, error: &PortsideError) -> Result<(), String> {
+        let body = serde_json::json!({
+            "errorType": error.error_type(),
+            "errorMessage": error.to_string(),
+        })
+        .to_string();
+        let (status, _, body) = self
+            .call(
+                Method::POST,
+                "/2018-06-01/runtime/init/error",
+                &[
+                    ("Lambda-Runtime-Function-Error-Type", error.error_type()),
+                    ("Content-Type", "application/json"),
+                ],
+                Bytes::from(body),
+            )
+            .await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "init/error answered {status}: {}",
+                String::from_utf8_lossy(&body).trim()
+            ))
+        }
+    }
+}

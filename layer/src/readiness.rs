@@ -1,0 +1,340 @@
+//! The readiness check: is the app up yet?
+//!
+//! Owns: polling the app's readiness port (TCP connect, then an HTTP `GET` of
+//! the readiness path when the protocol is HTTP), the polling schedule, the
+//! per-attempt timeouts, and progress logging.
+//! Must not: start the runtime or decide what "not ready" means for init (the
+//! caller does, depending on async init and the readiness timeout).
+//!
+//! It runs on its own thread with blocking sockets and the OS sleep, because
+//! the async timer ticks in whole milliseconds and readiness should be
+//! noticed within one. Connection attempts to a closed loopback port are
+//! refused at once, so polling every 250 µs while the app starts costs about
+//! a few percent of a core, and the interval grows the longer the app takes.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::config::{ReadinessProtocol, StatusSet};
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct ReadinessCheck {
+    /// The addresses of the readiness port (a host name may resolve to several).
+    pub addresses: Vec<SocketAddr>,
+    /// `Host` header value for the HTTP check.
+    pub host_header: String,
+    /// Path the HTTP check requests.
+    pub path: String,
+    /// TCP or HTTP.
+    pub protocol: ReadinessProtocol,
+    /// Statuses that count as ready.
+    pub healthy_status: StatusSet,
+    /// Longest wait for one attempt (connect, or the HTTP answer).
+    pub attempt_timeout: Duration,
+}
+
+/// The result of waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The app answered as ready.
+    Ready {
+        /// Time from the first attempt to the successful one.
+        waited: Duration,
+        /// Attempts made, including the successful one.
+        attempts: u64,
+    },
+    /// `until` passed first.
+    GaveUp {
+        /// Time spent.
+        waited: Duration,
+        /// Why the last attempt failed.
+        last_problem: String,
+    },
+}
+
+/// Why one attempt did not succeed. `Refused` means nothing listens yet;
+/// `Unhealthy` means something listens but does not say ready.
+#[derive(Debug)]
+enum Attempt {
+    Ready,
+    Refused(String),
+    Unhealthy(String),
+}
+
+/// Interval before the next attempt, after `elapsed` of waiting. Attempts that
+/// reach a listening app but get a bad answer back off faster, so a slow app
+/// is not flooded with health requests.
+fn interval(elapsed: Duration, listening: bool) -> Duration {
+    let ms = elapsed.as_millis();
+    match (listening, ms) {
+        (false, 0..=99) => Duration::from_micros(250),
+        (false, 100..=999) => Duration::from_micros(500),
+        (false, 1_000..=9_999) => Duration::from_millis(1),
+        (false, _) => Duration::from_millis(10),
+        (true, 0..=99) => Duration::from_millis(2),
+        (true, _) => Duration::from_millis(10),
+    }
+}
+
+impl ReadinessCheck {
+    fn connect(&self) -> Result<TcpStream, String> {
+        let mut last = String::from("no address to connect to");
+        for address in &self.addresses {
+            match TcpStream::connect_timeout(address, self.attempt_timeout) {
+                Ok(stream) => return Ok(stream),
+                Err(err) if err.kind() == ErrorKind::ConnectionRefused => {
+                    last = format!("connection to {address} refused")
+                }
+                Err(err) => last = format!("connecting to {address}: {err}"),
+            }
+        }
+        Err(last)
+    }
+
+    fn attempt(&self) -> Attempt {
+        let mut stream = match self.connect() {
+            Ok(stream) => stream,
+            Err(problem) => return Attempt::Refused(problem),
+        };
+        if self.protocol == ReadinessProtocol::Tcp {
+            return Attempt::Ready;
+        }
+        match self.http_status(&mut stream) {
+            Ok(status) if self.healthy_status.contains(status) => Attempt::Ready,
+            Ok(status) => Attempt::Unhealthy(format!(
+                "GET {} answered {status}, not in the healthy set {}",
+                self.path, self.healthy_status
+            )),
+            Err(problem) => Attempt::Unhealthy(format!("GET {}: {problem}", self.path)),
+        }
+    }
+
+    /// Sends the readiness request and reads the status, then the rest of the
+    /// answer (so the app does not see its reply cut off).
+    fn http_status(&self, stream: &mut TcpStream) -> Result<u16, String> {
+        let timeout = Some(self.attempt_timeout);
+        stream
+            .set_read_timeout(timeout)
+            .map_err(|e| e.to_string())?;
+        stream
+            .set_write_timeout(timeout)
+            .map_err(|e| e.to_string())?;
+        let _ = stream.set_nodelay(true);
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: portside-readiness-check\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+            self.path, self.host_header
+        );
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut head = Vec::with_capacity(256);
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + self.attempt_timeout;
+        let status = loop {
+            if let Some(status) = parse_status_line(&head)? {
+                break status;
+            }
+            match stream.read(&mut buf) {
+                Ok(0) => return Err("the app closed the connection without answering".into()),
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(format!(
+                        "no answer within {} ms",
+                        self.attempt_timeout.as_millis()
+                    ))
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "no answer within {} ms",
+                    self.attempt_timeout.as_millis()
+                ));
+            }
+        };
+        // Drain a little of the rest so the app finishes writing its answer.
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+        let mut drained = 0;
+        while drained < 64 * 1024 {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+        Ok(status)
+    }
+
+    /// Polls until the app is ready, or until `until` passes. `progress` is
+    /// called after 1 s, 2 s, 4 s... of waiting with the time waited and the
+    /// last problem, and once when an attempt times out.
+    pub fn wait(
+        &self,
+        until: Option<Instant>,
+        mut progress: impl FnMut(Duration, &str),
+    ) -> Outcome {
+        let start = Instant::now();
+        let mut attempts = 0u64;
+        let mut next_report = Duration::from_secs(1);
+        loop {
+            attempts += 1;
+            let attempt_started = Instant::now();
+            let (listening, problem) = match self.attempt() {
+                Attempt::Ready => {
+                    return Outcome::Ready {
+                        waited: start.elapsed(),
+                        attempts,
+                    }
+                }
+                Attempt::Refused(problem) => (false, problem),
+                Attempt::Unhealthy(problem) => (true, problem),
+            };
+            let elapsed = start.elapsed();
+            if attempt_started.elapsed() >= self.attempt_timeout {
+                progress(elapsed, &problem);
+            } else if elapsed >= next_report {
+                progress(elapsed, &problem);
+                next_report *= 2;
+            }
+            let pause = interval(elapsed, listening);
+            if let Some(until) = until {
+                let now = Instant::now();
+                if now + pause >= until {
+                    return Outcome::GaveUp {
+                        waited: start.elapsed(),
+                        last_problem: problem,
+                    };
+                }
+            }
+            std::thread::sleep(pause);
+        }
+    }
+}
+
+/// The status code from a response head, once its first line is complete.
+fn parse_status_line(head: &[u8]) -> Result<Option<u16>, String> {
+    let Some(end) = head.iter().position(|&b| b == b'\n') else {
+        return if head.len() > 8 * 1024 {
+            Err("the answer's first line is too long to be HTTP".into())
+        } else {
+            Ok(None)
+        };
+    };
+    let line = String::from_utf8_lossy(&head[..end]);
+    let mut words = line.split_whitespace();
+    match (words.next(), words.next().map(str::parse::<u16>)) {
+        (Some(version), Some(Ok(status))) if version.starts_with("HTTP/") => Ok(Some(status)),
+        _ => Err(format!("the answer is not HTTP: {:?}", line.trim_end())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    fn check(address: SocketAddr, protocol: ReadinessProtocol) -> ReadinessCheck {
+        ReadinessCheck {
+            addresses: vec![address],
+            host_header: address.to_string(),
+            path: "/ready".into(),
+            protocol,
+            healthy_status: StatusSet::range(200, 299),
+            attempt_timeout: Duration::from_millis(300),
+        }
+    }
+
+    /// A free loopback port, closed again so nothing listens on it.
+    fn free_address() -> SocketAddr {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    #[test]
+    fn status_lines_parse() {
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 204 No Content\r\n"),
+            Ok(Some(204))
+        );
+        assert_eq!(parse_status_line(b"HTTP/1.0 200"), Ok(None));
+        assert!(parse_status_line(b"SSH-2.0-OpenSSH\r\n").is_err());
+    }
+
+    #[test]
+    fn an_app_that_starts_later_is_noticed() {
+        let address = free_address();
+        let (tx, rx) = mpsc::channel();
+        let server = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            let listener = TcpListener::bind(address).unwrap();
+            tx.send(()).unwrap();
+            // First answer unhealthy, then healthy.
+            for status in ["503 Service Unavailable", "200 OK"] {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut buf = [0u8; 1024];
+                let n = conn.read(&mut buf).unwrap();
+                assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /ready HTTP/1.1\r\n"));
+                conn.write_all(
+                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                )
+                .unwrap();
+            }
+        });
+        let outcome = check(address, ReadinessProtocol::Http)
+            .wait(Some(Instant::now() + Duration::from_secs(10)), |_, _| {});
+        rx.recv().unwrap();
+        server.join().unwrap();
+        match outcome {
+            Outcome::Ready { attempts, .. } => {
+                assert!(attempts >= 3, "refused, unhealthy, then ready: {attempts}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tcp_readiness_needs_only_a_listener() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let outcome =
+            check(listener.local_addr().unwrap(), ReadinessProtocol::Tcp).wait(None, |_, _| {});
+        assert!(
+            matches!(outcome, Outcome::Ready { attempts: 1, .. }),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_hung_app_times_out_each_attempt_and_the_wait_gives_up_saying_why() {
+        // Accepts (the kernel does, from the backlog) but never answers.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut reports = Vec::new();
+        let outcome = check(listener.local_addr().unwrap(), ReadinessProtocol::Http).wait(
+            Some(Instant::now() + Duration::from_millis(700)),
+            |_, problem| reports.push(problem.to_string()),
+        );
+        match outcome {
+            Outcome::GaveUp { last_problem, .. } => assert!(
+                last_problem.contains("no answer within 300 ms"),
+                "{last_problem}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(!reports.is_empty(), "each timed-out attempt is reported");
+    }
+
+    #[test]
+    fn nothing_listening_gives_up_with_connection_refused() {
+        let outcome = check(free_address(), ReadinessProtocol::Http)
+            .wait(Some(Instant::now() + Duration::from_millis(50)), |_, _| {});
+        match outcome {
+            Outcome::GaveUp { last_problem, .. } => {
+                assert!(last_problem.contains("refused"), "{last_problem}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The adapter's policy for what the app receives, applied to a converted
+//! event: trusted context headers, base path removal, the authorization
+//! source, and the pass-through request for non-HTTP events.
+//!
+//! Owns: the headers portside sets (`x-amzn-request-context`,
+//! `x-amzn-lambda-context`, `x-amzn-trace-id`, `x-portside-event-source`) and
+//! the removal of client-sent copies of them, so the app can trust them.
+//! Must not: do I/O or parse events.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, PROXY_AUTHORIZATION, TE,
+    TRAILER, TRANSFER_ENCODING, UPGRADE,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
+
+use crate::config::Config;
+use crate::event::{HttpEvent, PassThrough};
+use crate::uri::strip_base_path;
+
+/// The event's `requestContext`, as JSON.
+pub const REQUEST_CONTEXT: HeaderName = HeaderName::from_static("x-amzn-request-context");
+/// The invocation's Lambda context, as JSON.
+pub const LAMBDA_CONTEXT: HeaderName = HeaderName::from_static("x-amzn-lambda-context");
+/// The invocation's X-Ray trace header.
+pub const TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+/// The source of a pass-through event (`aws:sqs`, `aws:s3`, `aws.events`...).
+pub const EVENT_SOURCE: HeaderName = HeaderName::from_static("x-portside-event-source");
+
+/// Headers only portside may set: a client's copy is removed.
+const TRUSTED: [HeaderName; 4] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID, EVENT_SOURCE];
+
+/// Per-invocation facts that become headers.
+#[derive(Debug, Clone, Copy)]
+pub struct InvocationInfo<'a> {
+    /// The Lambda context as JSON (see [`lambda_context_json`]).
+    pub lambda_context: &'a str,
+    /// Lambda's X-Ray trace header for this invocation, if any.
+    pub trace_id: Option<&'a str>,
+}
+
+/// The Lambda context as JSON: the shape LWA sends (request id, deadline,
+/// function ARN, trace id, client context, Cognito identity, and the
+/// function's name, memory, version, log group and stream).
+pub fn lambda_context_json(context: &lambda_runtime::Context) -> String {
+    serde_json::to_string(context).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// JSON text that fits in one header value: whitespace between tokens is
+/// dropped, and characters outside printable ASCII are written as `\uXXXX`
+/// escapes, so every framework reads the same JSON from the header whatever
+/// encoding it assumes for header bytes.
+pub fn json_header_value(json: &str) -> HeaderValue {
+    let needs_work = json.bytes().any(|b| !(0x20..0x7f).contains(&b));
+    let text: Cow<'_, str> = if !needs_work {
+        Cow::Borrowed(json)
+    } else {
+        let mut out = String::with_capacity(json.len());
+        let mut in_string = false;
+        let mut escaped = false;
+        for c in json.chars() {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_string = false;
+                }
+            } else if c == '"' {
+                in_string = true;
+            } else if c.is_ascii_whitespace() {
+                continue;
+            }
+            if (' '..'\u{7f}').contains(&c) {
+                out.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        Cow::Owned(out)
+    };
+    // Only printable ASCII remains, which is always a valid header value.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("{}"))
+}
+
+/// Removes what must not cross from the event to the app: connection-level
+/// headers (this request has its own connection and an exact length) and
+/// client-sent copies of the headers portside sets.
+fn remove_untrusted(headers: &mut HeaderMap) {
+    for name in [
+        CONNECTION,
+        TRANSFER_ENCODING,
+        TE,
+        TRAILER,
+        UPGRADE,
+        EXPECT,
+        CONTENT_LENGTH,
+    ]
+    .iter()
+    .chain(TRUSTED.iter())
+    {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}
+
+fn set_length(headers: &mut HeaderMap, method: &Method, body: &Bytes) {
+    let expects_body = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
+    if !body.is_empty() || expects_body {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+}
+
+fn set_invocation_headers(headers: &mut HeaderMap, info: &InvocationInfo<'_>) {
+    headers.insert(LAMBDA_CONTEXT, json_header_value(info.lambda_context));
+    if let Some(value) = info.trace_id.and_then(|t| HeaderValue::from_str(t).ok()) {
+        headers.insert(TRACE_ID, value);
+    }
+}
+
+fn app_host(config: &Config) -> HeaderValue {
+    let host = if config.host.contains(':') {
+        format!("[{}]:{}", config.host, config.port)
+    } else {
+        format!("{}:{}", config.host, config.port)
+    };
+    HeaderValue::from_str(&host).unwrap_or_else(|_| HeaderValue::from_static("localhost"))
+}
+
+/// The request the app receives for an HTTP event.
+pub fn http_request(
+    event: HttpEvent<'_>,
+    info: &InvocationInfo<'_>,
+    config: &Config,
+) -> Request<Bytes> {
+    let HttpEvent {
+        request,
+        request_context,
+        ..
+    } = event;
+    let mut headers = request.headers;
+    remove_untrusted(&mut headers);
+
+    if let Some(source) = &config.authorization_source {
+        if let Some(value) = headers.remove(source) {
+            headers.insert(AUTHORIZATION, value);
+        }
+    }
+    if let Some(context) = request_context {
+        headers.insert(REQUEST_CONTEXT, json_header_value(context.get()));
+    }
+    set_invocation_headers(&mut headers, info);
+    if !headers.contains_key(HOST) {
+        headers.insert(HOST, app_host(config));
+    }
+    set_length(&mut headers, &request.method, &request.body);
+
+    let path = match &config.remove_base_path {
+        Some(base) => strip_base_path(&request.path, base),
+        None => &request.path,
+    };
+    let target = match &request.query {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
+    };
+    let mut out = Request::new(request.body);
+    *out.method_mut() = request.method;
+    // The path and query were encoded by the event conversion and are valid.
+    *out.uri_mut() = target
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("/"));
+    *out.headers_mut() = headers;
+    out
+}
+
+/// The request the app receives for a non-HTTP event: a POST of the event
+/// JSON to the pass-through path, naming its source.
+pub fn pass_through_request(
+    event: &PassThrough<'_>,
+    payload: Bytes,
+    info: &InvocationInfo<'_>,
+    config: &Config,
+) -> Request<Bytes> {
+    let mut headers = HeaderMap::new();
+    headers.insert(HOST, app_host(config));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(source) = HeaderValue::from_str(&event.source) {
+        headers.insert(EVENT_SOURCE, source);
+    }
+    set_invocation_headers(&mut headers, info);
+    set_length(&mut headers, &Method::POST, &payload);
+    let mut out = Request::new(payload);
+    *out.method_mut() = Method::POST;
+    *out.uri_mut() = config
+        .pass_through_path
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("/events"));
+    *out.headers_mut() = headers;
+    out
+}
+
+/// Headers that would leak credentials if logged.
+pub fn is_sensitive(name: &HeaderName) -> bool {
+    name == AUTHORIZATION
+        || name == PROXY_AUTHORIZATION
+        || name == http::header::COOKIE
+        || name == http::header::SET_COOKIE
+        || name.as_str().contains("token")
+        || name.as_str().contains("api-key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{parse, Event};
+
+    fn config(extra: &[(&str, &str)]) -> Config {
+        let mut env: Vec<(&str, &str)> = vec![
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "f"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ];
+        env.extend_from_slice(extra);
+        Config::from_lookup(|name| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap()
+    }
+
+    const INFO: InvocationInfo<'static> = InvocationInfo {
+        lambda_context: r#"{"request_id":"r-1","deadline":1}"#,
+        trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
+    };
+
+    fn http(json: &str, config: &Config) -> Request<Bytes> {
+        match parse(json).unwrap() {
+            Event::Http(e) => http_request(e, &INFO, config),
+            Event::PassThrough(p) => panic!("{p:?}"),
+        }
+    }
+
+    const FORGED: &str = r#"{"version": "2.0", "rawPath": "/prod/items", "rawQueryString": "a=1",
+        "headers": {"x-amzn-request-context": "{\"forged\":1}", "x-amzn-lambda-context": "forged",
+                    "x-amzn-trace-id": "Root=forged", "x-portside-event-source": "aws:sqs",
+                    "content-length": "999", "transfer-encoding": "chunked", "connection": "close",
+                    "x-api-token": "secret-from-client", "host": "api.example.com"},
+        "requestContext": {"http": {"method": "POST"}, "domainName": "api.example.com",
+                           "authorizer": {"claims": {"name": "Zoë"}}},
+        "body": "hello"}"#;
+
+    #[test]
+    fn client_sent_context_headers_are_replaced_by_portsides_own() {
+        let req = http(FORGED, &config(&[]));
+        let h = req.headers();
+        let context: serde_json::Value =
+            serde_json::from_slice(h[&REQUEST_CONTEXT].as_bytes()).unwrap();
+        assert_eq!(context["authorizer"]["claims"]["name"], "Zoë");
+        assert!(
+            h[&REQUEST_CONTEXT].as_bytes().is_ascii(),
+            "non-ASCII is escaped in the header"
+        );
+        assert_eq!(h[&LAMBDA_CONTEXT], INFO.lambda_context);
+        assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
+        assert!(h.get(&EVENT_SOURCE).is_none());
+        assert_eq!(h.get_all(&REQUEST_CONTEXT).iter().count(), 1);
+        assert_eq!(
+            h[CONTENT_LENGTH], "5",
+            "the length is the body's, not the client's claim"
+        );
+        assert!(h.get(TRANSFER_ENCODING).is_none() && h.get(CONNECTION).is_none());
+        assert_eq!(h[HOST], "api.example.com");
+        assert_eq!(req.uri(), "/prod/items?a=1");
+        assert_eq!(req.body(), "hello");
+    }
+
+    #[test]
+    fn without_a_lambda_trace_id_the_clients_is_still_removed() {
+        let info = InvocationInfo {
+            trace_id: None,
+            ..INFO
+        };
+        let Event::Http(e) = parse(FORGED).unwrap() else {
+            panic!()
+        };
+        let req = http_request(e, &info, &config(&[]));
+        assert!(req.headers().get(&TRACE_ID).is_none());
+    }
+
+    #[test]
+    fn base_path_and_authorization_source_apply() {
+        let req = http(
+            FORGED,
+            &config(&[
+                ("AWS_LWA_REMOVE_BASE_PATH", "/prod"),
+                ("AWS_LWA_AUTHORIZATION_SOURCE", "X-Api-Token"),
+            ]),
+        );
+        assert_eq!(req.uri(), "/items?a=1");
+        assert_eq!(req.headers()[AUTHORIZATION], "secret-from-client");
+        assert!(req.headers().get("x-api-token").is_none());
+    }
+
+    #[test]
+    fn pass_through_posts_the_event_naming_its_source() {
+        let payload = Bytes::from_static(br#"{"Records":[{"eventSource":"aws:sqs"}]}"#);
+        let Event::PassThrough(p) = parse(std::str::from_utf8(&payload).unwrap()).unwrap() else {
+            panic!()
+        };
+        let req = pass_through_request(&p, payload.clone(), &INFO, &config(&[("PORT", "3000")]));
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri(), "/events");
+        assert_eq!(req.headers()[&EVENT_SOURCE], "aws:sqs");
+        assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(req.headers()[HOST], "127.0.0.1:3000");
+        assert_eq!(
+            req.body(),
+            &payload,
+            "the event reaches the app byte for byte"
+        );
+    }
+
+    #[test]
+    fn json_headers_are_compact_ascii_and_still_the_same_json() {
+        let pretty = "{\n  \"a\": \"x y\",\n  \"emoji\": \"😀\",\n  \"del\": \"\u{7f}\"\n}";
+        let value = json_header_value(pretty);
+        assert_eq!(
+            value.to_str().unwrap(),
+            r#"{"a":"x y","emoji":"\ud83d\ude00","del":"\u007f"}"#
+        );
+        let reparsed: serde_json::Value = serde_json::from_slice(value.as_bytes()).unwrap();
+        assert_eq!(
+            reparsed,
+            serde_json::from_str::<serde_json::Value>(pretty).unwrap()
+        );
+    }
+}

@@ -1,0 +1,627 @@
+//! The adapter end to end over real sockets: portside-local's Runtime API, the
+//! real `portside` binary, and a real HTTP app. Each test checks what the app
+//! receives and what Lambda receives.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use portside_local::runtime_api::{self, InitState, InvokeOptions, ShutdownReason};
+use serde_json::{json, Value};
+use support::{error_of, result_json, sample, App, Function, KeepAlive, Reply};
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unbase64(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+fn http_api_event(method: &str, raw_path: &str, raw_query: &str, body: &[u8]) -> String {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "cookies": ["session=abc", "theme=dark"],
+        "headers": {"host": "api.example.com", "content-type": "application/octet-stream",
+                    "x-forwarded-for": "203.0.113.9"},
+        "requestContext": {"accountId": "123456789012", "apiId": "api", "domainName": "api.example.com",
+                           "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "203.0.113.9", "userAgent": "test"},
+                           "requestId": "req-1", "routeKey": "$default", "stage": "$default",
+                           "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795345200000u64},
+        "body": base64(body),
+        "isBase64Encoded": true
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_http_api_request_reaches_the_app_and_its_answer_reaches_lambda() {
+    let app = App::start(KeepAlive::Forever, |_req| {
+        Reply::new(201)
+            .header("Content-Type", "image/png")
+            .header(
+                "Set-Cookie",
+                "a=1; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT",
+            )
+            .header("Set-Cookie", "b=2")
+            .header("X-Multi", "one")
+            .header("X-Multi", "two")
+            .body(vec![0x89, b'P', b'N', b'G', 0, 0xff])
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let body = [0u8, 1, 2, 3, 254, 255];
+    let outcome = f
+        .invoke_with(
+            &http_api_event("PUT", "/files/a b", "x=1&x=2&y=%2F&z=a+b", &body),
+            InvokeOptions::new()
+                .timeout(Duration::from_secs(10))
+                .request_id("11111111-2222-3333-4444-555555555555")
+                .trace_id(
+                    "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                ),
+        )
+        .await;
+
+    // What the app received.
+    let received = app.received();
+    assert_eq!(received.len(), 1);
+    let req = &received[0];
+    assert_eq!(req.method, "PUT");
+    assert_eq!(req.target, "/files/a%20b?x=1&x=2&y=%2F&z=a+b");
+    assert_eq!(req.body.as_ref(), &body);
+    assert_eq!(req.one("cookie"), "session=abc; theme=dark");
+    assert_eq!(req.one("host"), "api.example.com");
+    assert_eq!(req.one("content-length"), "6");
+    assert_eq!(req.one("x-forwarded-for"), "203.0.113.9");
+    let trace = req.one("x-amzn-trace-id");
+    assert!(trace.starts_with("Root=1-5759e988"), "{trace}");
+    let context: Value = serde_json::from_str(req.one("x-amzn-request-context")).unwrap();
+    assert_eq!(context["requestId"], "req-1");
+    assert_eq!(context["http"]["sourceIp"], "203.0.113.9");
+    let lambda: Value = serde_json::from_str(req.one("x-amzn-lambda-context")).unwrap();
+    assert_eq!(lambda["request_id"], "11111111-2222-3333-4444-555555555555");
+    assert_eq!(
+        lambda["invoked_function_arn"],
+        "arn:aws:lambda:us-east-1:123456789012:function:portside-local"
+    );
+    assert_eq!(lambda["env_config"]["function_name"], "portside-test");
+    assert_eq!(lambda["env_config"]["memory"], 512);
+    assert_eq!(
+        lambda["env_config"]["log_group"],
+        "/aws/lambda/portside-test"
+    );
+    assert!(lambda["deadline"].as_u64().unwrap() > 1_700_000_000_000);
+
+    // What Lambda received.
+    let result = result_json(&outcome);
+    assert_eq!(result["statusCode"], 201);
+    assert_eq!(result["headers"]["x-multi"], "one, two");
+    assert_eq!(result["headers"]["content-type"], "image/png");
+    assert_eq!(
+        result["cookies"],
+        json!(["a=1; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2"])
+    );
+    assert_eq!(result["isBase64Encoded"], true);
+    assert_eq!(
+        unbase64(result["body"].as_str().unwrap()),
+        [0x89, b'P', b'N', b'G', 0, 0xff]
+    );
+}
+
+#[tokio::test]
+async fn every_http_source_gets_its_own_result_shape() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        Reply::echo(req)
+            .header("Set-Cookie", "a=1")
+            .header("Set-Cookie", "b=2")
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+
+    let v1 = result_json(
+        &f.invoke(&sample(
+            "aws-lambda-rust-runtime/apigw_multi_value_proxy_request.json",
+        ))
+        .await,
+    );
+    assert_eq!(v1["multiValueHeaders"]["set-cookie"], json!(["a=1", "b=2"]));
+    assert!(v1.get("headers").is_none() && v1.get("cookies").is_none());
+
+    let url = result_json(
+        &f.invoke(&sample(
+            "aws-lambda-rust-runtime/lambda_function_url_request.json",
+        ))
+        .await,
+    );
+    assert_eq!(url["cookies"], json!(["a=1", "b=2"]));
+
+    let alb = result_json(
+        &f.invoke(&sample(
+            "aws-lambda-rust-runtime/alb_multi_value_request.json",
+        ))
+        .await,
+    );
+    assert_eq!(alb["statusDescription"], "200 OK");
+    assert_eq!(
+        alb["multiValueHeaders"]["set-cookie"],
+        json!(["a=1", "b=2"])
+    );
+    assert!(alb.get("headers").is_none());
+
+    let alb = result_json(
+        &f.invoke(&sample("aws-lambda-rust-runtime/alb_request.json"))
+            .await,
+    );
+    assert_eq!(alb["statusDescription"], "200 OK");
+    assert!(alb.get("multiValueHeaders").is_none());
+    assert_eq!(alb["headers"]["set-cookie"], "a=1");
+    assert_eq!(alb["headers"]["Set-cookie"], "b=2");
+
+    let lattice = result_json(
+        &f.invoke(&sample("powertools-lambda-python/vpcLatticeV2Event.json"))
+            .await,
+    );
+    assert_eq!(lattice["statusCode"], 200);
+    assert!(lattice.get("statusDescription").is_none());
+    let echoed: Value = serde_json::from_str(lattice["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["target"], "/newpath?order-id=1");
+    assert_eq!(echoed["body"], "{\"message\": \"Hello from Lambda!\"}");
+
+    assert_eq!(app.received().len(), 5);
+}
+
+#[tokio::test]
+async fn a_non_http_event_is_posted_to_the_pass_through_path_and_the_answer_is_the_result() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        if req.all("x-portside-event-source") == ["aws:sqs"] {
+            Reply::new(200)
+                .header("Content-Type", "application/json")
+                .body(r#"{"batchItemFailures":[{"itemIdentifier":"059f36b4-87a3-44ab-83d2-661975830a7d"}]}"#)
+        } else if req.all("x-portside-event-source") == ["aws:sns"] {
+            Reply::new(500).body("cannot handle this")
+        } else {
+            Reply::new(200)
+        }
+    })
+    .await;
+    let f = Function::start(app.port, &[("AWS_LWA_PASS_THROUGH_PATH", "/lambda-events")])
+        .await
+        .ready()
+        .await;
+    let event = sample("aws-lambda-rust-runtime/example-sqs-event.json");
+    let outcome = f.invoke(&event).await;
+    assert_eq!(
+        result_json(&outcome),
+        json!({"batchItemFailures": [{"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"}]})
+    );
+    let req = &app.received()[0];
+    assert_eq!(
+        (req.method.as_str(), req.target.as_str()),
+        ("POST", "/lambda-events")
+    );
+    assert_eq!(
+        req.body,
+        event.as_bytes(),
+        "the event reaches the app byte for byte"
+    );
+    assert_eq!(req.one("content-type"), "application/json");
+    assert!(req.one("x-amzn-lambda-context").contains("request_id"));
+
+    // A failure answer fails the invocation, so Lambda retries.
+    let outcome = f
+        .invoke(&sample("aws-lambda-rust-runtime/example-sns-event.json"))
+        .await;
+    let (kind, message) = error_of(&outcome);
+    assert_eq!(kind, "Portside.AppError");
+    assert!(
+        message.contains("500") && message.contains("cannot handle this"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_app_is_a_typed_error_and_the_next_invocation_is_served() {
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let port = app.stop();
+    let event = http_api_event("GET", "/", "", b"");
+
+    let (kind, message) = error_of(&f.invoke(&event).await);
+    assert_eq!(kind, "Portside.AppUnreachable");
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+
+    let app = App::start_on(port, KeepAlive::Forever, Reply::echo).await;
+    assert_eq!(result_json(&f.invoke(&event).await)["statusCode"], 200);
+    assert_eq!(app.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_app_times_out_before_lambdas_deadline_and_the_next_invocation_is_served() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        let reply = Reply::echo(req);
+        if req.target.starts_with("/slow") {
+            reply.delay(Duration::from_secs(5))
+        } else {
+            reply
+        }
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let started = Instant::now();
+    let outcome = f
+        .invoke_with(
+            &http_api_event("GET", "/slow", "", b""),
+            InvokeOptions::new().timeout(Duration::from_secs(1)),
+        )
+        .await;
+    let (kind, message) = error_of(&outcome);
+    assert_eq!(
+        kind, "Portside.AppTimeout",
+        "the adapter reports it, not Lambda's timeout"
+    );
+    assert!(message.contains("did not answer"), "{message}");
+    assert!(started.elapsed() < Duration::from_millis(1000));
+
+    let outcome = f.invoke(&http_api_event("GET", "/fast", "", b"")).await;
+    assert_eq!(result_json(&outcome)["statusCode"], 200);
+}
+
+#[tokio::test]
+async fn statuses_listed_in_error_status_codes_fail_the_invocation() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        if req.target == "/bad" {
+            Reply::new(502).body("upstream is down")
+        } else {
+            Reply::new(404)
+        }
+    })
+    .await;
+    let f = Function::start(app.port, &[("AWS_LWA_ERROR_STATUS_CODES", "500,502-504")])
+        .await
+        .ready()
+        .await;
+    let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/bad", "", b"")).await);
+    assert_eq!(kind, "Portside.AppError");
+    assert!(
+        message.contains("502") && message.contains("upstream is down"),
+        "{message}"
+    );
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/other", "", b"")).await)["statusCode"],
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_a_typed_error_and_the_next_invocation_is_served() {
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let broken =
+        r#"{"version": "2.0", "rawPath": 7, "requestContext": {"http": {"method": "GET"}}}"#;
+    let (kind, message) = error_of(&f.invoke(broken).await);
+    assert_eq!(kind, "Portside.InvalidEvent");
+    assert!(message.contains("`rawPath` must be a string"), "{message}");
+    assert!(app.received().is_empty(), "nothing reached the app");
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        200
+    );
+}
+
+#[tokio::test]
+async fn garbage_from_the_app_is_a_typed_error_and_the_next_invocation_is_served() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        if req.target == "/garbage" {
+            Reply::new(200).raw("this is not HTTP\r\n\r\n")
+        } else {
+            Reply::echo(req)
+        }
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let (kind, _) = error_of(&f.invoke(&http_api_event("GET", "/garbage", "", b"")).await);
+    assert_eq!(kind, "Portside.AppInvalidResponse");
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_response_over_lambdas_limit_is_an_error_not_a_truncated_body() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        let size = if req.target == "/big" {
+            7 * 1024 * 1024
+        } else {
+            10
+        };
+        Reply::new(200)
+            .header("Content-Type", "text/plain")
+            .body(vec![b'x'; size])
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/big", "", b"")).await);
+    assert_eq!(kind, "Portside.ResponseTooLarge");
+    assert!(message.contains("6291456"), "{message}");
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["body"],
+        "xxxxxxxxxx"
+    );
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_the_app_closed_while_idle_never_fails_an_invocation() {
+    // The app closes idle connections after 50 ms, as frameworks do.
+    let app = App::start(
+        KeepAlive::CloseIdleAfter(Duration::from_millis(50)),
+        Reply::echo,
+    )
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    for i in 0..3 {
+        let outcome = f
+            .invoke(&http_api_event("POST", &format!("/n{i}"), "", b"x"))
+            .await;
+        assert_eq!(result_json(&outcome)["statusCode"], 200, "invocation {i}");
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    assert_eq!(
+        app.received().len(),
+        3,
+        "each request reached the app exactly once"
+    );
+}
+
+#[tokio::test]
+async fn a_request_racing_the_apps_idle_close_is_sent_again_on_a_fresh_connection() {
+    // The app drops each connection as its second request arrives, unanswered.
+    let app = App::start(KeepAlive::CloseOnSecondRequest, Reply::echo).await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    for i in 0..3 {
+        let outcome = f
+            .invoke(&http_api_event("POST", &format!("/n{i}"), "", b"x"))
+            .await;
+        assert_eq!(result_json(&outcome)["statusCode"], 200, "invocation {i}");
+    }
+    let received = app.received();
+    let targets: Vec<&str> = received.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        ["/n0", "/n1", "/n2"],
+        "each request processed once"
+    );
+    let connections: Vec<usize> = received.iter().map(|r| r.connection).collect();
+    assert!(
+        connections.windows(2).all(|w| w[0] != w[1]),
+        "{connections:?}"
+    );
+}
+
+#[tokio::test]
+async fn idle_connections_older_than_the_pool_timeout_are_not_reused() {
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let f = Function::start(app.port, &[("AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS", "0.2")])
+        .await
+        .ready()
+        .await;
+    f.invoke(&http_api_event("GET", "/a", "", b"")).await;
+    f.invoke(&http_api_event("GET", "/b", "", b"")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    f.invoke(&http_api_event("GET", "/c", "", b"")).await;
+    let connections: Vec<usize> = app.received().iter().map(|r| r.connection).collect();
+    assert_eq!(
+        connections[0], connections[1],
+        "a fresh idle connection is reused"
+    );
+    assert_ne!(connections[1], connections[2], "a stale one is not");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_value_is_an_init_error_naming_the_variable() {
+    let f = Function::start(8080, &[("AWS_LWA_READINESS_CHECK_PROTOCOL", "grpc")]).await;
+    let state = tokio::time::timeout(Duration::from_secs(10), f.api.wait_init())
+        .await
+        .unwrap();
+    match state {
+        InitState::Failed(err) => {
+            assert_eq!(err.error_type, "Portside.InvalidConfig");
+            assert!(
+                err.error_message
+                    .contains("AWS_LWA_READINESS_CHECK_PROTOCOL"),
+                "{}",
+                err.error_message
+            );
+            assert!(
+                err.error_message.contains("http or tcp"),
+                "{}",
+                err.error_message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut child = f.child;
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success());
+}
+
+#[tokio::test]
+async fn init_waits_for_the_app_and_uses_the_readiness_path() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let f = Function::start(port, &[("AWS_LWA_READINESS_CHECK_PATH", "/healthz")]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        f.api.init_state(),
+        InitState::Pending,
+        "no app yet, so no init"
+    );
+    let app = App::start_on(port, KeepAlive::Forever, |req| {
+        if req.target == "/healthz" {
+            Reply::new(200)
+        } else {
+            Reply::echo(req)
+        }
+    })
+    .await;
+    let f = f.ready().await;
+    assert_eq!(app.all_received()[0].target, "/healthz");
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        200
+    );
+    assert!(f.log().contains("the app is ready"), "{}", f.log());
+}
+
+#[tokio::test]
+async fn a_readiness_timeout_fails_init_saying_why() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let f = Function::start(port, &[("AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS", "0.3")]).await;
+    match tokio::time::timeout(Duration::from_secs(10), f.api.wait_init())
+        .await
+        .unwrap()
+    {
+        InitState::Failed(err) => {
+            assert_eq!(err.error_type, "Portside.AppNotReady");
+            assert!(
+                err.error_message.contains("refused"),
+                "{}",
+                err.error_message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_invocation_in_flight_finish_then_exits() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        Reply::echo(req).delay(Duration::from_millis(600))
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let registered = f.api.extensions();
+    assert_eq!(registered.len(), 1);
+    assert_eq!(registered[0].name, "portside");
+    assert_eq!(registered[0].events, ["SHUTDOWN"]);
+
+    let invocation = f
+        .api
+        .start_invoke(
+            http_api_event("GET", "/", "", b""),
+            InvokeOptions::new().timeout(Duration::from_secs(10)),
+        )
+        .unwrap();
+    // Let the request reach the app, then shut down.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let report = f
+        .api
+        .shutdown(ShutdownReason::Spindown, Duration::from_secs(2))
+        .await;
+    assert_eq!(report.delivered, ["portside"]);
+    assert_eq!(result_json(&invocation.outcome().await)["statusCode"], 200);
+    let mut child = f.child;
+    let status = tokio::time::timeout(Duration::from_secs(3), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn the_runtime_api_may_carry_a_path_prefix() {
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let config = runtime_api::Config {
+        path_prefix: "/.rt".into(),
+        ..runtime_api::Config::default()
+    };
+    let f = Function::start_with(config, app.port, &[])
+        .await
+        .ready()
+        .await;
+    assert!(f.api.runtime_api_env().ends_with("/.rt"));
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        200
+    );
+}
+
+#[tokio::test]
+async fn invocations_can_go_through_a_runtime_api_proxy() {
+    // Registration goes to Lambda's own API; invocations to the proxy.
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let lambda = portside_local::runtime_api::RuntimeApi::start(runtime_api::Config::default())
+        .await
+        .unwrap();
+    let proxy_env = lambda.runtime_api_env();
+    let f = Function::start(
+        app.port,
+        &[("AWS_LWA_LAMBDA_RUNTIME_API_PROXY", &proxy_env)],
+    )
+    .await;
+    // `f.api` is Lambda's API here: the extension registered there...
+    tokio::time::timeout(Duration::from_secs(10), f.api.wait_registered(1))
+        .await
+        .unwrap();
+    // ...and the proxy serves the invocations.
+    assert_eq!(lambda.wait_init().await, InitState::Ready);
+    let outcome = lambda
+        .invoke(http_api_event("GET", "/", "", b""), InvokeOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(result_json(&outcome)["statusCode"], 200);
+}
+
+#[tokio::test]
+async fn with_async_init_init_returns_before_lambdas_limit_and_the_first_invocation_waits() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = runtime_api::Config {
+        init_timeout: Duration::from_secs(10),
+        ..runtime_api::Config::default()
+    };
+    let started = Instant::now();
+    let f = Function::start_with(config, port, &[("AWS_LWA_ASYNC_INIT", "true")])
+        .await
+        .ready()
+        .await;
+    let handed_back = started.elapsed();
+    assert!(handed_back < Duration::from_secs(10), "{handed_back:?}");
+    assert!(
+        handed_back >= Duration::from_secs(9),
+        "it used the init time first: {handed_back:?}"
+    );
+    let invocation = f
+        .api
+        .start_invoke(
+            http_api_event("GET", "/", "", b""),
+            InvokeOptions::new().timeout(Duration::from_secs(20)),
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _app = App::start_on(port, KeepAlive::Forever, Reply::echo).await;
+    assert_eq!(result_json(&invocation.outcome().await)["statusCode"], 200);
+    assert!(f.log().contains("handing init back"), "{}", f.log());
+}

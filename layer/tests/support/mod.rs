@@ -1,0 +1,421 @@
+//! Test support: a real HTTP/1.1 app on a loopback socket whose every byte
+//! and keep-alive decision the test controls, and a harness that runs the
+//! real `portside` binary against portside-local's Runtime API.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use portside_local::runtime_api::{self, InitState, InvokeOptions, Outcome, RuntimeApi};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+use tokio::sync::Notify;
+
+/// A request as the app received it off the wire.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub target: String,
+    /// Header lines in wire order, names as sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Which accepted connection carried it (0, 1, ...).
+    pub connection: usize,
+}
+
+impl Received {
+    /// Every value of a header (case-insensitive name), in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The only value of a header.
+    pub fn one(&self, name: &str) -> &str {
+        let all = self.all(name);
+        assert_eq!(all.len(), 1, "{name}: {all:?}");
+        all[0]
+    }
+}
+
+/// What the app answers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Wait this long before answering.
+    pub delay: Duration,
+    /// Raw bytes to send instead of a response.
+    pub raw: Option<Bytes>,
+}
+
+impl Reply {
+    pub fn new(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            delay: Duration::ZERO,
+            raw: None,
+        }
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    pub fn body(mut self, body: impl Into<Bytes>) -> Reply {
+        self.body = body.into();
+        self
+    }
+    pub fn delay(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+    pub fn raw(mut self, raw: impl Into<Bytes>) -> Reply {
+        self.raw = Some(raw.into());
+        self
+    }
+    /// A JSON echo of what was received.
+    pub fn echo(req: &Received) -> Reply {
+        let echo = serde_json::json!({
+            "method": req.method,
+            "target": req.target,
+            "headers": req.headers,
+            "body": String::from_utf8_lossy(&req.body),
+        });
+        Reply::new(200)
+            .header("Content-Type", "application/json")
+            .body(echo.to_string())
+    }
+}
+
+type Responder = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
+
+/// How the app treats idle keep-alive connections.
+#[derive(Debug, Clone, Copy)]
+pub enum KeepAlive {
+    /// Keep connections open.
+    Forever,
+    /// Close a connection idle this long (a framework's keep-alive timeout).
+    CloseIdleAfter(Duration),
+    /// Close a connection, without answering, when its second request arrives:
+    /// the app's idle timer fired just as the request came in.
+    CloseOnSecondRequest,
+}
+
+/// The test app.
+pub struct App {
+    pub port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+    arrived: Arc<Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl App {
+    /// Starts the app on an OS-chosen loopback port.
+    pub async fn start(
+        keep_alive: KeepAlive,
+        respond: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> App {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        App::serve(listener, keep_alive, Arc::new(respond))
+    }
+
+    /// Starts the app on `port` (which must be free).
+    pub async fn start_on(
+        port: u16,
+        keep_alive: KeepAlive,
+        respond: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> App {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        App::serve(listener, keep_alive, Arc::new(respond))
+    }
+
+    fn serve(listener: TcpListener, keep_alive: KeepAlive, respond: Responder) -> App {
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
+        let (r, a) = (received.clone(), arrived.clone());
+        let task = tokio::spawn(async move {
+            let mut connection = 0;
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (r, a, respond) = (r.clone(), a.clone(), respond.clone());
+                tokio::spawn(serve_connection(
+                    stream, connection, keep_alive, respond, r, a,
+                ));
+                connection += 1;
+            }
+        });
+        App {
+            port,
+            received,
+            arrived,
+            task,
+        }
+    }
+
+    /// Every request received so far, except the adapter's readiness checks.
+    pub fn received(&self) -> Vec<Received> {
+        self.all_received()
+            .into_iter()
+            .filter(|r| !r.all("user-agent").contains(&"portside-readiness-check"))
+            .collect()
+    }
+
+    /// Every request received so far, readiness checks included.
+    pub fn all_received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Stops listening and closes every connection.
+    pub fn stop(self) -> u16 {
+        self.task.abort();
+        self.port
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn read_request(
+    reader: &mut BufReader<TcpStream>,
+) -> Option<(String, String, Vec<(String, String)>, Bytes)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.trim_end().splitn(3, ' ');
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).await.ok()?;
+        let h = h.trim_end_matches(['\r', '\n']);
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.to_string(), v.trim().to_string()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).await.ok()?;
+    Some((method, target, headers, Bytes::from(body)))
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    connection: usize,
+    keep_alive: KeepAlive,
+    respond: Responder,
+    received: Arc<Mutex<Vec<Received>>>,
+    arrived: Arc<Notify>,
+) {
+    let mut reader = BufReader::new(stream);
+    let mut served = 0;
+    loop {
+        let next = match keep_alive {
+            KeepAlive::CloseIdleAfter(idle) if served > 0 => {
+                match tokio::time::timeout(idle, read_request(&mut reader)).await {
+                    Ok(next) => next,
+                    Err(_) => return, // idle too long: close
+                }
+            }
+            _ => read_request(&mut reader).await,
+        };
+        let Some((method, target, headers, body)) = next else {
+            return;
+        };
+        if matches!(keep_alive, KeepAlive::CloseOnSecondRequest) && served == 1 {
+            return; // the idle timer won: close without answering
+        }
+        let req = Received {
+            method,
+            target,
+            headers,
+            body,
+            connection,
+        };
+        received.lock().unwrap().push(req.clone());
+        arrived.notify_waiters();
+        let reply = respond(&req);
+        if !reply.delay.is_zero() {
+            tokio::time::sleep(reply.delay).await;
+        }
+        let stream = reader.get_mut();
+        if let Some(raw) = &reply.raw {
+            let _ = stream.write_all(raw).await;
+            return;
+        }
+        let reason = http::StatusCode::from_u16(reply.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Whatever");
+        let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason);
+        for (k, v) in &reply.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
+        if stream.write_all(head.as_bytes()).await.is_err()
+            || stream.write_all(&reply.body).await.is_err()
+        {
+            return;
+        }
+        served += 1;
+    }
+}
+
+/// A function: portside-local's Runtime API and the real `portside` binary.
+pub struct Function {
+    pub api: RuntimeApi,
+    pub child: Child,
+    pub log: Arc<Mutex<String>>,
+}
+
+/// The sample events folder.
+pub fn events_dir() -> PathBuf {
+    match std::env::var("PORTSIDE_EVENTS_DIR") {
+        Ok(dir) => PathBuf::from(dir),
+        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/events"),
+    }
+}
+
+/// A sample event's text.
+pub fn sample(file: &str) -> String {
+    let path = events_dir().join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+impl Function {
+    /// Starts the adapter for an app on `app_port`, with extra environment.
+    pub async fn start(app_port: u16, env: &[(&str, &str)]) -> Function {
+        Function::start_with(runtime_api::Config::default(), app_port, env).await
+    }
+
+    /// Like [`Function::start`], with a Runtime API config.
+    pub async fn start_with(
+        config: runtime_api::Config,
+        app_port: u16,
+        env: &[(&str, &str)],
+    ) -> Function {
+        let api = RuntimeApi::start(config).await.unwrap();
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("AWS_LAMBDA_RUNTIME_API".into(), api.runtime_api_env()),
+            ("AWS_LAMBDA_FUNCTION_NAME".into(), "portside-test".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "512".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+                "/aws/lambda/portside-test".into(),
+            ),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME".into(),
+                "2026/11/22/[$LATEST]abc".into(),
+            ),
+            ("PORT".into(), app_port.to_string()),
+            ("PORTSIDE_LOG_LEVEL".into(), "debug".into()),
+        ]);
+        for (k, v) in env {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Function::spawn(api, vars)
+    }
+
+    /// Runs the binary with exactly `vars` against `api`.
+    pub fn spawn(api: RuntimeApi, vars: HashMap<String, String>) -> Function {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_portside"))
+            .env_clear()
+            .envs(vars)
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run target/debug/portside");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("{line}");
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        Function { api, child, log }
+    }
+
+    /// Waits for init and asserts it succeeded.
+    pub async fn ready(self) -> Function {
+        match tokio::time::timeout(Duration::from_secs(15), self.api.wait_init()).await {
+            Ok(InitState::Ready) => self,
+            other => panic!("init did not complete: {other:?}\nlog:\n{}", self.log()),
+        }
+    }
+
+    /// Everything the adapter logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// One invocation with a 10 s timeout.
+    pub async fn invoke(&self, payload: &str) -> Outcome {
+        self.invoke_with(
+            payload,
+            InvokeOptions::new().timeout(Duration::from_secs(10)),
+        )
+        .await
+    }
+
+    /// One invocation with options.
+    pub async fn invoke_with(&self, payload: &str, options: InvokeOptions) -> Outcome {
+        self.api
+            .invoke(payload.to_string(), options)
+            .await
+            .expect("the invocation is accepted")
+    }
+}
+
+/// The result JSON of a buffered success.
+pub fn result_json(outcome: &Outcome) -> serde_json::Value {
+    match outcome {
+        Outcome::Response(bytes) => serde_json::from_slice(bytes).expect("the result is JSON"),
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// The error type and message of a function error, as Lambda's caller sees
+/// them: the error document the runtime posted.
+pub fn error_of(outcome: &Outcome) -> (String, String) {
+    match outcome {
+        Outcome::Error(e) => {
+            let doc: serde_json::Value =
+                serde_json::from_slice(&e.raw).expect("the error document is JSON");
+            (
+                doc["errorType"].as_str().unwrap_or_default().to_string(),
+                doc["errorMessage"].as_str().unwrap_or_default().to_string(),
+            )
+        }
+        other => panic!("expected a function error, got {other:?}"),
+    }
+}
