@@ -218,7 +218,8 @@ def import_notification(records: list, store: UserStore, objects: S3Objects) -> 
             log.error("%s; answering with an error so the event is retried", exc)
             exc.reports = reports
             raise
-        log.info(
+        log.log(
+            logging.WARNING if report.status == "failed" else logging.INFO,
             "%s %s: imported %d, already present %d, bad rows %d%s",
             report.location,
             report.status,
