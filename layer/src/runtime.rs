@@ -133,6 +133,9 @@ where
     }
 }
 
+/// Any real deadline is after this (2001-09-09 in epoch milliseconds).
+const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
+
 /// The instant by which the app must have answered: Lambda's deadline minus
 /// a reserve to report the error before Lambda's own timeout hits.
 fn app_deadline(deadline_ms: u64) -> Instant {
@@ -140,8 +143,10 @@ fn app_deadline(deadline_ms: u64) -> Instant {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let remaining = if deadline_ms == 0 {
-        // No deadline given (some emulators): Lambda's longest timeout.
+    // Lambda sends epoch milliseconds. Some emulators send nothing, or a
+    // duration (cargo-lambda sends 600000): with no usable deadline, allow
+    // Lambda's longest timeout and let the emulator enforce its own.
+    let remaining = if deadline_ms < PLAUSIBLE_EPOCH_MS {
         15 * 60 * 1000
     } else {
         deadline_ms.saturating_sub(now_ms)

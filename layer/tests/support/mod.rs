@@ -343,28 +343,37 @@ impl Function {
 
     /// Runs the binary with exactly `vars` against `api`.
     pub fn spawn(api: RuntimeApi, vars: HashMap<String, String>) -> Function {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portside"))
-            .env_clear()
-            .envs(vars)
-            .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run target/debug/portside");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                eprintln!("{line}");
-                sink.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
+        let (child, log) = spawn_portside(vars);
         Function { api, child, log }
     }
+}
 
+/// Runs the `portside` binary with exactly `vars`; its log lines are echoed
+/// and collected.
+pub fn spawn_portside(vars: HashMap<String, String>) -> (Child, Arc<Mutex<String>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portside"))
+        .env_clear()
+        .envs(vars)
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run target/debug/portside");
+    let log = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("{line}");
+            sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    (child, log)
+}
+
+impl Function {
     /// Waits for init and asserts it succeeded.
     pub async fn ready(self) -> Function {
         match tokio::time::timeout(Duration::from_secs(15), self.api.wait_init()).await {
@@ -418,4 +427,25 @@ pub fn error_of(outcome: &Outcome) -> (String, String) {
         }
         other => panic!("expected a function error, got {other:?}"),
     }
+}
+
+/// A POST over a fresh connection: `(status, body)`.
+pub async fn post(address: &str, path: &str, body: String) -> (u16, Bytes) {
+    use http_body_util::{BodyExt, Full};
+    let stream = TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::post(path)
+        .header("host", address)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.into_body().collect().await.unwrap().to_bytes(),
+    )
 }

@@ -1,0 +1,119 @@
+//! The layer's other half: `shim/bootstrap`, the exec wrapper a managed
+//! runtime runs instead of its own client. Run for real, under the system's
+//! /bin/sh and under bash (Amazon Linux's /bin/sh).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shim() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shim/bootstrap")
+}
+
+struct Task(PathBuf);
+
+impl Task {
+    fn new(name: &str) -> Task {
+        let dir = std::env::temp_dir().join(format!("portside-shim-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Task(dir)
+    }
+
+    fn script(&self, name: &str, text: &str, mode: u32) -> &Task {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        self
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the shim as Lambda's Python runtime would, with its own command line
+/// as arguments, under `shell`.
+fn run(shell: Option<&str>, root: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = match shell {
+        Some(shell) => {
+            let mut c = Command::new(shell);
+            c.arg(shim());
+            c
+        }
+        None => Command::new(shim()),
+    };
+    command
+        .args(["/var/lang/bin/python3.12", "/var/runtime/bootstrap.py"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("LAMBDA_TASK_ROOT", root)
+        .envs(env.iter().copied())
+        .current_dir("/")
+        .output()
+        .unwrap()
+}
+
+const REPORT: &str = "echo \"port=$PORT cwd=$(pwd) args=$#\"\n";
+
+#[test]
+fn runs_the_handler_in_the_task_root_with_port_exported() {
+    let task = Task::new("basic");
+    task.script("run.sh", &format!("#!/bin/sh\n{REPORT}"), 0o755);
+    for shell in [None, Some("bash")] {
+        let out = run(shell, &task.0, &[("_HANDLER", "run.sh")]);
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.trim(), format!("port=8080 cwd={} args=0", task.0.display()), "{shell:?}");
+    }
+}
+
+#[test]
+fn port_follows_the_adapters_setting_and_an_existing_port_is_kept() {
+    let task = Task::new("port");
+    task.script("run.sh", &format!("#!/bin/sh\n{REPORT}"), 0o755);
+    let out = run(None, &task.0, &[("_HANDLER", "run.sh"), ("AWS_LWA_PORT", "3000")]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=3000 "));
+    let out = run(None, &task.0, &[("_HANDLER", "run.sh"), ("PORTSIDE_PORT", "4000"), ("AWS_LWA_PORT", "3000")]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=4000 "));
+    let out = run(None, &task.0, &[("_HANDLER", "run.sh"), ("PORT", "8000"), ("PORTSIDE_PORT", "4000")]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=8000 "));
+}
+
+#[test]
+fn a_handler_that_lost_its_execute_bit_still_runs() {
+    let task = Task::new("noexec");
+    task.script("run.sh", &format!("#!/bin/sh\n{REPORT}"), 0o644);
+    task.script("plain.sh", REPORT, 0o644);
+    task.script("app.py", "#!/usr/bin/env python3\nimport os\nprint('python port=' + os.environ['PORT'])\n", 0o644);
+    for (handler, want) in [("run.sh", "port=8080"), ("plain.sh", "port=8080"), ("app.py", "python port=8080")] {
+        for shell in [None, Some("bash")] {
+            let out = run(shell, &task.0, &[("_HANDLER", handler)]);
+            assert!(out.status.success(), "{handler}: {out:?}");
+            assert!(String::from_utf8_lossy(&out.stdout).starts_with(want), "{handler}: {out:?}");
+        }
+    }
+}
+
+#[test]
+fn the_handlers_exit_status_is_the_runtimes() {
+    let task = Task::new("exit");
+    task.script("run.sh", "#!/bin/sh\nexit 3\n", 0o755);
+    assert_eq!(run(None, &task.0, &[("_HANDLER", "run.sh")]).status.code(), Some(3));
+}
+
+#[test]
+fn a_missing_handler_fails_with_a_message_that_says_what_to_fix() {
+    let task = Task::new("missing");
+    let out = run(None, &task.0, &[("_HANDLER", "start.sh")]);
+    assert_eq!(out.status.code(), Some(127));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("'start.sh'") && stderr.contains(&task.0.display().to_string()), "{stderr}");
+    assert!(stderr.contains("run.sh"), "{stderr}");
+
+    let out = run(None, &task.0, &[]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("_HANDLER is not set"));
+}
