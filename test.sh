@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lints, the release build
+# (static binaries, layer and function zips), the Rust tests (unit and
+# end-to-end over real sockets and processes), the sample app's tests, and the
+# offline Terraform checks. CI runs exactly this (.ci/run).
+#
+# Installs what the tests need into the project: Python tools into .venv
+# (scripts/python-env.sh), the musl Rust target (build.sh), checkov into
+# .venv-checkov (terraform/check.sh).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo is not installed; install Rust from https://rustup.rs" >&2; exit 1; }
+
+step "Python tools (.venv)"
+. scripts/python-env.sh
+
+step "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "release build: static adapter, layer and function zips"
+./build.sh
+
+step "Rust tests"
+cargo test --workspace --locked
+
+step "sample app tests"
+python -m pytest -q sample-app/tests
+
+step "end-to-end tests of the sample app through portside-local"
+python -m pytest -q tests/e2e
+
+step "Terraform checks"
+terraform/check.sh
+
+printf '\nAll tests passed.\n'
