@@ -3,6 +3,7 @@
 #
 #   dist/portside-layer-x86_64.zip   extensions/portside (static) + bootstrap (the shim)
 #   dist/portside-layer-arm64.zip    the same for Graviton, when the aarch64 target is installed
+#   dist/portside-x86_64, -arm64     the bare binaries, for container images
 #   dist/sample-app-x86_64.zip       the sample function, dependencies vendored for Lambda
 #   dist/sample-app-arm64.zip
 #
@@ -89,6 +90,7 @@ cargo build --release --locked --target x86_64-unknown-linux-musl -p portside
 binary="$root/target/x86_64-unknown-linux-musl/release/portside"
 check_static "$binary"
 zip_layer "$binary" "$dist/portside-layer-x86_64.zip"
+cp "$binary" "$dist/portside-x86_64"  # for container images: COPY it to /opt/extensions/portside
 built+=("dist/portside-layer-x86_64.zip ($(size_of "$dist/portside-layer-x86_64.zip"); binary $(stat -c %s "$binary") bytes, static)")
 
 # arm64: when its target is installed. Rust's musl targets carry their own C
@@ -100,6 +102,7 @@ if rustup target list --installed | grep -qx aarch64-unknown-linux-musl; then
     binary="$root/target/aarch64-unknown-linux-musl/release/portside"
     check_static "$binary"
     zip_layer "$binary" "$dist/portside-layer-arm64.zip"
+    cp "$binary" "$dist/portside-arm64"
     built+=("dist/portside-layer-arm64.zip ($(size_of "$dist/portside-layer-arm64.zip"); binary $(stat -c %s "$binary") bytes, static)")
 else
     rm -f "$dist/portside-layer-arm64.zip"
