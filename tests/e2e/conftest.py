@@ -55,14 +55,21 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
-    """(portside-local, layer): the binaries built by cargo, and the layer zip
-    from dist/ when build.sh made one, else a layer folder laid out like it."""
+    """(portside-local, layer): the binaries cargo built (built here if
+    missing), and the layer zip from dist/ when build.sh made one, else a
+    layer folder laid out like it."""
     target = Path(os.environ.get("CARGO_TARGET_DIR") or "target")
     target = target if target.is_absolute() else REPO / target
     portside_local = target / "debug" / "portside-local"
     adapter = target / "debug" / "portside"
-    if shutil.which("cargo"):
-        # A no-op when nothing changed; keeps the tests on the current code.
+    if not (portside_local.is_file() and adapter.is_file()):
+        # test.sh builds everything first; build here when run on its own.
+        if not shutil.which("cargo"):
+            pytest.fail(
+                f"{portside_local} or {adapter} is missing and cargo is not installed: "
+                "install Rust (https://rustup.rs), then run ./build.sh or "
+                "cargo build --locked -p portside -p portside-local"
+            )
         build = subprocess.run(
             ["cargo", "build", "--locked", "-p", "portside", "-p", "portside-local"],
             cwd=REPO,
@@ -71,11 +78,6 @@ def artifacts(tmp_path_factory):
         )
         if build.returncode != 0:
             pytest.fail(f"cargo build of portside and portside-local failed:\n{build.stderr[-4000:]}")
-    elif not (portside_local.is_file() and adapter.is_file()):
-        pytest.fail(
-            f"{portside_local} or {adapter} is missing and cargo is not installed: "
-            "install Rust (https://rustup.rs) or run ./build.sh first"
-        )
     for binary in (portside_local, adapter):
         if not binary.is_file():
             pytest.fail(f"{binary} does not exist after the build (is CARGO_TARGET_DIR right?)")
