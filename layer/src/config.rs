@@ -175,6 +175,12 @@ pub struct Config {
     pub error_status_codes: StatusSet,
     /// How long an idle connection to the app is kept for reuse.
     pub pool_idle_timeout: Duration,
+    /// Path the app receives WebSocket API events on.
+    pub websocket_path: String,
+    /// App path POSTed before a SnapStart snapshot.
+    pub snapstart_before_checkpoint_path: Option<String>,
+    /// App path POSTed after a SnapStart restore.
+    pub snapstart_after_restore_path: Option<String>,
     /// Where Lambda's APIs are.
     pub runtime_api: RuntimeApi,
     /// The function, as Lambda describes it.
@@ -499,6 +505,30 @@ impl Config {
                 .unwrap_or(Duration::from_secs(4)),
         };
 
+        let websocket_path = env
+            .parse(
+                &["PORTSIDE_WEBSOCKET_PATH"],
+                "a path starting with /, such as /websocket",
+                parse_path,
+            )?
+            .unwrap_or_else(|| "/websocket".to_string());
+        let snapstart_before_checkpoint_path = env.parse(
+            &[
+                "PORTSIDE_SNAPSTART_BEFORE_CHECKPOINT_PATH",
+                "AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH",
+            ],
+            "a path starting with /, such as /before-checkpoint",
+            parse_path,
+        )?;
+        let snapstart_after_restore_path = env.parse(
+            &[
+                "PORTSIDE_SNAPSTART_AFTER_RESTORE_PATH",
+                "AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH",
+            ],
+            "a path starting with /, such as /after-restore",
+            parse_path,
+        )?;
+
         let lambda_api = env
             .parse(
                 &["AWS_LAMBDA_RUNTIME_API"],
@@ -574,6 +604,9 @@ impl Config {
             authorization_source,
             error_status_codes,
             pool_idle_timeout,
+            websocket_path,
+            snapstart_before_checkpoint_path,
+            snapstart_after_restore_path,
             runtime_api,
             function,
         })
@@ -620,6 +653,9 @@ mod tests {
         assert_eq!(config.authorization_source, None);
         assert!(config.error_status_codes.is_empty());
         assert_eq!(config.pool_idle_timeout, Duration::from_secs(4));
+        assert_eq!(config.websocket_path, "/websocket");
+        assert_eq!(config.snapstart_before_checkpoint_path, None);
+        assert_eq!(config.snapstart_after_restore_path, None);
         assert_eq!(config.runtime_api.invocations, "http://127.0.0.1:9001");
         assert_eq!(config.runtime_api.extensions, "http://127.0.0.1:9001");
         assert_eq!(config.function.memory_mb, 512);
@@ -669,6 +705,8 @@ mod tests {
             ("AWS_LWA_ERROR_STATUS_CODES", "500,502-504"),
             ("AWS_LWA_LAMBDA_RUNTIME_API_PROXY", "127.0.0.1:9009"),
             ("AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS", "0.5"),
+            ("AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH", "/snap"),
+            ("AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH", "/restored"),
         ])
         .unwrap();
         assert_eq!(config.host, "localhost");
@@ -691,6 +729,14 @@ mod tests {
         assert_eq!(config.runtime_api.invocations, "http://127.0.0.1:9009");
         assert_eq!(config.runtime_api.extensions, "http://127.0.0.1:9001");
         assert_eq!(config.pool_idle_timeout, Duration::from_millis(500));
+        assert_eq!(
+            config.snapstart_before_checkpoint_path.as_deref(),
+            Some("/snap")
+        );
+        assert_eq!(
+            config.snapstart_after_restore_path.as_deref(),
+            Some("/restored")
+        );
     }
 
     #[test]

@@ -16,68 +16,38 @@
 //! was idle, so it never saw the request.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use hyper::client::conn::http1::SendRequest;
 
 use crate::error::PortsideError;
+use crate::pool::ConnectionPool;
 
 type Sender = SendRequest<Full<Bytes>>;
-
-struct IdleConnection {
-    sender: Sender,
-    since: Instant,
-    since_wall: SystemTime,
-}
-
-struct Pool {
-    /// The app's addresses (a host name may resolve to several).
-    addresses: Vec<SocketAddr>,
-    /// Index of the address that last accepted a connection.
-    preferred: AtomicUsize,
-    idle: Mutex<Vec<IdleConnection>>,
-    idle_timeout: Duration,
-    max_idle: usize,
-}
 
 /// The pooled client to the app. Cheap to clone.
 #[derive(Clone)]
 pub struct AppClient {
-    pool: Arc<Pool>,
+    pool: Arc<ConnectionPool<Full<Bytes>>>,
 }
 
 /// A connection lent out for one request. Give it back with [`Lease::release`]
 /// once the response body has been read to its end; dropping it instead
 /// closes the connection.
 pub struct Lease {
-    pool: Arc<Pool>,
-    sender: Option<Sender>,
+    pool: Arc<ConnectionPool<Full<Bytes>>>,
+    sender: Sender,
 }
 
 impl Lease {
     /// Returns the connection to the pool for the next request.
-    pub fn release(mut self) {
-        if let Some(sender) = self.sender.take() {
-            if sender.is_closed() {
-                return;
-            }
-            let mut idle = self.pool.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < self.pool.max_idle {
-                idle.push(IdleConnection {
-                    sender,
-                    since: Instant::now(),
-                    since_wall: SystemTime::now(),
-                });
-            }
-        }
+    pub fn release(self) {
+        self.pool.give_back(self.sender);
     }
 }
 
@@ -91,91 +61,18 @@ impl AppClient {
     /// A client for the app at `addresses` (tried in order until one connects).
     pub fn new(addresses: Vec<SocketAddr>, idle_timeout: Duration, max_idle: usize) -> AppClient {
         AppClient {
-            pool: Arc::new(Pool {
-                addresses,
-                preferred: AtomicUsize::new(0),
-                idle: Mutex::new(Vec::new()),
-                idle_timeout,
-                max_idle: max_idle.max(1),
-            }),
+            pool: Arc::new(ConnectionPool::new(addresses, idle_timeout, max_idle)),
         }
     }
 
     /// The address shown in errors.
     pub fn address(&self) -> String {
-        let i = self.pool.preferred.load(Ordering::Relaxed);
-        self.pool
-            .addresses
-            .get(i)
-            .or(self.pool.addresses.first())
-            .map_or_else(|| "(no address)".to_string(), |a| a.to_string())
+        self.pool.address()
     }
 
-    /// Drops every pooled connection (after a SnapStart restore, say).
+    /// Drops every pooled connection (before a SnapStart snapshot, say).
     pub fn clear(&self) {
-        self.pool
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    /// A pooled connection that is safe to reuse, if there is one.
-    async fn checkout(&self) -> Option<Sender> {
-        loop {
-            let candidate = self
-                .pool
-                .idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()?;
-            let idle_for = candidate
-                .since
-                .elapsed()
-                .max(candidate.since_wall.elapsed().unwrap_or(Duration::MAX));
-            if candidate.sender.is_closed() || idle_for >= self.pool.idle_timeout {
-                continue;
-            }
-            let mut sender = candidate.sender;
-            if sender.ready().await.is_ok() {
-                return Some(sender);
-            }
-        }
-    }
-
-    async fn connect(&self) -> Result<Sender, std::io::Error> {
-        let count = self.pool.addresses.len();
-        let start = self.pool.preferred.load(Ordering::Relaxed);
-        let mut last_error =
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the app");
-        for offset in 0..count {
-            let index = (start + offset) % count;
-            match TcpStream::connect(self.pool.addresses[index]).await {
-                Ok(stream) => {
-                    // Small writes (headers, streamed chunks) must leave at once.
-                    stream.set_nodelay(true)?;
-                    self.pool.preferred.store(index, Ordering::Relaxed);
-                    let (sender, connection) = http1::handshake(TokioIo::new(stream))
-                        .await
-                        .map_err(std::io::Error::other)?;
-                    tokio::spawn(async move {
-                        // Ends when the app or the adapter closes the connection.
-                        let _ = connection.await;
-                    });
-                    return Ok(sender);
-                }
-                Err(err) => last_error = err,
-            }
-        }
-        Err(last_error)
-    }
-
-    async fn send_once(
-        &self,
-        sender: &mut Sender,
-        request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, SendError> {
-        sender.send_request(request).await.map_err(SendError::Http)
+        self.pool.clear();
     }
 
     /// Sends `request` and waits for the response head, all before `deadline`.
@@ -190,15 +87,18 @@ impl AppClient {
         let exchange = async {
             let (parts, body) = request.into_parts();
             let rebuild = || Request::from_parts(parts.clone(), Full::new(body.clone()));
-            if let Some(mut sender) = self.checkout().await {
-                if let Ok(response) = self.send_once(&mut sender, rebuild()).await {
+            if let Some(mut sender) = self.pool.checkout().await {
+                if let Ok(response) = sender.send_request(rebuild()).await {
                     return Ok((response, sender));
                 }
                 // Otherwise the app closed this idle connection before reading
                 // the request: send it on a fresh one.
             }
-            let mut sender = self.connect().await.map_err(SendError::Connect)?;
-            let response = self.send_once(&mut sender, rebuild()).await?;
+            let mut sender = self.pool.connect().await.map_err(SendError::Connect)?;
+            let response = sender
+                .send_request(rebuild())
+                .await
+                .map_err(SendError::Http)?;
             Ok((response, sender))
         };
         match tokio::time::timeout_at(deadline.into(), exchange).await {
@@ -206,7 +106,7 @@ impl AppClient {
                 response,
                 Lease {
                     pool: self.pool.clone(),
-                    sender: Some(sender),
+                    sender,
                 },
             )),
             Ok(Err(SendError::Connect(err))) => Err(PortsideError::AppUnreachable {

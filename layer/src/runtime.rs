@@ -1,41 +1,59 @@
-//! The adapter's lifecycle and its invocation handler: register as an
-//! extension, wait for the app, then serve invocations with `lambda_runtime`.
+//! The adapter's lifecycle and its invocations: register as an extension,
+//! wait for the app, then serve invocations.
 //!
-//! Owns: the order of start-up, async init, the invocation handler (event ->
-//! request -> app -> response -> result), deadlines, and shutdown.
+//! Owns: the order of start-up, async init, the invocation pipeline (event ->
+//! request -> app -> response -> result), buffered and streamed delivery,
+//! deadlines, panics, concurrency, SnapStart hooks and shutdown.
 //! Must not: parse event formats (`event`), decide request policy
-//! (`request`), or open connections to the app itself (`proxy`).
+//! (`request`), or open connections itself (`proxy`, `runtime_api`).
+//!
+//! `lambda_runtime` runs the loop: it polls `/next` (with N pollers under
+//! Lambda Managed Instances), builds each invocation's context, and runs the
+//! SnapStart lifecycle. Its handler-and-response stack is replaced by
+//! [`Invocations`], a tower layer that takes the raw invocation and delivers
+//! the result through [`RuntimeApiClient`] (see that module for why).
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
+use http::HeaderValue;
+use http_body::Frame;
 use http_body_util::BodyExt;
-use hyper::body::Body as _;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use lambda_runtime::tower::layer::layer_fn;
 use lambda_runtime::tower::Service;
-use lambda_runtime::{service_fn, Diagnostic, LambdaEvent, LambdaInvocation};
-use std::future::Future;
-use std::pin::Pin;
+use lambda_runtime::{
+    service_fn, BoxFuture, Diagnostic, LambdaEvent, LambdaInvocation, SnapStartResource,
+};
+use serde::de::IgnoredAny;
+use tokio::sync::{mpsc, watch, Notify};
 
-type BoxError = lambda_runtime::Error;
-use serde_json::value::RawValue;
-use tokio::sync::{watch, Notify};
-
-use crate::config::Config;
+use crate::config::{Config, InvokeMode};
 use crate::error::{PortsideError, BUFFERED_RESPONSE_LIMIT};
-use crate::event::{self, Event, LambdaResult, ResponseParts};
+use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::lambda_api::LambdaApi;
-use crate::proxy::AppClient;
+use crate::proxy::{AppClient, Lease};
 use crate::readiness::{Outcome, ReadinessCheck};
 use crate::request::{self, InvocationInfo};
+use crate::runtime_api::{
+    error_trailers, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE, INVOCATION_ID,
+};
 use crate::{debug, error, info, warn};
+
+type BoxError = lambda_runtime::Error;
 
 /// Lambda gives init 10 s; async init hands it back with this much used.
 const ASYNC_INIT_BUDGET: Duration = Duration::from_millis(9_500);
+
+/// Any real deadline is after this (2001-09-09 in epoch milliseconds).
+const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
 
 /// Whether the app is ready yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,15 +66,8 @@ pub enum ReadyState {
     Failed(String),
 }
 
-/// Everything one invocation needs, shared by all of them.
-pub struct Adapter {
-    config: Config,
-    client: AppClient,
-    ready: watch::Receiver<ReadyState>,
-}
-
 /// Counts invocations from the moment `lambda_runtime` hands one over until
-/// its result has been posted to the Runtime API, so shutdown can wait for them.
+/// its result has been delivered, so shutdown can wait for them.
 #[derive(Default)]
 struct InFlight {
     count: AtomicUsize,
@@ -99,42 +110,28 @@ impl Drop for InFlightGuard {
     }
 }
 
-/// The tower service around `lambda_runtime`'s own, counting invocations in flight.
-#[derive(Clone)]
-struct TrackInFlight<S> {
-    inner: S,
-    in_flight: Arc<InFlight>,
-}
+/// Turns a panic while polling `F` into an error, so one invocation's bug
+/// becomes that invocation's error and the next invocation is served.
+struct CatchUnwind<F>(Pin<Box<F>>);
 
-impl<S> Service<LambdaInvocation> for TrackInFlight<S>
-where
-    S: Service<LambdaInvocation, Response = (), Error = BoxError>,
-    S::Future: 'static,
-{
-    type Response = ();
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<(), BoxError>>>>;
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
 
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
-        let guard = self.in_flight.enter();
-        let posted = self.inner.call(invocation);
-        Box::pin(async move {
-            let result = posted.await;
-            drop(guard);
-            result
-        })
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_string());
+                Poll::Ready(Err(message))
+            }
+        }
     }
 }
-
-/// Any real deadline is after this (2001-09-09 in epoch milliseconds).
-const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
 
 /// The instant by which the app must have answered: Lambda's deadline minus
 /// a reserve to report the error before Lambda's own timeout hits.
@@ -183,7 +180,8 @@ async fn read_body(
                     if body.is_end_stream() {
                         return Ok(data);
                     }
-                    buffer.reserve(data.len());
+                    let expected = body.size_hint().lower() as usize;
+                    buffer.reserve(data.len() + expected.min(limit));
                 }
                 buffer.extend_from_slice(&data);
             }
@@ -199,16 +197,29 @@ async fn read_body(
         })
 }
 
-impl Adapter {
-    /// An adapter for `config`, talking to the app through `client`.
-    pub fn new(config: Config, client: AppClient, ready: watch::Receiver<ReadyState>) -> Adapter {
-        Adapter {
-            config,
-            client,
-            ready,
-        }
-    }
+/// What an invocation produced, before delivery.
+enum Reply {
+    /// A whole result, as JSON.
+    Buffered(Bytes),
+    /// A response to stream as the app writes it.
+    Stream {
+        prelude: Bytes,
+        body: Incoming,
+        lease: Lease,
+        deadline: Instant,
+    },
+}
 
+/// Everything invocations need, shared by all of them.
+pub struct Adapter {
+    config: Config,
+    client: AppClient,
+    results: RuntimeApiClient,
+    ready: watch::Receiver<ReadyState>,
+    in_flight: Arc<InFlight>,
+}
+
+impl Adapter {
     /// Waits (until `deadline`) for the app, when async init handed init back early.
     async fn wait_until_ready(&self, deadline: Instant) -> Result<(), PortsideError> {
         let mut ready = self.ready.clone();
@@ -232,12 +243,62 @@ impl Adapter {
         }
     }
 
+    /// Handles one invocation end to end and delivers its result.
+    async fn handle(self: Arc<Self>, invocation: LambdaInvocation) {
+        let _in_flight = self.in_flight.enter();
+        let request_id = invocation.context.request_id.clone();
+        let invocation_id = invocation.parts.headers.get(INVOCATION_ID).cloned();
+        let reply = CatchUnwind(Box::pin(self.invoke(invocation))).await;
+        let delivered = match reply {
+            Ok(Ok(Reply::Buffered(json))) => {
+                self.results
+                    .response(&request_id, invocation_id.as_ref(), json)
+                    .await
+            }
+            Ok(Ok(Reply::Stream {
+                prelude,
+                body,
+                lease,
+                deadline,
+            })) => {
+                self.stream(
+                    &request_id,
+                    invocation_id.as_ref(),
+                    prelude,
+                    body,
+                    lease,
+                    deadline,
+                )
+                .await
+            }
+            Ok(Err(err)) => {
+                warn!("{request_id}: {}: {err}", err.error_type());
+                self.results
+                    .error(&request_id, invocation_id.as_ref(), &err)
+                    .await
+            }
+            Err(panic) => {
+                let err = PortsideError::Internal(format!(
+                    "panic while handling the invocation: {panic}"
+                ));
+                error!("{request_id}: {err}");
+                self.results
+                    .error(&request_id, invocation_id.as_ref(), &err)
+                    .await
+            }
+        };
+        if let Err(err) = delivered {
+            error!("{request_id}: the result could not be delivered to Lambda: {err}");
+        }
+    }
+
     /// One invocation: event -> request -> app -> response -> result.
-    pub async fn invoke(
-        &self,
-        event: LambdaEvent<Box<RawValue>>,
-    ) -> Result<LambdaResult, PortsideError> {
-        let LambdaEvent { payload, context } = event;
+    async fn invoke(&self, invocation: LambdaInvocation) -> Result<Reply, PortsideError> {
+        let LambdaInvocation {
+            body: payload,
+            context,
+            ..
+        } = invocation;
         let deadline = app_deadline(context.deadline);
         if *self.ready.borrow() != ReadyState::Ready {
             self.wait_until_ready(deadline).await?;
@@ -248,35 +309,46 @@ impl Adapter {
             lambda_context: &lambda_context,
             trace_id: context.xray_trace_id.as_deref(),
         };
-        let parsed = event::parse(payload.get())?;
-        let (source, request) = match parsed {
+        let text = std::str::from_utf8(&payload)
+            .map_err(|_| PortsideError::InvalidEvent("the payload is not UTF-8 text".into()))?;
+        let (source, request) = match event::parse(text)? {
             Event::Http(http) => (
                 Some(http.source),
                 request::http_request(http, &info, &self.config),
             ),
-            Event::PassThrough(pass) => {
-                let body = Bytes::copy_from_slice(payload.get().as_bytes());
-                (
-                    None,
-                    request::pass_through_request(&pass, body, &info, &self.config),
-                )
-            }
+            Event::PassThrough(pass) => (
+                None,
+                request::pass_through_request(&pass, payload.clone(), &info, &self.config),
+            ),
         };
         debug!(
-            "request {}: {} {} ({})",
+            "{}: {} {} ({})",
             context.request_id,
             request.method(),
             request.uri().path(),
-            source.map_or("pass-through", |s| s.name())
+            source.map_or("pass-through", HttpSource::name)
         );
 
         let (response, lease) = self.client.send(request, deadline).await?;
         let (parts, body) = response.into_parts();
+        let status = parts.status.as_u16();
+        let failed = self.config.error_status_codes.contains(status);
+
+        if source == Some(HttpSource::FunctionUrl)
+            && self.config.invoke_mode == InvokeMode::ResponseStream
+            && !failed
+        {
+            return Ok(Reply::Stream {
+                prelude: event::stream_prelude(parts.status, &parts.headers),
+                body,
+                lease,
+                deadline,
+            });
+        }
+
         let body = read_body(body, deadline, BUFFERED_RESPONSE_LIMIT).await?;
         lease.release();
-
-        let status = parts.status.as_u16();
-        if self.config.error_status_codes.contains(status) {
+        if failed {
             return Err(PortsideError::AppError {
                 status,
                 body: event::body_excerpt(&body),
@@ -287,29 +359,193 @@ impl Adapter {
             headers: parts.headers,
             body,
         };
-        match source {
-            Some(source) => event::to_result(source, response),
-            None => event::pass_through_result(response),
+        let json = match source {
+            Some(source) => event::to_json(&event::to_result(source, response))?,
+            None => event::pass_through_result(response)?,
+        };
+        Ok(Reply::Buffered(json))
+    }
+
+    /// Streams the app's body to Lambda as it arrives: the prelude, eight NUL
+    /// bytes, then each chunk; a failure part way ends it with error trailers.
+    async fn stream(
+        &self,
+        request_id: &str,
+        invocation_id: Option<&HeaderValue>,
+        prelude: Bytes,
+        body: Incoming,
+        lease: Lease,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        let (frames, receiver) = mpsc::channel::<Frame<Bytes>>(8);
+        let pump = async move {
+            let mut head = BytesMut::with_capacity(prelude.len() + 8);
+            head.extend_from_slice(&prelude);
+            head.extend_from_slice(&[0u8; 8]);
+            if frames.send(Frame::data(head.freeze())).await.is_err() {
+                return;
+            }
+            let started = Instant::now();
+            let mut body = body;
+            let failure = loop {
+                match tokio::time::timeout_at(deadline.into(), body.frame()).await {
+                    Err(_) => {
+                        break Some(PortsideError::AppTimeout {
+                            waited_ms: started.elapsed().as_millis() as u64,
+                        })
+                    }
+                    Ok(None) => break None,
+                    Ok(Some(Err(e))) => {
+                        break Some(PortsideError::AppInvalidResponse(format!(
+                            "the streamed body broke off: {e}"
+                        )))
+                    }
+                    Ok(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            if frames.send(Frame::data(data)).await.is_err() {
+                                return; // Lambda stopped reading; its answer says why.
+                            }
+                        }
+                    }
+                }
+            };
+            match failure {
+                None => lease.release(),
+                Some(err) => {
+                    warn!("{}: {} (mid-stream)", err.error_type(), err);
+                    let _ = frames.send(Frame::trailers(error_trailers(&err))).await;
+                }
+            }
+        };
+        let post = self.results.stream(
+            request_id,
+            invocation_id,
+            HTTP_INTEGRATION_RESPONSE,
+            receiver,
+        );
+        let ((), posted) = tokio::join!(pump, post);
+        posted
+    }
+}
+
+/// The tower service that replaces `lambda_runtime`'s handler-and-response
+/// stack: each invocation is handled, and its result delivered, by the adapter.
+#[derive(Clone)]
+struct Invocations {
+    adapter: Arc<Adapter>,
+}
+
+impl Service<LambdaInvocation> for Invocations {
+    type Response = ();
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
+        let adapter = self.adapter.clone();
+        // Errors are delivered to Lambda as the invocation's result; an error
+        // here would stop lambda_runtime's loop, so there never is one.
+        Box::pin(async move {
+            adapter.handle(invocation).await;
+            Ok(())
+        })
+    }
+}
+
+/// `lambda_runtime` builds its runtime around a handler; [`Invocations`]
+/// replaces the stack that would call it, so it never runs.
+async fn replaced_by_invocations(_: LambdaEvent<IgnoredAny>) -> Result<(), Diagnostic> {
+    Err(PortsideError::Internal("the replaced lambda_runtime handler was called".into()).into())
+}
+
+/// What must not survive a SnapStart snapshot: pooled connections (to the app
+/// and to Lambda), which the restored copies would otherwise share. The app
+/// can be told too (`PORTSIDE_SNAPSTART_*_PATH`), to renew its own.
+struct SnapStartHooks {
+    adapter: Arc<Adapter>,
+}
+
+impl SnapStartHooks {
+    /// POSTs to an app path with a bounded wait; failures are errors.
+    async fn notify_app(&self, path: &str) -> Result<(), BoxError> {
+        let mut request = http::Request::new(Bytes::new());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = path.parse()?;
+        let host = format!("{}:{}", self.adapter.config.host, self.adapter.config.port);
+        request
+            .headers_mut()
+            .insert(http::header::HOST, HeaderValue::from_str(&host)?);
+        request
+            .headers_mut()
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (response, lease) = self.adapter.client.send(request, deadline).await?;
+        let status = response.status();
+        let _ = read_body(response.into_body(), deadline, 64 * 1024).await?;
+        drop(lease); // Never pool a connection across the snapshot.
+        if !status.is_success() {
+            return Err(format!("the app answered {status} to POST {path}").into());
         }
+        Ok(())
+    }
+}
+
+impl SnapStartResource for SnapStartHooks {
+    fn before_snapshot(&self) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(async move {
+            if let Some(path) = self.adapter.config.snapstart_before_checkpoint_path.clone() {
+                self.notify_app(&path).await?;
+            }
+            self.adapter.client.clear();
+            self.adapter.results.clear();
+            info!("SnapStart: connections dropped before the snapshot");
+            Ok(())
+        })
+    }
+
+    fn after_restore(&self) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(async move {
+            self.adapter.client.clear();
+            self.adapter.results.clear();
+            if let Some(path) = self.adapter.config.snapstart_after_restore_path.clone() {
+                self.notify_app(&path).await?;
+            }
+            info!("SnapStart: restored; new connections from here on");
+            Ok(())
+        })
     }
 }
 
 /// Resolves `host:port` to socket addresses, IPv4 first (apps most often
 /// listen on 127.0.0.1 even when `localhost` also means `::1`).
-async fn resolve(host: &str, port: u16, variable: &str) -> Result<Vec<SocketAddr>, PortsideError> {
+async fn resolve(host: &str, port: u16, what: &str) -> Result<Vec<SocketAddr>, PortsideError> {
     let mut addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| {
-            PortsideError::InvalidConfig(format!("{variable}: cannot resolve {host:?}: {e}"))
-        })?
+        .map_err(|e| PortsideError::InvalidConfig(format!("{what}: cannot resolve {host:?}: {e}")))?
         .collect();
     addresses.sort_by_key(|a| !a.is_ipv4());
     if addresses.is_empty() {
         return Err(PortsideError::InvalidConfig(format!(
-            "{variable}: {host:?} resolves to no address"
+            "{what}: {host:?} resolves to no address"
         )));
     }
     Ok(addresses)
+}
+
+/// The host and port of a Runtime API base URL.
+fn host_and_port(base: &str) -> Result<(String, u16), PortsideError> {
+    let uri: http::Uri = base
+        .parse()
+        .map_err(|e| PortsideError::InvalidConfig(format!("AWS_LAMBDA_RUNTIME_API: {e}")))?;
+    let host = uri
+        .host()
+        .unwrap_or("127.0.0.1")
+        .trim_matches(['[', ']'])
+        .to_string();
+    Ok((host, uri.port_u16().unwrap_or(80)))
 }
 
 /// The name Lambda knows this extension by: its file name in /opt/extensions.
@@ -378,8 +614,8 @@ async fn fail_init(api: &LambdaApi, err: PortsideError) -> PortsideError {
     err
 }
 
-/// Serves SHUTDOWN (and SIGTERM): lets the invocation in flight finish within
-/// the deadline, then exits.
+/// Serves SHUTDOWN (and SIGTERM): lets the invocations in flight finish
+/// within the deadline, then exits.
 async fn watch_shutdown(in_flight: Arc<InFlight>, api: LambdaApi, extension_id: Option<String>) {
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -443,15 +679,18 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         }
     };
 
-    let app = match resolve(&config.host, config.port, "PORTSIDE_HOST").await {
+    let (api_host, api_port) = host_and_port(&config.runtime_api.invocations)?;
+    let resolved = async {
+        Ok::<_, PortsideError>((
+            resolve(&config.host, config.port, "PORTSIDE_HOST").await?,
+            resolve(&config.host, config.readiness.port, "PORTSIDE_HOST").await?,
+            resolve(&api_host, api_port, "AWS_LAMBDA_RUNTIME_API").await?,
+        ))
+    };
+    let (app, readiness_addresses, runtime_api) = match resolved.await {
         Ok(addresses) => addresses,
         Err(err) => return Err(fail_init(&api, err).await),
     };
-    let readiness_addresses =
-        match resolve(&config.host, config.readiness.port, "PORTSIDE_HOST").await {
-            Ok(addresses) => addresses,
-            Err(err) => return Err(fail_init(&api, err).await),
-        };
     let host_header = if config.host.contains(':') {
         format!("[{}]:{}", config.host, config.readiness.port)
     } else {
@@ -486,30 +725,34 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         return Err(fail_init(&api, PortsideError::AppNotReady(why)).await);
     }
 
-    let client = AppClient::new(
-        app,
-        config.pool_idle_timeout,
-        config.function.max_concurrency as usize + 1,
-    );
-    let adapter = Arc::new(Adapter::new(config, client, ready));
+    let concurrency = config.function.max_concurrency as usize;
+    let results =
+        match RuntimeApiClient::new(&config.runtime_api.invocations, runtime_api, concurrency) {
+            Ok(results) => results,
+            Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
+        };
     let in_flight = Arc::new(InFlight::default());
-    tokio::spawn(watch_shutdown(in_flight.clone(), api, extension_id));
-
-    let handler = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let adapter = adapter.clone();
-        async move {
-            adapter.invoke(event).await.map_err(|err| {
-                warn!("{}: {err}", err.error_type());
-                Diagnostic::from(err)
-            })
-        }
+    let adapter = Arc::new(Adapter {
+        client: AppClient::new(app, config.pool_idle_timeout, concurrency + 1),
+        config,
+        results,
+        ready,
+        in_flight: in_flight.clone(),
     });
-    lambda_runtime::Runtime::new(handler)
-        .layer(layer_fn(move |inner| TrackInFlight {
-            inner,
-            in_flight: in_flight.clone(),
+    tokio::spawn(watch_shutdown(in_flight, api, extension_id));
+
+    let runtime = lambda_runtime::Runtime::new(service_fn(replaced_by_invocations))
+        .register_snapstart_resource(Arc::new(SnapStartHooks {
+            adapter: adapter.clone(),
         }))
-        .run()
-        .await
-        .map_err(|e| PortsideError::Internal(format!("the Lambda runtime loop stopped: {e}")))
+        .layer(layer_fn(move |_replaced| Invocations {
+            adapter: adapter.clone(),
+        }));
+    let ran = if concurrency > 1 {
+        info!("serving up to {concurrency} invocations at once (AWS_LAMBDA_MAX_CONCURRENCY)");
+        runtime.run_concurrent().await
+    } else {
+        runtime.run().await
+    };
+    ran.map_err(|e| PortsideError::Internal(format!("the Lambda runtime loop stopped: {e}")))
 }

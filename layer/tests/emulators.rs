@@ -47,21 +47,44 @@ impl Drop for TempDir {
 impl CargoLambda {
     async fn start() -> CargoLambda {
         // `cargo lambda watch` must run beside a Cargo package.
-        let dir = std::env::temp_dir().join(format!("portside-cargo-lambda-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("portside-cargo-lambda-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"emulated\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"emulated\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(cargo_lambda())
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
             .current_dir(&dir)
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("start cargo-lambda");
         let started = std::time::Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(60), "cargo-lambda did not start listening");
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "cargo-lambda did not start listening"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         CargoLambda {
@@ -79,7 +102,8 @@ impl CargoLambda {
             event.to_string(),
         )
         .await;
-        let json: Value = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+        let json: Value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
         if status == 200 {
             Ok(json)
         } else {
@@ -124,7 +148,10 @@ async fn the_adapter_gives_the_same_results_under_cargo_lambda_and_portside_loca
     let emulator = CargoLambda::start().await;
     let vars: HashMap<String, String> = HashMap::from([
         // The variables cargo-lambda tells its functions to set.
-        ("AWS_LAMBDA_RUNTIME_API".into(), format!("http://127.0.0.1:{}/.rt", emulator.port)),
+        (
+            "AWS_LAMBDA_RUNTIME_API".into(),
+            format!("http://127.0.0.1:{}/.rt", emulator.port),
+        ),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), "_".into()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "1".into()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "4096".into()),
@@ -132,7 +159,10 @@ async fn the_adapter_gives_the_same_results_under_cargo_lambda_and_portside_loca
         ("AWS_LWA_ERROR_STATUS_CODES".into(), "503".into()),
     ]);
     let (_adapter, log) = support::spawn_portside(vars);
-    let local = Function::start(app.port, &[("AWS_LWA_ERROR_STATUS_CODES", "503")]).await.ready().await;
+    let local = Function::start(app.port, &[("AWS_LWA_ERROR_STATUS_CODES", "503")])
+        .await
+        .ready()
+        .await;
 
     let events = [
         sample("aws-lambda-rust-runtime/apigw_v2_proxy_request.json"),
@@ -152,12 +182,16 @@ async fn the_adapter_gives_the_same_results_under_cargo_lambda_and_portside_loca
         let under_cargo_lambda = emulator.invoke(event).await;
         let under_portside_local = portside_local_result(local.invoke(event).await);
         assert_eq!(
-            under_cargo_lambda, under_portside_local,
+            under_cargo_lambda,
+            under_portside_local,
             "event: {event}\nadapter log under cargo-lambda:\n{}",
             log.lock().unwrap()
         );
         if let Err(doc) = &under_cargo_lambda {
-            assert!(doc["errorType"].as_str().unwrap().starts_with("Portside."), "{doc}");
+            assert!(
+                doc["errorType"].as_str().unwrap().starts_with("Portside."),
+                "{doc}"
+            );
             errors += 1;
         }
     }

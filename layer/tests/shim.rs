@@ -66,7 +66,11 @@ fn runs_the_handler_in_the_task_root_with_port_exported() {
         let out = run(shell, &task.0, &[("_HANDLER", "run.sh")]);
         assert!(out.status.success(), "{out:?}");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(stdout.trim(), format!("port=8080 cwd={} args=0", task.0.display()), "{shell:?}");
+        assert_eq!(
+            stdout.trim(),
+            format!("port=8080 cwd={} args=0", task.0.display()),
+            "{shell:?}"
+        );
     }
 }
 
@@ -74,11 +78,31 @@ fn runs_the_handler_in_the_task_root_with_port_exported() {
 fn port_follows_the_adapters_setting_and_an_existing_port_is_kept() {
     let task = Task::new("port");
     task.script("run.sh", &format!("#!/bin/sh\n{REPORT}"), 0o755);
-    let out = run(None, &task.0, &[("_HANDLER", "run.sh"), ("AWS_LWA_PORT", "3000")]);
+    let out = run(
+        None,
+        &task.0,
+        &[("_HANDLER", "run.sh"), ("AWS_LWA_PORT", "3000")],
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=3000 "));
-    let out = run(None, &task.0, &[("_HANDLER", "run.sh"), ("PORTSIDE_PORT", "4000"), ("AWS_LWA_PORT", "3000")]);
+    let out = run(
+        None,
+        &task.0,
+        &[
+            ("_HANDLER", "run.sh"),
+            ("PORTSIDE_PORT", "4000"),
+            ("AWS_LWA_PORT", "3000"),
+        ],
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=4000 "));
-    let out = run(None, &task.0, &[("_HANDLER", "run.sh"), ("PORT", "8000"), ("PORTSIDE_PORT", "4000")]);
+    let out = run(
+        None,
+        &task.0,
+        &[
+            ("_HANDLER", "run.sh"),
+            ("PORT", "8000"),
+            ("PORTSIDE_PORT", "4000"),
+        ],
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=8000 "));
 }
 
@@ -87,12 +111,23 @@ fn a_handler_that_lost_its_execute_bit_still_runs() {
     let task = Task::new("noexec");
     task.script("run.sh", &format!("#!/bin/sh\n{REPORT}"), 0o644);
     task.script("plain.sh", REPORT, 0o644);
-    task.script("app.py", "#!/usr/bin/env python3\nimport os\nprint('python port=' + os.environ['PORT'])\n", 0o644);
-    for (handler, want) in [("run.sh", "port=8080"), ("plain.sh", "port=8080"), ("app.py", "python port=8080")] {
+    task.script(
+        "app.py",
+        "#!/usr/bin/env python3\nimport os\nprint('python port=' + os.environ['PORT'])\n",
+        0o644,
+    );
+    for (handler, want) in [
+        ("run.sh", "port=8080"),
+        ("plain.sh", "port=8080"),
+        ("app.py", "python port=8080"),
+    ] {
         for shell in [None, Some("bash")] {
             let out = run(shell, &task.0, &[("_HANDLER", handler)]);
             assert!(out.status.success(), "{handler}: {out:?}");
-            assert!(String::from_utf8_lossy(&out.stdout).starts_with(want), "{handler}: {out:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).starts_with(want),
+                "{handler}: {out:?}"
+            );
         }
     }
 }
@@ -101,7 +136,10 @@ fn a_handler_that_lost_its_execute_bit_still_runs() {
 fn the_handlers_exit_status_is_the_runtimes() {
     let task = Task::new("exit");
     task.script("run.sh", "#!/bin/sh\nexit 3\n", 0o755);
-    assert_eq!(run(None, &task.0, &[("_HANDLER", "run.sh")]).status.code(), Some(3));
+    assert_eq!(
+        run(None, &task.0, &[("_HANDLER", "run.sh")]).status.code(),
+        Some(3)
+    );
 }
 
 #[test]
@@ -110,7 +148,10 @@ fn a_missing_handler_fails_with_a_message_that_says_what_to_fix() {
     let out = run(None, &task.0, &[("_HANDLER", "start.sh")]);
     assert_eq!(out.status.code(), Some(127));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("'start.sh'") && stderr.contains(&task.0.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("'start.sh'") && stderr.contains(&task.0.display().to_string()),
+        "{stderr}"
+    );
     assert!(stderr.contains("run.sh"), "{stderr}");
 
     let out = run(None, &task.0, &[]);

@@ -10,8 +10,7 @@
 //! `headers` (lambda-functions.html, respond-to-load-balancer).
 
 use super::result::{
-    multi_value_headers, single_value_headers_with_cookie_spellings, HttpResult, LambdaResult,
-    ResponseParts,
+    multi_value_headers, single_value_headers_with_cookie_spellings, HttpResult, ResponseParts,
 };
 use super::{
     body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
@@ -57,7 +56,7 @@ pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> 
     })
 }
 
-pub(super) fn result(response: ResponseParts, multi_value: bool) -> LambdaResult {
+pub(super) fn result(response: ResponseParts, multi_value: bool) -> HttpResult {
     let status = response.status;
     let description = format!(
         "{} {}",
@@ -75,7 +74,7 @@ pub(super) fn result(response: ResponseParts, multi_value: bool) -> LambdaResult
             None,
         )
     };
-    LambdaResult::Http(HttpResult {
+    HttpResult {
         status_code: status.as_u16(),
         status_description: Some(description),
         headers,
@@ -83,5 +82,5 @@ pub(super) fn result(response: ResponseParts, multi_value: bool) -> LambdaResult
         cookies: None,
         body: body.text,
         is_base64_encoded: body.is_base64,
-    })
+    }
 }

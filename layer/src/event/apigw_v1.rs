@@ -8,7 +8,7 @@
 //! Result: `statusCode`, `multiValueHeaders` (every value), `body`,
 //! `isBase64Encoded` (set-up-lambda-proxy-integrations.html, output format).
 
-use super::result::{multi_value_headers, HttpResult, LambdaResult, ResponseParts};
+use super::result::{multi_value_headers, HttpResult, ResponseParts};
 use super::{
     body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
     RawEvent,
@@ -54,9 +54,9 @@ pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> 
     })
 }
 
-pub(super) fn result(response: ResponseParts) -> LambdaResult {
+pub(super) fn result(response: ResponseParts) -> HttpResult {
     let body = encode_result_body(&response.headers, &response.body);
-    LambdaResult::Http(HttpResult {
+    HttpResult {
         status_code: response.status.as_u16(),
         status_description: None,
         headers: None,
@@ -64,5 +64,5 @@ pub(super) fn result(response: ResponseParts) -> LambdaResult {
         cookies: None,
         body: body.text,
         is_base64_encoded: body.is_base64,
-    })
+    }
 }

@@ -9,10 +9,11 @@
 //! (every `Set-Cookie`), `body`, `isBase64Encoded`
 //! (http-api-develop-integrations-lambda.html; urls-invocation.html).
 
+use bytes::Bytes;
 use http::header::{COOKIE, SET_COOKIE};
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue, StatusCode};
 
-use super::result::{grouped_headers, HttpResult, LambdaResult, ResponseParts, SingleValueHeaders};
+use super::result::{grouped_headers, HttpResult, ResponseParts, SingleValueHeaders};
 use super::{
     body_from, headers_from, method_from, non_empty, required, ContextProbe, HttpRequestParts,
     RawEvent,
@@ -63,18 +64,35 @@ pub(super) fn request(
     })
 }
 
-pub(super) fn result(response: ResponseParts) -> LambdaResult {
-    let mut headers = Vec::new();
+/// Headers joined by name, and every `Set-Cookie` apart.
+fn headers_and_cookies(headers: &HeaderMap) -> (Vec<(String, String)>, Vec<String>) {
+    let mut joined = Vec::new();
     let mut cookies = Vec::new();
-    for (name, values) in grouped_headers(&response.headers) {
+    for (name, values) in grouped_headers(headers) {
         if name == SET_COOKIE {
             cookies.extend(values);
         } else {
-            headers.push((name.as_str().to_owned(), values.join(", ")));
+            joined.push((name.as_str().to_owned(), values.join(", ")));
         }
     }
+    (joined, cookies)
+}
+
+/// The prelude of a streamed response: `{"statusCode", "headers", "cookies"}`.
+pub(super) fn prelude(status: StatusCode, headers: &HeaderMap) -> Bytes {
+    let (headers, cookies) = headers_and_cookies(headers);
+    let prelude = serde_json::json!({
+        "statusCode": status.as_u16(),
+        "headers": SingleValueHeaders(headers),
+        "cookies": cookies,
+    });
+    Bytes::from(prelude.to_string())
+}
+
+pub(super) fn result(response: ResponseParts) -> HttpResult {
+    let (headers, cookies) = headers_and_cookies(&response.headers);
     let body = encode_result_body(&response.headers, &response.body);
-    LambdaResult::Http(HttpResult {
+    HttpResult {
         status_code: response.status.as_u16(),
         status_description: None,
         headers: Some(SingleValueHeaders(headers)),
@@ -82,5 +100,5 @@ pub(super) fn result(response: ResponseParts) -> LambdaResult {
         cookies: (!cookies.is_empty()).then_some(cookies),
         body: body.text,
         is_base64_encoded: body.is_base64,
-    })
+    }
 }

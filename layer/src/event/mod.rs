@@ -32,7 +32,7 @@ use serde_json::value::RawValue;
 
 use crate::error::PortsideError;
 pub use passthrough::{body_excerpt, pass_through_result};
-pub use result::{LambdaResult, ResponseParts};
+pub use result::{to_json, HttpResult, ResponseParts};
 use wire::{First, Flag, Obj, Pairs, Text, TextList};
 
 /// The HTTP event sources, each with its own request and result shape.
@@ -374,17 +374,19 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
 }
 
 /// Converts the app's response into the result `source` expects.
-pub fn to_result(
-    source: HttpSource,
-    response: ResponseParts,
-) -> Result<LambdaResult, PortsideError> {
-    let result = match source {
+pub fn to_result(source: HttpSource, response: ResponseParts) -> HttpResult {
+    match source {
         HttpSource::ApiGatewayV1 => apigw_v1::result(response),
         HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::result(response),
         HttpSource::Alb { multi_value } => alb::result(response, multi_value),
         HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::result(response),
-    };
-    result::check_size(result)
+    }
+}
+
+/// The JSON prelude of a streamed response (Function URL, response-stream
+/// mode): status, headers and cookies, as the payload 2.0 result has them.
+pub fn stream_prelude(status: http::StatusCode, headers: &HeaderMap) -> Bytes {
+    apigw_v2::prelude(status, headers)
 }
 
 // ---- helpers shared by the source modules ----

@@ -13,9 +13,10 @@
 //! Lambda retries (or sends the event to a dead-letter queue) and no event is
 //! lost because the app could not handle it.
 
-use serde_json::value::RawValue;
+use bytes::Bytes;
+use serde::de::IgnoredAny;
 
-use super::result::{check_size, header_text, LambdaResult, ResponseParts};
+use super::result::{check_size, header_text, ResponseParts};
 use crate::error::PortsideError;
 
 /// Longest part of an app's error body quoted in an error message.
@@ -31,38 +32,40 @@ pub fn body_excerpt(body: &[u8]) -> String {
     text
 }
 
-/// The result of a pass-through invocation.
-pub fn pass_through_result(response: ResponseParts) -> Result<LambdaResult, PortsideError> {
+/// The result of a pass-through invocation, as JSON.
+pub fn pass_through_result(response: ResponseParts) -> Result<Bytes, PortsideError> {
     if !response.status.is_success() {
         return Err(PortsideError::AppError {
             status: response.status.as_u16(),
             body: body_excerpt(&response.body),
         });
     }
-    if response.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(LambdaResult::Json(
-            RawValue::from_string("null".into()).expect("null is JSON"),
-        ));
-    }
-    let result = match std::str::from_utf8(&response.body) {
-        Ok(text) => match RawValue::from_string(text.trim().to_owned()) {
-            Ok(raw) => LambdaResult::Json(raw),
-            Err(_) => LambdaResult::Json(
-                serde_json::value::to_raw_value(text)
-                    .map_err(|e| PortsideError::Internal(e.to_string()))?,
-            ),
-        },
-        Err(_) => {
-            let content_type = response
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .map(header_text);
-            return Err(PortsideError::AppInvalidResponse(format!(
-                "the answer to an event on the pass-through path is not UTF-8 text (content-type {}); \
-                 a Lambda result must be JSON",
-                content_type.as_deref().unwrap_or("not set")
-            )));
+    let body = response.body;
+    let json = if body.iter().all(u8::is_ascii_whitespace) {
+        Bytes::from_static(b"null")
+    } else if serde_json::from_slice::<IgnoredAny>(&body).is_ok() {
+        // Valid JSON: the app's bytes, untouched.
+        body
+    } else {
+        match std::str::from_utf8(&body) {
+            Ok(text) => {
+                Bytes::from(serde_json::to_vec(text).map_err(|e| {
+                    PortsideError::Internal(format!("cannot write the result: {e}"))
+                })?)
+            }
+            Err(_) => {
+                let content_type = response
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .map(header_text);
+                return Err(PortsideError::AppInvalidResponse(format!(
+                    "the answer to an event on the pass-through path is not UTF-8 text (content-type {}); \
+                     a Lambda result must be JSON",
+                    content_type.as_deref().unwrap_or("not set")
+                )));
+            }
         }
     };
-    check_size(result)
+    check_size(json.len())?;
+    Ok(json)
 }

@@ -1,7 +1,7 @@
 //! The JSON results Lambda expects back, and the pieces every source shares:
 //! header grouping, hop-by-hop filtering and the buffered size limit.
 //!
-//! Owns: [`LambdaResult`] (what is serialized to the Runtime API) and
+//! Owns: [`HttpResult`] (what is serialized to the Runtime API) and
 //! [`ResponseParts`] (what the app answered, fully read).
 //! Must not: choose a shape per source (the source modules do).
 
@@ -10,7 +10,6 @@ use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-use serde_json::value::RawValue;
 
 use crate::error::{PortsideError, BUFFERED_RESPONSE_LIMIT};
 
@@ -23,26 +22,6 @@ pub struct ResponseParts {
     pub headers: HeaderMap,
     /// Body bytes.
     pub body: Bytes,
-}
-
-/// A buffered Lambda result.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum LambdaResult {
-    /// The result of an HTTP event, in the shape its source expects.
-    Http(HttpResult),
-    /// The result of a pass-through event: the app's JSON as it was.
-    Json(Box<RawValue>),
-}
-
-impl LambdaResult {
-    /// The HTTP result, if this is one.
-    pub fn as_http(&self) -> Option<&HttpResult> {
-        match self {
-            LambdaResult::Http(r) => Some(r),
-            LambdaResult::Json(_) => None,
-        }
-    }
 }
 
 /// The union of the HTTP result fields; each source fills the ones its
@@ -188,40 +167,21 @@ fn letter_case_variant(name: &str, n: usize) -> String {
         .collect()
 }
 
-/// Bytes that JSON string escaping adds to `text` (serde_json escapes `"`,
-/// `\` and control characters).
-fn json_escape_overhead(text: &str) -> usize {
-    text.bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-            0..=0x1f => 5,
-            _ => 0,
-        })
-        .sum()
+/// The result as JSON, or an error when it exceeds Lambda's 6 MB buffered
+/// limit (instead of letting Lambda reject it, or truncating the body).
+pub fn to_json(result: &HttpResult) -> Result<Bytes, PortsideError> {
+    let json = serde_json::to_vec(result)
+        .map_err(|e| PortsideError::Internal(format!("cannot write the result: {e}")))?;
+    check_size(json.len())?;
+    Ok(Bytes::from(json))
 }
 
-/// The size of the result as JSON, without serializing the body.
-fn serialized_size(result: &mut LambdaResult) -> usize {
-    match result {
-        LambdaResult::Json(raw) => raw.get().len(),
-        LambdaResult::Http(http) => {
-            let body = std::mem::take(&mut http.body);
-            let frame = serde_json::to_vec(http).map(|v| v.len()).unwrap_or(0);
-            let size = frame + body.len() + json_escape_overhead(&body);
-            http.body = body;
-            size
-        }
-    }
-}
-
-/// Fails a result over Lambda's 6 MB buffered limit, instead of letting
-/// Lambda reject (or a caller truncate) it.
-pub fn check_size(mut result: LambdaResult) -> Result<LambdaResult, PortsideError> {
-    let size = serialized_size(&mut result);
+/// Fails a result of `size` bytes over Lambda's buffered limit.
+pub fn check_size(size: usize) -> Result<(), PortsideError> {
     if size > BUFFERED_RESPONSE_LIMIT {
         return Err(PortsideError::ResponseTooLarge { size });
     }
-    Ok(result)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -244,21 +204,22 @@ mod tests {
     }
 
     #[test]
-    fn size_is_exact() {
-        let mut headers = HeaderMap::new();
-        headers.append("x-a", HeaderValue::from_static("1"));
-        let body = "quote\" backslash\\ newline\n bell\u{7} é".to_string();
-        let mut result = LambdaResult::Http(HttpResult {
+    fn results_over_the_limit_are_errors() {
+        let mut result = HttpResult {
             status_code: 200,
             status_description: None,
             headers: None,
-            multi_value_headers: Some(multi_value_headers(&headers)),
+            multi_value_headers: None,
             cookies: None,
-            body,
+            body: "x".repeat(BUFFERED_RESPONSE_LIMIT),
             is_base64_encoded: false,
-        });
-        let expected = serde_json::to_vec(&result).unwrap().len();
-        assert_eq!(serialized_size(&mut result), expected);
+        };
+        assert_eq!(
+            to_json(&result).unwrap_err().error_type(),
+            "Portside.ResponseTooLarge"
+        );
+        result.body.truncate(BUFFERED_RESPONSE_LIMIT - 200);
+        assert!(to_json(&result).is_ok());
     }
 
     #[test]

@@ -514,10 +514,7 @@ fn app_response() -> ResponseParts {
 }
 
 fn http_result(source: HttpSource) -> HttpResult {
-    match to_result(source, app_response()).unwrap() {
-        LambdaResult::Http(r) => r,
-        LambdaResult::Json(_) => panic!("json"),
-    }
+    to_result(source, app_response())
 }
 
 #[test]
@@ -587,8 +584,7 @@ fn lattice_results_use_single_value_headers() {
 
 #[test]
 fn results_serialize_to_the_documented_field_names() {
-    let json =
-        serde_json::to_value(to_result(HttpSource::ApiGatewayV2, app_response()).unwrap()).unwrap();
+    let json = serde_json::to_value(to_result(HttpSource::ApiGatewayV2, app_response())).unwrap();
     let keys: Vec<&str> = json
         .as_object()
         .unwrap()
@@ -605,9 +601,10 @@ fn results_serialize_to_the_documented_field_names() {
             "isBase64Encoded"
         ]
     );
-    let json = serde_json::to_value(
-        to_result(HttpSource::Alb { multi_value: true }, app_response()).unwrap(),
-    )
+    let json = serde_json::to_value(to_result(
+        HttpSource::Alb { multi_value: true },
+        app_response(),
+    ))
     .unwrap();
     let keys: Vec<&str> = json
         .as_object()
@@ -631,13 +628,13 @@ fn results_serialize_to_the_documented_field_names() {
 fn a_result_over_six_megabytes_is_an_error_not_a_truncated_body() {
     let mut response = app_response();
     response.body = Bytes::from(vec![7u8; 5 * 1024 * 1024]); // base64 grows it past 6 MB
-    let err = to_result(HttpSource::ApiGatewayV2, response).unwrap_err();
+    let err = to_json(&to_result(HttpSource::ApiGatewayV2, response)).unwrap_err();
     assert_eq!(err.error_type(), "Portside.ResponseTooLarge");
     assert!(err.to_string().contains("response_stream"));
 
     let mut response = app_response();
     response.body = Bytes::from(vec![7u8; 4 * 1024 * 1024]); // 5.6 MB as base64: fits
-    assert!(to_result(HttpSource::ApiGatewayV2, response).is_ok());
+    assert!(to_json(&to_result(HttpSource::ApiGatewayV2, response)).is_ok());
 }
 
 #[test]
@@ -647,7 +644,7 @@ fn pass_through_results_are_the_apps_json() {
         headers: HeaderMap::new(),
         body: Bytes::from_static(body.as_bytes()),
     };
-    let json = |r: LambdaResult| serde_json::to_string(&r).unwrap();
+    let json = |r: Bytes| String::from_utf8(r.to_vec()).unwrap();
     let batch =
         r#"{"batchItemFailures":[{"itemIdentifier":"059f36b4-87a3-44ab-83d2-661975830a7d"}]}"#;
     assert_eq!(json(pass_through_result(ok(200, batch)).unwrap()), batch);
@@ -659,4 +656,14 @@ fn pass_through_results_are_the_apps_json() {
     let err = pass_through_result(ok(500, "db down")).unwrap_err();
     assert_eq!(err.error_type(), "Portside.AppError");
     assert!(err.to_string().contains("500") && err.to_string().contains("db down"));
+}
+
+#[test]
+fn the_stream_prelude_has_status_headers_and_cookies() {
+    let prelude = stream_prelude(StatusCode::CREATED, &app_response().headers);
+    let prelude: Value = serde_json::from_slice(&prelude).unwrap();
+    assert_eq!(prelude["statusCode"], 201);
+    assert_eq!(prelude["headers"]["x-multi"], "one, two");
+    assert_eq!(prelude["cookies"][1], "b=2");
+    assert!(prelude["headers"].get("connection").is_none());
 }

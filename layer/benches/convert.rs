@@ -1,0 +1,147 @@
+//! Micro-benchmarks of the pure conversions on every invocation's path:
+//! `event::parse` (payload -> request parts) and `event::to_result`
+//! (response parts -> Lambda result), for a small API Gateway HTTP API
+//! (payload 2.0) request and for 1 MiB bodies in each direction.
+//!
+//! Run: `cargo bench -p portside --bench convert` (add `-- --quick` for a
+//! shorter run). The end-to-end figures (adapter CPU per invocation from
+//! /proc, memory, latency) come from `python3 bench/run.py`; see bench/README.md.
+
+use std::hint::black_box;
+
+use base64::Engine;
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use portside::event::{self, Event, HttpSource, ResponseParts};
+
+const MIB: usize = 1024 * 1024;
+
+/// An HTTP API payload 2.0 event as API Gateway sends it for a browser's
+/// request, with an optional base64 body.
+fn http_api_event(method: &str, path: &str, body: Option<&[u8]>) -> String {
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "lang=en&page=1",
+        "cookies": ["session=9f3c2a7e1b5d4c8a", "theme=dark"],
+        "headers": {
+            "accept": "application/json, text/plain, */*",
+            "accept-encoding": "gzip, deflate, br",
+            "accept-language": "en-GB,en;q=0.9",
+            "host": "r3pmxmplak.execute-api.us-east-1.amazonaws.com",
+            "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+            "x-amzn-trace-id": "Root=1-6650f3a2-2b7e9a4c1d0f5e6a7b8c9d0e",
+            "x-forwarded-for": "203.0.113.17",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https"
+        },
+        "queryStringParameters": {"lang": "en", "page": "1"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "r3pmxmplak",
+            "domainName": "r3pmxmplak.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "r3pmxmplak",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.17",
+                "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:03:15:26 +0000",
+            "timeEpoch": 1795317326000u64
+        },
+        "isBase64Encoded": body.is_some()
+    });
+    if let Some(body) = body {
+        event["body"] = base64::engine::general_purpose::STANDARD
+            .encode(body)
+            .into();
+        event["headers"]["content-type"] = "application/octet-stream".into();
+        event["headers"]["content-length"] = body.len().to_string().into();
+    }
+    event.to_string()
+}
+
+/// Bytes of every value, so neither base64 nor JSON escaping sees a shortcut.
+fn one_mib() -> Vec<u8> {
+    (0..MIB).map(|i| (i % 256) as u8).collect()
+}
+
+fn response(content_type: &'static str, body: Bytes) -> ResponseParts {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static(content_type));
+    headers.insert("content-length", HeaderValue::from(body.len()));
+    headers.insert(
+        "date",
+        HeaderValue::from_static("Sun, 22 Nov 2026 03:15:26 GMT"),
+    );
+    ResponseParts {
+        status: StatusCode::OK,
+        headers,
+        body,
+    }
+}
+
+fn parse(c: &mut Criterion) {
+    let small = http_api_event("GET", "/small", None);
+    let upload = http_api_event("POST", "/upload", Some(&one_mib()));
+    for event in [&small, &upload] {
+        match event::parse(event) {
+            Ok(Event::Http(http)) => assert_eq!(http.source, HttpSource::ApiGatewayV2),
+            other => panic!("not an HTTP API event: {other:?}"),
+        }
+    }
+
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Bytes(small.len() as u64));
+    group.bench_function("http_api_small", |b| {
+        b.iter(|| event::parse(black_box(&small)).map(|_| ()))
+    });
+    group.throughput(Throughput::Bytes(upload.len() as u64));
+    group.bench_function("http_api_1mib_base64_body", |b| {
+        b.iter(|| event::parse(black_box(&upload)).map(|_| ()))
+    });
+    group.finish();
+}
+
+fn to_result(c: &mut Criterion) {
+    let small = response(
+        "application/json",
+        Bytes::from_static(br#"{"message": "hello from the benchmark app", "id": 12345, "tags": ["alpha", "beta", "gamma"], "ok": true}"#),
+    );
+    let binary = response("application/octet-stream", Bytes::from(one_mib()));
+
+    let mut group = c.benchmark_group("to_result");
+    for (name, parts) in [("http_api_small_json", &small), ("http_api_1mib_binary", &binary)] {
+        group.throughput(Throughput::Bytes(parts.body.len() as u64));
+        // The clone (a header map and a reference-counted body) is not timed.
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || parts.clone(),
+                |parts| event::to_result(HttpSource::ApiGatewayV2, parts),
+                BatchSize::SmallInput,
+            )
+        });
+        // What the Runtime API receives: the result as JSON, as lambda_runtime writes it.
+        group.bench_function(format!("{name}_then_json"), |b| {
+            b.iter_batched(
+                || parts.clone(),
+                |parts| {
+                    let result = event::to_result(HttpSource::ApiGatewayV2, parts).unwrap();
+                    serde_json::to_vec(&result).unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse, to_result);
+criterion_main!(benches);
