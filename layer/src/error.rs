@@ -29,12 +29,14 @@ pub enum PortsideError {
         /// Milliseconds the adapter waited.
         waited_ms: u64,
     },
-    /// The app answered with a status listed in `PORTSIDE_ERROR_STATUS_CODES`.
+    /// The app answered with a status that fails the invocation.
     AppError {
         /// The status the app returned.
         status: u16,
         /// The start of the app's body, as text.
         body: String,
+        /// Why that status is a failure.
+        cause: AppErrorCause,
     },
     /// The app sent something that is not a valid HTTP response, or broke the
     /// connection in the middle of one.
@@ -48,6 +50,15 @@ pub enum PortsideError {
     AppNotReady(String),
     /// A bug in portside (a caught panic, an impossible state).
     Internal(String),
+}
+
+/// Why an app's status fails the invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppErrorCause {
+    /// The status is listed in `PORTSIDE_ERROR_STATUS_CODES`.
+    ListedStatus,
+    /// A non-HTTP event got a non-2xx answer: failing lets Lambda retry it.
+    EventNotHandled,
 }
 
 /// Lambda's limit for a buffered response payload: 6 MB.
@@ -85,8 +96,18 @@ impl fmt::Display for PortsideError {
                 "the app did not answer within the invocation's remaining time ({waited_ms} ms); \
                  the response came too late for Lambda's deadline"
             ),
-            PortsideError::AppError { status, body } => {
-                write!(f, "the app answered with status {status}, listed in PORTSIDE_ERROR_STATUS_CODES")?;
+            PortsideError::AppError { status, body, cause } => {
+                match cause {
+                    AppErrorCause::ListedStatus => {
+                        write!(f, "the app answered with status {status}, listed in PORTSIDE_ERROR_STATUS_CODES")?
+                    }
+                    AppErrorCause::EventNotHandled => write!(
+                        f,
+                        "the app answered the event with status {status}, not 2xx, so the invocation fails \
+                         and Lambda can retry it"
+                    )?,
+                }
+                let body = body.trim();
                 if !body.is_empty() {
                     write!(f, "; body: {body}")?;
                 }
@@ -133,9 +154,20 @@ mod tests {
 
         let diag: lambda_runtime::Diagnostic = PortsideError::AppError {
             status: 502,
-            body: "upstream down".into(),
+            body: "upstream down\n".into(),
+            cause: AppErrorCause::ListedStatus,
         }
         .into();
+        assert!(diag.error_message.ends_with("body: upstream down"));
+        let pass = PortsideError::AppError {
+            status: 400,
+            body: String::new(),
+            cause: AppErrorCause::EventNotHandled,
+        };
+        assert!(
+            !pass.to_string().contains("PORTSIDE_ERROR_STATUS_CODES"),
+            "{pass}"
+        );
         assert_eq!(diag.error_type, "Portside.AppError");
         assert!(diag.error_message.contains("502"));
         assert!(diag.error_message.contains("upstream down"));

@@ -36,7 +36,7 @@ use serde::de::IgnoredAny;
 use tokio::sync::{mpsc, watch, Notify};
 
 use crate::config::{Config, InvokeMode};
-use crate::error::{PortsideError, BUFFERED_RESPONSE_LIMIT};
+use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::lambda_api::LambdaApi;
 use crate::proxy::{AppClient, Lease};
@@ -352,6 +352,7 @@ impl Adapter {
             return Err(PortsideError::AppError {
                 status,
                 body: event::body_excerpt(&body),
+                cause: AppErrorCause::ListedStatus,
             });
         }
         let response = ResponseParts {

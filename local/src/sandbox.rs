@@ -762,6 +762,11 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 async fn copy_lines(prefix: String, reader: impl tokio::io::AsyncRead + Unpin) {
     let mut lines = BufReader::new(reader).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        eprintln!("{prefix} {line}");
+        // A process that already names itself (portside's "[portside] ...") is not named twice.
+        if line.starts_with(&prefix) {
+            eprintln!("{line}");
+        } else {
+            eprintln!("{prefix} {line}");
+        }
     }
 }

@@ -101,9 +101,6 @@ def test_an_invoke_payload_that_is_not_json_never_counts_as_handled(s3_down):
     assert_still_serving(s3_down)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "portside-local hands a non-JSON Invoke API payload to the function (which then fails) "
-    "where Lambda answers 400 InvalidRequestContentException before running any code"))
 def test_an_invoke_payload_that_is_not_json_is_refused_as_lambda_does(s3_down):
     response = post_invoke(s3_down, b"{not json")
 

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde::de::IgnoredAny;
 
 use super::result::{check_size, header_text, ResponseParts};
-use crate::error::PortsideError;
+use crate::error::{AppErrorCause, PortsideError};
 
 /// Longest part of an app's error body quoted in an error message.
 pub const ERROR_BODY_EXCERPT: usize = 1024;
@@ -38,6 +38,7 @@ pub fn pass_through_result(response: ResponseParts) -> Result<Bytes, PortsideErr
         return Err(PortsideError::AppError {
             status: response.status.as_u16(),
             body: body_excerpt(&response.body),
+            cause: AppErrorCause::EventNotHandled,
         });
     }
     let body = response.body;

@@ -187,6 +187,28 @@ async fn invoke_api(
             }
         }
     }
+    // Lambda's Invoke API refuses a payload that is not JSON before any code runs.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        let mut resp = Response::new(full(
+            serde_json::json!({
+                "Type": "User",
+                "message": format!("Could not parse request body into json: {e}"),
+            })
+            .to_string(),
+        ));
+        *resp.status_mut() = http::StatusCode::BAD_REQUEST;
+        add_headers(
+            &mut resp,
+            &[
+                ("content-type".into(), "application/json".into()),
+                (
+                    "x-amzn-errortype".into(),
+                    "InvalidRequestContentException".into(),
+                ),
+            ],
+        );
+        return resp;
+    }
     let asynchronous = get("x-amz-invocation-type").is_some_and(|t| t == "Event");
     let inv = match sandbox.invoke(body, opts).await {
         Ok(inv) => inv,
