@@ -46,6 +46,29 @@ impl Received {
     }
 }
 
+/// One step of a chunked (streamed) answer.
+#[derive(Debug)]
+pub enum Chunk {
+    /// Body bytes, sent as one chunk and flushed.
+    Data(Bytes),
+    /// The last chunk: the answer is complete.
+    End,
+    /// Close the connection in the middle of the answer.
+    Abort,
+}
+
+/// Where a streamed answer's chunks come from: the test sends them.
+#[derive(Debug, Clone)]
+pub struct ChunkSource(Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Chunk>>>);
+
+impl ChunkSource {
+    /// A source and the sender that feeds it.
+    pub fn new() -> (tokio::sync::mpsc::UnboundedSender<Chunk>, ChunkSource) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (tx, ChunkSource(Arc::new(tokio::sync::Mutex::new(rx))))
+    }
+}
+
 /// What the app answers.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -56,6 +79,10 @@ pub struct Reply {
     pub delay: Duration,
     /// Raw bytes to send instead of a response.
     pub raw: Option<Bytes>,
+    /// A chunked body whose chunks the test sends.
+    pub chunks: Option<ChunkSource>,
+    /// Wait at this barrier before answering (to prove requests overlap).
+    pub gate: Option<Arc<tokio::sync::Barrier>>,
 }
 
 impl Reply {
@@ -66,7 +93,17 @@ impl Reply {
             body: Bytes::new(),
             delay: Duration::ZERO,
             raw: None,
+            chunks: None,
+            gate: None,
         }
+    }
+    pub fn gate(mut self, barrier: Arc<tokio::sync::Barrier>) -> Reply {
+        self.gate = Some(barrier);
+        self
+    }
+    pub fn chunked(mut self, source: ChunkSource) -> Reply {
+        self.chunks = Some(source);
+        self
     }
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
@@ -259,6 +296,9 @@ async fn serve_connection(
         received.lock().unwrap().push(req.clone());
         arrived.notify_waiters();
         let reply = respond(&req);
+        if let Some(gate) = &reply.gate {
+            gate.wait().await;
+        }
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
         }
@@ -274,6 +314,35 @@ async fn serve_connection(
         let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason);
         for (k, v) in &reply.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(source) = &reply.chunks {
+            head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let mut chunks = source.0.lock().await;
+            loop {
+                match chunks.recv().await {
+                    Some(Chunk::Data(data)) => {
+                        let mut frame = format!("{:x}\r\n", data.len()).into_bytes();
+                        frame.extend_from_slice(&data);
+                        frame.extend_from_slice(b"\r\n");
+                        if stream.write_all(&frame).await.is_err() || stream.flush().await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Some(Chunk::End) => {
+                        if stream.write_all(b"0\r\n\r\n").await.is_err() {
+                            return;
+                        }
+                        break;
+                    }
+                    Some(Chunk::Abort) | None => return,
+                }
+            }
+            served += 1;
+            continue;
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
         if stream.write_all(head.as_bytes()).await.is_err()

@@ -70,8 +70,14 @@
 //!   blocked in `/next` and every extension in `event/next`: the moment
 //!   Lambda freezes the sandbox.
 //!
-//! Not served: the SnapStart `restore` endpoints and the Telemetry/Logs APIs
-//! (they answer 404 with a message saying so).
+//! * SnapStart: a runtime started with `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`
+//!   calls `/runtime/restore/next` when it is ready to be snapshotted
+//!   ([`RuntimeApi::wait_snapshot_point`]); the call returns when the test
+//!   restores the sandbox ([`RuntimeApi::restore`]), after which the runtime
+//!   polls `/next` as usual. `/runtime/restore/error` is recorded
+//!   ([`RuntimeApi::restore_error`]).
+//!
+//! Not served: the Telemetry/Logs APIs (they answer 404 with a message saying so).
 
 mod server;
 pub mod stream;
@@ -623,6 +629,12 @@ pub(crate) struct State {
     progress: u64,
     /// Init is not done before this many extensions registered.
     expected_extensions: usize,
+    /// SnapStart: the runtime called `/restore/next` (the snapshot point).
+    snapshot_ready: bool,
+    /// SnapStart: the sandbox was restored (`/restore/next` answers).
+    restored: bool,
+    /// SnapStart: what the runtime posted to `/restore/error`.
+    restore_error: Option<FunctionError>,
 }
 
 pub(crate) struct Shared {
@@ -892,6 +904,9 @@ impl RuntimeApi {
                 shutting_down: false,
                 progress: 0,
                 expected_extensions: 0,
+                snapshot_ready: false,
+                restored: false,
+                restore_error: None,
             }),
             changes,
         });
@@ -1160,6 +1175,44 @@ impl RuntimeApi {
     pub fn generation(&self) -> u64 {
         self.shared.lock().generation
     }
+
+    /// SnapStart: waits until the runtime calls `/runtime/restore/next`, the
+    /// point where Lambda takes the snapshot.
+    pub async fn wait_snapshot_point(&self) {
+        self.shared
+            .wait_for(|st| st.snapshot_ready.then_some(()))
+            .await
+    }
+
+    /// SnapStart: restores the sandbox: `/runtime/restore/next` answers, and
+    /// the runtime goes on to `/next`.
+    pub fn restore(&self) {
+        self.shared.lock().restored = true;
+        self.shared.changed();
+    }
+
+    /// SnapStart: what the runtime posted to `/runtime/restore/error`, if anything.
+    pub fn restore_error(&self) -> Option<FunctionError> {
+        self.shared.lock().restore_error.clone()
+    }
+}
+
+/// `GET /runtime/restore/next`: the snapshot point; answers once restored.
+pub(crate) async fn restore_next(shared: &Arc<Shared>) {
+    shared.lock().snapshot_ready = true;
+    shared.changed();
+    shared.wait_for(|st| st.restored.then_some(())).await;
+}
+
+/// `POST /runtime/restore/error`: the runtime could not restore.
+pub(crate) fn restore_failed(shared: &Arc<Shared>, error: FunctionError) {
+    let mut st = shared.lock();
+    st.restore_error = Some(error.clone());
+    if st.init == InitState::Pending {
+        st.init = InitState::Failed(error);
+    }
+    drop(st);
+    shared.changed();
 }
 
 fn is_idle(st: &State) -> bool {

@@ -86,11 +86,21 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
         match (&method, rest) {
             (&Method::GET, "/invocation/next") => runtime_next(&shared).await,
             (&Method::POST, "/init/error") => runtime_init_error(&shared, req).await,
-            (_, "/restore/next" | "/restore/error") => error(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                "portside-local does not emulate SnapStart (restore endpoints)",
-            ),
+            (&Method::GET, "/restore/next") => {
+                super::restore_next(&shared).await;
+                json(StatusCode::OK, "")
+            }
+            (&Method::POST, "/restore/error") => {
+                let error_type = header(req.headers(), "lambda-runtime-function-error-type");
+                let body = req
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                super::restore_failed(&shared, FunctionError::from_post(error_type, body));
+                accepted()
+            }
             (&Method::POST, r) if r.starts_with("/invocation/") => {
                 let r = &r["/invocation/".len()..];
                 if let Some(id) = r.strip_suffix("/response") {
