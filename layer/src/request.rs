@@ -28,9 +28,17 @@ pub const LAMBDA_CONTEXT: HeaderName = HeaderName::from_static("x-amzn-lambda-co
 pub const TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 /// The source of a pass-through event (`aws:sqs`, `aws:s3`, `aws.events`...).
 pub const EVENT_SOURCE: HeaderName = HeaderName::from_static("x-portside-event-source");
+/// A WebSocket event's type: `CONNECT`, `MESSAGE` or `DISCONNECT`.
+pub const WEBSOCKET_EVENT: HeaderName = HeaderName::from_static("x-portside-websocket-event");
+/// A WebSocket event's route key (`$connect`, `$default`, `sendMessage`...).
+pub const WEBSOCKET_ROUTE: HeaderName = HeaderName::from_static("x-portside-websocket-route");
+/// A WebSocket event's connection id.
+pub const WEBSOCKET_CONNECTION_ID: HeaderName =
+    HeaderName::from_static("x-portside-websocket-connection-id");
 
-/// Headers only portside may set: a client's copy is removed.
-const TRUSTED: [HeaderName; 4] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID, EVENT_SOURCE];
+/// Headers only portside may set: a client's copy is removed (and with
+/// them every other `x-portside-*` header, the prefix being portside's).
+const TRUSTED: [HeaderName; 3] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID];
 
 /// Per-invocation facts that become headers.
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +117,14 @@ fn remove_untrusted(headers: &mut HeaderMap) {
     }
     headers.remove("keep-alive");
     headers.remove("proxy-connection");
+    let ours: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("x-portside-"))
+        .cloned()
+        .collect();
+    for name in ours {
+        headers.remove(name);
+    }
 }
 
 fn set_length(headers: &mut HeaderMap, method: &Method, body: &Bytes) {
@@ -143,10 +159,29 @@ pub fn http_request(
     let HttpEvent {
         request,
         request_context,
+        websocket,
         ..
     } = event;
     let mut headers = request.headers;
     remove_untrusted(&mut headers);
+    if let Some(websocket) = &websocket {
+        for (name, value) in [
+            (WEBSOCKET_EVENT, &websocket.event_type),
+            (WEBSOCKET_ROUTE, &websocket.route_key),
+            (WEBSOCKET_CONNECTION_ID, &websocket.connection_id),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+        if !request.body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
+            // A message is the frame's text.
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+        }
+    }
 
     if let Some(source) = &config.authorization_source {
         if let Some(value) = headers.remove(source) {
@@ -162,9 +197,10 @@ pub fn http_request(
     }
     set_length(&mut headers, &request.method, &request.body);
 
-    let path = match &config.remove_base_path {
-        Some(base) => strip_base_path(&request.path, base),
-        None => &request.path,
+    let path = match (&websocket, &config.remove_base_path) {
+        (Some(_), _) => &config.websocket_path,
+        (None, Some(base)) => strip_base_path(&request.path, base),
+        (None, None) => &request.path,
     };
     let target = match &request.query {
         Some(query) => format!("{path}?{query}"),

@@ -213,9 +213,9 @@ def launch(artifacts, function_env, tmp_path_factory):
     portside_local, layer = artifacts
     started = []
 
-    def start(event, env, label=None):
+    def start(event, env, label=None, **function):
         logdir = tmp_path_factory.mktemp(f"portside-local-{label or event}")
-        fn = LocalLambda(portside_local, layer, event, env, function_env, logdir)
+        fn = LocalLambda(portside_local, layer, event, env, function_env, logdir, **function)
         started.append(fn)
         RUNNING.append(fn)
         try:

@@ -130,7 +130,8 @@ def stop_process_tree(proc: subprocess.Popen, timeout: float = 15) -> bool:
 class LocalLambda:
     """One ``portside-local`` serving the sample app behind one event source."""
 
-    def __init__(self, portside_local, layer, event, env, base_env, logdir: Path, name=FUNCTION_NAME):
+    def __init__(self, portside_local, layer, event, env, base_env, logdir: Path, name=FUNCTION_NAME,
+                 function: Path = SAMPLE_APP, handler: str = "run.sh"):
         self.event = event
         self.name = name
         self.logdir = logdir
@@ -139,8 +140,8 @@ class LocalLambda:
         self.stderr_path = logdir / "portside-local.stderr"
         command = [
             str(portside_local),
-            "--function", str(SAMPLE_APP),
-            "--handler", "run.sh",
+            "--function", str(function),
+            "--handler", handler,
             "--layer", str(layer),
             "--port", "0",
             "--event", event,

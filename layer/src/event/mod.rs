@@ -19,6 +19,7 @@ mod apigw_v2;
 mod lattice;
 mod passthrough;
 pub mod result;
+mod websocket;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -33,6 +34,7 @@ use serde_json::value::RawValue;
 use crate::error::PortsideError;
 pub use passthrough::{body_excerpt, pass_through_result};
 pub use result::{to_json, HttpResult, ResponseParts};
+pub use websocket::WebSocketInfo;
 use wire::{First, Flag, Obj, Pairs, Text, TextList};
 
 /// The HTTP event sources, each with its own request and result shape.
@@ -54,6 +56,8 @@ pub enum HttpSource {
     LatticeV1,
     /// VPC Lattice, event structure V2.
     LatticeV2,
+    /// API Gateway WebSocket API (`$connect`, `$disconnect`, messages).
+    WebSocket,
 }
 
 impl HttpSource {
@@ -67,6 +71,7 @@ impl HttpSource {
             HttpSource::Alb { multi_value: true } => "alb-multi-value",
             HttpSource::LatticeV1 => "vpc-lattice-v1",
             HttpSource::LatticeV2 => "vpc-lattice-v2",
+            HttpSource::WebSocket => "api-gateway-websocket",
         }
     }
 }
@@ -95,6 +100,8 @@ pub struct HttpEvent<'a> {
     pub request: HttpRequestParts,
     /// The event's `requestContext`, as the raw JSON text.
     pub request_context: Option<&'a RawValue>,
+    /// For WebSocket events: the event type, route and connection.
+    pub websocket: Option<WebSocketInfo>,
 }
 
 /// A payload that is not an HTTP request: the app receives it as JSON.
@@ -194,10 +201,12 @@ pub(crate) struct ContextProbe<'a> {
     elb: Option<Obj<ElbProbe>>,
     #[serde(rename = "serviceNetworkArn")]
     service_network_arn: Option<IgnoredAny>,
-    #[serde(rename = "connectionId")]
-    connection_id: Option<IgnoredAny>,
-    #[serde(rename = "eventType")]
-    event_type: Option<IgnoredAny>,
+    #[serde(rename = "connectionId", borrow)]
+    connection_id: Option<Text<'a>>,
+    #[serde(rename = "eventType", borrow)]
+    event_type: Option<Text<'a>>,
+    #[serde(rename = "routeKey", borrow)]
+    route_key: Option<Text<'a>>,
     #[serde(rename = "messageDirection")]
     message_direction: Option<IgnoredAny>,
     #[serde(borrow)]
@@ -302,7 +311,7 @@ fn detect<'a>(event: &RawEvent<'a>, context: &ContextProbe<'a>) -> Detected<'a> 
         || context.event_type.is_some()
         || context.message_direction.is_some()
     {
-        return Detected::PassThrough(Cow::Borrowed("aws.apigateway.websocket"));
+        return Detected::Http(HttpSource::WebSocket);
     }
     // 9. Payload 2.0: HTTP API or Function URL.
     let version = event.version.as_ref().and_then(Text::as_str);
@@ -350,11 +359,16 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
         Detected::PassThrough(source) => return Ok(Event::PassThrough(PassThrough { source })),
         Detected::Http(source) => source,
     };
+    let mut websocket = None;
     let request = match source {
         HttpSource::ApiGatewayV1 => apigw_v1::request(&event),
         HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::request(&event, &context),
         HttpSource::Alb { .. } => alb::request(&event),
         HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::request(&event, source),
+        HttpSource::WebSocket => websocket::request(&event, &context).map(|(info, request)| {
+            websocket = Some(info);
+            request
+        }),
     };
     let mut request = request
         .map_err(|msg| PortsideError::InvalidEvent(format!("{} event: {msg}", source.name())))?;
@@ -370,6 +384,7 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
         source,
         request,
         request_context: event.request_context,
+        websocket,
     }))
 }
 
@@ -380,6 +395,7 @@ pub fn to_result(source: HttpSource, response: ResponseParts) -> HttpResult {
         HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::result(response),
         HttpSource::Alb { multi_value } => alb::result(response, multi_value),
         HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::result(response),
+        HttpSource::WebSocket => websocket::result(response),
     }
 }
 

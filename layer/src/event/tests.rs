@@ -70,7 +70,7 @@ fn expected_detection(kind: &str) -> Result<HttpSource, &'static str> {
         "eventbridge" | "cloudwatch-scheduled" => return Err("aws.events"),
         "cloudwatch-logs" => return Err("aws.logs"),
         "bedrock-agent" => return Err("aws.bedrock.agent"),
-        "websocket" => return Err("aws.apigateway.websocket"),
+        "websocket" => HttpSource::WebSocket,
         k if k.contains("authorizer") => return Err("aws.apigateway.authorizer"),
         // Non-proxy integrations and sample *responses* are not HTTP events.
         _ => return Err("unknown"),
@@ -197,15 +197,20 @@ fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option
                 encode_raw_query(str_field(event, "rawQueryString").unwrap_or("")).into_owned(),
             ),
         ),
-        HttpSource::ApiGatewayV1 => {
+        HttpSource::ApiGatewayV1 | HttpSource::WebSocket => {
             let multi = pairs_of(event.get("multiValueQueryStringParameters"));
             let pairs = if multi.is_empty() {
                 pairs_of(event.get("queryStringParameters"))
             } else {
                 multi
             };
+            let path = match source {
+                // The adapter sends WebSocket events to its configured path.
+                HttpSource::WebSocket => "/".to_string(),
+                _ => encode_path(str_field(event, "path").unwrap()).into_owned(),
+            };
             (
-                encode_path(str_field(event, "path").unwrap()).into_owned(),
+                path,
                 non_empty(query_from_decoded(
                     pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
                 )),
@@ -266,6 +271,8 @@ fn every_http_sample_reaches_the_app_with_every_header_query_pair_and_body_byte(
         let request = &http_event.request;
 
         let method = match source {
+            // WebSocket events are POSTed to the app's WebSocket path.
+            HttpSource::WebSocket => Some("POST"),
             HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => {
                 event["requestContext"]["http"]["method"].as_str()
             }
@@ -666,4 +673,49 @@ fn the_stream_prelude_has_status_headers_and_cookies() {
     assert_eq!(prelude["headers"]["x-multi"], "one, two");
     assert_eq!(prelude["cookies"][1], "b=2");
     assert!(prelude["headers"].get("connection").is_none());
+}
+
+#[test]
+fn websocket_events_carry_their_type_route_and_connection() {
+    let (source, request) =
+        http_event("aws-lambda-rust-runtime/example-apigw-websocket-request.json");
+    assert_eq!(source, HttpSource::WebSocket);
+    assert_eq!(request.method, http::Method::POST);
+    let text = std::fs::read_to_string(
+        events_dir()
+            .join("aws-lambda-rust-runtime/example-apigw-websocket-request-disconnect-route.json"),
+    )
+    .unwrap();
+    let Event::Http(e) = parse(&text).unwrap() else {
+        panic!("not HTTP")
+    };
+    let info = e.websocket.unwrap();
+    assert_eq!(
+        (
+            info.event_type.as_str(),
+            info.route_key.as_str(),
+            info.connection_id.as_str()
+        ),
+        ("DISCONNECT", "$disconnect", "AAAA1234=")
+    );
+    // Without eventType, the route key decides.
+    let json = r#"{"requestContext": {"connectionId": "c1", "routeKey": "sendMessage", "messageDirection": "IN"},
+                   "body": "aGk=", "isBase64Encoded": true}"#;
+    let e = parse_http(json);
+    let info = e.websocket.unwrap();
+    assert_eq!(
+        (info.event_type.as_str(), info.route_key.as_str()),
+        ("MESSAGE", "sendMessage")
+    );
+    assert_eq!(e.request.body, "hi");
+    let err =
+        parse(r#"{"requestContext": {"connectionId": 5, "eventType": "MESSAGE"}}"#).unwrap_err();
+    assert!(err.to_string().contains("connectionId"), "{err}");
+}
+
+#[test]
+fn websocket_results_have_status_headers_and_body() {
+    let r = to_result(HttpSource::WebSocket, app_response());
+    assert_eq!(r.status_code, 201);
+    assert!(r.headers.is_some() && r.multi_value_headers.is_none() && r.cookies.is_none());
 }

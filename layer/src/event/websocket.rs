@@ -1,0 +1,123 @@
+//! API Gateway WebSocket API events (Lambda proxy integration), which LWA does
+//! not handle: `$connect`, `$disconnect` and messages reach the app as HTTP
+//! POSTs to the WebSocket path.
+//!
+//! Request: `requestContext.eventType` (`CONNECT`, `MESSAGE`, `DISCONNECT`),
+//! `routeKey`, `connectionId`; on `$connect`, the client's handshake
+//! `headers`/`multiValueHeaders` and `queryStringParameters`/
+//! `multiValueQueryStringParameters` (decoded values); for messages, `body`
+//! (the frame's text) and `isBase64Encoded`.
+//! Result: `statusCode`, `headers`, `body` (text whenever it is UTF-8:
+//! API Gateway sends text frames), `isBase64Encoded`. A non-2xx
+//! status on `$connect` refuses the connection; a message's body is what the
+//! `$default` route response sends back, when one is configured
+//! (apigateway-websocket-api-route-response.html).
+
+use http::Method;
+
+use super::result::{single_value_headers_with_cookie_spellings, HttpResult, ResponseParts};
+use super::wire::Text;
+use super::{body_from, headers_from, non_empty, ContextProbe, HttpRequestParts, RawEvent};
+use crate::body::{encode_result_body, ResultBody};
+use crate::uri::query_from_decoded;
+
+/// What the app is told about a WebSocket event, besides the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSocketInfo {
+    /// `CONNECT`, `MESSAGE` or `DISCONNECT`.
+    pub event_type: String,
+    /// `$connect`, `$disconnect`, `$default` or a custom route key.
+    pub route_key: String,
+    /// The connection's id, for replying later through the management API.
+    pub connection_id: String,
+}
+
+fn text_of(text: Option<&Text<'_>>) -> Option<String> {
+    text.and_then(Text::as_str).map(str::to_owned)
+}
+
+pub(super) fn request(
+    event: &RawEvent<'_>,
+    context: &ContextProbe<'_>,
+) -> Result<(WebSocketInfo, HttpRequestParts), String> {
+    let connection_id = text_of(context.connection_id.as_ref())
+        .ok_or_else(|| "`requestContext.connectionId` must be a string".to_string())?;
+    let route_key = text_of(context.route_key.as_ref()).unwrap_or_else(|| "$default".to_string());
+    // Some producers leave eventType out; the route key says it then.
+    let event_type = text_of(context.event_type.as_ref()).unwrap_or_else(|| {
+        match route_key.as_str() {
+            "$connect" => "CONNECT",
+            "$disconnect" => "DISCONNECT",
+            _ => "MESSAGE",
+        }
+        .to_string()
+    });
+    let query = match (
+        &event.multi_value_query_string_parameters,
+        &event.query_string_parameters,
+    ) {
+        (Some(multi), _) if !multi.entries.is_empty() || multi.problem.is_some() => {
+            let pairs = multi.require("multiValueQueryStringParameters")?;
+            query_from_decoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+        }
+        (_, Some(single)) => {
+            let pairs = single.require("queryStringParameters")?;
+            query_from_decoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+        }
+        _ => String::new(),
+    };
+    let request = HttpRequestParts {
+        method: Method::POST,
+        // A placeholder: the adapter sends WebSocket events to the configured path.
+        path: "/".to_string(),
+        query: non_empty(query),
+        headers: headers_from(
+            event.multi_value_headers.as_ref(),
+            "multiValueHeaders",
+            event.headers.as_ref(),
+            "headers",
+        )?,
+        body: body_from(
+            event.body.as_ref(),
+            event.is_base64_encoded,
+            "isBase64Encoded",
+        )?,
+    };
+    Ok((
+        WebSocketInfo {
+            event_type,
+            route_key,
+            connection_id,
+        },
+        request,
+    ))
+}
+
+pub(super) fn result(response: ResponseParts) -> HttpResult {
+    // WebSocket frames sent back to a client are text (API Gateway does not
+    // send binary frames), so any UTF-8 body is text whatever its type.
+    let body = match std::str::from_utf8(&response.body) {
+        Ok(text)
+            if !response
+                .headers
+                .contains_key(http::header::CONTENT_ENCODING) =>
+        {
+            ResultBody {
+                text: text.to_owned(),
+                is_base64: false,
+            }
+        }
+        _ => encode_result_body(&response.headers, &response.body),
+    };
+    HttpResult {
+        status_code: response.status.as_u16(),
+        status_description: None,
+        headers: Some(single_value_headers_with_cookie_spellings(
+            &response.headers,
+        )),
+        multi_value_headers: None,
+        cookies: None,
+        body: body.text,
+        is_base64_encoded: body.is_base64,
+    }
+}
