@@ -280,7 +280,7 @@ mod tests {
 
     fn http(json: &str, config: &Config) -> Request<Bytes> {
         match parse(json).unwrap() {
-            Event::Http(e) => http_request(e, &INFO, config),
+            Event::Http(e) => http_request(*e, &INFO, config),
             Event::PassThrough(p) => panic!("{p:?}"),
         }
     }
@@ -328,7 +328,7 @@ mod tests {
         let Event::Http(e) = parse(FORGED).unwrap() else {
             panic!()
         };
-        let req = http_request(e, &info, &config(&[]));
+        let req = http_request(*e, &info, &config(&[]));
         assert!(req.headers().get(&TRACE_ID).is_none());
     }
 

@@ -314,7 +314,7 @@ impl Adapter {
         let (source, request) = match event::parse(text)? {
             Event::Http(http) => (
                 Some(http.source),
-                request::http_request(http, &info, &self.config),
+                request::http_request(*http, &info, &self.config),
             ),
             Event::PassThrough(pass) => (
                 None,

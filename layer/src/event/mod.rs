@@ -116,7 +116,7 @@ pub struct PassThrough<'a> {
 #[derive(Debug)]
 pub enum Event<'a> {
     /// An HTTP request for the app.
-    Http(HttpEvent<'a>),
+    Http(Box<HttpEvent<'a>>),
     /// Anything else: POSTed to the pass-through path.
     PassThrough(PassThrough<'a>),
 }
@@ -380,12 +380,12 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
             request.headers.insert(HOST, domain);
         }
     }
-    Ok(Event::Http(HttpEvent {
+    Ok(Event::Http(Box::new(HttpEvent {
         source,
         request,
         request_context: event.request_context,
         websocket,
-    }))
+    })))
 }
 
 /// Converts the app's response into the result `source` expects.

@@ -382,7 +382,7 @@ fn alb_encoded_query_values_are_not_encoded_again() {
 
 fn parse_http(json: &str) -> HttpEvent<'_> {
     match parse(json).unwrap() {
-        Event::Http(e) => e,
+        Event::Http(e) => *e,
         Event::PassThrough(p) => panic!("pass-through {p:?}"),
     }
 }
