@@ -89,6 +89,10 @@ say "building portside for x86_64 (release, static musl)"
 cargo build --release --locked --target x86_64-unknown-linux-musl -p portside
 binary="$root/target/x86_64-unknown-linux-musl/release/portside"
 check_static "$binary"
+# The size budget is a promise of the project (README, bench/): keep it.
+budget=$((3 * 1024 * 1024 / 2))
+size=$(stat -c %s "$binary")
+[ "$size" -le "$budget" ] || die "the x86_64 adapter is $size bytes, over its budget of $budget (1.5 MiB); see what grew with cargo bloat --release --target x86_64-unknown-linux-musl -p portside --crates"
 zip_layer "$binary" "$dist/portside-layer-x86_64.zip"
 cp "$binary" "$dist/portside-x86_64"  # for container images: COPY it to /opt/extensions/portside
 built+=("dist/portside-layer-x86_64.zip ($(size_of "$dist/portside-layer-x86_64.zip"); binary $(stat -c %s "$binary") bytes, static)")

@@ -128,6 +128,26 @@ impl fmt::Display for PortsideError {
 
 impl std::error::Error for PortsideError {}
 
+/// The error document Lambda returns to the caller: `{"errorType", "errorMessage"}`.
+#[derive(serde::Serialize)]
+struct ErrorDocument<'a> {
+    #[serde(rename = "errorType")]
+    error_type: &'a str,
+    #[serde(rename = "errorMessage")]
+    error_message: String,
+}
+
+impl PortsideError {
+    /// This error as Lambda's error document, in JSON.
+    pub fn document(&self) -> Vec<u8> {
+        serde_json::to_vec(&ErrorDocument {
+            error_type: self.error_type(),
+            error_message: self.to_string(),
+        })
+        .unwrap_or_default()
+    }
+}
+
 impl From<PortsideError> for lambda_runtime::Diagnostic {
     fn from(err: PortsideError) -> Self {
         lambda_runtime::Diagnostic {

@@ -6,12 +6,13 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::net::TcpStream;
 
 use crate::error::PortsideError;
+use crate::runtime_api::OutBody;
 
 /// A client for Lambda's APIs at one base URL (`http://host:port[/prefix]`).
 #[derive(Debug, Clone)]
@@ -75,7 +76,9 @@ impl LambdaApi {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let request = request
+            .body(OutBody::Full(Some(body)))
+            .map_err(|e| e.to_string())?;
         let response = sender
             .send_request(request)
             .await
@@ -88,7 +91,11 @@ impl LambdaApi {
     /// Registers this process as an external extension for `events`; returns
     /// its identifier.
     pub async fn register_extension(&self, name: &str, events: &[&str]) -> Result<String, String> {
-        let body = serde_json::json!({ "events": events }).to_string();
+        #[derive(serde::Serialize)]
+        struct Registration<'a> {
+            events: &'a [&'a str],
+        }
+        let body = serde_json::to_vec(&Registration { events }).map_err(|e| e.to_string())?;
         let (status, headers, body) = self
             .call(
                 Method::POST,
@@ -137,11 +144,7 @@ impl LambdaApi {
 
     /// Reports a failed init, so Lambda records why.
     pub async fn init_error(&self, error: &PortsideError) -> Result<(), String> {
-        let body = serde_json::json!({
-            "errorType": error.error_type(),
-            "errorMessage": error.to_string(),
-        })
-        .to_string();
+        let body = error.document();
         let (status, _, body) = self
             .call(
                 Method::POST,

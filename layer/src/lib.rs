@@ -11,6 +11,8 @@
 //! See ARCHITECTURE.md at the repository root for the code map.
 
 pub mod body;
+pub mod brotli;
+pub mod compress;
 pub mod config;
 pub mod error;
 pub mod event;

@@ -87,13 +87,20 @@ pub fn enabled(level: Level) -> bool {
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
     let message = args.to_string();
     let line = if JSON.load(Ordering::Relaxed) {
-        let mut line = serde_json::json!({
-            "timestamp": timestamp(SystemTime::now()),
-            "level": level.name(),
-            "logger": "portside",
-            "message": message,
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            timestamp: String,
+            level: &'a str,
+            logger: &'a str,
+            message: &'a str,
+        }
+        let mut line = serde_json::to_string(&Line {
+            timestamp: timestamp(SystemTime::now()),
+            level: level.name(),
+            logger: "portside",
+            message: &message,
         })
-        .to_string();
+        .unwrap_or_default();
         line.push('\n');
         line
     } else {

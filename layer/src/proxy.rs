@@ -21,26 +21,26 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 
 use crate::error::PortsideError;
 use crate::pool::ConnectionPool;
+use crate::runtime_api::OutBody;
 
-type Sender = SendRequest<Full<Bytes>>;
+type Sender = SendRequest<OutBody>;
 
 /// The pooled client to the app. Cheap to clone.
 #[derive(Clone)]
 pub struct AppClient {
-    pool: Arc<ConnectionPool<Full<Bytes>>>,
+    pool: Arc<ConnectionPool<OutBody>>,
 }
 
 /// A connection lent out for one request. Give it back with [`Lease::release`]
 /// once the response body has been read to its end; dropping it instead
 /// closes the connection.
 pub struct Lease {
-    pool: Arc<ConnectionPool<Full<Bytes>>>,
+    pool: Arc<ConnectionPool<OutBody>>,
     sender: Sender,
 }
 
@@ -86,7 +86,7 @@ impl AppClient {
         let started = Instant::now();
         let exchange = async {
             let (parts, body) = request.into_parts();
-            let rebuild = || Request::from_parts(parts.clone(), Full::new(body.clone()));
+            let rebuild = || Request::from_parts(parts.clone(), OutBody::Full(Some(body.clone())));
             if let Some(mut sender) = self.pool.checkout().await {
                 if let Ok(response) = sender.send_request(rebuild()).await {
                     return Ok((response, sender));

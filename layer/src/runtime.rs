@@ -35,6 +35,7 @@ use lambda_runtime::{
 use serde::de::IgnoredAny;
 use tokio::sync::{mpsc, watch, Notify};
 
+use crate::compress;
 use crate::config::{Config, InvokeMode};
 use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
@@ -51,6 +52,9 @@ type BoxError = lambda_runtime::Error;
 
 /// Lambda gives init 10 s; async init hands it back with this much used.
 const ASYNC_INIT_BUDGET: Duration = Duration::from_millis(9_500);
+
+/// Largest body read for a response that may be compressed below Lambda's limit.
+const COMPRESSIBLE_READ_LIMIT: usize = 4 * BUFFERED_RESPONSE_LIMIT;
 
 /// Any real deadline is after this (2001-09-09 in epoch milliseconds).
 const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
@@ -329,6 +333,14 @@ impl Adapter {
             source.map_or("pass-through", HttpSource::name)
         );
 
+        let accept_encoding = match source {
+            Some(source) if self.config.compression && source != HttpSource::WebSocket => request
+                .headers()
+                .get(http::header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            _ => None,
+        };
         let (response, lease) = self.client.send(request, deadline).await?;
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
@@ -346,7 +358,14 @@ impl Adapter {
             });
         }
 
-        let body = read_body(body, deadline, BUFFERED_RESPONSE_LIMIT).await?;
+        // A body the client will get compressed may be larger than Lambda's
+        // limit before compression.
+        let limit = if accept_encoding.is_some() {
+            COMPRESSIBLE_READ_LIMIT
+        } else {
+            BUFFERED_RESPONSE_LIMIT
+        };
+        let body = read_body(body, deadline, limit).await?;
         lease.release();
         if failed {
             return Err(PortsideError::AppError {
@@ -355,11 +374,12 @@ impl Adapter {
                 cause: AppErrorCause::ListedStatus,
             });
         }
-        let response = ResponseParts {
+        let mut response = ResponseParts {
             status: parts.status,
             headers: parts.headers,
             body,
         };
+        compress::compress_response(&mut response, accept_encoding.as_deref());
         let json = match source {
             Some(source) => event::to_json(&event::to_result(source, response))?,
             None => event::pass_through_result(response)?,

@@ -77,10 +77,7 @@ impl Body for OutBody {
 
 /// The error document Lambda returns to the caller.
 pub fn error_document(err: &PortsideError) -> Bytes {
-    Bytes::from(
-        serde_json::json!({ "errorType": err.error_type(), "errorMessage": err.to_string() })
-            .to_string(),
-    )
+    Bytes::from(err.document())
 }
 
 /// The trailers that end a streamed response which failed part way.

@@ -625,3 +625,65 @@ async fn with_async_init_init_returns_before_lambdas_limit_and_the_first_invocat
     assert_eq!(result_json(&invocation.outcome().await)["statusCode"], 200);
     assert!(f.log().contains("handing init back"), "{}", f.log());
 }
+
+#[tokio::test]
+async fn with_compression_on_responses_are_compressed_as_the_client_prefers() {
+    use std::io::Read;
+    let json: String = (0..3000)
+        .map(|i| format!("{{\"id\":{i},\"name\":\"user {i}\"}},"))
+        .collect();
+    let body = json.clone();
+    let app = App::start(KeepAlive::Forever, move |req| {
+        if req.target == "/png" {
+            Reply::new(200)
+                .header("Content-Type", "image/png")
+                .body(body.clone())
+        } else {
+            Reply::new(200)
+                .header("Content-Type", "application/json")
+                .body(body.clone())
+        }
+    })
+    .await;
+    let f = Function::start(app.port, &[("AWS_LWA_ENABLE_COMPRESSION", "true")])
+        .await
+        .ready()
+        .await;
+    let event = |path: &str, accept: Option<&str>| {
+        let mut e: Value = serde_json::from_str(&http_api_event("GET", path, "", b"")).unwrap();
+        if let Some(accept) = accept {
+            e["headers"]["accept-encoding"] = json!(accept);
+        }
+        e.to_string()
+    };
+
+    let br = result_json(&f.invoke(&event("/", Some("gzip, deflate, br"))).await);
+    assert_eq!(br["headers"]["content-encoding"], "br");
+    assert_eq!(br["headers"]["vary"], "Accept-Encoding");
+    assert_eq!(br["isBase64Encoded"], true);
+    let compressed = unbase64(br["body"].as_str().unwrap());
+    assert!(compressed.len() * 4 < json.len());
+    let mut decoded = String::new();
+    brotli_decompressor::Decompressor::new(&compressed[..], 4096)
+        .read_to_string(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, json);
+
+    let gzip = result_json(&f.invoke(&event("/", Some("br;q=0.1, gzip"))).await);
+    assert_eq!(gzip["headers"]["content-encoding"], "gzip");
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(&unbase64(gzip["body"].as_str().unwrap())[..])
+        .read_to_string(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, json);
+
+    let plain = result_json(&f.invoke(&event("/", None)).await);
+    assert!(plain["headers"].get("content-encoding").is_none());
+    assert_eq!(plain["body"], json);
+
+    let png = result_json(&f.invoke(&event("/png", Some("br"))).await);
+    assert!(
+        png["headers"].get("content-encoding").is_none(),
+        "images pass as they are"
+    );
+}

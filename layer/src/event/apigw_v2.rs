@@ -80,13 +80,20 @@ fn headers_and_cookies(headers: &HeaderMap) -> (Vec<(String, String)>, Vec<Strin
 
 /// The prelude of a streamed response: `{"statusCode", "headers", "cookies"}`.
 pub(super) fn prelude(status: StatusCode, headers: &HeaderMap) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct Prelude {
+        #[serde(rename = "statusCode")]
+        status_code: u16,
+        headers: SingleValueHeaders,
+        cookies: Vec<String>,
+    }
     let (headers, cookies) = headers_and_cookies(headers);
-    let prelude = serde_json::json!({
-        "statusCode": status.as_u16(),
-        "headers": SingleValueHeaders(headers),
-        "cookies": cookies,
-    });
-    Bytes::from(prelude.to_string())
+    let prelude = Prelude {
+        status_code: status.as_u16(),
+        headers: SingleValueHeaders(headers),
+        cookies,
+    };
+    Bytes::from(serde_json::to_vec(&prelude).unwrap_or_default())
 }
 
 pub(super) fn result(response: ResponseParts) -> HttpResult {

@@ -187,8 +187,14 @@ async fn invoke_api(
             }
         }
     }
-    // Lambda's Invoke API refuses a payload that is not JSON before any code runs.
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+    // Lambda's Invoke API refuses a payload that is not JSON before any code
+    // runs (after refusing one that is too large, below).
+    let parsed = if body.len() <= crate::runtime_api::MAX_REQUEST_BYTES {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&body).map(|_| ())
+    } else {
+        Ok(())
+    };
+    if let Err(e) = parsed {
         let mut resp = Response::new(full(
             serde_json::json!({
                 "Type": "User",
