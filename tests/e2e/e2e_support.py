@@ -131,7 +131,7 @@ class LocalLambda:
     """One ``portside-local`` serving the sample app behind one event source."""
 
     def __init__(self, portside_local, layer, event, env, base_env, logdir: Path, name=FUNCTION_NAME,
-                 function: Path = SAMPLE_APP, handler: str = "run.sh"):
+                 function: Path = SAMPLE_APP, handler: str = "run.sh", extra_args=()):
         self.event = event
         self.name = name
         self.logdir = logdir
@@ -149,6 +149,7 @@ class LocalLambda:
             "--region", REGION,
             "--timeout", "20",
             "--env", f"PORT={self.app_port}",
+            *extra_args,
         ]
         for key, value in env.items():
             command += ["--env", f"{key}={value}"]
