@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Runs one benchmark scenario with the adapter under a profiler or tracer,
+to see where its CPU goes (bench/run.py measures how much).
+
+    python3 bench/profile.py small  -n 2000 -- perf record -g -o /tmp/perf.data
+    python3 bench/profile.py binary -n 200  -- strace -f -c -o /tmp/strace.txt
+    python3 bench/profile.py upload -n 20   -- valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out
+
+The words after `--` are put in front of the adapter's command line. A binary
+with symbols profiles better than the stripped release build:
+
+    CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \\
+      cargo build --release --target x86_64-unknown-linux-musl -p portside --target-dir /tmp/sym
+    python3 bench/profile.py binary --binary /tmp/sym/x86_64-unknown-linux-musl/release/portside -- perf record ...
+
+Scenarios: small (GET, small JSON), binary (GET, 1 MiB octet-stream
+response), upload (POST, 1 MiB base64 body). Warm-up invocations run before
+the profiled ones but inside the same process, so a profiler sees them too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import run
+
+SCENARIOS = {
+    "small": (run.SMALL_EVENT, run.check_small),
+    "binary": (run.BINARY_EVENT, run.check_binary),
+    "upload": (run.UPLOAD_EVENT, run.check_upload),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Profile one scenario of the adapter.",
+        usage="profile.py {small,binary,upload} [-n N] [--binary PATH] [--log FILE] -- COMMAND...",
+    )
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("-n", type=int, default=200, help="invocations (default 200)")
+    parser.add_argument("--binary", type=Path, default=run.DEFAULT_BINARY)
+    parser.add_argument("--log", type=Path, help="save the adapter's whole output (and the tool's) here")
+    argv = sys.argv[1:]
+    wrapper = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    payload, check = SCENARIOS[args.scenario]
+
+    port = run.free_port()
+    app = run.App(port)
+    emu = run.Emulator()
+    with tempfile.TemporaryDirectory(prefix="portside-profile-") as tmp:
+        try:
+            adapter = run.Adapter(args.binary.resolve(), emu, port, Path(tmp), wrapper=wrapper)
+        except BaseException:
+            emu.close()
+            app.stop()
+            raise
+        try:
+            adapter.wait_first_next(timeout=120)
+            started = time.monotonic()
+            inv = None
+            for _ in range(args.n):
+                inv = adapter.invoke(payload, timeout=120)
+            check(inv)
+            elapsed = time.monotonic() - started
+            print(f"{args.n} {args.scenario} invocations in {elapsed:.2f} s", file=sys.stderr)
+        finally:
+            emu.shutdown_extensions()
+            try:
+                adapter.proc.wait(60)  # a profiler may take a while to write its data
+            except subprocess.TimeoutExpired:
+                adapter.proc.terminate()
+                adapter.proc.wait()
+            adapter.log.close()
+            output = adapter.log_path.read_text(errors="replace")
+            if args.log:
+                args.log.write_text(output)
+            print(output[-3000:], file=sys.stderr)
+            emu.close()
+            app.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
