@@ -22,9 +22,9 @@ import json
 import math
 import os
 import platform
+import queue
 import random
 import re
-import select
 import shlex
 import socket
 import statistics
@@ -32,6 +32,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ from emulator import Emulator, Invocation  # noqa: E402
 DEFAULT_BINARY = ROOT / "target/x86_64-unknown-linux-musl/release/portside"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
+# Medians of full runs of one binary move this much between runs (bench/README.md).
+NOISE = 0.10
 # Must match bench/app.py.
 APP_SMALL = json.dumps(
     {
@@ -200,21 +203,34 @@ class App:
             stdin=subprocess.DEVNULL,
             text=True,
         )
-        line = self.proc.stdout.readline().split()
+        # A thread reads the app's lines: select() on the pipe would miss a
+        # line already taken into Python's buffer along with an earlier one.
+        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.reader = threading.Thread(target=self._read_lines, daemon=True)
+        self.reader.start()
+        line = self.read_line(30.0).split()
         if len(line) != 3 or line[0] != "listening":
             self.stop()
             raise RuntimeError(f"the app did not start on port {port}: {line!r}")
         self.listening_ns = int(line[2])
 
+    def _read_lines(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
     def read_line(self, timeout: float) -> str:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        return self.proc.stdout.readline() if ready else ""
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return ""
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        if self.proc.stdout:
+        self.reader.join(5)  # it ends at the pipe's end of file
+        if not self.reader.is_alive():
             self.proc.stdout.close()
 
 
@@ -671,6 +687,8 @@ def table(figs: dict[str, Figure], static: bool) -> list[str]:
         else:
             ok = med <= f.target and (f.key != "size" or static)
             verdict = "**pass**" if ok else "**FAIL**"
+            if f.key != "size" and abs(med - f.target) <= NOISE * f.target:
+                verdict += " (within noise of the target)"
         p90 = "—" if f.key == "size" else fmt(f.p90(), f.unit)
         n = "1" if f.key == "size" else str(len(f.samples))
         rows.append(
@@ -684,8 +702,9 @@ def details(raw: dict, figs: dict[str, Figure], plan: Plan) -> list[str]:
     def stats(values, unit, digits=3):
         if not values:
             return "—"
+        unit = f" {unit}" if unit else ""
         return (
-            f"median {statistics.median(values):.{digits}g} {unit}, p90 {percentile(values, 90):.{digits}g},"
+            f"median {statistics.median(values):.{digits}g}{unit}, p90 {percentile(values, 90):.{digits}g},"
             f" min {min(values):.{digits}g}, max {max(values):.{digits}g} (n={len(values)})"
         )
 
@@ -759,12 +778,13 @@ def source_of(binary: Path) -> str:
         commit = git("rev-parse", "--short", "HEAD")
         if not commit:
             return "unknown (not in a git work tree)"
-        subject = git("log", "-1", "--format=%s")
-        dirty = git("status", "--porcelain", "--", ":/layer", ":/Cargo.toml", ":/Cargo.lock")
+        paths = ("--", ":/layer", ":/Cargo.toml", ":/Cargo.lock")
+        adapter = git("log", "-1", "--format=%h (%s)", *paths)
+        dirty = git("status", "--porcelain", *paths)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     note = "; layer/ or Cargo files have uncommitted changes" if dirty else ""
-    return f"commit {commit} ({subject}){note}"
+    return f"work tree at {commit}; the adapter's last change: {adapter}{note}"
 
 
 def loadavg() -> str:
@@ -884,7 +904,9 @@ def main() -> int:
             "",
             "LWA 1.0's figures are the issue's, measured on this machine class with a Python",
             "emulator and a Python app. Ratios are portside / LWA (below 1 is better).",
-            "MB here is 10⁶ bytes (VmHWM and VmRSS in KiB × 1024 / 10⁶).",
+            "MB here is 10⁶ bytes (VmHWM and VmRSS in KiB × 1024 / 10⁶). A verdict \"within",
+            f"noise\" means the median is within ±{NOISE:.0%} of the target, about what medians",
+            "of one binary move between full runs on this shared machine.",
             "",
             "## Details",
             "",
