@@ -10,6 +10,7 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the code map.
 
+pub mod alloc;
 pub mod body;
 pub mod brotli;
 pub mod compress;

@@ -9,6 +9,11 @@ use portside::error::PortsideError;
 use portside::lambda_api::LambdaApi;
 use portside::{error, warn};
 
+// Large buffers are reused across invocations instead of being unmapped and
+// faulted in again each time (see alloc.rs).
+#[global_allocator]
+static ALLOCATOR: portside::alloc::CachingAllocator = portside::alloc::CachingAllocator::new();
+
 fn main() -> ExitCode {
     let started = Instant::now();
     if let Some(warning) = portside::log::init(|name| std::env::var(name).ok()) {

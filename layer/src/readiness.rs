@@ -154,13 +154,16 @@ impl ReadinessCheck {
                 ));
             }
         };
-        // Drain a little of the rest so the app finishes writing its answer.
-        let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-        let mut drained = 0;
-        while drained < 64 * 1024 {
+        // Read the rest of the answer (its length is known from the head, or
+        // it ends when the app closes), so the app finishes writing it and
+        // does not see its connection reset.
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+        let mut seen = head.len();
+        let wanted = expected_length(&head);
+        while wanted.is_none_or(|w| seen < w) && seen < 64 * 1024 {
             match stream.read(&mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => drained += n,
+                Ok(n) => seen += n,
             }
         }
         Ok(status)
@@ -212,6 +215,22 @@ impl ReadinessCheck {
     }
 }
 
+/// The total length of an answer whose head is in `received`, when the head
+/// is complete and says (`Content-Length`, or a status that has no body).
+fn expected_length(received: &[u8]) -> Option<usize> {
+    let end = received.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&received[..end]);
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    if status == 204 || status == 304 || (100..200).contains(&status) {
+        return Some(end);
+    }
+    head.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+        .map(|length| end + length)
+}
+
 /// The status code from a response head, once its first line is complete.
 fn parse_status_line(head: &[u8]) -> Result<Option<u16>, String> {
     let Some(end) = head.iter().position(|&b| b == b'\n') else {
@@ -252,6 +271,14 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap()
+    }
+
+    #[test]
+    fn answer_lengths_come_from_the_head() {
+        assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel"), Some(43));
+        assert_eq!(expected_length(b"HTTP/1.1 204 No Content\r\n\r\n"), Some(27));
+        assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), None);
+        assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nContent-Le"), None);
     }
 
     #[test]

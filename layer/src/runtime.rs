@@ -727,7 +727,33 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     };
     let mut ready = start_readiness(check, config.readiness.timeout.map(|t| Instant::now() + t));
 
-    if config.async_init {
+    // Everything invocations need is built while the app starts, so the first
+    // /next follows readiness at once.
+    let concurrency = config.function.max_concurrency as usize;
+    let results =
+        match RuntimeApiClient::new(&config.runtime_api.invocations, runtime_api, concurrency) {
+            Ok(results) => results,
+            Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
+        };
+    let in_flight = Arc::new(InFlight::default());
+    let async_init = config.async_init;
+    let adapter = Arc::new(Adapter {
+        client: AppClient::new(app, config.pool_idle_timeout, concurrency + 1),
+        config,
+        results,
+        ready: ready.clone(),
+        in_flight: in_flight.clone(),
+    });
+    let hooks = Arc::new(SnapStartHooks {
+        adapter: adapter.clone(),
+    });
+    let runtime = lambda_runtime::Runtime::new(service_fn(replaced_by_invocations))
+        .register_snapstart_resource(hooks)
+        .layer(layer_fn(move |_replaced| Invocations {
+            adapter: adapter.clone(),
+        }));
+
+    if async_init {
         let budget = (started + ASYNC_INIT_BUDGET).into();
         let waited =
             tokio::time::timeout_at(budget, ready.wait_for(|s| *s != ReadyState::Waiting)).await;
@@ -745,30 +771,8 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     if let ReadyState::Failed(why) = state {
         return Err(fail_init(&api, PortsideError::AppNotReady(why)).await);
     }
-
-    let concurrency = config.function.max_concurrency as usize;
-    let results =
-        match RuntimeApiClient::new(&config.runtime_api.invocations, runtime_api, concurrency) {
-            Ok(results) => results,
-            Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
-        };
-    let in_flight = Arc::new(InFlight::default());
-    let adapter = Arc::new(Adapter {
-        client: AppClient::new(app, config.pool_idle_timeout, concurrency + 1),
-        config,
-        results,
-        ready,
-        in_flight: in_flight.clone(),
-    });
     tokio::spawn(watch_shutdown(in_flight, api, extension_id));
 
-    let runtime = lambda_runtime::Runtime::new(service_fn(replaced_by_invocations))
-        .register_snapstart_resource(Arc::new(SnapStartHooks {
-            adapter: adapter.clone(),
-        }))
-        .layer(layer_fn(move |_replaced| Invocations {
-            adapter: adapter.clone(),
-        }));
     let ran = if concurrency > 1 {
         info!("serving up to {concurrency} invocations at once (AWS_LAMBDA_MAX_CONCURRENCY)");
         runtime.run_concurrent().await

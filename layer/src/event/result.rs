@@ -170,7 +170,9 @@ fn letter_case_variant(name: &str, n: usize) -> String {
 /// The result as JSON, or an error when it exceeds Lambda's 6 MB buffered
 /// limit (instead of letting Lambda reject it, or truncating the body).
 pub fn to_json(result: &HttpResult) -> Result<Bytes, PortsideError> {
-    let json = serde_json::to_vec(result)
+    // Sized for the body up front: no growing copies of a large result.
+    let mut json = Vec::with_capacity(result.body.len() + 512);
+    serde_json::to_writer(&mut json, result)
         .map_err(|e| PortsideError::Internal(format!("cannot write the result: {e}")))?;
     check_size(json.len())?;
     Ok(Bytes::from(json))
