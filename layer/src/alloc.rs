@@ -1,20 +1,25 @@
-//! The adapter's memory allocator: the system's (musl's), plus a small cache
-//! of large blocks.
+//! The adapter's memory allocator: dlmalloc, with a small cache of large
+//! blocks in front of it.
 //!
-//! Owns: keeping freed buffers of 64 KiB and more for the next invocation.
-//! Must not: hold more than [`CACHE_LIMIT`] bytes, or change small allocations.
+//! Owns: where the adapter's memory comes from, and keeping freed buffers of
+//! 64 KiB and more for the next invocation.
+//! Must not: hold more than [`CACHE_LIMIT`] bytes in the cache.
 //!
-//! Why: musl hands every allocation over ~128 KiB straight to `mmap` and back
-//! to `munmap` when freed. An invocation with a 1 MiB body allocates a few
-//! such buffers (the event, the decoded body, the base64 result, the JSON),
-//! so each invocation mapped fresh memory and paid a page fault for every
-//! 4 KiB it touched: about a thousand faults, most of its CPU time, spent in
-//! the kernel. Sizes are rounded up to a power of two; a freed block is kept
-//! (a few per size) and handed out again, already mapped, and a block grown
-//! within its size needs no copy. Peak memory barely moves: the cached blocks
-//! are the ones the last invocation used.
+//! Why not the system's: musl hands every allocation over ~128 KiB straight
+//! to `mmap` and back to `munmap` when freed, and returns the pages of emptied
+//! groups of small blocks too. An invocation with a 1 MiB body allocates a few
+//! large buffers (the event, the decoded body, the base64 result, the JSON),
+//! so each one mapped fresh memory and paid a page fault for every 4 KiB it
+//! touched: about a thousand faults, most of its CPU time, spent in the
+//! kernel; even a small invocation unmapped and re-faulted two pages.
+//! dlmalloc keeps freed small blocks in its bins; large blocks are rounded up
+//! to a power of two and a few per size are kept here, handed out again
+//! already mapped, and grown within their size without a copy. Peak memory
+//! barely moves: the cached blocks are the ones the last invocation used.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use dlmalloc::GlobalDlmalloc as Dlmalloc;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// Blocks at least this large are cached.
@@ -26,10 +31,10 @@ const CLASSES: usize = 9;
 const SLOTS: usize = 4;
 /// Most bytes kept in the cache.
 pub const CACHE_LIMIT: usize = 24 * 1024 * 1024;
-/// Alignment the system allocator gives without asking (and the cache keeps).
+/// Alignment dlmalloc gives without asking (and the cache keeps).
 const ALIGN: usize = 16;
 
-/// The global allocator: [`System`] with a cache of large blocks.
+/// The global allocator: dlmalloc with a cache of large blocks.
 pub struct CachingAllocator {
     slots: [[AtomicPtr<u8>; SLOTS]; CLASSES],
     cached: AtomicUsize,
@@ -79,7 +84,7 @@ unsafe impl GlobalAlloc for CachingAllocator {
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(class) = class_of(layout.size(), layout.align()) else {
-            return System.alloc(layout);
+            return Dlmalloc.alloc(layout);
         };
         for slot in &self.slots[class] {
             let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
@@ -88,20 +93,25 @@ unsafe impl GlobalAlloc for CachingAllocator {
                 return block;
             }
         }
-        System.alloc(class_layout(class))
+        Dlmalloc.alloc(class_layout(class))
     }
 
     // Out of line: inlined into every allocation site it would grow the binary.
     #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(class) = class_of(layout.size(), layout.align()) else {
-            return System.dealloc(ptr, layout);
+            return Dlmalloc.dealloc(ptr, layout);
         };
         let size = class_size(class);
         if self.cached.fetch_add(size, Ordering::Relaxed) + size <= CACHE_LIMIT {
             for slot in &self.slots[class] {
                 if slot
-                    .compare_exchange(std::ptr::null_mut(), ptr, Ordering::Release, Ordering::Relaxed)
+                    .compare_exchange(
+                        std::ptr::null_mut(),
+                        ptr,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    )
                     .is_ok()
                 {
                     return;
@@ -109,7 +119,7 @@ unsafe impl GlobalAlloc for CachingAllocator {
             }
         }
         self.cached.fetch_sub(size, Ordering::Relaxed);
-        System.dealloc(ptr, class_layout(class));
+        Dlmalloc.dealloc(ptr, class_layout(class));
     }
 
     // Out of line: inlined into every allocation site it would grow the binary.
@@ -118,8 +128,8 @@ unsafe impl GlobalAlloc for CachingAllocator {
         let old_class = class_of(layout.size(), layout.align());
         let new_class = class_of(new_size, layout.align());
         match (old_class, new_class) {
-            // Neither is cached: the system can grow in place.
-            (None, None) => System.realloc(ptr, layout, new_size),
+            // Neither is cached: dlmalloc can grow in place.
+            (None, None) => Dlmalloc.realloc(ptr, layout, new_size),
             // Still fits the block it has.
             (Some(a), Some(b)) if a == b => ptr,
             _ => {
@@ -141,7 +151,7 @@ mod tests {
 
     #[test]
     fn classes_round_up_to_powers_of_two() {
-        assert_eq!(class_of(1000, 8), None);
+        assert_eq!(class_of(60_000, 8), None);
         assert_eq!(class_of(64 * 1024, 8), Some(0));
         assert_eq!(class_of(64 * 1024 + 1, 8), Some(1));
         assert_eq!(class_of(1 << 20, 8), Some(4));
@@ -179,7 +189,11 @@ mod tests {
             for &p in &blocks {
                 cache.dealloc(p, big);
             }
-            assert!(cache.cached_bytes() <= CACHE_LIMIT, "{}", cache.cached_bytes());
+            assert!(
+                cache.cached_bytes() <= CACHE_LIMIT,
+                "{}",
+                cache.cached_bytes()
+            );
         }
     }
 }

@@ -11,8 +11,6 @@
 //! video, fonts in WOFF, archives, PDF), and any body that compression would
 //! not make smaller.
 
-use std::io::Write;
-
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, VARY};
 use http::{HeaderMap, HeaderValue};
@@ -23,7 +21,7 @@ use crate::event::ResponseParts;
 /// Smallest body worth compressing.
 pub const MIN_SIZE: usize = 1024;
 /// gzip level: zlib's default, the usual balance of ratio and CPU.
-const GZIP_LEVEL: u32 = 6;
+const GZIP_LEVEL: u8 = 6;
 
 /// A content coding portside can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,16 +143,44 @@ pub fn worth_compressing(headers: &HeaderMap, body_len: usize) -> bool {
 pub fn encode(coding: Coding, body: &[u8]) -> Vec<u8> {
     match coding {
         Coding::Brotli => crate::brotli::compress(body),
-        Coding::Gzip => {
-            let mut encoder = flate2::write::GzEncoder::new(
-                Vec::with_capacity(body.len() / 3 + 64),
-                flate2::Compression::new(GZIP_LEVEL),
-            );
-            // Writing to a Vec cannot fail.
-            let _ = encoder.write_all(body);
-            encoder.finish().unwrap_or_default()
-        }
+        Coding::Gzip => gzip(body),
     }
+}
+
+/// A gzip member (RFC 1952): a header without optional fields, the DEFLATE
+/// stream, then the CRC-32 and the length of the input.
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let deflated = miniz_oxide::deflate::compress_to_vec(body, GZIP_LEVEL);
+    let mut out = Vec::with_capacity(deflated.len() + 18);
+    // Magic, DEFLATE, no flags, no time, no extra flags, OS unknown.
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    out.extend_from_slice(&deflated);
+    out.extend_from_slice(&crc32(body).to_le_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE 802.3, reflected), as gzip's trailer wants it.
+fn crc32(data: &[u8]) -> u32 {
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = [0u32; 256];
+        for (i, entry) in table.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *entry = c;
+        }
+        table
+    });
+    !data.iter().fold(!0u32, |c, &b| {
+        table[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
+    })
 }
 
 /// Compresses `response` in place when the client accepts a coding and it is
@@ -203,6 +229,12 @@ mod tests {
     use super::*;
     use http::StatusCode;
     use std::io::Read;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
 
     #[test]
     fn negotiation_follows_q_values() {

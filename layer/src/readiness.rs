@@ -275,9 +275,18 @@ mod tests {
 
     #[test]
     fn answer_lengths_come_from_the_head() {
-        assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel"), Some(43));
-        assert_eq!(expected_length(b"HTTP/1.1 204 No Content\r\n\r\n"), Some(27));
-        assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), None);
+        assert_eq!(
+            expected_length(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel"),
+            Some(43)
+        );
+        assert_eq!(
+            expected_length(b"HTTP/1.1 204 No Content\r\n\r\n"),
+            Some(27)
+        );
+        assert_eq!(
+            expected_length(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            None
+        );
         assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nContent-Le"), None);
     }
 
