@@ -50,19 +50,27 @@ pub fn encode_base64(bytes: &[u8]) -> String {
     BASE64.encode(bytes)
 }
 
-/// Whether a media type is text that a Lambda result can carry as a string:
-/// `text/*`, JSON, JavaScript, XML, YAML and the `+json`, `+xml`, `+yaml`
-/// structured suffixes. Parameters (`; charset=...`) are ignored.
-pub fn is_text_media_type(content_type: &str) -> bool {
+/// The type and subtype of a `Content-Type` value, lower case, without
+/// parameters (`; charset=...`); `None` when it has no `/`.
+pub fn media_type(content_type: &str) -> Option<(String, String)> {
     let essence = content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let Some((kind, subtype)) = essence.split_once('/') else {
+    let (kind, subtype) = essence.split_once('/')?;
+    Some((kind.to_string(), subtype.to_string()))
+}
+
+/// Whether a media type is text that a Lambda result can carry as a string:
+/// `text/*`, JSON, JavaScript, XML, YAML and the `+json`, `+xml`, `+yaml`
+/// structured suffixes.
+pub fn is_text_media_type(content_type: &str) -> bool {
+    let Some((kind, subtype)) = media_type(content_type) else {
         return false;
     };
+    let (kind, subtype) = (kind.as_str(), subtype.as_str());
     if kind == "text" {
         return true;
     }

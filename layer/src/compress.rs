@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, VARY};
 use http::{HeaderMap, HeaderValue};
 
-use crate::body::is_text_media_type;
+use crate::body::{is_text_media_type, media_type};
 use crate::event::ResponseParts;
 
 /// Smallest body worth compressing.
@@ -83,16 +83,11 @@ pub fn negotiate(accept_encoding: &str) -> Option<Coding> {
 
 /// Media types whose bodies are compressed already.
 fn is_compressed_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let Some((kind, subtype)) = essence.split_once('/') else {
+    let Some((kind, subtype)) = media_type(content_type) else {
         return true;
     };
-    match kind {
+    let subtype = subtype.as_str();
+    match kind.as_str() {
         "image" => !matches!(
             subtype,
             "svg+xml" | "bmp" | "x-ms-bmp" | "x-icon" | "vnd.microsoft.icon"

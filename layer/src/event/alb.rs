@@ -9,32 +9,21 @@
 //! `multiValueHeaders` if and only if the event used multi-value maps, else
 //! `headers` (lambda-functions.html, respond-to-load-balancer).
 
-use super::result::{
-    multi_value_headers, single_value_headers_with_cookie_spellings, HttpResult, ResponseParts,
-};
+use super::result::{HttpResult, ResponseParts};
 use super::{
-    body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
-    RawEvent,
+    body_from, headers_from, method_from, non_empty, query_from_maps, required, split_path_query,
+    HttpRequestParts, QueryValues, RawEvent,
 };
 use crate::body::encode_result_body;
-use crate::uri::{encode_path, encode_raw_query, query_from_encoded};
+use crate::uri::{encode_path, encode_raw_query};
 
 pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> {
     let method = method_from(event.http_method.as_ref(), "httpMethod")?;
     let (path, query_in_path) = split_path_query(required(event.path.as_ref(), "path")?);
-    let query = match (
-        &event.multi_value_query_string_parameters,
-        &event.query_string_parameters,
-    ) {
-        (Some(multi), _) => {
-            let pairs = multi.require("multiValueQueryStringParameters")?;
-            query_from_encoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-        }
-        (None, Some(single)) => {
-            let pairs = single.require("queryStringParameters")?;
-            query_from_encoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-        }
-        (None, None) => query_in_path
+    // ALB passes query values on as the client sent them: never encode again.
+    let query = match query_from_maps(event, QueryValues::Encoded)? {
+        Some(query) => query,
+        None => query_in_path
             .map(|q| encode_raw_query(q).into_owned())
             .unwrap_or_default(),
     };
@@ -58,29 +47,16 @@ pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> 
 
 pub(super) fn result(response: ResponseParts, multi_value: bool) -> HttpResult {
     let status = response.status;
-    let description = format!(
+    let body = encode_result_body(&response.headers, &response.body);
+    let mut result = if multi_value {
+        HttpResult::multi_value(&response, body)
+    } else {
+        HttpResult::single_value(&response, body)
+    };
+    result.status_description = Some(format!(
         "{} {}",
         status.as_u16(),
         status.canonical_reason().unwrap_or("Unknown")
-    );
-    let body = encode_result_body(&response.headers, &response.body);
-    let (headers, multi_value_headers) = if multi_value {
-        (None, Some(multi_value_headers(&response.headers)))
-    } else {
-        (
-            Some(single_value_headers_with_cookie_spellings(
-                &response.headers,
-            )),
-            None,
-        )
-    };
-    HttpResult {
-        status_code: status.as_u16(),
-        status_description: Some(description),
-        headers,
-        multi_value_headers,
-        cookies: None,
-        body: body.text,
-        is_base64_encoded: body.is_base64,
-    }
+    ));
+    result
 }

@@ -8,31 +8,21 @@
 //! Result: `statusCode`, `multiValueHeaders` (every value), `body`,
 //! `isBase64Encoded` (set-up-lambda-proxy-integrations.html, output format).
 
-use super::result::{multi_value_headers, HttpResult, ResponseParts};
+use super::result::{HttpResult, ResponseParts};
 use super::{
-    body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
-    RawEvent,
+    body_from, headers_from, method_from, non_empty, query_from_maps, required, split_path_query,
+    HttpRequestParts, QueryValues, RawEvent,
 };
 use crate::body::encode_result_body;
-use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
+use crate::uri::{encode_path, encode_raw_query};
 
 pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> {
     let method = method_from(event.http_method.as_ref(), "httpMethod")?;
     // A hand-written event may carry its query in the path; a real one never does.
     let (path, query_in_path) = split_path_query(required(event.path.as_ref(), "path")?);
-    let query = match (
-        &event.multi_value_query_string_parameters,
-        &event.query_string_parameters,
-    ) {
-        (Some(multi), _) if !multi.entries.is_empty() || multi.problem.is_some() => {
-            let pairs = multi.require("multiValueQueryStringParameters")?;
-            query_from_decoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-        }
-        (_, Some(single)) => {
-            let pairs = single.require("queryStringParameters")?;
-            query_from_decoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-        }
-        _ => query_in_path
+    let query = match query_from_maps(event, QueryValues::Decoded)? {
+        Some(query) => query,
+        None => query_in_path
             .map(|q| encode_raw_query(q).into_owned())
             .unwrap_or_default(),
     };
@@ -56,13 +46,5 @@ pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> 
 
 pub(super) fn result(response: ResponseParts) -> HttpResult {
     let body = encode_result_body(&response.headers, &response.body);
-    HttpResult {
-        status_code: response.status.as_u16(),
-        status_description: None,
-        headers: None,
-        multi_value_headers: Some(multi_value_headers(&response.headers)),
-        cookies: None,
-        body: body.text,
-        is_base64_encoded: body.is_base64,
-    }
+    HttpResult::multi_value(&response, body)
 }

@@ -10,7 +10,7 @@
 //! Result, both versions: `statusCode`, `headers`, `body`, `isBase64Encoded`
 //! (vpc-lattice lambda-functions.html, respond-to-service).
 
-use super::result::{single_value_headers_with_cookie_spellings, HttpResult, ResponseParts};
+use super::result::{HttpResult, ResponseParts};
 use super::{
     body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
     HttpSource, RawEvent,
@@ -62,15 +62,5 @@ pub(super) fn request(
 
 pub(super) fn result(response: ResponseParts) -> HttpResult {
     let body = encode_result_body(&response.headers, &response.body);
-    HttpResult {
-        status_code: response.status.as_u16(),
-        status_description: None,
-        headers: Some(single_value_headers_with_cookie_spellings(
-            &response.headers,
-        )),
-        multi_value_headers: None,
-        cookies: None,
-        body: body.text,
-        is_base64_encoded: body.is_base64,
-    }
+    HttpResult::single_value(&response, body)
 }

@@ -482,6 +482,36 @@ fn body_from(
     crate::body::decode_event_body(body, is_base64)
 }
 
+/// How a source delivers query values: decoded (API Gateway, WebSocket) or
+/// as the client sent them (ALB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryValues {
+    Decoded,
+    Encoded,
+}
+
+/// The query from the event's multi-value map (every value, in the event's
+/// order), else from its single-value map; `None` when it has neither.
+fn query_from_maps(event: &RawEvent<'_>, values: QueryValues) -> Result<Option<String>, String> {
+    let build = |pairs: &[wire::Pair<'_>]| {
+        let pairs = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
+        match values {
+            QueryValues::Decoded => crate::uri::query_from_decoded(pairs),
+            QueryValues::Encoded => crate::uri::query_from_encoded(pairs),
+        }
+    };
+    let multi = event.multi_value_query_string_parameters.as_ref();
+    let single = event.query_string_parameters.as_ref();
+    Ok(match (multi, single) {
+        (Some(multi), _) if !multi.entries.is_empty() || multi.problem.is_some() => {
+            Some(build(multi.require("multiValueQueryStringParameters")?))
+        }
+        (_, Some(single)) => Some(build(single.require("queryStringParameters")?)),
+        (Some(_), None) => Some(String::new()),
+        (None, None) => None,
+    })
+}
+
 /// Splits `path?query` as some sources deliver it.
 fn split_path_query(path: &str) -> (&str, Option<&str>) {
     match path.split_once('?') {

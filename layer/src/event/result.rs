@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::body::ResultBody;
 use crate::error::{PortsideError, BUFFERED_RESPONSE_LIMIT};
 
 /// The app's response, fully read.
@@ -47,6 +48,37 @@ pub struct HttpResult {
     pub body: String,
     /// Whether `body` is base64.
     pub is_base64_encoded: bool,
+}
+
+impl HttpResult {
+    /// A result with every header value in `multiValueHeaders`.
+    pub fn multi_value(response: &ResponseParts, body: ResultBody) -> HttpResult {
+        HttpResult {
+            status_code: response.status.as_u16(),
+            status_description: None,
+            headers: None,
+            multi_value_headers: Some(multi_value_headers(&response.headers)),
+            cookies: None,
+            body: body.text,
+            is_base64_encoded: body.is_base64,
+        }
+    }
+
+    /// A result with single-value `headers` (each cookie under its own
+    /// spelling of `set-cookie`).
+    pub fn single_value(response: &ResponseParts, body: ResultBody) -> HttpResult {
+        HttpResult {
+            status_code: response.status.as_u16(),
+            status_description: None,
+            headers: Some(single_value_headers_with_cookie_spellings(
+                &response.headers,
+            )),
+            multi_value_headers: None,
+            cookies: None,
+            body: body.text,
+            is_base64_encoded: body.is_base64,
+        }
+    }
 }
 
 /// Headers as a JSON object of strings, in order.

@@ -15,11 +15,13 @@
 
 use http::Method;
 
-use super::result::{single_value_headers_with_cookie_spellings, HttpResult, ResponseParts};
+use super::result::{HttpResult, ResponseParts};
 use super::wire::Text;
-use super::{body_from, headers_from, non_empty, ContextProbe, HttpRequestParts, RawEvent};
+use super::{
+    body_from, headers_from, non_empty, query_from_maps, ContextProbe, HttpRequestParts,
+    QueryValues, RawEvent,
+};
 use crate::body::{encode_result_body, ResultBody};
-use crate::uri::query_from_decoded;
 
 /// What the app is told about a WebSocket event, besides the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,20 +54,7 @@ pub(super) fn request(
         }
         .to_string()
     });
-    let query = match (
-        &event.multi_value_query_string_parameters,
-        &event.query_string_parameters,
-    ) {
-        (Some(multi), _) if !multi.entries.is_empty() || multi.problem.is_some() => {
-            let pairs = multi.require("multiValueQueryStringParameters")?;
-            query_from_decoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-        }
-        (_, Some(single)) => {
-            let pairs = single.require("queryStringParameters")?;
-            query_from_decoded(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-        }
-        _ => String::new(),
-    };
+    let query = query_from_maps(event, QueryValues::Decoded)?.unwrap_or_default();
     let request = HttpRequestParts {
         method: Method::POST,
         // A placeholder: the adapter sends WebSocket events to the configured path.
@@ -109,15 +98,5 @@ pub(super) fn result(response: ResponseParts) -> HttpResult {
         }
         _ => encode_result_body(&response.headers, &response.body),
     };
-    HttpResult {
-        status_code: response.status.as_u16(),
-        status_description: None,
-        headers: Some(single_value_headers_with_cookie_spellings(
-            &response.headers,
-        )),
-        multi_value_headers: None,
-        cookies: None,
-        body: body.text,
-        is_base64_encoded: body.is_base64,
-    }
+    HttpResult::single_value(&response, body)
 }
