@@ -512,6 +512,52 @@ fn query_from_maps(event: &RawEvent<'_>, values: QueryValues) -> Result<Option<S
     })
 }
 
+/// The request of an event in the REST proxy shape (REST API, HTTP API
+/// payload 1.0, ALB): `httpMethod`, `path` (which a hand-written event may
+/// give with its query), the query maps, the header maps and the body.
+fn proxy_request(event: &RawEvent<'_>, values: QueryValues) -> Result<HttpRequestParts, String> {
+    let method = method_from(event.http_method.as_ref(), "httpMethod")?;
+    let (path, query_in_path) = split_path_query(required(event.path.as_ref(), "path")?);
+    let query = match query_from_maps(event, values)? {
+        Some(query) => query,
+        None => query_in_path
+            .map(|q| crate::uri::encode_raw_query(q).into_owned())
+            .unwrap_or_default(),
+    };
+    proxy_parts(
+        event,
+        method,
+        crate::uri::encode_path(path).into_owned(),
+        query,
+    )
+}
+
+/// A request from its method, path and query, with the headers of the
+/// event's multi-value and single-value maps and its (base64) body.
+fn proxy_parts(
+    event: &RawEvent<'_>,
+    method: Method,
+    path: String,
+    query: String,
+) -> Result<HttpRequestParts, String> {
+    Ok(HttpRequestParts {
+        method,
+        path,
+        query: non_empty(query),
+        headers: headers_from(
+            event.multi_value_headers.as_ref(),
+            "multiValueHeaders",
+            event.headers.as_ref(),
+            "headers",
+        )?,
+        body: body_from(
+            event.body.as_ref(),
+            event.is_base64_encoded,
+            "isBase64Encoded",
+        )?,
+    })
+}
+
 /// Splits `path?query` as some sources deliver it.
 fn split_path_query(path: &str) -> (&str, Option<&str>) {
     match path.split_once('?') {

@@ -17,10 +17,7 @@ use http::Method;
 
 use super::result::{HttpResult, ResponseParts};
 use super::wire::Text;
-use super::{
-    body_from, headers_from, non_empty, query_from_maps, ContextProbe, HttpRequestParts,
-    QueryValues, RawEvent,
-};
+use super::{proxy_parts, query_from_maps, ContextProbe, HttpRequestParts, QueryValues, RawEvent};
 use crate::body::{encode_result_body, ResultBody};
 
 /// What the app is told about a WebSocket event, besides the request.
@@ -55,23 +52,8 @@ pub(super) fn request(
         .to_string()
     });
     let query = query_from_maps(event, QueryValues::Decoded)?.unwrap_or_default();
-    let request = HttpRequestParts {
-        method: Method::POST,
-        // A placeholder: the adapter sends WebSocket events to the configured path.
-        path: "/".to_string(),
-        query: non_empty(query),
-        headers: headers_from(
-            event.multi_value_headers.as_ref(),
-            "multiValueHeaders",
-            event.headers.as_ref(),
-            "headers",
-        )?,
-        body: body_from(
-            event.body.as_ref(),
-            event.is_base64_encoded,
-            "isBase64Encoded",
-        )?,
-    };
+    // A placeholder path: the adapter sends WebSocket events to the configured one.
+    let request = proxy_parts(event, Method::POST, "/".to_string(), query)?;
     Ok((
         WebSocketInfo {
             event_type,
