@@ -781,3 +781,40 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     };
     ran.map_err(|e| PortsideError::Internal(format!("the Lambda runtime loop stopped: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_in_an_invocation_becomes_an_error_not_a_crash() {
+        let panics = async {
+            let items: Vec<u32> = Vec::new();
+            // An out-of-bounds index: the kind of bug that must not kill the process.
+            items[items.len()]
+        };
+        let caught = CatchUnwind(Box::pin(panics)).await;
+        let message = caught.expect_err("the panic is caught");
+        assert!(message.contains("index out of bounds"), "{message}");
+
+        let fine = CatchUnwind(Box::pin(async { 7 })).await;
+        assert_eq!(fine, Ok(7));
+    }
+
+    #[test]
+    fn deadlines_keep_a_reserve_and_ignore_implausible_values() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let deadline = app_deadline(now_ms + 3_000);
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            left <= Duration::from_millis(2_900) && left > Duration::from_millis(2_500),
+            "{left:?}"
+        );
+        // cargo-lambda's 600000 is a duration, not an epoch time: no early timeout.
+        let left = app_deadline(600_000).saturating_duration_since(Instant::now());
+        assert!(left > Duration::from_secs(14 * 60), "{left:?}");
+    }
+}
