@@ -128,6 +128,23 @@ impl fmt::Display for PortsideError {
 
 impl std::error::Error for PortsideError {}
 
+impl PortsideError {
+    /// The error for the adapter's own log: the message without anything the
+    /// app sent (its body may hold personal data or secrets; the caller still
+    /// gets it in the error document).
+    pub fn log_line(&self) -> String {
+        match self {
+            PortsideError::AppError { status, cause, .. } => PortsideError::AppError {
+                status: *status,
+                body: String::new(),
+                cause: *cause,
+            }
+            .to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// The error document Lambda returns to the caller: `{"errorType", "errorMessage"}`.
 #[derive(serde::Serialize)]
 struct ErrorDocument<'a> {

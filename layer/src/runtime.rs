@@ -276,7 +276,7 @@ impl Adapter {
                 .await
             }
             Ok(Err(err)) => {
-                warn!("{request_id}: {}: {err}", err.error_type());
+                warn!("{request_id}: {}: {}", err.error_type(), err.log_line());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
@@ -433,7 +433,7 @@ impl Adapter {
             match failure {
                 None => lease.release(),
                 Some(err) => {
-                    warn!("{}: {} (mid-stream)", err.error_type(), err);
+                    warn!("{}: {} (mid-stream)", err.error_type(), err.log_line());
                     let _ = frames.send(Frame::trailers(error_trailers(&err))).await;
                 }
             }
