@@ -5,6 +5,22 @@ keep-alive, a thread per connection).
     GET  /small        a small JSON body
     GET  /binary-1mib  1 MiB of application/octet-stream
     POST /upload       reads the body, answers {"received": <bytes>}
+    GET  /text-1mib    1 MiB of compressible JSON text (TEXT below)
+    GET  /sleep?ms=M   sleeps M ms, then answers a small JSON body
+    GET  /sse?n=N&gap=A-B&first=F&seed=S
+                       Server-Sent Events, one HTTP chunk per event: the head,
+                       then event 0 after F ms, then N-1 more, each A to B ms
+                       (uniform, seeded) after the one before
+    GET  /stream?bytes=N&chunk=K
+                       N bytes (STREAM_BYTE's pattern) in chunks of K bytes,
+                       as fast as the socket takes them
+
+The two chunked endpoints carry their own timing: the head has
+`x-head-ns: <time.monotonic_ns()>` taken just before the head is written, and
+every SSE event's data is `{"seq": i, "t": <monotonic ns just before its
+write>}`, so whoever reads them (the emulator behind the adapter, or the
+harness directly) knows when the app wrote each part on the machine's one
+CLOCK_MONOTONIC.
 
 Usage: python3 bench/app.py --port 8080
 
@@ -31,9 +47,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 SMALL = json.dumps(
     {
@@ -46,6 +64,48 @@ SMALL = json.dumps(
 MIB = 1024 * 1024
 # Bytes of every value, so base64 and JSON escaping see no shortcut.
 BINARY = bytes(range(256)) * (MIB // 256)
+
+
+def compressible_text(size: int = MIB) -> bytes:
+    """`size` bytes of JSON like an API's list answer: records with ids, names,
+    e-mail addresses, dates, flags and scores, varied by a seeded generator
+    (a 32-bit LCG, so layer/benches/shared/json_text.rs builds the same bytes),
+    padded with spaces before the closing bracket to the exact size."""
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+             "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"]
+    state = 12345
+
+    def rand(n: int) -> int:
+        nonlocal state
+        state = (state * 1103515245 + 12345) & 0xFFFFFFFF
+        return (state >> 16) % n
+
+    parts, length, i = [b"["], 1, 0
+    while True:
+        first, last = words[rand(16)], words[rand(16)]
+        email, month, day = rand(1000), 1 + rand(12), 1 + rand(28)
+        hour, minute, second, active = rand(24), rand(60), rand(60), rand(2)
+        score, tag1, tag2 = rand(100000), words[rand(16)], words[rand(16)]
+        record = (
+            f'{{"id":{100000 + i},"name":"{first.title()} {last.title()}",'
+            f'"email":"{first}.{last}{email}@example.com",'
+            f'"created":"2026-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z",'
+            f'"active":{"true" if active else "false"},"score":{score // 100}.{score % 100:02d},'
+            f'"tags":["{tag1}","{tag2}"]}}'
+        ).encode()
+        sep = b"," if i else b""
+        if length + len(sep) + len(record) + 1 > size:
+            break
+        parts += [sep, record]
+        length += len(sep) + len(record)
+        i += 1
+    parts.append(b" " * (size - length - 1) + b"]")
+    return b"".join(parts)
+
+
+TEXT = compressible_text()
+# The /stream pattern: byte i of the body is STREAM_BYTE[i % 256].
+STREAM_BYTE = bytes((i * 13 + 5) & 0xFF for i in range(256))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -89,8 +149,67 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "OK", "application/json", SMALL)
         elif path == "/binary-1mib":
             self._send(200, "OK", "application/octet-stream", BINARY)
+        elif path == "/text-1mib":
+            self._send(200, "OK", "application/json", TEXT)
+        elif path == "/sleep":
+            time.sleep(int(self._query().get("ms", "100")) / 1000)
+            self._send(200, "OK", "application/json", SMALL)
+        elif path == "/sse":
+            self._sse(self._query())
+        elif path == "/stream":
+            self._stream(self._query())
         else:
             self._send(404, "Not Found", "text/plain", b"not found")
+
+    def _query(self) -> dict[str, str]:
+        _, _, query = self.path.partition("?")
+        return {k: v[-1] for k, v in parse_qs(query).items()}
+
+    def _chunked_head(self, content_type: str) -> None:
+        # The stamp is taken before the head is built: its cost counts
+        # against whoever reads it, never for them.
+        head_ns = time.monotonic_ns()
+        self.wfile.write(
+            (
+                "HTTP/1.1 200 OK\r\n"
+                f"Content-Type: {content_type}\r\n"
+                "Cache-Control: no-cache\r\n"
+                f"x-head-ns: {head_ns}\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n"
+            ).encode("latin-1")
+        )
+
+    def _sse(self, query: dict[str, str]) -> None:
+        n = int(query.get("n", "10"))
+        low, _, high = query.get("gap", "10-20").partition("-")
+        low, high = float(low) / 1000, float(high or low) / 1000
+        first = float(query.get("first", "0")) / 1000
+        rng = random.Random(int(query.get("seed", "1")))
+        self._chunked_head("text/event-stream")
+        for i in range(n):
+            gap = first if i == 0 else rng.uniform(low, high)
+            if gap > 0:
+                time.sleep(gap)
+            # One send per event: the chunk's size line, the event, the CRLF.
+            t = time.monotonic_ns()
+            event = b'id: %d\ndata: {"seq": %d, "t": %d}\n\n' % (i, i, t)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _stream(self, query: dict[str, str]) -> None:
+        total = int(query.get("bytes", str(20_000_000)))
+        size = int(query.get("chunk", str(64 * 1024)))
+        if size % len(STREAM_BYTE):
+            raise ValueError("chunk must be a multiple of 256")
+        # Every full chunk is the same bytes: build its frame once.
+        frame = b"%x\r\n%s\r\n" % (size, STREAM_BYTE * (size // len(STREAM_BYTE)))
+        self._chunked_head("application/octet-stream")
+        full, rest = divmod(total, size)
+        for _ in range(full):
+            self.wfile.write(frame)
+        if rest:
+            self.wfile.write(b"%x\r\n%s\r\n" % (rest, (STREAM_BYTE * (size // 256))[:rest]))
+        self.wfile.write(b"0\r\n\r\n")
 
     def do_POST(self):
         path = self.path.split("?", 1)[0]

@@ -9,6 +9,12 @@ thread per connection:
     GET  /2018-06-01/runtime/invocation/next   -> blocks until an event is queued
     POST /2018-06-01/runtime/invocation/{id}/response | /error -> 202
 
+A streamed response (`Lambda-Runtime-Function-Response-Mode: streaming`,
+a chunked body) is read chunk by chunk as it arrives; each chunk is kept with
+the monotonic instant its last byte had been read (Invocation.chunks), and
+HTTP trailers are kept too, so a benchmark can tell when each part of a
+streamed body reached the Runtime API.
+
 Every request is stamped with time.monotonic_ns() (CLOCK_MONOTONIC, the same
 clock in every process on the machine) as soon as its request line has been
 read, before Python parses its headers, so the stamps carry as little of the
@@ -60,6 +66,10 @@ class Invocation:
         "kind",
         "body",
         "done",
+        "headers",
+        "chunks",
+        "trailers",
+        "accepted_ns",
     )
 
     def __init__(self, request_id: str, payload: bytes):
@@ -72,6 +82,41 @@ class Invocation:
         self.kind = ""  # "response" or "error"
         self.body = b""
         self.done = threading.Event()
+        # A streamed result only: its request's headers (names in lower case).
+        self.headers: dict[str, str] = {}
+        # A streamed result only: (monotonic ns when the chunk had been read, its bytes).
+        self.chunks: list[tuple[int, bytes]] = []
+        self.trailers: dict[str, str] = {}
+        # A streamed result only: when the emulator accepted the connection
+        # that carried it, if it was that connection's first request (else 0).
+        self.accepted_ns = 0
+
+
+def read_chunked(rfile) -> tuple[list[tuple[int, bytes]], dict[str, str]]:
+    """Reads a chunked body from a buffered socket file as it arrives: each
+    chunk with time.monotonic_ns() taken once its last byte had been read, and
+    the trailers (names in lower case). The harness reads the app's chunked
+    responses with this same function, so both paths pay the same Python cost."""
+    chunks = []
+    while True:
+        line = rfile.readline()
+        if not line:
+            raise ConnectionError("the chunked body broke off")
+        size = int(line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            break
+        data = rfile.read(size)
+        chunks.append((time.monotonic_ns(), data))
+        if len(data) < size:
+            raise ConnectionError("the chunked body broke off inside a chunk")
+        rfile.readline()  # the CRLF after the chunk
+    trailers = {}
+    while True:
+        line = rfile.readline()
+        if line in (b"\r\n", b"\n", b""):
+            return chunks, trailers
+        name, _, value = line.decode("latin-1").partition(":")
+        trailers[name.strip().lower()] = value.strip()
 
 
 class Emulator:
@@ -279,8 +324,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         emu = self.server.emulator
         arrived = self.arrived_ns
-        body = self._read_body()
         path = self.path
+        streamed = (
+            self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
+            and "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        )
+        if streamed:
+            chunks, trailers = read_chunked(self.rfile)
+            body = b"".join(data for _, data in chunks)
+        else:
+            chunks, trailers = [], {}
+            body = self._read_body()
         if path.startswith(INVOCATION_PREFIX):
             request_id, _, kind = path[len(INVOCATION_PREFIX) :].partition("/")
             inv = emu.by_id.pop(request_id, None)
@@ -291,6 +345,11 @@ class _Handler(BaseHTTPRequestHandler):
             inv.done_ns = time.monotonic_ns()
             inv.kind = kind
             inv.body = body
+            if streamed:
+                inv.headers = {k.lower(): v for k, v in self.headers.items()}
+                inv.chunks = chunks
+                inv.trailers = trailers
+                inv.accepted_ns = self.accepted_ns if self.requests_seen == 1 else 0
             self._send(202, "Accepted", b'{"status":"OK"}')
             inv.done.set()
         elif path == REGISTER:
