@@ -14,7 +14,10 @@ with symbols profiles better than the stripped release build:
     python3 bench/profile.py binary --binary /tmp/sym/x86_64-unknown-linux-musl/release/portside -- perf record ...
 
 Scenarios: small (GET, small JSON), binary (GET, 1 MiB octet-stream
-response), upload (POST, 1 MiB base64 body). Warm-up invocations run before
+response), upload (POST, 1 MiB base64 body), text, text-br, text-gzip (GET,
+1 MiB of JSON text, with PORTSIDE_ENABLE_COMPRESSION=true and no
+Accept-Encoding, br, gzip), stream (a Function URL GET streaming 20 MB, with
+PORTSIDE_INVOKE_MODE=response_stream). Warm-up invocations run before
 the profiled ones but inside the same process, so a profiler sees them too.
 """
 
@@ -29,17 +32,31 @@ from pathlib import Path
 
 import run
 
+COMPRESSION = {"PORTSIDE_ENABLE_COMPRESSION": "true"}
+
+
+def check_stream(inv) -> None:
+    if b"".join(d for _, d in run.streamed_parts(inv)[2]) != run.STREAM_BODY:
+        raise RuntimeError("the streamed body came back changed")
+
+
+# name: (event, check, the adapter's extra environment)
 SCENARIOS = {
-    "small": (run.SMALL_EVENT, run.check_small),
-    "binary": (run.BINARY_EVENT, run.check_binary),
-    "upload": (run.UPLOAD_EVENT, run.check_upload),
+    "small": (run.SMALL_EVENT, run.check_small, {}),
+    "binary": (run.BINARY_EVENT, run.check_binary, {}),
+    "upload": (run.UPLOAD_EVENT, run.check_upload, {}),
+    "text": (run.TEXT_EVENTS["identity"], lambda inv: run.check_text("identity", inv), COMPRESSION),
+    "text-br": (run.TEXT_EVENTS["br"], lambda inv: run.check_text("br", inv), COMPRESSION),
+    "text-gzip": (run.TEXT_EVENTS["gzip"], lambda inv: run.check_text("gzip", inv), COMPRESSION),
+    "stream": (run.STREAM_EVENT, check_stream, run.STREAMING_ENV),
 }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Profile one scenario of the adapter.",
-        usage="profile.py {small,binary,upload} [-n N] [--binary PATH] [--log FILE] -- COMMAND...",
+        usage="profile.py {small,binary,upload,text,text-br,text-gzip,stream} [-n N] [--binary PATH]"
+        " [--log FILE] -- COMMAND...",
     )
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     parser.add_argument("-n", type=int, default=200, help="invocations (default 200)")
@@ -48,14 +65,16 @@ def main() -> int:
     argv = sys.argv[1:]
     wrapper = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
-    payload, check = SCENARIOS[args.scenario]
+    payload, check, extra_env = SCENARIOS[args.scenario]
 
     port = run.free_port()
     app = run.App(port)
     emu = run.Emulator()
     with tempfile.TemporaryDirectory(prefix="portside-profile-") as tmp:
         try:
-            adapter = run.Adapter(args.binary.resolve(), emu, port, Path(tmp), wrapper=wrapper)
+            adapter = run.Adapter(
+                args.binary.resolve(), emu, port, Path(tmp), wrapper=wrapper, extra_env=extra_env
+            )
         except BaseException:
             emu.close()
             app.stop()
