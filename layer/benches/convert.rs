@@ -1,7 +1,9 @@
 //! Micro-benchmarks of the pure conversions on every invocation's path:
 //! `event::parse` (payload -> request parts) and `event::to_result`
 //! (response parts -> Lambda result), for a small API Gateway HTTP API
-//! (payload 2.0) request and for 1 MiB bodies in each direction.
+//! (payload 2.0) request and for 1 MiB bodies in each direction: binary
+//! (base64 in the result) and, for results, JSON text (a string in the
+//! result, every `"` escaped: bench/app.py's `/text-1mib`).
 //!
 //! Run: `cargo bench -p portside --bench convert` (add `-- --quick` for a
 //! shorter run). The end-to-end figures (adapter CPU per invocation from
@@ -14,6 +16,9 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portside::event::{self, Event, HttpSource, ResponseParts};
+
+#[path = "shared/json_text.rs"]
+mod json_text;
 
 const MIB: usize = 1024 * 1024;
 
@@ -116,11 +121,13 @@ fn to_result(c: &mut Criterion) {
         Bytes::from_static(br#"{"message": "hello from the benchmark app", "id": 12345, "tags": ["alpha", "beta", "gamma"], "ok": true}"#),
     );
     let binary = response("application/octet-stream", Bytes::from(one_mib()));
+    let text = response("application/json", Bytes::from(json_text::one_mib()));
 
     let mut group = c.benchmark_group("to_result");
     for (name, parts) in [
         ("http_api_small_json", &small),
         ("http_api_1mib_binary", &binary),
+        ("http_api_1mib_json_text", &text),
     ] {
         group.throughput(Throughput::Bytes(parts.body.len() as u64));
         // The clone (a header map and a reference-counted body) is not timed.
