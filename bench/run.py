@@ -911,6 +911,7 @@ def measure_stream(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figu
                     raw.setdefault("stream_direct_rate", []).append(
                         STREAM_TOTAL * 1e3 / (chunks[-1][0] - int(headers["x-head-ns"]))
                     )
+                raw.setdefault("stream_hwm_mb", []).append(kb_to_mb(memory_kb(adapter.pid)["VmHWM"]))
                 say(
                     f"  run {run + 1} 20 MB: {statistics.median(figs['stream_rate'].samples[-plan.bulk_batches * plan.bulk_n:]):.0f} MB/s"
                     f" (direct {raw['stream_direct_rate'][-1]:.0f}),"
@@ -1031,6 +1032,7 @@ def measure_compression(
                         f"  run {run + 1} round {rnd + 1}: per 1 MiB invocation "
                         + ", ".join(f"{c} {cpu[c]:.2f} ms" for c in CODINGS)
                     )
+                raw.setdefault("compress_hwm_mb", []).append(kb_to_mb(memory_kb(adapter.pid)["VmHWM"]))
             finally:
                 adapter.stop()
                 emu.close()
@@ -1174,6 +1176,7 @@ def details(raw: dict, figs: dict[str, Figure], plan: Plan) -> list[str]:
                    f" {math.ceil(STREAM_TOTAL / STREAM_CHUNK)} of {STREAM_CHUNK} bytes)")
         out.append(f"  - adapter CPU per MiB streamed, schedstat: {stats(figs['stream_cpu'].samples, 'ms', 4)};"
                    f" /proc/PID/stat ticks: {stats(raw.get('stream_cpu_ticks', []), 'ms', 4)}")
+        out.append(f"  - adapter VmHWM at the end of the streaming scenario: {stats(raw.get('stream_hwm_mb', []), 'MB')}")
     if any(figs[f"speedup_{n}"].samples for n in CONCURRENCY[1:]):
         out.append(f"- the app's answer to GET /sleep?ms={SLEEP_MS} asked directly (the floor of one invocation):"
                    f" {stats(raw.get('concurrency_direct_ms', []), 'ms', 4)}")
@@ -1191,6 +1194,8 @@ def details(raw: dict, figs: dict[str, Figure], plan: Plan) -> list[str]:
             out.append(f"- 1 MiB JSON text, Accept-Encoding {coding if coding != 'identity' else 'absent'}:"
                        f" adapter CPU per invocation, schedstat {stats(raw.get(f'compress_cpu_{coding}', []), 'ms', 4)};"
                        f" ticks {stats(raw.get(f'compress_ticks_{coding}', []), 'ms', 4)}{ratio}")
+    if raw.get("compress_hwm_mb"):
+        out.append(f"- adapter VmHWM at the end of the compression scenario: {stats(raw['compress_hwm_mb'], 'MB')}")
     out.append(f"- plan: {plan}")
     return out
 
@@ -1269,8 +1274,9 @@ def main() -> int:
     parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY,
                         help="the adapter binary (default: the ./build.sh --layer release build)")
     parser.add_argument("--runs", type=int, default=None,
-                        help="adapter processes per CPU and latency scenario (default 3; 1 with --quick);"
-                             " start-up repetitions scale with it")
+                        help="adapter processes per CPU, latency, streaming and compression scenario"
+                             " (default 5; 1 with --quick);"
+                             " start-up repetitions and concurrency rounds scale with it")
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under a minute")
     parser.add_argument("--write", action="store_true",
                         help="write bench/RESULTS.md even with --quick")
