@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use portside::compress::{self, Coding};
 
 #[global_allocator]
-static ALLOCATOR: portside::alloc::CachingAllocator = portside::alloc::CachingAllocator::new();
+static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;
 
 #[path = "shared/json_text.rs"]
 mod json_text;

@@ -12,7 +12,7 @@ use portside::{error, warn};
 // Large buffers are reused across invocations instead of being unmapped and
 // faulted in again each time (see alloc.rs).
 #[global_allocator]
-static ALLOCATOR: portside::alloc::CachingAllocator = portside::alloc::CachingAllocator::new();
+static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;
 
 fn main() -> ExitCode {
     let started = Instant::now();

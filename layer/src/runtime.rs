@@ -294,6 +294,7 @@ impl Adapter {
         if let Err(err) = delivered {
             error!("{request_id}: the result could not be delivered to Lambda: {err}");
         }
+        crate::alloc::end_of_invocation();
     }
 
     /// One invocation: event -> request -> app -> response -> result.
@@ -325,6 +326,9 @@ impl Adapter {
                 request::pass_through_request(&pass, payload.clone(), &info, &self.config),
             ),
         };
+        // The request owns what it needs now; a large event's payload need
+        // not stay in memory while the app works.
+        drop(payload);
         debug!(
             "{}: {} {} ({})",
             context.request_id,

@@ -105,7 +105,7 @@ pub(super) fn result(response: ResponseParts) -> HttpResult {
         headers: Some(SingleValueHeaders(headers)),
         multi_value_headers: None,
         cookies: (!cookies.is_empty()).then_some(cookies),
-        body: body.text,
-        is_base64_encoded: body.is_base64,
+        is_base64_encoded: body.is_base64(),
+        body,
     }
 }

@@ -44,10 +44,10 @@ pub struct HttpResult {
     /// Payload 2.0: each `Set-Cookie` value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookies: Option<Vec<String>>,
-    /// Text, or base64 when `is_base64_encoded`.
-    pub body: String,
     /// Whether `body` is base64.
     pub is_base64_encoded: bool,
+    /// Text, or bytes carried as base64 (then `is_base64_encoded`).
+    pub body: ResultBody,
 }
 
 impl HttpResult {
@@ -59,8 +59,8 @@ impl HttpResult {
             headers: None,
             multi_value_headers: Some(multi_value_headers(&response.headers)),
             cookies: None,
-            body: body.text,
-            is_base64_encoded: body.is_base64,
+            is_base64_encoded: body.is_base64(),
+            body,
         }
     }
 
@@ -75,8 +75,8 @@ impl HttpResult {
             )),
             multi_value_headers: None,
             cookies: None,
-            body: body.text,
-            is_base64_encoded: body.is_base64,
+            is_base64_encoded: body.is_base64(),
+            body,
         }
     }
 }
@@ -199,13 +199,45 @@ fn letter_case_variant(name: &str, n: usize) -> String {
         .collect()
 }
 
+/// Everything of a result but its body, serialized first.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultHead<'a> {
+    status_code: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_description: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: &'a Option<SingleValueHeaders>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multi_value_headers: &'a Option<MultiValueHeaders>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cookies: &'a Option<Vec<String>>,
+    is_base64_encoded: bool,
+}
+
 /// The result as JSON, or an error when it exceeds Lambda's 6 MB buffered
-/// limit (instead of letting Lambda reject it, or truncating the body).
+/// limit (instead of letting Lambda reject it, or truncating the body). The
+/// body is encoded straight into the output: no copy of it is made first.
 pub fn to_json(result: &HttpResult) -> Result<Bytes, PortsideError> {
-    // Sized for the body up front: no growing copies of a large result.
-    let mut json = Vec::with_capacity(result.body.len() + 512);
-    serde_json::to_writer(&mut json, result)
+    let head = ResultHead {
+        status_code: result.status_code,
+        status_description: &result.status_description,
+        headers: &result.headers,
+        multi_value_headers: &result.multi_value_headers,
+        cookies: &result.cookies,
+        is_base64_encoded: result.is_base64_encoded,
+    };
+    let raw_len = match &result.body {
+        ResultBody::Text(b) | ResultBody::Binary(b) => b.len(),
+    };
+    let mut json = Vec::with_capacity(raw_len / 3 * 4 + 1024);
+    serde_json::to_writer(&mut json, &head)
         .map_err(|e| PortsideError::Internal(format!("cannot write the result: {e}")))?;
+    // `{...}` becomes `{...,"body":"..."}`.
+    json.pop();
+    json.extend_from_slice(b",\"body\":");
+    result.body.write_json_string(&mut json);
+    json.push(b'}');
     check_size(json.len())?;
     Ok(Bytes::from(json))
 }
@@ -245,15 +277,24 @@ mod tests {
             headers: None,
             multi_value_headers: None,
             cookies: None,
-            body: "x".repeat(BUFFERED_RESPONSE_LIMIT),
+            body: ResultBody::Text(Bytes::from("x\"".repeat(BUFFERED_RESPONSE_LIMIT / 3))),
             is_base64_encoded: false,
         };
         assert_eq!(
             to_json(&result).unwrap_err().error_type(),
             "Portside.ResponseTooLarge"
         );
-        result.body.truncate(BUFFERED_RESPONSE_LIMIT - 200);
-        assert!(to_json(&result).is_ok());
+        result.body =
+            ResultBody::Text(Bytes::from("x\"".repeat(BUFFERED_RESPONSE_LIMIT / 3 - 200)));
+        let json = to_json(&result).unwrap();
+        // The direct writer gives exactly what serde_json would.
+        assert_eq!(json, serde_json::to_vec(&result).unwrap());
+        result.body = ResultBody::Binary(Bytes::from(vec![0xffu8; 1000]));
+        result.is_base64_encoded = true;
+        assert_eq!(
+            to_json(&result).unwrap(),
+            serde_json::to_vec(&result).unwrap()
+        );
     }
 
     #[test]

@@ -538,7 +538,7 @@ fn v1_results_carry_every_value_in_multi_value_headers() {
     );
     assert!(r.is_base64_encoded);
     assert_eq!(
-        crate::body::decode_event_body(Some(&r.body), true).unwrap(),
+        crate::body::decode_event_body(Some(&r.body.as_json_text()), true).unwrap(),
         app_response().body
     );
 }
@@ -604,8 +604,8 @@ fn results_serialize_to_the_documented_field_names() {
             "statusCode",
             "headers",
             "cookies",
-            "body",
-            "isBase64Encoded"
+            "isBase64Encoded",
+            "body"
         ]
     );
     let json = serde_json::to_value(to_result(
@@ -625,8 +625,8 @@ fn results_serialize_to_the_documented_field_names() {
             "statusCode",
             "statusDescription",
             "multiValueHeaders",
-            "body",
-            "isBase64Encoded"
+            "isBase64Encoded",
+            "body"
         ]
     );
 }

@@ -67,18 +67,14 @@ pub(super) fn request(
 pub(super) fn result(response: ResponseParts) -> HttpResult {
     // WebSocket frames sent back to a client are text (API Gateway does not
     // send binary frames), so any UTF-8 body is text whatever its type.
-    let body = match std::str::from_utf8(&response.body) {
-        Ok(text)
-            if !response
-                .headers
-                .contains_key(http::header::CONTENT_ENCODING) =>
-        {
-            ResultBody {
-                text: text.to_owned(),
-                is_base64: false,
-            }
-        }
-        _ => encode_result_body(&response.headers, &response.body),
+    let body = if std::str::from_utf8(&response.body).is_ok()
+        && !response
+            .headers
+            .contains_key(http::header::CONTENT_ENCODING)
+    {
+        ResultBody::Text(response.body.clone())
+    } else {
+        encode_result_body(&response.headers, &response.body)
     };
     HttpResult::single_value(&response, body)
 }
