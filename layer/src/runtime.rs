@@ -44,9 +44,10 @@ use crate::proxy::{AppClient, Lease};
 use crate::readiness::{Outcome, ReadinessCheck};
 use crate::request::{self, InvocationInfo};
 use crate::runtime_api::{
-    error_trailers, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE, INVOCATION_ID,
+    error_trailers, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE, INVOCATION_ID,
 };
 use crate::{debug, error, info, warn};
+use hyper::client::conn::http1::SendRequest;
 
 type BoxError = lambda_runtime::Error;
 
@@ -206,12 +207,21 @@ enum Reply {
     /// A whole result, as JSON.
     Buffered(Bytes),
     /// A response to stream as the app writes it.
-    Stream {
-        prelude: Bytes,
-        body: Incoming,
-        lease: Lease,
-        deadline: Instant,
-    },
+    Stream(Streamed),
+}
+
+/// A response on its way: what the app sent so far, and where it goes.
+struct Streamed {
+    /// The JSON prelude (status, headers, cookies).
+    prelude: Bytes,
+    /// The app's body, still arriving.
+    body: Incoming,
+    /// The app's connection, returned once the body ends.
+    lease: Lease,
+    /// When the app must be done.
+    deadline: Instant,
+    /// A connection to the Runtime API opened while the app worked.
+    connection: Option<SendRequest<OutBody>>,
 }
 
 /// Everything invocations need, shared by all of them.
@@ -259,21 +269,9 @@ impl Adapter {
                     .response(&request_id, invocation_id.as_ref(), json)
                     .await
             }
-            Ok(Ok(Reply::Stream {
-                prelude,
-                body,
-                lease,
-                deadline,
-            })) => {
-                self.stream(
-                    &request_id,
-                    invocation_id.as_ref(),
-                    prelude,
-                    body,
-                    lease,
-                    deadline,
-                )
-                .await
+            Ok(Ok(Reply::Stream(streamed))) => {
+                self.stream(&request_id, invocation_id.as_ref(), streamed)
+                    .await
             }
             Ok(Err(err)) => {
                 warn!("{request_id}: {}: {}", err.error_type(), err.log_line());
@@ -345,21 +343,29 @@ impl Adapter {
                 .map(str::to_owned),
             _ => None,
         };
-        let (response, lease) = self.client.send(request, deadline).await?;
+        let streams = source == Some(HttpSource::FunctionUrl)
+            && self.config.invoke_mode == InvokeMode::ResponseStream;
+        let (sent, connection) = if streams {
+            // The stream's connection to Lambda opens while the app works.
+            let (sent, connection) =
+                tokio::join!(self.client.send(request, deadline), self.results.connect());
+            (sent, connection.ok())
+        } else {
+            (self.client.send(request, deadline).await, None)
+        };
+        let (response, lease) = sent?;
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         let failed = self.config.error_status_codes.contains(status);
 
-        if source == Some(HttpSource::FunctionUrl)
-            && self.config.invoke_mode == InvokeMode::ResponseStream
-            && !failed
-        {
-            return Ok(Reply::Stream {
+        if streams && !failed {
+            return Ok(Reply::Stream(Streamed {
                 prelude: event::stream_prelude(parts.status, &parts.headers),
                 body,
                 lease,
                 deadline,
-            });
+                connection,
+            }));
         }
 
         // A body the client will get compressed may be larger than Lambda's
@@ -397,11 +403,15 @@ impl Adapter {
         &self,
         request_id: &str,
         invocation_id: Option<&HeaderValue>,
-        prelude: Bytes,
-        body: Incoming,
-        lease: Lease,
-        deadline: Instant,
+        streamed: Streamed,
     ) -> Result<(), String> {
+        let Streamed {
+            prelude,
+            body,
+            lease,
+            deadline,
+            connection,
+        } = streamed;
         let (frames, receiver) = mpsc::channel::<Frame<Bytes>>(8);
         let pump = async move {
             let mut head = BytesMut::with_capacity(prelude.len() + 8);
@@ -447,6 +457,7 @@ impl Adapter {
             invocation_id,
             HTTP_INTEGRATION_RESPONSE,
             receiver,
+            connection,
         );
         let ((), posted) = tokio::join!(pump, post);
         posted
@@ -734,11 +745,14 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     // Everything invocations need is built while the app starts, so the first
     // /next follows readiness at once.
     let concurrency = config.function.max_concurrency as usize;
-    let results =
-        match RuntimeApiClient::new(&config.runtime_api.invocations, runtime_api, concurrency) {
-            Ok(results) => results,
-            Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
-        };
+    let results = match RuntimeApiClient::new(
+        &config.runtime_api.invocations,
+        runtime_api,
+        concurrency + 1,
+    ) {
+        Ok(results) => results,
+        Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
+    };
     let in_flight = Arc::new(InFlight::default());
     let async_init = config.async_init;
     let adapter = Arc::new(Adapter {

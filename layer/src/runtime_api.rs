@@ -29,6 +29,7 @@ use tokio::sync::mpsc;
 use crate::body::encode_base64;
 use crate::error::PortsideError;
 use crate::pool::ConnectionPool;
+use hyper::client::conn::http1::SendRequest;
 
 /// The error type of a failed invocation, as Lambda records it.
 pub const ERROR_TYPE: HeaderName = HeaderName::from_static("lambda-runtime-function-error-type");
@@ -125,6 +126,18 @@ impl RuntimeApiClient {
         self.pool.clear();
     }
 
+    /// A new connection, for a streamed response (whose body cannot be sent
+    /// twice, so it never goes on a pooled connection that may have closed).
+    /// Opened while the app works, it costs the first bytes nothing.
+    pub async fn connect(&self) -> Result<SendRequest<OutBody>, String> {
+        self.pool.connect().await.map_err(|e| {
+            format!(
+                "cannot reach the Runtime API at {}: {e}",
+                self.pool.address()
+            )
+        })
+    }
+
     fn request(
         &self,
         id: &str,
@@ -148,30 +161,29 @@ impl RuntimeApiClient {
         request
     }
 
-    /// Sends a request, on a pooled connection when `reusable` (then once
-    /// more on a fresh one if the pooled one was closed before it answered).
-    async fn send(
-        &self,
-        make: impl Fn() -> Request<OutBody>,
-        reusable: bool,
-    ) -> Result<(), String> {
+    /// Sends a request the way `via` says: on a pooled connection (then once
+    /// more on a fresh one if the pooled one was closed before it answered),
+    /// or on a fresh one, opened already or now.
+    async fn send(&self, make: impl Fn() -> Request<OutBody>, via: Via) -> Result<(), String> {
         let mut attempt = None;
-        if reusable {
-            if let Some(mut sender) = self.pool.checkout().await {
-                if let Ok(response) = sender.send_request(make()).await {
-                    attempt = Some((response, sender));
+        let mut fresh = None;
+        match via {
+            Via::Pool => {
+                if let Some(mut sender) = self.pool.checkout().await {
+                    if let Ok(response) = sender.send_request(make()).await {
+                        attempt = Some((response, sender));
+                    }
                 }
             }
+            Via::Fresh(connection) => fresh = connection,
         }
         let (response, sender) = match attempt {
             Some(done) => done,
             None => {
-                let mut sender = self.pool.connect().await.map_err(|e| {
-                    format!(
-                        "cannot reach the Runtime API at {}: {e}",
-                        self.pool.address()
-                    )
-                })?;
+                let mut sender = match fresh {
+                    Some(sender) => sender,
+                    None => self.connect().await?,
+                };
                 let response = sender
                     .send_request(make())
                     .await
@@ -217,7 +229,7 @@ impl RuntimeApiClient {
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(json.len()));
                 request
             },
-            true,
+            Via::Pool,
         )
         .await
     }
@@ -244,7 +256,7 @@ impl RuntimeApiClient {
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(document.len()));
                 request
             },
-            true,
+            Via::Pool,
         )
         .await
     }
@@ -258,8 +270,9 @@ impl RuntimeApiClient {
         invocation_id: Option<&HeaderValue>,
         content_type: &'static str,
         frames: mpsc::Receiver<Frame<Bytes>>,
+        connection: Option<SendRequest<OutBody>>,
     ) -> Result<(), String> {
-        // The body cannot be sent twice, so it gets a fresh connection.
+        // The body cannot be sent twice, so it goes on a fresh connection.
         let body = std::sync::Mutex::new(Some(frames));
         self.send(
             || {
@@ -284,10 +297,18 @@ impl RuntimeApiClient {
                 );
                 request
             },
-            false,
+            Via::Fresh(connection),
         )
         .await
     }
+}
+
+/// Which connection a request goes on.
+enum Via {
+    /// A pooled one (or a fresh one if the pooled one turns out closed).
+    Pool,
+    /// A fresh one: this one, if already open.
+    Fresh(Option<SendRequest<OutBody>>),
 }
 
 #[cfg(test)]
