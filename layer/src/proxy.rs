@@ -132,7 +132,13 @@ fn describe_io(err: &std::io::Error) -> String {
 
 /// An error from an exchange on a fresh connection, in words.
 pub(crate) fn describe_http(err: &hyper::Error) -> PortsideError {
-    if err.is_parse() || err.is_parse_status() {
+    if err.is_parse_too_large() {
+        PortsideError::AppInvalidResponse(format!(
+            "the app's response head (status line and headers) is over {} KiB; \
+             Lambda's front doors accept far smaller ones",
+            crate::pool::READ_BUFFER / 1024
+        ))
+    } else if err.is_parse() || err.is_parse_status() {
         PortsideError::AppInvalidResponse(format!("{err}"))
     } else if err.is_incomplete_message() || err.is_closed() || err.is_canceled() {
         PortsideError::AppInvalidResponse(

@@ -337,6 +337,34 @@ async fn garbage_from_the_app_is_a_typed_error_and_the_next_invocation_is_served
 }
 
 #[tokio::test]
+async fn a_response_head_too_large_to_read_is_a_typed_error_and_the_next_invocation_is_served() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        // Many cookies: 40 KiB of headers is read, 80 KiB is refused.
+        let cookies = match req.target.as_str() {
+            "/big-head" => 80,
+            "/large-head" => 40,
+            _ => 0,
+        };
+        let mut reply = Reply::new(200).header("Content-Type", "text/plain");
+        for n in 0..cookies {
+            reply = reply.header("Set-Cookie", &format!("c{n}={}", "v".repeat(1000)));
+        }
+        reply.body(b"fine".to_vec())
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/big-head", "", b"")).await);
+    assert_eq!(kind, "Portside.AppInvalidResponse");
+    assert!(message.contains("response head"), "{message}");
+    let large = result_json(
+        &f.invoke(&http_api_event("GET", "/large-head", "", b""))
+            .await,
+    );
+    assert_eq!(large["cookies"].as_array().map(Vec::len), Some(40));
+    assert_eq!(large["body"], "fine");
+}
+
+#[tokio::test]
 async fn a_response_over_lambdas_limit_is_an_error_not_a_truncated_body() {
     let app = App::start(KeepAlive::Forever, |req| {
         let size = if req.target == "/big" {
