@@ -132,7 +132,9 @@ fn describe_io(err: &std::io::Error) -> String {
 
 /// An error from an exchange on a fresh connection, in words.
 pub(crate) fn describe_http(err: &hyper::Error) -> PortsideError {
-    if err.is_parse_too_large() {
+    // `is_parse_too_large` exists only with hyper's server feature, which the
+    // layer does not build; the message is hyper's own for that case.
+    if err.is_parse() && err.to_string() == "message head is too large" {
         PortsideError::AppInvalidResponse(format!(
             "the app's response head (status line and headers) is over {} KiB; \
              Lambda's front doors accept far smaller ones",
