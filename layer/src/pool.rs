@@ -17,16 +17,10 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// Bytes each read from a connection asks for, and the largest response
-/// head accepted (Lambda's front doors pass far smaller ones).
-///
-/// hyper's default read buffer grows to ~400 KiB while a large body arrives,
-/// and every buffer its chunks leave behind is a new allocation of a
-/// different size: above the allocator's cache threshold, those came fresh
-/// from the system and page-faulted as the body was read into them (bench/:
-/// ~120 faults and a quarter of the adapter's CPU per 1 MiB response). Reads
-/// of one size under that threshold reuse the same warm memory instead.
-pub const READ_BUFFER: usize = 60 * 1024;
+/// The largest response head read (hyper's default read buffer limit, set
+/// here so error messages can name it): far past what Lambda's front doors
+/// pass on.
+pub const MAX_HEAD: usize = 8192 + 4096 * 100;
 
 struct Idle<B> {
     sender: SendRequest<B>,
@@ -122,7 +116,7 @@ where
                     stream.set_nodelay(true)?;
                     self.preferred.store(index, Ordering::Relaxed);
                     let (sender, connection) = http1::Builder::new()
-                        .read_buf_exact_size(Some(READ_BUFFER))
+                        .max_buf_size(MAX_HEAD)
                         .handshake(TokioIo::new(stream))
                         .await
                         .map_err(std::io::Error::other)?;
