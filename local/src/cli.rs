@@ -330,7 +330,11 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
             .canonicalize()
             .map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
         let layer = match &o.layer {
-            Some(l) => Some(Layer::open(l)?),
+            Some(l) => {
+                let mut layer = Layer::open(l)?;
+                scratch = layer.take_cleanup().map(Scratch);
+                Some(layer)
+            }
             None => None,
         };
         (

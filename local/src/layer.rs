@@ -54,6 +54,13 @@ impl Layer {
         Layer { dir, temp }
     }
 
+    /// Hands the removal of an unpacked folder to the caller: the sandbox
+    /// owning the layer may outlive `main` (a task keeps it), and a process
+    /// ending with `exit` runs no destructors.
+    pub fn take_cleanup(&mut self) -> Option<PathBuf> {
+        std::mem::take(&mut self.temp).then(|| self.dir.clone())
+    }
+
     /// The folder that stands in for `/opt`.
     pub fn dir(&self) -> &Path {
         &self.dir

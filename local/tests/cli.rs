@@ -18,7 +18,12 @@ struct Served {
 
 impl Served {
     fn start(args: &[&str], python: Option<&Path>) -> Served {
+        Served::start_with_env(args, python, &[])
+    }
+
+    fn start_with_env(args: &[&str], python: Option<&Path>, env: &[(&str, &Path)]) -> Served {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_portside-local"));
+        cmd.envs(env.iter().copied());
         cmd.args(args)
             .arg("--port")
             .arg("0")
@@ -241,6 +246,55 @@ async fn rest_api_and_alb_events_round_trip_binary_bodies() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_layer_zip_is_unpacked_for_the_run_and_removed_after_a_stop_signal() {
+    let dir = TempDir::new("layer-zip");
+    let function = dir.path().join("function");
+    write_exec(&function.join("bootstrap"), ECHO_RUNTIME);
+    let zip_path = dir.path().join("layer.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).expect("create"));
+        let exec = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
+        zip.add_directory("extensions/", exec).expect("dir");
+        zip.start_file("bin/tool", exec).expect("file");
+        zip.write_all(b"#!/bin/sh\necho tool\n").expect("write");
+        zip.finish().expect("finish");
+    }
+    // The child's temporary folder: what it unpacks, and whether it cleans up.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .expect("read tmp")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("portside-local-layer-"))
+            .collect()
+    };
+    let served = Served::start_with_env(
+        &[
+            "--function",
+            &function.display().to_string(),
+            "--runtime",
+            "provided.al2023",
+            "--layer",
+            &zip_path.display().to_string(),
+            "--quiet",
+        ],
+        None,
+        &[("TMPDIR", &tmp)],
+    );
+    let r = request(&served.addr, "GET", "/", &[], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(leftovers().len(), 1, "the layer is unpacked while it runs");
+    drop(served); // SIGINT, then wait for the exit
+    assert_eq!(
+        leftovers(),
+        Vec::<String>::new(),
+        "the unpacked layer is removed"
+    );
 }
 
 #[test]
