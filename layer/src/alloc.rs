@@ -1,30 +1,301 @@
-//! The adapter's memory allocator: dlmalloc, for every allocation.
+//! The adapter's memory allocator: dlmalloc, with a small, self-emptying
+//! cache of large blocks in front of it.
 //!
-//! Owns: where the adapter's memory comes from (the `portside` binary and the
-//! benchmarks install [`Global`]).
-//! Must not: hold per-invocation state; it is a choice of allocator, not a
-//! cache with policies of its own.
+//! Owns: where the adapter's memory comes from, and keeping freed buffers of
+//! 64 KiB and more for the next invocation.
+//! Must not: hold more than [`CACHE_LIMIT`] bytes, or keep a block that the
+//! last invocation did not use.
 //!
-//! Why not musl's: it hands every allocation over ~128 KiB straight to `mmap`
-//! and back to `munmap` when freed, and returns the pages of emptied groups
-//! of small blocks too. An invocation with a 1 MiB body allocates a few large
-//! buffers (the event, the decoded body, the result JSON), so each one mapped
-//! fresh memory and paid a page fault for every 4 KiB it touched: about a
-//! thousand faults, most of its CPU time, spent in the kernel.
+//! Why not the system's: musl hands every allocation over ~128 KiB straight
+//! to `mmap` and back to `munmap` when freed, and returns the pages of emptied
+//! groups of small blocks too. An invocation with a 1 MiB body allocates a few
+//! large buffers (the event, the decoded body, the result JSON), so each one
+//! mapped fresh memory and paid a page fault for every 4 KiB it touched:
+//! about a thousand faults, most of its CPU time, spent in the kernel; even a
+//! small invocation unmapped and re-faulted two pages.
 //!
-//! Why not a cache of large blocks in front of musl's (what this module held
-//! until it was measured against plain dlmalloc): hyper's read buffers grow
-//! adaptively, so the sizes a large body is read into differ from one
-//! invocation to the next; a cache by size class kept missing (~190 faults
-//! per 1 MiB upload) however many blocks per class it kept, and lending a
-//! larger block to a smaller request doubled the faults.
+//! So: small blocks come from dlmalloc, which keeps freed memory in its bins.
+//! Large blocks are rounded up to a power of two and come from the system; a
+//! freed one is kept (two per size) and handed out again, already mapped, and
+//! grows within its size without a copy. At the end of each invocation
+//! ([`end_of_invocation`]) a block the invocation did not reuse is given back
+//! to the system: invocations of one shape keep their buffers, and the
+//! buffers of another shape do not linger.
 //!
-//! dlmalloc keeps freed memory in its bins and coalesces neighbours, so any
-//! mix of sizes lands in memory already mapped: no page faults in steady
-//! state. The price is that memory a large invocation used stays resident
-//! (dlmalloc gives back only a free top over 2 MiB and wholly free segments):
-//! bench/ measured peak RSS after 1 MiB bodies 8.4 MB against the cache's
-//! 8.1 MB, for ~27 % less CPU per 1 MiB upload.
+//! Why not dlmalloc for everything: it was measured (bench/README.md). It
+//! never faults on a 1 MiB upload, where this cache still does ~190 times
+//! (lambda_runtime reads the event with hyper's adaptive buffer, whose sizes
+//! vary between invocations, so blocks of one class age out while another
+//! class maps fresh memory), and saves ~0.5 ms of CPU there. But it keeps
+//! what large invocations used: after five 4 MiB uploads and 50 small
+//! invocations, the adapter still held 16.5 MB resident, against 2.7 MB with
+//! this cache (`python3 bench/retention.py`, medians of 3), and the app
+//! shares the function's memory.
 
-/// The global allocator of the `portside` binary.
-pub use dlmalloc::GlobalDlmalloc as Global;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+use dlmalloc::GlobalDlmalloc as Dlmalloc;
+
+/// Blocks at least this large are cached.
+const MIN_CACHED: usize = 64 * 1024;
+/// Size classes: 64 KiB (2^16) to 16 MiB (2^24).
+const FIRST_CLASS_BITS: u32 = 16;
+const CLASSES: usize = 9;
+/// Blocks kept per size class: what one invocation frees of one size.
+const SLOTS: usize = 2;
+/// Invocations an unused block is kept for. Longer keeps a few more buffers
+/// warm when invocations alternate between shapes, at the cost of resident
+/// memory (bench/: 1 keeps peak RSS after 1 MiB bodies near 8 MB, never
+/// keeps it near 10 MB, for about 0.2 ms more CPU per 1 MiB upload).
+const KEEP_FOR: u64 = 1;
+/// Most bytes kept in the cache (as reserved; what stays resident is less).
+pub const CACHE_LIMIT: usize = 8 * 1024 * 1024;
+/// Alignment dlmalloc and the system give without asking (and the cache keeps).
+const ALIGN: usize = 16;
+
+/// The cache of large blocks.
+pub struct CachingAllocator {
+    slots: [[AtomicPtr<u8>; SLOTS]; CLASSES],
+    /// The invocation during which each slot's block was freed.
+    stamps: [[AtomicU64; SLOTS]; CLASSES],
+    cached: AtomicUsize,
+    invocation: AtomicU64,
+}
+
+impl CachingAllocator {
+    /// An empty cache.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const EMPTY: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+        #[allow(clippy::declare_interior_mutable_const)]
+        const ZERO: AtomicU64 = AtomicU64::new(0);
+        #[allow(clippy::declare_interior_mutable_const)]
+        const CLASS: [AtomicPtr<u8>; SLOTS] = [EMPTY; SLOTS];
+        #[allow(clippy::declare_interior_mutable_const)]
+        const STAMPS: [AtomicU64; SLOTS] = [ZERO; SLOTS];
+        CachingAllocator {
+            slots: [CLASS; CLASSES],
+            stamps: [STAMPS; CLASSES],
+            cached: AtomicUsize::new(0),
+            invocation: AtomicU64::new(0),
+        }
+    }
+
+    /// Bytes held in the cache now.
+    pub fn cached_bytes(&self) -> usize {
+        self.cached.load(Ordering::Relaxed)
+    }
+
+    /// Marks the end of an invocation: blocks no invocation has used in the
+    /// last [`KEEP_FOR`] go back to the system.
+    pub fn end_of_invocation(&self) {
+        let ended = self.invocation.fetch_add(1, Ordering::Relaxed);
+        for (class, slots) in self.slots.iter().enumerate() {
+            for (slot, stamp) in slots.iter().zip(&self.stamps[class]) {
+                if stamp.load(Ordering::Relaxed) + KEEP_FOR > ended {
+                    continue;
+                }
+                let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
+                if !block.is_null() {
+                    self.cached.fetch_sub(class_size(class), Ordering::Relaxed);
+                    unsafe { System.dealloc(block, class_layout(class)) };
+                }
+            }
+        }
+    }
+
+    unsafe fn alloc_block(&self, layout: Layout) -> *mut u8 {
+        let Some(class) = class_of(layout.size(), layout.align()) else {
+            return Dlmalloc.alloc(layout);
+        };
+        for slot in &self.slots[class] {
+            let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
+            if !block.is_null() {
+                self.cached.fetch_sub(class_size(class), Ordering::Relaxed);
+                return block;
+            }
+        }
+        // Large blocks come straight from the system (musl maps them), so a
+        // block the cache lets go of is given back to the system at once.
+        System.alloc(class_layout(class))
+    }
+
+    unsafe fn free_block(&self, ptr: *mut u8, layout: Layout) {
+        let Some(class) = class_of(layout.size(), layout.align()) else {
+            return Dlmalloc.dealloc(ptr, layout);
+        };
+        let size = class_size(class);
+        if self.cached.fetch_add(size, Ordering::Relaxed) + size <= CACHE_LIMIT {
+            let now = self.invocation.load(Ordering::Relaxed);
+            for (slot, stamp) in self.slots[class].iter().zip(&self.stamps[class]) {
+                if slot.load(Ordering::Relaxed).is_null() {
+                    stamp.store(now, Ordering::Relaxed);
+                    if slot
+                        .compare_exchange(
+                            std::ptr::null_mut(),
+                            ptr,
+                            Ordering::Release,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        self.cached.fetch_sub(size, Ordering::Relaxed);
+        System.dealloc(ptr, class_layout(class));
+    }
+
+    unsafe fn realloc_block(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old_class = class_of(layout.size(), layout.align());
+        let new_class = class_of(new_size, layout.align());
+        match (old_class, new_class) {
+            // Neither is cached: dlmalloc can grow in place.
+            (None, None) => Dlmalloc.realloc(ptr, layout, new_size),
+            // Still fits the block it has.
+            (Some(a), Some(b)) if a == b => ptr,
+            _ => {
+                let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+                let new = self.alloc_block(new_layout);
+                if !new.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                    self.free_block(ptr, layout);
+                }
+                new
+            }
+        }
+    }
+}
+
+/// The process's cache (used when [`Global`] is the global allocator).
+pub static CACHE: CachingAllocator = CachingAllocator::new();
+
+/// The global allocator of the `portside` binary: [`CACHE`] over dlmalloc.
+pub struct Global;
+
+unsafe impl GlobalAlloc for Global {
+    // Out of line: inlined into every allocation site they would grow the binary.
+    #[inline(never)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        CACHE.alloc_block(layout)
+    }
+
+    #[inline(never)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CACHE.free_block(ptr, layout)
+    }
+
+    #[inline(never)]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        CACHE.realloc_block(ptr, layout, new_size)
+    }
+}
+
+/// Marks the end of an invocation (see [`CachingAllocator::end_of_invocation`]).
+pub fn end_of_invocation() {
+    CACHE.end_of_invocation();
+}
+
+/// The size class of a block of `size` bytes, if it is cached.
+fn class_of(size: usize, align: usize) -> Option<usize> {
+    if size < MIN_CACHED || align > ALIGN {
+        return None;
+    }
+    let bits = usize::BITS - (size - 1).leading_zeros();
+    let class = bits.saturating_sub(FIRST_CLASS_BITS) as usize;
+    (class < CLASSES).then_some(class)
+}
+
+fn class_size(class: usize) -> usize {
+    1 << (FIRST_CLASS_BITS as usize + class)
+}
+
+fn class_layout(class: usize) -> Layout {
+    // A power of two of at least 64 KiB with alignment 16 is always valid.
+    Layout::from_size_align(class_size(class), ALIGN).unwrap_or(Layout::new::<u8>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_round_up_to_powers_of_two() {
+        assert_eq!(class_of(60_000, 8), None);
+        assert_eq!(class_of(64 * 1024, 8), Some(0));
+        assert_eq!(class_of(64 * 1024 + 1, 8), Some(1));
+        assert_eq!(class_of(1 << 20, 8), Some(4));
+        assert_eq!(class_of(16 << 20, 8), Some(8));
+        assert_eq!(class_of((16 << 20) + 1, 8), None);
+        assert_eq!(class_of(1 << 20, 4096), None);
+    }
+
+    #[test]
+    fn freed_blocks_are_reused_grown_in_place_and_bounded() {
+        let cache = CachingAllocator::new();
+        unsafe {
+            let layout = Layout::from_size_align(300_000, 8).unwrap();
+            let a = cache.alloc_block(layout);
+            a.write_bytes(7, layout.size());
+            cache.free_block(a, layout);
+            assert_eq!(cache.cached_bytes(), 512 * 1024);
+            // The same block comes back for any size of its class.
+            let b = cache.alloc_block(Layout::from_size_align(400_000, 8).unwrap());
+            assert_eq!(a, b);
+            assert_eq!(cache.cached_bytes(), 0);
+            // Growing within the class keeps the block and its bytes.
+            let c = cache.realloc_block(b, Layout::from_size_align(400_000, 8).unwrap(), 500_000);
+            assert_eq!(c, b);
+            assert_eq!(*c.add(299_999), 7);
+            // Growing past it moves the bytes.
+            let d = cache.realloc_block(c, Layout::from_size_align(500_000, 8).unwrap(), 600_000);
+            assert_ne!(d, c);
+            assert_eq!(*d.add(299_999), 7);
+            cache.free_block(d, Layout::from_size_align(600_000, 8).unwrap());
+
+            // Never more than the limit.
+            let big = Layout::from_size_align(4 << 20, 8).unwrap();
+            let blocks: Vec<*mut u8> = (0..4).map(|_| cache.alloc_block(big)).collect();
+            for &p in &blocks {
+                cache.free_block(p, big);
+            }
+            assert!(
+                cache.cached_bytes() <= CACHE_LIMIT,
+                "{}",
+                cache.cached_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn a_block_unused_for_keep_for_invocations_is_given_back() {
+        let cache = CachingAllocator::new();
+        let layout = Layout::from_size_align(100_000, 8).unwrap();
+        unsafe {
+            // Invocation 0 frees a block: kept.
+            let a = cache.alloc_block(layout);
+            cache.free_block(a, layout);
+            cache.end_of_invocation();
+            assert_eq!(cache.cached_bytes(), 128 * 1024);
+            // Invocation 1 reuses it and frees it again: still kept.
+            let b = cache.alloc_block(layout);
+            assert_eq!(a, b);
+            cache.free_block(b, layout);
+            cache.end_of_invocation();
+            assert_eq!(cache.cached_bytes(), 128 * 1024);
+            // Invocations that do not use it: kept for KEEP_FOR of them, then gone.
+            let mut unused = 1;
+            while unused < KEEP_FOR {
+                cache.end_of_invocation();
+                assert_eq!(cache.cached_bytes(), 128 * 1024);
+                unused += 1;
+            }
+            cache.end_of_invocation();
+            assert_eq!(cache.cached_bytes(), 0);
+        }
+    }
+}

@@ -9,7 +9,7 @@ use portside::error::PortsideError;
 use portside::lambda_api::LambdaApi;
 use portside::{error, warn};
 
-// Freed memory is reused across invocations instead of being unmapped and
+// Large buffers are reused across invocations instead of being unmapped and
 // faulted in again each time (see alloc.rs).
 #[global_allocator]
 static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;

@@ -292,6 +292,7 @@ impl Adapter {
         if let Err(err) = delivered {
             error!("{request_id}: the result could not be delivered to Lambda: {err}");
         }
+        crate::alloc::end_of_invocation();
     }
 
     /// One invocation: event -> request -> app -> response -> result.
