@@ -138,7 +138,7 @@ pub(crate) fn describe_http(err: &hyper::Error) -> PortsideError {
         PortsideError::AppInvalidResponse(format!(
             "the app's response head (status line and headers) is over {} KiB; \
              Lambda's front doors accept far smaller ones",
-            crate::pool::MAX_HEAD / 1024
+            crate::pool::READ_BUFFER / 1024
         ))
     } else if err.is_parse() || err.is_parse_status() {
         PortsideError::AppInvalidResponse(format!("{err}"))
