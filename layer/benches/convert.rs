@@ -175,5 +175,28 @@ fn base64_decode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, to_result, base64_decode);
+/// The body's share of `to_result/http_api_1mib_binary_then_json`:
+/// portside's encoder against the `base64` crate's, alone.
+fn base64_encode(c: &mut Criterion) {
+    let bytes = one_mib();
+    let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    assert_eq!(portside::body::encode_base64(&bytes), text);
+
+    let mut group = c.benchmark_group("base64_encode_1mib");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    let mut out = vec![0u8; text.len()];
+    group.bench_function("portside", |b| {
+        b.iter(|| portside::body::encode_base64_into(black_box(&bytes), &mut out))
+    });
+    group.bench_function("base64_crate", |b| {
+        b.iter(|| {
+            base64::engine::general_purpose::STANDARD
+                .encode_slice(black_box(&bytes), &mut out)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse, to_result, base64_decode, base64_encode);
 criterion_main!(benches);

@@ -75,7 +75,29 @@ pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
 
 /// Base64 text of `bytes`, padded.
 pub fn encode_base64(bytes: &[u8]) -> String {
-    BASE64.encode(bytes)
+    let mut text = vec![0; base64::encoded_len(bytes.len(), true).unwrap_or(0)];
+    let written = encode_base64_into(bytes, &mut text);
+    text.truncate(written);
+    // Base64 is ASCII; the crate's own encoder is the fallback all the same.
+    String::from_utf8(text).unwrap_or_else(|_| BASE64.encode(bytes))
+}
+
+/// Writes the padded base64 of `bytes` at the start of `out` (which must
+/// hold `base64::encoded_len(bytes.len(), true)` bytes) and returns how many
+/// it wrote: the crate's encoding, on x86_64 CPUs with AVX2 most of it 24
+/// bytes at a time.
+pub fn encode_base64_into(bytes: &[u8], out: &mut [u8]) -> usize {
+    #[allow(unused_mut)]
+    let (mut read, mut written) = (0, 0);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        read = unsafe { avx2::encode_blocks(bytes, out) };
+        written = read / 3 * 4;
+    }
+    written
+        + BASE64
+            .encode_slice(&bytes[read..], &mut out[written..])
+            .unwrap_or(0)
 }
 
 /// The type and subtype of a `Content-Type` value, lower case, without
@@ -160,7 +182,7 @@ impl ResultBody {
                 let start = out.len();
                 let encoded = base64::encoded_len(bytes.len(), true).unwrap_or(0);
                 out.resize(start + encoded, 0);
-                let written = BASE64.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+                let written = encode_base64_into(bytes, &mut out[start..]);
                 out.truncate(start + written);
             }
             ResultBody::Text(bytes) => write_json_escaped(out, bytes),
@@ -304,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn base64_decoding_agrees_with_the_base64_crate_on_any_input() {
+    fn base64_agrees_with_the_base64_crate_on_any_input() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut random = move || {
             state ^= state << 13;
@@ -340,6 +362,16 @@ mod tests {
                 assert_eq!(ours.unwrap(), bytes);
             }
         }
+        // Encoding, any length: the crate's text, directly or inside JSON.
+        for len in (0..400).chain([4096, 100_003]) {
+            let bytes: Vec<u8> = (0..len).map(|_| random() as u8).collect();
+            let text = BASE64.encode(&bytes);
+            assert_eq!(encode_base64(&bytes), text, "{len} bytes");
+            let mut json = b"{\"body\":".to_vec();
+            ResultBody::Binary(Bytes::from(bytes)).write_json_string(&mut json);
+            assert_eq!(json, format!("{{\"body\":\"{text}\"").into_bytes());
+        }
+
         // One allocation, never grown: growing a 1 MiB body would copy it
         // into a block twice its size.
         let big = BASE64.encode(vec![7u8; 1 << 20]);
