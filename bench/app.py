@@ -53,6 +53,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from emulator import read_body
+
 SMALL = json.dumps(
     {
         "message": "hello from the benchmark app",
@@ -221,20 +223,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, "Not Found", "text/plain", b"not found")
 
     def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length is not None:
-            return self.rfile.read(int(length))
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return b""
+        return read_body(self.headers, self.rfile)
 
 
 class Server(ThreadingHTTPServer):

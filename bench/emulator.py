@@ -92,6 +92,17 @@ class Invocation:
         self.accepted_ns = 0
 
 
+def read_body(headers, rfile) -> bytes:
+    """A request body, by Content-Length or chunked (bench/app.py reads its
+    requests with this too)."""
+    length = headers.get("Content-Length")
+    if length is not None:
+        return rfile.read(int(length))
+    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+        return b"".join(data for _, data in read_chunked(rfile)[0])
+    return b""
+
+
 def read_chunked(rfile) -> tuple[list[tuple[int, bytes]], dict[str, str]]:
     """Reads a chunked body from a buffered socket file as it arrives: each
     chunk with time.monotonic_ns() taken once its last byte had been read, and
@@ -258,20 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length is not None:
-            return self.rfile.read(int(length))
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return b""
+        return read_body(self.headers, self.rfile)
 
     def do_GET(self):
         emu = self.server.emulator

@@ -43,6 +43,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from app import BINARY as APP_BINARY  # noqa: E402
+from app import SMALL as APP_SMALL  # noqa: E402
 from app import STREAM_BYTE, TEXT  # noqa: E402
 from emulator import Emulator, Invocation, read_chunked  # noqa: E402
 
@@ -51,16 +53,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 # Medians of full runs of one binary move this much between runs (bench/README.md).
 NOISE = 0.10
-# Must match bench/app.py.
-APP_SMALL = json.dumps(
-    {
-        "message": "hello from the benchmark app",
-        "id": 12345,
-        "tags": ["alpha", "beta", "gamma"],
-        "ok": True,
-    }
-).encode()
-APP_BINARY = bytes(range(256)) * (MIB // 256)
 UPLOAD = bytes((i * 7 + 3) & 0xFF for i in range(256)) * (MIB // 256)
 # The streamed body: 20 MB (10^6) in 64 KiB chunks; its bytes are app.STREAM_BYTE's pattern.
 STREAM_TOTAL = 20_000_000

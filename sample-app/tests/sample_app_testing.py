@@ -34,6 +34,8 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
             result = check()
             if result:
                 return result
+        except AssertionError:  # a check that can never pass now (say, the process exited)
+            raise
         except Exception as exc:  # not ready yet
             last_error = exc
         time.sleep(interval)

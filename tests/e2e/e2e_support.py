@@ -13,8 +13,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -25,34 +25,14 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_APP = REPO / "sample-app"
-EVENTS_DIR = Path(os.environ.get("PORTSIDE_EVENTS_DIR") or REPO.parent / "shared" / "events")
+
+# Polling, ports and the event corpus are the sample app's test helpers too.
+sys.path.insert(0, str(SAMPLE_APP / "tests"))
+from sample_app_testing import EVENTS_DIR, free_port, wait_until  # noqa: E402
 
 REGION = "us-east-1"
 FUNCTION_NAME = "sample-app"
 READY_LINE = re.compile(r"is up at (http://127\.0\.0\.1:\d+)/")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, timeout: float, what: str, interval: float = 0.05):
-    """Polls ``check`` until it returns something truthy; fails after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except AssertionError:
-            raise
-        except Exception as exc:  # not ready yet
-            last_error = exc
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_error!r})")
 
 
 # --- processes ------------------------------------------------------------------

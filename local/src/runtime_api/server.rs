@@ -289,11 +289,24 @@ async fn runtime_response(shared: &Arc<Shared>, id: &str, req: Request<Incoming>
     if streaming {
         return stream_response(shared, id, req, stream_tx, cancel).await;
     }
+    complete_buffered(shared, id, req, &cancel, Outcome::Response).await
+}
+
+/// Reads a buffered `/response` or `/error` body within Lambda's limit and
+/// completes the invocation with `outcome(body)`, or with the error Lambda
+/// gives a body too large or cut short.
+async fn complete_buffered(
+    shared: &Arc<Shared>,
+    id: &str,
+    req: Request<Incoming>,
+    cancel: &Notify,
+    outcome: impl FnOnce(Bytes) -> Outcome,
+) -> Resp {
     let limit = shared.config.max_buffered_response_bytes;
     let (parts, body) = req.into_parts();
-    match read_limited(&parts.headers, body, limit, Some(&cancel)).await {
+    match read_limited(&parts.headers, body, limit, Some(cancel)).await {
         Ok(bytes) => {
-            if shared.complete(id, Outcome::Response(bytes)) {
+            if shared.complete(id, outcome(bytes)) {
                 accepted()
             } else {
                 invalid_request_id(id)
@@ -431,28 +444,11 @@ async fn runtime_error(shared: &Arc<Shared>, id: &str, req: Request<Incoming>) -
     let Some((_, cancel)) = claim(shared, id) else {
         return invalid_request_id(id);
     };
-    let limit = shared.config.max_buffered_response_bytes;
     let error_type = header(req.headers(), "lambda-runtime-function-error-type");
-    let (parts, body) = req.into_parts();
-    match read_limited(&parts.headers, body, limit, Some(&cancel)).await {
-        Ok(bytes) => {
-            let err = FunctionError::from_post(error_type, bytes);
-            if shared.complete(id, Outcome::Error(err)) {
-                accepted()
-            } else {
-                invalid_request_id(id)
-            }
-        }
-        Err(ReadError::TooLarge) => {
-            shared.complete(id, Outcome::Error(response_too_large(limit)));
-            too_large_for_runtime(limit)
-        }
-        Err(ReadError::Broken(why)) => {
-            shared.complete(id, Outcome::Error(truncated(&why)));
-            error(StatusCode::BAD_REQUEST, "InvalidRequest", &why)
-        }
-        Err(ReadError::Cancelled) => invalid_request_id(id),
-    }
+    complete_buffered(shared, id, req, &cancel, |body| {
+        Outcome::Error(FunctionError::from_post(error_type, body))
+    })
+    .await
 }
 
 async fn runtime_init_error(shared: &Arc<Shared>, req: Request<Incoming>) -> Resp {
