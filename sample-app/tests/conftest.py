@@ -3,8 +3,7 @@
 DynamoDB and S3 are played by moto in server mode: a real ``moto_server``
 process on a free loopback port, reached by the app's real boto3 code over
 HTTP through ``AWS_ENDPOINT_URL``. Real S3 event samples come from the
-shared event corpus (``../shared/events`` next to the repository, or
-``$PORTSIDE_EVENTS_DIR``).
+repository's event corpus (``tests/events/``).
 """
 
 import os

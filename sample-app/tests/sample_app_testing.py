@@ -13,7 +13,8 @@ import pytest
 
 SAMPLE_APP = Path(__file__).resolve().parent.parent
 REPO = SAMPLE_APP.parent
-EVENTS_DIR = Path(os.environ.get("PORTSIDE_EVENTS_DIR") or REPO.parent / "shared" / "events")
+# The repository's sample event corpus (a test fixture, with licences and provenance).
+EVENTS_DIR = REPO / "tests" / "events"
 
 if str(SAMPLE_APP) not in sys.path:
     sys.path.insert(0, str(SAMPLE_APP))
@@ -45,7 +46,7 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
 def load_event(relative: str) -> dict:
     path = EVENTS_DIR / relative
     if not path.is_file():
-        pytest.skip(f"event sample {path} not found (set PORTSIDE_EVENTS_DIR to the shared event corpus)")
+        pytest.fail(f"event sample {path} not found: it belongs to the repository's corpus (tests/events/index.json)")
     return json.loads(path.read_text())
 
 

@@ -28,7 +28,7 @@ SAMPLE_APP = REPO / "sample-app"
 
 # Polling, ports and the event corpus are the sample app's test helpers too.
 sys.path.insert(0, str(SAMPLE_APP / "tests"))
-from sample_app_testing import EVENTS_DIR, free_port, wait_until  # noqa: E402
+from sample_app_testing import free_port, load_event, wait_until  # noqa: E402
 
 REGION = "us-east-1"
 FUNCTION_NAME = "sample-app"
@@ -268,11 +268,5 @@ def s3_event(*records):
 
 
 def load_corpus_event(relative: str) -> dict:
-    """A sample from the shared event corpus; a clear failure when it is absent."""
-    path = EVENTS_DIR / relative
-    if not path.is_file():
-        pytest.fail(
-            f"event sample {path} not found: these tests read AWS's sample events from the shared "
-            "corpus next to the repository (../shared/events); set PORTSIDE_EVENTS_DIR to where it is"
-        )
-    return json.loads(path.read_text())
+    """A sample from the repository's event corpus (tests/events/)."""
+    return load_event(relative)

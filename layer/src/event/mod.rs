@@ -2,7 +2,7 @@
 //! every event source.
 //!
 //! Owns: detecting the source of a payload (once, from its fields, in the
-//! order `../shared/events/TYPES.md` derives from the AWS docs), converting an
+//! order `tests/events/TYPES.md` derives from the AWS docs), converting an
 //! HTTP event into the request the app receives, and converting the app's
 //! response into the result that source expects.
 //! Must not: do I/O, read configuration, or apply adapter policy (base path

@@ -1,9 +1,14 @@
-//! Tests over every sample event in `../shared/events` (read in place) plus
-//! hand-written events for the rules the samples don't exercise.
+//! Tests over every sample event in the repository's corpus (`tests/events/`,
+//! real events written by AWS and by maintainers of Lambda libraries, with
+//! their licences and provenance in `index.json`) plus hand-written events for
+//! the rules the samples don't exercise.
 //!
 //! The expectations for the real samples are re-derived from each event with
-//! an independent reader (`serde_json::Value`, keeping object order) and the
-//! rules of the AWS documentation, never from one file's contents.
+//! an independent reader (`serde_json::Value`, keeping object order), the
+//! rules of the AWS documentation, and an independent encoder for the path
+//! and query (the `percent-encoding` crate with RFC 3986's character sets,
+//! written out below), never from one file's contents nor with the adapter's
+//! own `uri` functions.
 
 use std::path::PathBuf;
 
@@ -13,20 +18,11 @@ use serde_json::Value;
 
 use super::result::{HttpResult, SingleValueHeaders};
 use super::*;
-use crate::uri::{encode_path, encode_raw_query, query_from_decoded, query_from_encoded};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// The shared sample events: `PORTSIDE_EVENTS_DIR`, or `../shared/events` beside the checkout.
+/// The repository's sample events (a test fixture, never read at run time).
 pub(crate) fn events_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("PORTSIDE_EVENTS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/events");
-    assert!(
-        dir.join("index.json").is_file(),
-        "the sample events are missing: expected {} (set PORTSIDE_EVENTS_DIR to their folder)",
-        dir.display()
-    );
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/events")
 }
 
 /// `(file, type, text)` for every sample in the index.
@@ -123,6 +119,91 @@ fn every_sample_is_detected_as_its_documented_type() {
 
 // ---- the independent oracle ----
 
+/// RFC 3986 `unreserved`: all a decoded query key or value keeps literally.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// What may appear literally in a path that is already encoded: `pchar`
+/// (unreserved, sub-delims, `:`, `@`), `/`, and `%` (the samples' escapes).
+const PATH: &AsciiSet = &COMPONENT
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/')
+    .remove(b'%');
+/// A raw query: the path's characters and `?`.
+const QUERY: &AsciiSet = &PATH.remove(b'?');
+
+fn oracle_path(path: &str) -> String {
+    let encoded = utf8_percent_encode(path, PATH).to_string();
+    if encoded.starts_with('/') {
+        encoded
+    } else {
+        format!("/{encoded}")
+    }
+}
+
+fn oracle_raw_query(query: &str) -> String {
+    utf8_percent_encode(query, QUERY).to_string()
+}
+
+fn oracle_query_from_decoded(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, COMPONENT),
+                utf8_percent_encode(v, COMPONENT)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn oracle_query_from_encoded(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", oracle_raw_query(k), oracle_raw_query(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[test]
+fn the_corpus_matches_its_index() {
+    use sha2::{Digest, Sha256};
+    let dir = events_dir();
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    for entry in index.as_array().unwrap() {
+        let file = entry["file"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(Some(digest.as_str()), entry["sha256"].as_str(), "{file}");
+        for field in ["repo", "path", "commit", "license"] {
+            assert!(
+                entry[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{file}: no {field} in index.json"
+            );
+        }
+    }
+}
+
 fn str_field<'v>(event: &'v Value, field: &str) -> Option<&'v str> {
     event.get(field).and_then(Value::as_str)
 }
@@ -192,10 +273,10 @@ fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option
     let non_empty = |q: String| (!q.is_empty()).then_some(q);
     match source {
         HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => (
-            encode_path(str_field(event, "rawPath").unwrap()).into_owned(),
-            non_empty(
-                encode_raw_query(str_field(event, "rawQueryString").unwrap_or("")).into_owned(),
-            ),
+            oracle_path(str_field(event, "rawPath").unwrap()),
+            non_empty(oracle_raw_query(
+                str_field(event, "rawQueryString").unwrap_or(""),
+            )),
         ),
         HttpSource::ApiGatewayV1 | HttpSource::WebSocket => {
             let multi = pairs_of(event.get("multiValueQueryStringParameters"));
@@ -207,14 +288,9 @@ fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option
             let path = match source {
                 // The adapter sends WebSocket events to its configured path.
                 HttpSource::WebSocket => "/".to_string(),
-                _ => encode_path(str_field(event, "path").unwrap()).into_owned(),
+                _ => oracle_path(str_field(event, "path").unwrap()),
             };
-            (
-                path,
-                non_empty(query_from_decoded(
-                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )),
-            )
+            (path, non_empty(oracle_query_from_decoded(&pairs)))
         }
         HttpSource::Alb { .. } => {
             let multi = event.get("multiValueQueryStringParameters");
@@ -224,10 +300,8 @@ fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option
                 pairs_of(event.get("queryStringParameters"))
             };
             (
-                encode_path(str_field(event, "path").unwrap()).into_owned(),
-                non_empty(query_from_encoded(
-                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )),
+                oracle_path(str_field(event, "path").unwrap()),
+                non_empty(oracle_query_from_encoded(&pairs)),
             )
         }
         HttpSource::LatticeV1 | HttpSource::LatticeV2 => {
@@ -239,10 +313,8 @@ fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option
                 .or_else(|| event.get("query_string_parameters"));
             let pairs = pairs_of(query);
             (
-                encode_path(path).into_owned(),
-                non_empty(query_from_decoded(
-                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )),
+                oracle_path(path),
+                non_empty(oracle_query_from_decoded(&pairs)),
             )
         }
     }

@@ -361,12 +361,9 @@ pub struct Function {
     pub log: Arc<Mutex<String>>,
 }
 
-/// The sample events folder.
+/// The repository's sample events (`tests/events/`, with licences and provenance).
 pub fn events_dir() -> PathBuf {
-    match std::env::var("PORTSIDE_EVENTS_DIR") {
-        Ok(dir) => PathBuf::from(dir),
-        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/events"),
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/events")
 }
 
 /// A sample event's text.
