@@ -128,13 +128,87 @@ pub struct Readiness {
     pub timeout: Option<Duration>,
 }
 
-/// Where the Lambda Runtime API is, as `http://host:port[/prefix]`.
+/// Where the Lambda Runtime API is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeApi {
-    /// Base URL for Runtime API calls about invocations (the proxy, when one is set).
-    pub invocations: String,
-    /// Base URL for the Extensions API (always Lambda's own).
-    pub extensions: String,
+    /// For Runtime API calls about invocations (the proxy, when one is set).
+    pub invocations: ApiAddress,
+    /// For the Extensions API (always Lambda's own).
+    pub extensions: ApiAddress,
+}
+
+/// One of Lambda's API endpoints, `host:port` with an optional path prefix
+/// (cargo-lambda's is `127.0.0.1:9000/.rt`), parsed once, here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiAddress {
+    authority: String,
+    host: String,
+    port: u16,
+    prefix: String,
+}
+
+impl ApiAddress {
+    /// Parses `host:port[/prefix]`, with or without `http://`.
+    pub fn parse(text: &str) -> Result<ApiAddress, String> {
+        let rest = match text.split_once("://") {
+            Some(("http", rest)) => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "the scheme {scheme:?} is not supported; Lambda's APIs use http"
+                ))
+            }
+            None => text,
+        };
+        let rest = rest.trim_end_matches('/');
+        let (authority, prefix) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if authority.is_empty() {
+            return Err("no host:port".into());
+        }
+        let parsed: http::uri::Authority = authority
+            .parse()
+            .map_err(|e| format!("not a valid address: {e}"))?;
+        let port_text = authority.len() > parsed.host().len();
+        if port_text && parsed.port_u16().is_none() {
+            return Err(format!("{authority:?} has no valid port number"));
+        }
+        format!("http://{authority}{prefix}")
+            .parse::<http::Uri>()
+            .map_err(|e| format!("not a valid address: {e}"))?;
+        Ok(ApiAddress {
+            authority: authority.to_string(),
+            host: parsed.host().trim_matches(['[', ']']).to_string(),
+            port: parsed.port_u16().unwrap_or(80),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// `http://host:port[/prefix]`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.authority, self.prefix)
+    }
+
+    /// `host:port` as given (the `Host` header of requests to it).
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The host, without IPv6 brackets (to resolve).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port (80 when none is given).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The path prefix, empty or starting with `/`, without a trailing slash.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
 }
 
 /// Lambda's description of the function, from its reserved variables.
@@ -300,32 +374,6 @@ fn parse_host(text: &str) -> Result<String, String> {
         return Err("give the port in PORTSIDE_PORT, not in the host".into());
     }
     Ok(unbracketed.to_string())
-}
-
-/// Normalises a Runtime API address: `127.0.0.1:9001`, `127.0.0.1:9000/.rt` or
-/// `http://127.0.0.1:9000/.rt` all become `http://host:port[/prefix]`.
-pub fn normalize_runtime_api(text: &str) -> Result<String, String> {
-    let rest = match text.split_once("://") {
-        Some(("http", rest)) => rest,
-        Some((scheme, _)) => {
-            return Err(format!(
-                "the scheme {scheme:?} is not supported; Lambda's APIs use http"
-            ))
-        }
-        None => text,
-    };
-    let rest = rest.trim_end_matches('/');
-    let (authority, prefix) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    if authority.is_empty() {
-        return Err("no host:port".into());
-    }
-    let url = format!("http://{authority}{prefix}");
-    url.parse::<http::Uri>()
-        .map_err(|e| format!("not a valid address: {e}"))?;
-    Ok(url)
 }
 
 impl Config {
@@ -533,7 +581,7 @@ impl Config {
             .parse(
                 &["AWS_LAMBDA_RUNTIME_API"],
                 "host:port with an optional path prefix, as Lambda sets it",
-                normalize_runtime_api,
+                ApiAddress::parse,
             )?
             .ok_or(ConfigError {
                 variable: "AWS_LAMBDA_RUNTIME_API",
@@ -548,7 +596,7 @@ impl Config {
                 "AWS_LWA_LAMBDA_RUNTIME_API_PROXY",
             ],
             "host:port or http://host:port of a Runtime API proxy",
-            normalize_runtime_api,
+            ApiAddress::parse,
         )?;
         let runtime_api = RuntimeApi {
             invocations: proxy.unwrap_or_else(|| lambda_api.clone()),
@@ -656,8 +704,8 @@ mod tests {
         assert_eq!(config.websocket_path, "/websocket");
         assert_eq!(config.snapstart_before_checkpoint_path, None);
         assert_eq!(config.snapstart_after_restore_path, None);
-        assert_eq!(config.runtime_api.invocations, "http://127.0.0.1:9001");
-        assert_eq!(config.runtime_api.extensions, "http://127.0.0.1:9001");
+        assert_eq!(config.runtime_api.invocations.url(), "http://127.0.0.1:9001");
+        assert_eq!(config.runtime_api.extensions.url(), "http://127.0.0.1:9001");
         assert_eq!(config.function.memory_mb, 512);
         assert_eq!(config.function.max_concurrency, 1);
     }
@@ -726,8 +774,8 @@ mod tests {
         );
         assert!(config.error_status_codes.contains(503));
         assert!(!config.error_status_codes.contains(501));
-        assert_eq!(config.runtime_api.invocations, "http://127.0.0.1:9009");
-        assert_eq!(config.runtime_api.extensions, "http://127.0.0.1:9001");
+        assert_eq!(config.runtime_api.invocations.url(), "http://127.0.0.1:9009");
+        assert_eq!(config.runtime_api.extensions.url(), "http://127.0.0.1:9001");
         assert_eq!(config.pool_idle_timeout, Duration::from_millis(500));
         assert_eq!(
             config.snapstart_before_checkpoint_path.as_deref(),
@@ -812,20 +860,23 @@ mod tests {
 
     #[test]
     fn runtime_api_may_carry_a_scheme_and_a_path_prefix() {
+        let rt = ApiAddress::parse("127.0.0.1:9000/.rt").unwrap();
+        assert_eq!(rt.url(), "http://127.0.0.1:9000/.rt");
         assert_eq!(
-            normalize_runtime_api("127.0.0.1:9000/.rt").unwrap(),
-            "http://127.0.0.1:9000/.rt"
+            (rt.authority(), rt.host(), rt.port(), rt.prefix()),
+            ("127.0.0.1:9000", "127.0.0.1", 9000, "/.rt")
         );
         assert_eq!(
-            normalize_runtime_api("http://127.0.0.1:9000/.rt/").unwrap(),
-            "http://127.0.0.1:9000/.rt"
+            ApiAddress::parse("http://127.0.0.1:9000/.rt/").unwrap(),
+            rt
         );
-        assert_eq!(
-            normalize_runtime_api("[::1]:9001").unwrap(),
-            "http://[::1]:9001"
-        );
-        assert!(normalize_runtime_api("https://x:1").is_err());
-        assert!(normalize_runtime_api("/only/path").is_err());
+        let v6 = ApiAddress::parse("[::1]:9001").unwrap();
+        assert_eq!(v6.url(), "http://[::1]:9001");
+        assert_eq!((v6.host(), v6.port(), v6.prefix()), ("::1", 9001, ""));
+        assert_eq!(ApiAddress::parse("localhost").unwrap().port(), 80);
+        assert!(ApiAddress::parse("https://x:1").is_err());
+        assert!(ApiAddress::parse("/only/path").is_err());
+        assert!(ApiAddress::parse("host:notaport").is_err());
     }
 
     #[test]

@@ -1,24 +1,27 @@
 //! The calls portside makes to Lambda outside the invocation loop: extension
 //! registration, the extension event long-poll, and `/runtime/init/error`.
 //!
-//! Owns: those three requests and their wire formats.
+//! Owns: those three requests and their wire formats (sent through the one
+//! client, `client`, on a small pool of its own).
 //! Must not: take part in invocations (`lambda_runtime` does, in `runtime`).
 
-use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use http_body_util::BodyExt;
-use hyper_util::rt::TokioIo;
-use serde::Deserialize;
-use tokio::net::TcpStream;
+use std::time::Duration;
 
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+
+use crate::client::{self, Resend, Via};
+use crate::config::ApiAddress;
 use crate::error::PortsideError;
+use crate::pool::{resolve, ConnectionPool};
 use crate::runtime_api::OutBody;
 
-/// A client for Lambda's APIs at one base URL (`http://host:port[/prefix]`).
-#[derive(Debug, Clone)]
+/// A client for Lambda's APIs at one address.
 pub struct LambdaApi {
-    authority: String,
-    prefix: String,
+    address: ApiAddress,
+    pool: ConnectionPool<OutBody>,
 }
 
 /// An event from the Extensions API.
@@ -36,18 +39,16 @@ pub struct ExtensionEvent {
 }
 
 impl LambdaApi {
-    /// A client for `base` (as normalised by the config).
-    pub fn new(base: &str) -> Result<LambdaApi, String> {
-        let uri: Uri = base
-            .parse()
-            .map_err(|e| format!("{base:?} is not a URL: {e}"))?;
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("{base:?} has no host"))?
-            .to_string();
+    /// A client for the API at `address`.
+    pub fn new(address: &ApiAddress) -> Result<LambdaApi, String> {
         Ok(LambdaApi {
-            authority,
-            prefix: uri.path().trim_end_matches('/').to_string(),
+            pool: ConnectionPool::new(
+                resolve(address.host(), address.port())
+                    .map_err(|e| format!("cannot resolve {}: {e}", address.authority()))?,
+                Duration::from_secs(60),
+                2,
+            ),
+            address: address.clone(),
         })
     }
 
@@ -58,33 +59,26 @@ impl LambdaApi {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<(StatusCode, HeaderMap, Bytes), String> {
-        let stream = TcpStream::connect(&self.authority)
-            .await
-            .map_err(|e| format!("cannot reach Lambda's API at {}: {e}", self.authority))?;
-        let _ = stream.set_nodelay(true);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{}", self.prefix, path))
-            .header(http::header::HOST, &self.authority)
-            .header(http::header::CONTENT_LENGTH, body.len());
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(OutBody::Full(Some(body)))
-            .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let build = || {
+            let mut request = Request::builder()
+                .method(method.clone())
+                .uri(format!("{}{}", self.address.prefix(), path))
+                .header(http::header::HOST, self.address.authority())
+                .header(http::header::CONTENT_LENGTH, body.len());
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.body(OutBody::Full(Some(body.clone()))).ok()
+        };
+        let (response, connection) =
+            client::send(&self.pool, Via::Pool, Resend::for_method(&method), build)
+                .await
+                .map_err(|e| {
+                    format!("Lambda's API at {} failed: {e}", self.address.authority())
+                })?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        self.pool.give_back(connection);
         Ok((parts.status, parts.headers, body))
     }
 

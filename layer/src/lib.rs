@@ -12,6 +12,7 @@
 
 pub mod alloc;
 pub mod body;
+pub mod client;
 pub mod brotli;
 pub mod compress;
 pub mod config;

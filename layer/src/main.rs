@@ -36,8 +36,8 @@ fn main() -> ExitCode {
             // Inside Lambda, say why init failed where the function's owner looks.
             if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
                 .ok()
-                .and_then(|raw| portside::config::normalize_runtime_api(&raw).ok())
-                .and_then(|url| LambdaApi::new(&url).ok())
+                .and_then(|raw| portside::config::ApiAddress::parse(&raw).ok())
+                .and_then(|address| LambdaApi::new(&address).ok())
             {
                 let report = PortsideError::InvalidConfig(err.to_string());
                 if let Err(e) = runtime.block_on(api.init_error(&report)) {
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     };
     // lambda_runtime reads its endpoint from the environment: give it the
     // normalised address (or the Runtime API proxy) before any thread starts.
-    std::env::set_var("AWS_LAMBDA_RUNTIME_API", &config.runtime_api.invocations);
+    std::env::set_var("AWS_LAMBDA_RUNTIME_API", config.runtime_api.invocations.url());
 
     match runtime.block_on(portside::runtime::run(config, started)) {
         Ok(()) => ExitCode::SUCCESS,

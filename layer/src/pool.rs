@@ -1,36 +1,155 @@
-//! A small pool of HTTP/1.1 keep-alive connections to one loopback service
-//! (the app, or Lambda's Runtime API).
+//! Keep-alive HTTP/1.1 connections to one loopback service (the app, or
+//! Lambda's APIs).
 //!
-//! Owns: connecting (every address of a host in turn, Nagle off), keeping idle
-//! connections, and refusing to reuse one that is closed or has been idle too
-//! long, by the wall clock as well as the monotonic one (a frozen sandbox or a
-//! SnapStart restore can hide time from the latter).
-//! Must not: decide about retries or deadlines (its callers do).
+//! Owns: connecting (every address of a host in turn, Nagle off), counting
+//! the bytes each connection carries each way (so a failed exchange can say
+//! whether the peer saw anything, and answered anything), keeping idle
+//! connections, and refusing to reuse one that the peer has closed or that
+//! has been idle too long, by the wall clock as well as the monotonic one (a
+//! frozen sandbox or a SnapStart restore can hide time from the latter).
+//! Must not: decide about retries or deadlines (`client` and its callers do).
+//!
+//! A pooled connection is checked before it is lent out: hyper notices that
+//! the peer closed an idle connection only when its connection task next
+//! runs, which after a thaw may be after the next request was written to the
+//! dead socket. So each connection keeps a second handle on its socket (a
+//! duplicated descriptor, never read from) and the pool peeks at it without
+//! blocking: end of file, an error, or bytes nobody asked for mean the
+//! connection is dropped, not reused.
 
+use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::os::fd::AsFd;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use hyper::body::Body;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 /// Bytes each read from a connection asks for, which is also the largest
 /// response head accepted (Node's HTTP parser stops at 16 KiB by default).
-///
-/// hyper's default read buffer grows to ~400 KiB while a large body arrives,
-/// and every buffer its chunks leave behind is a new allocation of a
-/// different size: at 64 KiB and more those go to the allocator's cache of
-/// large blocks by size class, which kept missing on the varying sizes and
-/// handing out fresh memory that page-faulted as the body was read into it
-/// (~120 faults and a quarter of the adapter's CPU per 1 MiB response).
-/// Reads of one size under 64 KiB reuse the same warm dlmalloc memory.
+/// Reads of one size under 64 KiB reuse the same warm allocator memory
+/// (bench/README.md has the measurements behind this figure).
 pub const READ_BUFFER: usize = 60 * 1024;
 
+/// Bytes a connection has carried, each way, since it opened.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    read: AtomicU64,
+    written: AtomicU64,
+}
+
+impl Traffic {
+    /// Bytes read from the peer so far.
+    pub fn read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// Bytes written to the peer so far.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+}
+
+/// A socket that counts what crosses it (the I/O hyper drives).
+struct Counted {
+    stream: TcpStream,
+    traffic: Arc<Traffic>,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        this.traffic
+            .read
+            .fetch_add(read as u64, Ordering::Relaxed);
+        polled
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            this.traffic.written.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = polled {
+            this.traffic.written.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// One connection: hyper's handle for requests, what it has carried, and a
+/// second handle on its socket to check it before reuse.
+pub struct Connection<B> {
+    /// hyper's handle for sending requests on this connection.
+    pub sender: SendRequest<B>,
+    /// Bytes carried each way.
+    pub traffic: Arc<Traffic>,
+    /// Whether an earlier exchange used it (a fresh connection is not).
+    pub reused: bool,
+    /// The same socket, duplicated: only ever peeked at.
+    probe: std::net::TcpStream,
+}
+
+impl<B> Connection<B> {
+    /// Whether the peer may still be listening on this connection: hyper has
+    /// not seen it close, and a peek finds neither end of file, nor an
+    /// error, nor bytes nobody asked for.
+    fn is_usable(&self) -> bool {
+        if self.sender.is_closed() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        // The socket is non-blocking (tokio made it so, and a duplicate
+        // shares that): nothing to read is the only healthy answer.
+        matches!(self.probe.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
 struct Idle<B> {
-    sender: SendRequest<B>,
+    connection: Connection<B>,
     since: Instant,
     since_wall: SystemTime,
 }
@@ -76,33 +195,34 @@ where
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    /// An idle connection that is safe to reuse, if there is one.
-    pub async fn checkout(&self) -> Option<SendRequest<B>> {
+    /// An idle connection that is safe to write a request to, if there is one.
+    pub async fn checkout(&self) -> Option<Connection<B>> {
         loop {
             let candidate = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()?;
             let idle_for = candidate
                 .since
                 .elapsed()
                 .max(candidate.since_wall.elapsed().unwrap_or(Duration::MAX));
-            if candidate.sender.is_closed() || idle_for >= self.idle_timeout {
+            if idle_for >= self.idle_timeout || !candidate.connection.is_usable() {
                 continue;
             }
-            let mut sender = candidate.sender;
-            if sender.ready().await.is_ok() {
-                return Some(sender);
+            let mut connection = candidate.connection;
+            if connection.sender.ready().await.is_ok() {
+                connection.reused = true;
+                return Some(connection);
             }
         }
     }
 
     /// Keeps a connection for the next request (once its response is fully read).
-    pub fn give_back(&self, sender: SendRequest<B>) {
-        if sender.is_closed() {
+    pub fn give_back(&self, connection: Connection<B>) {
+        if connection.sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < self.max_idle {
             idle.push(Idle {
-                sender,
+                connection,
                 since: Instant::now(),
                 since_wall: SystemTime::now(),
             });
@@ -110,32 +230,160 @@ where
     }
 
     /// A new connection, trying each address from the last one that worked.
-    pub async fn connect(&self) -> Result<SendRequest<B>, std::io::Error> {
+    pub async fn connect(&self) -> Result<Connection<B>, io::Error> {
         let count = self.addresses.len();
         let start = self.preferred.load(Ordering::Relaxed);
-        let mut last_error =
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no address to connect to");
+        let mut last_error = io::Error::new(io::ErrorKind::NotFound, "no address to connect to");
         for offset in 0..count {
             let index = (start + offset) % count;
             match TcpStream::connect(self.addresses[index]).await {
                 Ok(stream) => {
-                    // Small writes (headers, streamed chunks) must leave at once.
-                    stream.set_nodelay(true)?;
                     self.preferred.store(index, Ordering::Relaxed);
-                    let (sender, connection) = http1::Builder::new()
-                        .read_buf_exact_size(Some(READ_BUFFER))
-                        .handshake(TokioIo::new(stream))
-                        .await
-                        .map_err(std::io::Error::other)?;
-                    tokio::spawn(async move {
-                        // Ends when either side closes the connection.
-                        let _ = connection.await;
-                    });
-                    return Ok(sender);
+                    return handshake(stream).await;
                 }
                 Err(err) => last_error = err,
             }
         }
         Err(last_error)
+    }
+}
+
+/// The addresses of `host:port`, IPv4 first (apps most often listen on
+/// 127.0.0.1 even when `localhost` also means `::1`).
+pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    let mut addresses: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    addresses.sort_by_key(|a| !a.is_ipv4());
+    if addresses.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "the name resolves to no address",
+        ));
+    }
+    Ok(addresses)
+}
+
+async fn handshake<B>(stream: TcpStream) -> Result<Connection<B>, io::Error>
+where
+    B: Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // Small writes (headers, streamed chunks) must leave at once.
+    stream.set_nodelay(true)?;
+    let probe = std::net::TcpStream::from(stream.as_fd().try_clone_to_owned()?);
+    let traffic = Arc::new(Traffic::default());
+    let io = Counted {
+        stream,
+        traffic: traffic.clone(),
+    };
+    let (sender, connection) = http1::Builder::new()
+        .read_buf_exact_size(Some(READ_BUFFER))
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(io::Error::other)?;
+    tokio::spawn(async move {
+        // Ends when either side closes the connection.
+        let _ = connection.await;
+    });
+    Ok(Connection {
+        sender,
+        traffic,
+        reused: false,
+        probe,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use std::io::{Read, Write};
+    use std::sync::mpsc;
+
+    /// A one-connection HTTP server on its own thread: answers one request,
+    /// then closes the connection when told to.
+    fn serve_once_then_close() -> (SocketAddr, mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let (close, closed) = mpsc::channel();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = stream.read(&mut chunk).unwrap();
+                assert!(n > 0, "the client closed first");
+                request.extend_from_slice(&chunk[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .unwrap();
+            closed.recv().unwrap();
+            drop(stream); // FIN, with nothing more said
+        });
+        (address, close, server)
+    }
+
+    #[test]
+    fn a_connection_the_peer_closed_is_not_lent_out_even_before_hyper_notices() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (address, close, server) = serve_once_then_close();
+            let pool: ConnectionPool<Full<Bytes>> =
+                ConnectionPool::new(vec![address], Duration::from_secs(60), 1);
+            let mut connection = pool.connect().await.unwrap();
+            let request = http::Request::get("/")
+                .header("host", "test")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let response = connection.sender.send_request(request).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(body, "ok");
+            assert_eq!(connection.traffic.read(), 40);
+            assert!(connection.traffic.written() > 0);
+            pool.give_back(connection);
+
+            close.send(()).unwrap();
+            server.join().unwrap();
+            // Block this (the only) runtime thread while the FIN arrives, so
+            // hyper's connection task cannot run and see it: only a check of
+            // the socket itself can tell that the connection is gone.
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(
+                pool.checkout().await.is_none(),
+                "a closed connection must not be lent out"
+            );
+        });
+    }
+
+    #[test]
+    fn a_healthy_idle_connection_is_lent_out_again() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (address, close, server) = serve_once_then_close();
+            let pool: ConnectionPool<Full<Bytes>> =
+                ConnectionPool::new(vec![address], Duration::from_secs(60), 1);
+            let mut connection = pool.connect().await.unwrap();
+            assert!(!connection.reused);
+            let request = http::Request::get("/")
+                .header("host", "test")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let response = connection.sender.send_request(request).await.unwrap();
+            let _ = response.into_body().collect().await.unwrap();
+            pool.give_back(connection);
+            let again = pool.checkout().await.expect("the idle connection is usable");
+            assert!(again.reused);
+            close.send(()).unwrap();
+            server.join().unwrap();
+        });
     }
 }

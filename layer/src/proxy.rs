@@ -1,19 +1,23 @@
 //! The client that talks to the app: the only code that opens connections to it.
 //!
-//! Owns: a small pool of HTTP/1.1 keep-alive connections on loopback (with
-//! Nagle off), deadlines, and the one retry of a request the app never saw.
+//! Owns: the app's connection pool, the invocation's deadline on the way to
+//! the response head, which requests may be resent (the rule itself is
+//! `client`'s), and the `Portside.*` error for each way the app can fail.
 //! Must not: know event formats or Lambda results.
 //!
 //! Keep-alive on Lambda has a trap: the sandbox is frozen between invocations,
 //! so a connection that looked idle for a millisecond may have been idle for
 //! ten minutes, and the app's keep-alive timer closes it the moment the
-//! sandbox thaws, racing the adapter's next request. Two rules make that
-//! harmless. A pooled connection idle longer than the pool timeout, measured
-//! on the wall clock as well as the monotonic one (a freeze or a SnapStart
-//! restore can hide time from the latter), is never reused. And a request on
-//! a reused connection that fails before any response byte arrives is sent
-//! once more on a fresh connection: the app closed that connection while it
-//! was idle, so it never saw the request.
+//! sandbox thaws, racing the adapter's next request. Three rules make that
+//! harmless without ever sending the app a request twice that it may have
+//! acted on. A pooled connection idle longer than the pool timeout, measured
+//! on the wall clock as well as the monotonic one, is never reused. A pooled
+//! connection is peeked at before it is written to, and dropped if the app
+//! has closed it. And a request that went out on a reused connection that
+//! then closed without a byte of answer is sent once more on a fresh one only
+//! if it is idempotent (GET, HEAD, PUT, DELETE...) and is an HTTP request;
+//! a POST, a PATCH, or any pass-through or WebSocket event is sent at most
+//! once, and its failure is the invocation's error.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,13 +26,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
 
+use crate::client::{self, Resend, SendError, Via};
 use crate::error::PortsideError;
-use crate::pool::ConnectionPool;
+use crate::pool::{Connection, ConnectionPool};
 use crate::runtime_api::OutBody;
-
-type Sender = SendRequest<OutBody>;
 
 /// The pooled client to the app. Cheap to clone.
 #[derive(Clone)]
@@ -41,20 +43,14 @@ pub struct AppClient {
 /// closes the connection.
 pub struct Lease {
     pool: Arc<ConnectionPool<OutBody>>,
-    sender: Sender,
+    connection: Connection<OutBody>,
 }
 
 impl Lease {
     /// Returns the connection to the pool for the next request.
     pub fn release(self) {
-        self.pool.give_back(self.sender);
+        self.pool.give_back(self.connection);
     }
-}
-
-/// Why a request to the app failed, before any policy is applied.
-enum SendError {
-    Connect(std::io::Error),
-    Http(hyper::Error),
 }
 
 impl AppClient {
@@ -76,84 +72,65 @@ impl AppClient {
     }
 
     /// Sends `request` and waits for the response head, all before `deadline`.
+    /// `resend` says whether the request may be sent again when a reused
+    /// connection turns out closed after it was written (see the module doc).
     /// The body is left in the response for the caller to read (within the
     /// same deadline), after which the lease goes back with [`Lease::release`].
     pub async fn send(
         &self,
         request: Request<Bytes>,
+        resend: Resend,
         deadline: Instant,
     ) -> Result<(Response<Incoming>, Lease), PortsideError> {
         let started = Instant::now();
-        let exchange = async {
-            let (parts, body) = request.into_parts();
-            let rebuild = || Request::from_parts(parts.clone(), OutBody::Full(Some(body.clone())));
-            if let Some(mut sender) = self.pool.checkout().await {
-                if let Ok(response) = sender.send_request(rebuild()).await {
-                    return Ok((response, sender));
-                }
-                // Otherwise the app closed this idle connection before reading
-                // the request: send it on a fresh one.
-            }
-            let mut sender = self.pool.connect().await.map_err(SendError::Connect)?;
-            let response = sender
-                .send_request(rebuild())
-                .await
-                .map_err(SendError::Http)?;
-            Ok((response, sender))
-        };
+        let (parts, body) = request.into_parts();
+        let build = || Some(Request::from_parts(parts.clone(), OutBody::Full(Some(body.clone()))));
+        let exchange = client::send(&self.pool, Via::Pool, resend, build);
         match tokio::time::timeout_at(deadline.into(), exchange).await {
-            Ok(Ok((response, sender))) => Ok((
+            Ok(Ok((response, connection))) => Ok((
                 response,
                 Lease {
                     pool: self.pool.clone(),
-                    sender,
+                    connection,
                 },
             )),
-            Ok(Err(SendError::Connect(err))) => Err(PortsideError::AppUnreachable {
-                address: self.address(),
-                reason: describe_io(&err),
-            }),
-            Ok(Err(SendError::Http(err))) => Err(describe_http(&err)),
+            Ok(Err(err)) => Err(self.error(&err, resend)),
             Err(_) => Err(PortsideError::AppTimeout {
                 waited_ms: started.elapsed().as_millis() as u64,
             }),
         }
     }
-}
 
-fn describe_io(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::ConnectionRefused => {
-            "connection refused: nothing listens there".to_string()
+    /// The invocation's error for a failed exchange with the app.
+    fn error(&self, err: &SendError, resend: Resend) -> PortsideError {
+        if err.is_connect() {
+            let reason = match err.io_error() {
+                Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    "connection refused: nothing listens there".to_string()
+                }
+                Some(io) => io.to_string(),
+                None => err.to_string(),
+            };
+            PortsideError::AppUnreachable {
+                address: self.address(),
+                reason,
+            }
+        } else if err.is_head_too_large() {
+            PortsideError::AppInvalidResponse(format!(
+                "the app's response head (status line and headers) is over {} KiB; \
+                 Lambda's front doors accept far smaller ones",
+                crate::pool::READ_BUFFER / 1024
+            ))
+        } else if err.is_unanswered() {
+            PortsideError::AppInvalidResponse(match resend {
+                Resend::IfNotSent => "the app closed the connection without answering; the \
+                                      request was not sent again, because the app may have \
+                                      acted on it"
+                    .to_string(),
+                Resend::IfUnanswered => "the app closed the connection without answering".to_string(),
+            })
+        } else {
+            PortsideError::AppInvalidResponse(err.to_string())
         }
-        _ => err.to_string(),
-    }
-}
-
-/// An error from an exchange on a fresh connection, in words.
-pub(crate) fn describe_http(err: &hyper::Error) -> PortsideError {
-    // `is_parse_too_large` exists only with hyper's server feature, which the
-    // layer does not build; the message is hyper's own for that case.
-    if err.is_parse() && err.to_string() == "message head is too large" {
-        PortsideError::AppInvalidResponse(format!(
-            "the app's response head (status line and headers) is over {} KiB; \
-             Lambda's front doors accept far smaller ones",
-            crate::pool::READ_BUFFER / 1024
-        ))
-    } else if err.is_parse() || err.is_parse_status() {
-        PortsideError::AppInvalidResponse(format!("{err}"))
-    } else if err.is_incomplete_message() || err.is_closed() || err.is_canceled() {
-        PortsideError::AppInvalidResponse(
-            "the app closed the connection without answering".to_string(),
-        )
-    } else {
-        let mut text = err.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(inner) = source {
-            text.push_str(": ");
-            text.push_str(&inner.to_string());
-            source = inner.source();
-        }
-        PortsideError::AppInvalidResponse(text)
     }
 }

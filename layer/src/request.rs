@@ -142,12 +142,8 @@ fn set_invocation_headers(headers: &mut HeaderMap, info: &InvocationInfo<'_>) {
 }
 
 fn app_host(config: &Config) -> HeaderValue {
-    let host = if config.host.contains(':') {
-        format!("[{}]:{}", config.host, config.port)
-    } else {
-        format!("{}:{}", config.host, config.port)
-    };
-    HeaderValue::from_str(&host).unwrap_or_else(|_| HeaderValue::from_static("localhost"))
+    HeaderValue::from_str(&crate::uri::authority(&config.host, config.port))
+        .unwrap_or_else(|_| HeaderValue::from_static("localhost"))
 }
 
 /// The request the app receives for an HTTP event.

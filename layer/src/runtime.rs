@@ -35,11 +35,13 @@ use lambda_runtime::{
 use serde::de::IgnoredAny;
 use tokio::sync::{mpsc, watch, Notify};
 
+use crate::client::Resend;
 use crate::compress;
 use crate::config::{Config, InvokeMode};
 use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::lambda_api::LambdaApi;
+use crate::pool::Connection;
 use crate::proxy::{AppClient, Lease};
 use crate::readiness::{Outcome, ReadinessCheck};
 use crate::request::{self, InvocationInfo};
@@ -47,7 +49,6 @@ use crate::runtime_api::{
     error_trailers, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE, INVOCATION_ID,
 };
 use crate::{debug, error, info, warn};
-use hyper::client::conn::http1::SendRequest;
 
 type BoxError = lambda_runtime::Error;
 
@@ -221,7 +222,7 @@ struct Streamed {
     /// When the app must be done.
     deadline: Instant,
     /// A connection to the Runtime API opened while the app worked.
-    connection: Option<SendRequest<OutBody>>,
+    connection: Option<Connection<OutBody>>,
 }
 
 /// Everything invocations need, shared by all of them.
@@ -345,13 +346,21 @@ impl Adapter {
         };
         let streams = source == Some(HttpSource::FunctionUrl)
             && self.config.invoke_mode == InvokeMode::ResponseStream;
+        // A request the app may have acted on is never sent twice; only an
+        // idempotent HTTP request may be, when a stale connection ate it.
+        let resend = match source {
+            Some(HttpSource::WebSocket) | None => Resend::IfNotSent,
+            Some(_) => Resend::for_method(request.method()),
+        };
         let (sent, connection) = if streams {
             // The stream's connection to Lambda opens while the app works.
-            let (sent, connection) =
-                tokio::join!(self.client.send(request, deadline), self.results.connect());
+            let (sent, connection) = tokio::join!(
+                self.client.send(request, resend, deadline),
+                self.results.connect()
+            );
             (sent, connection.ok())
         } else {
-            (self.client.send(request, deadline).await, None)
+            (self.client.send(request, resend, deadline).await, None)
         };
         let (response, lease) = sent?;
         let (parts, body) = response.into_parts();
@@ -510,7 +519,7 @@ impl SnapStartHooks {
         let mut request = http::Request::new(Bytes::new());
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = path.parse()?;
-        let host = format!("{}:{}", self.adapter.config.host, self.adapter.config.port);
+        let host = crate::uri::authority(&self.adapter.config.host, self.adapter.config.port);
         request
             .headers_mut()
             .insert(http::header::HOST, HeaderValue::from_str(&host)?);
@@ -518,7 +527,11 @@ impl SnapStartHooks {
             .headers_mut()
             .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         let deadline = Instant::now() + Duration::from_secs(10);
-        let (response, lease) = self.adapter.client.send(request, deadline).await?;
+        let (response, lease) = self
+            .adapter
+            .client
+            .send(request, Resend::IfNotSent, deadline)
+            .await?;
         let status = response.status();
         let _ = read_body(response.into_body(), deadline, 64 * 1024).await?;
         drop(lease); // Never pool a connection across the snapshot.
@@ -555,33 +568,10 @@ impl SnapStartResource for SnapStartHooks {
     }
 }
 
-/// Resolves `host:port` to socket addresses, IPv4 first (apps most often
-/// listen on 127.0.0.1 even when `localhost` also means `::1`).
-async fn resolve(host: &str, port: u16, what: &str) -> Result<Vec<SocketAddr>, PortsideError> {
-    let mut addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| PortsideError::InvalidConfig(format!("{what}: cannot resolve {host:?}: {e}")))?
-        .collect();
-    addresses.sort_by_key(|a| !a.is_ipv4());
-    if addresses.is_empty() {
-        return Err(PortsideError::InvalidConfig(format!(
-            "{what}: {host:?} resolves to no address"
-        )));
-    }
-    Ok(addresses)
-}
-
-/// The host and port of a Runtime API base URL.
-fn host_and_port(base: &str) -> Result<(String, u16), PortsideError> {
-    let uri: http::Uri = base
-        .parse()
-        .map_err(|e| PortsideError::InvalidConfig(format!("AWS_LAMBDA_RUNTIME_API: {e}")))?;
-    let host = uri
-        .host()
-        .unwrap_or("127.0.0.1")
-        .trim_matches(['[', ']'])
-        .to_string();
-    Ok((host, uri.port_u16().unwrap_or(80)))
+/// The addresses of `host:port`, or the init error naming the variable.
+fn resolve(host: &str, port: u16, what: &str) -> Result<Vec<SocketAddr>, PortsideError> {
+    crate::pool::resolve(host, port)
+        .map_err(|e| PortsideError::InvalidConfig(format!("{what}: cannot resolve {host:?}: {e}")))
 }
 
 /// The name Lambda knows this extension by: its file name in /opt/extensions.
@@ -715,26 +705,25 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         }
     };
 
-    let (api_host, api_port) = host_and_port(&config.runtime_api.invocations)?;
-    let resolved = async {
+    let invocations = &config.runtime_api.invocations;
+    let resolved = (|| {
         Ok::<_, PortsideError>((
-            resolve(&config.host, config.port, "PORTSIDE_HOST").await?,
-            resolve(&config.host, config.readiness.port, "PORTSIDE_HOST").await?,
-            resolve(&api_host, api_port, "AWS_LAMBDA_RUNTIME_API").await?,
+            resolve(&config.host, config.port, "PORTSIDE_HOST")?,
+            resolve(&config.host, config.readiness.port, "PORTSIDE_HOST")?,
+            resolve(
+                invocations.host(),
+                invocations.port(),
+                "AWS_LAMBDA_RUNTIME_API",
+            )?,
         ))
-    };
-    let (app, readiness_addresses, runtime_api) = match resolved.await {
+    })();
+    let (app, readiness_addresses, runtime_api) = match resolved {
         Ok(addresses) => addresses,
         Err(err) => return Err(fail_init(&api, err).await),
     };
-    let host_header = if config.host.contains(':') {
-        format!("[{}]:{}", config.host, config.readiness.port)
-    } else {
-        format!("{}:{}", config.host, config.readiness.port)
-    };
     let check = ReadinessCheck {
         addresses: readiness_addresses,
-        host_header,
+        host_header: crate::uri::authority(&config.host, config.readiness.port),
         path: config.readiness.path.clone(),
         protocol: config.readiness.protocol,
         healthy_status: config.readiness.healthy_status.clone(),

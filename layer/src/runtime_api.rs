@@ -27,9 +27,10 @@ use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
 use crate::body::encode_base64;
+use crate::client::{self, Resend, Via};
+use crate::config::ApiAddress;
 use crate::error::PortsideError;
-use crate::pool::ConnectionPool;
-use hyper::client::conn::http1::SendRequest;
+use crate::pool::{Connection, ConnectionPool};
 
 /// The error type of a failed invocation, as Lambda records it.
 pub const ERROR_TYPE: HeaderName = HeaderName::from_static("lambda-runtime-function-error-type");
@@ -99,22 +100,16 @@ pub struct RuntimeApiClient {
 }
 
 impl RuntimeApiClient {
-    /// A client for the Runtime API at `base` (`http://host:port[/prefix]`),
-    /// whose host is at `addresses`, keeping up to `max_idle` connections.
+    /// A client for the Runtime API at `address`, whose host is at
+    /// `addresses`, keeping up to `max_idle` connections.
     pub fn new(
-        base: &str,
+        address: &ApiAddress,
         addresses: Vec<SocketAddr>,
         max_idle: usize,
     ) -> Result<RuntimeApiClient, String> {
-        let uri: http::Uri = base
-            .parse()
-            .map_err(|e| format!("{base:?} is not a URL: {e}"))?;
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("{base:?} has no host"))?;
         Ok(RuntimeApiClient {
-            authority: HeaderValue::from_str(authority.as_str()).map_err(|e| e.to_string())?,
-            prefix: uri.path().trim_end_matches('/').to_string(),
+            authority: HeaderValue::from_str(address.authority()).map_err(|e| e.to_string())?,
+            prefix: address.prefix().to_string(),
             // Lambda's API keeps connections open; a frozen sandbox's idle
             // connection is still checked on reuse.
             pool: ConnectionPool::new(addresses, Duration::from_secs(60), max_idle),
@@ -129,7 +124,7 @@ impl RuntimeApiClient {
     /// A new connection, for a streamed response (whose body cannot be sent
     /// twice, so it never goes on a pooled connection that may have closed).
     /// Opened while the app works, it costs the first bytes nothing.
-    pub async fn connect(&self) -> Result<SendRequest<OutBody>, String> {
+    pub async fn connect(&self) -> Result<Connection<OutBody>, String> {
         self.pool.connect().await.map_err(|e| {
             format!(
                 "cannot reach the Runtime API at {}: {e}",
@@ -161,36 +156,23 @@ impl RuntimeApiClient {
         request
     }
 
-    /// Sends a request the way `via` says: on a pooled connection (then once
-    /// more on a fresh one if the pooled one was closed before it answered),
-    /// or on a fresh one, opened already or now.
-    async fn send(&self, make: impl Fn() -> Request<OutBody>, via: Via) -> Result<(), String> {
-        let mut attempt = None;
-        let mut fresh = None;
-        match via {
-            Via::Pool => {
-                if let Some(mut sender) = self.pool.checkout().await {
-                    if let Ok(response) = sender.send_request(make()).await {
-                        attempt = Some((response, sender));
-                    }
+    /// Sends a request the way `via` says and reads Lambda's answer. Results
+    /// and errors are POSTs: under the one retry rule (`client`), each is
+    /// sent again only if it provably never reached Lambda.
+    async fn send(
+        &self,
+        build: impl FnMut() -> Option<Request<OutBody>>,
+        via: Via<OutBody>,
+    ) -> Result<(), String> {
+        let (response, connection) = client::send(&self.pool, via, Resend::IfNotSent, build)
+            .await
+            .map_err(|e| {
+                if e.is_connect() {
+                    format!("cannot reach the Runtime API at {}: {e}", self.pool.address())
+                } else {
+                    format!("the Runtime API did not answer: {e}")
                 }
-            }
-            Via::Fresh(connection) => fresh = connection,
-        }
-        let (response, sender) = match attempt {
-            Some(done) => done,
-            None => {
-                let mut sender = match fresh {
-                    Some(sender) => sender,
-                    None => self.connect().await?,
-                };
-                let response = sender
-                    .send_request(make())
-                    .await
-                    .map_err(|e| format!("the Runtime API did not answer: {e}"))?;
-                (response, sender)
-            }
-        };
+            })?;
         let status = response.status();
         let body = response
             .into_body()
@@ -198,7 +180,7 @@ impl RuntimeApiClient {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        self.pool.give_back(sender);
+        self.pool.give_back(connection);
         if status == StatusCode::ACCEPTED || status.is_success() {
             Ok(())
         } else {
@@ -227,7 +209,7 @@ impl RuntimeApiClient {
                 let headers = request.headers_mut();
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(json.len()));
-                request
+                Some(request)
             },
             Via::Pool,
         )
@@ -254,7 +236,7 @@ impl RuntimeApiClient {
                 headers.insert(ERROR_TYPE, HeaderValue::from_static(err.error_type()));
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(document.len()));
-                request
+                Some(request)
             },
             Via::Pool,
         )
@@ -270,17 +252,14 @@ impl RuntimeApiClient {
         invocation_id: Option<&HeaderValue>,
         content_type: &'static str,
         frames: mpsc::Receiver<Frame<Bytes>>,
-        connection: Option<SendRequest<OutBody>>,
+        connection: Option<Connection<OutBody>>,
     ) -> Result<(), String> {
-        // The body cannot be sent twice, so it goes on a fresh connection.
-        let body = std::sync::Mutex::new(Some(frames));
+        // The body cannot be built twice (hyper hands an unsent request back
+        // whole), and goes on a fresh connection.
+        let mut frames = Some(frames);
         self.send(
             || {
-                let frames = body
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .unwrap_or_else(|| mpsc::channel(1).1);
+                let frames = frames.take()?;
                 let mut request =
                     self.request(id, "response", invocation_id, OutBody::Stream(frames));
                 let headers = request.headers_mut();
@@ -295,20 +274,12 @@ impl RuntimeApiClient {
                     TRAILER,
                     HeaderValue::from_static("Lambda-Runtime-Function-Error-Body"),
                 );
-                request
+                Some(request)
             },
             Via::Fresh(connection),
         )
         .await
     }
-}
-
-/// Which connection a request goes on.
-enum Via {
-    /// A pooled one (or a fresh one if the pooled one turns out closed).
-    Pool,
-    /// A fresh one: this one, if already open.
-    Fresh(Option<SendRequest<OutBody>>),
 }
 
 #[cfg(test)]

@@ -134,6 +134,17 @@ pub fn query_from_encoded<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)
     out
 }
 
+/// `host:port` for a request's `Host` header or an address in a message, with
+/// an IPv6 host in brackets (`[::1]:8080`): the one formatter of the app's
+/// authority.
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// Removes `base` from the front of `path` once, on a segment boundary.
 /// `/prod` turns `/prod/x` into `/x` and `/prod` into `/`; `/prodx/y` and
 /// paths that do not start with the base stay as they are.
@@ -203,6 +214,15 @@ mod tests {
             ("sp", "a b"),
         ]);
         assert_eq!(q, "myKey=val2&myKey=%3FshowAll%3Dtrue&sp=a%20b");
+    }
+
+    #[test]
+    fn authorities_bracket_ipv6_hosts() {
+        assert_eq!(authority("127.0.0.1", 8080), "127.0.0.1:8080");
+        assert_eq!(authority("localhost", 3000), "localhost:3000");
+        assert_eq!(authority("::1", 8080), "[::1]:8080");
+        assert_eq!(authority("[::1]", 8080), "[::1]:8080");
+        assert_eq!(authority("fe80::1%eth0", 80), "[fe80::1%eth0]:80");
     }
 
     #[test]

@@ -411,31 +411,6 @@ async fn a_keep_alive_connection_the_app_closed_while_idle_never_fails_an_invoca
 }
 
 #[tokio::test]
-async fn a_request_racing_the_apps_idle_close_is_sent_again_on_a_fresh_connection() {
-    // The app drops each connection as its second request arrives, unanswered.
-    let app = App::start(KeepAlive::CloseOnSecondRequest, Reply::echo).await;
-    let f = Function::start(app.port, &[]).await.ready().await;
-    for i in 0..3 {
-        let outcome = f
-            .invoke(&http_api_event("POST", &format!("/n{i}"), "", b"x"))
-            .await;
-        assert_eq!(result_json(&outcome)["statusCode"], 200, "invocation {i}");
-    }
-    let received = app.received();
-    let targets: Vec<&str> = received.iter().map(|r| r.target.as_str()).collect();
-    assert_eq!(
-        targets,
-        ["/n0", "/n1", "/n2"],
-        "each request processed once"
-    );
-    let connections: Vec<usize> = received.iter().map(|r| r.connection).collect();
-    assert!(
-        connections.windows(2).all(|w| w[0] != w[1]),
-        "{connections:?}"
-    );
-}
-
-#[tokio::test]
 async fn idle_connections_older_than_the_pool_timeout_are_not_reused() {
     let app = App::start(KeepAlive::Forever, Reply::echo).await;
     let f = Function::start(app.port, &[("AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS", "0.2")])

@@ -26,6 +26,8 @@ pub struct Received {
     pub body: Bytes,
     /// Which accepted connection carried it (0, 1, ...).
     pub connection: usize,
+    /// How many requests that connection carried before this one.
+    pub nth_on_connection: usize,
 }
 
 impl Received {
@@ -77,8 +79,10 @@ pub struct Reply {
     pub body: Bytes,
     /// Wait this long before answering.
     pub delay: Duration,
-    /// Raw bytes to send instead of a response.
+    /// Raw bytes to send instead of a response, then close.
     pub raw: Option<Bytes>,
+    /// Close with a reset (RST) instead of a FIN after `raw`.
+    pub reset: bool,
     /// A chunked body whose chunks the test sends.
     pub chunks: Option<ChunkSource>,
     /// Wait at this barrier before answering (to prove requests overlap).
@@ -93,6 +97,7 @@ impl Reply {
             body: Bytes::new(),
             delay: Duration::ZERO,
             raw: None,
+            reset: false,
             chunks: None,
             gate: None,
         }
@@ -119,6 +124,13 @@ impl Reply {
     }
     pub fn raw(mut self, raw: impl Into<Bytes>) -> Reply {
         self.raw = Some(raw.into());
+        self
+    }
+    /// Close the connection without answering (after `raw`, if any), with a
+    /// reset rather than a FIN.
+    pub fn reset(mut self) -> Reply {
+        self.raw.get_or_insert_with(Bytes::new);
+        self.reset = true;
         self
     }
     /// A JSON echo of what was received.
@@ -292,6 +304,7 @@ async fn serve_connection(
             headers,
             body,
             connection,
+            nth_on_connection: served,
         };
         received.lock().unwrap().push(req.clone());
         arrived.notify_waiters();
@@ -305,6 +318,9 @@ async fn serve_connection(
         let stream = reader.get_mut();
         if let Some(raw) = &reply.raw {
             let _ = stream.write_all(raw).await;
+            if reply.reset {
+                let _ = stream.set_zero_linger();
+            }
             return;
         }
         let reason = http::StatusCode::from_u16(reply.status)
