@@ -172,7 +172,9 @@ impl SendError {
             Attempt::NotSent | Attempt::Unanswered => Kind::Unanswered,
             // hyper reads in READ_BUFFER-sized reads and parses the head from
             // one buffer: a parse failure after a whole buffer is an over-long head.
-            Attempt::Answered if err.is_parse() && bytes_read >= crate::pool::READ_BUFFER as u64 => {
+            Attempt::Answered
+                if err.is_parse() && bytes_read >= crate::pool::READ_BUFFER as u64 =>
+            {
                 Kind::HeadTooLarge
             }
             Attempt::Answered => Kind::InvalidHead,
@@ -196,7 +198,10 @@ impl fmt::Display for SendError {
                 crate::pool::READ_BUFFER / 1024
             )?,
         }
-        let mut cause = self.cause.as_deref().map(|c| c as &(dyn StdError + 'static));
+        let mut cause = self
+            .cause
+            .as_deref()
+            .map(|c| c as &(dyn StdError + 'static));
         while let Some(inner) = cause {
             write!(f, ": {inner}")?;
             cause = inner.source();
@@ -207,7 +212,9 @@ impl fmt::Display for SendError {
 
 impl StdError for SendError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.cause.as_deref().map(|c| c as &(dyn StdError + 'static))
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn StdError + 'static))
     }
 }
 
@@ -287,7 +294,11 @@ mod tests {
     fn idempotent_methods_are_rfc_9110s() {
         for method in ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"] {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
-            assert_eq!(Resend::for_method(&method), Resend::IfUnanswered, "{method}");
+            assert_eq!(
+                Resend::for_method(&method),
+                Resend::IfUnanswered,
+                "{method}"
+            );
         }
         for method in ["POST", "PATCH", "CONNECT", "PROPFIND"] {
             let method = Method::from_bytes(method.as_bytes()).unwrap();

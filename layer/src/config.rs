@@ -704,7 +704,10 @@ mod tests {
         assert_eq!(config.websocket_path, "/websocket");
         assert_eq!(config.snapstart_before_checkpoint_path, None);
         assert_eq!(config.snapstart_after_restore_path, None);
-        assert_eq!(config.runtime_api.invocations.url(), "http://127.0.0.1:9001");
+        assert_eq!(
+            config.runtime_api.invocations.url(),
+            "http://127.0.0.1:9001"
+        );
         assert_eq!(config.runtime_api.extensions.url(), "http://127.0.0.1:9001");
         assert_eq!(config.function.memory_mb, 512);
         assert_eq!(config.function.max_concurrency, 1);
@@ -774,7 +777,10 @@ mod tests {
         );
         assert!(config.error_status_codes.contains(503));
         assert!(!config.error_status_codes.contains(501));
-        assert_eq!(config.runtime_api.invocations.url(), "http://127.0.0.1:9009");
+        assert_eq!(
+            config.runtime_api.invocations.url(),
+            "http://127.0.0.1:9009"
+        );
         assert_eq!(config.runtime_api.extensions.url(), "http://127.0.0.1:9001");
         assert_eq!(config.pool_idle_timeout, Duration::from_millis(500));
         assert_eq!(
@@ -866,10 +872,7 @@ mod tests {
             (rt.authority(), rt.host(), rt.port(), rt.prefix()),
             ("127.0.0.1:9000", "127.0.0.1", 9000, "/.rt")
         );
-        assert_eq!(
-            ApiAddress::parse("http://127.0.0.1:9000/.rt/").unwrap(),
-            rt
-        );
+        assert_eq!(ApiAddress::parse("http://127.0.0.1:9000/.rt/").unwrap(), rt);
         let v6 = ApiAddress::parse("[::1]:9001").unwrap();
         assert_eq!(v6.url(), "http://[::1]:9001");
         assert_eq!((v6.host(), v6.port(), v6.prefix()), ("::1", 9001, ""));

@@ -73,9 +73,7 @@ impl LambdaApi {
         let (response, connection) =
             client::send(&self.pool, Via::Pool, Resend::for_method(&method), build)
                 .await
-                .map_err(|e| {
-                    format!("Lambda's API at {} failed: {e}", self.address.authority())
-                })?;
+                .map_err(|e| format!("Lambda's API at {} failed: {e}", self.address.authority()))?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
         self.pool.give_back(connection);

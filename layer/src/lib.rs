@@ -12,8 +12,8 @@
 
 pub mod alloc;
 pub mod body;
-pub mod client;
 pub mod brotli;
+pub mod client;
 pub mod compress;
 pub mod config;
 pub mod error;

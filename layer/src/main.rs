@@ -49,7 +49,10 @@ fn main() -> ExitCode {
     };
     // lambda_runtime reads its endpoint from the environment: give it the
     // normalised address (or the Runtime API proxy) before any thread starts.
-    std::env::set_var("AWS_LAMBDA_RUNTIME_API", config.runtime_api.invocations.url());
+    std::env::set_var(
+        "AWS_LAMBDA_RUNTIME_API",
+        config.runtime_api.invocations.url(),
+    );
 
     match runtime.block_on(portside::runtime::run(config, started)) {
         Ok(()) => ExitCode::SUCCESS,

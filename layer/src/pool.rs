@@ -73,9 +73,7 @@ impl AsyncRead for Counted {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
         let read = buf.filled().len() - before;
-        this.traffic
-            .read
-            .fetch_add(read as u64, Ordering::Relaxed);
+        this.traffic.read.fetch_add(read as u64, Ordering::Relaxed);
         polled
     }
 }
@@ -380,7 +378,10 @@ mod tests {
             let response = connection.sender.send_request(request).await.unwrap();
             let _ = response.into_body().collect().await.unwrap();
             pool.give_back(connection);
-            let again = pool.checkout().await.expect("the idle connection is usable");
+            let again = pool
+                .checkout()
+                .await
+                .expect("the idle connection is usable");
             assert!(again.reused);
             close.send(()).unwrap();
             server.join().unwrap();

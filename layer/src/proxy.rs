@@ -84,7 +84,12 @@ impl AppClient {
     ) -> Result<(Response<Incoming>, Lease), PortsideError> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
-        let build = || Some(Request::from_parts(parts.clone(), OutBody::Full(Some(body.clone()))));
+        let build = || {
+            Some(Request::from_parts(
+                parts.clone(),
+                OutBody::Full(Some(body.clone())),
+            ))
+        };
         let exchange = client::send(&self.pool, Via::Pool, resend, build);
         match tokio::time::timeout_at(deadline.into(), exchange).await {
             Ok(Ok((response, connection))) => Ok((
@@ -127,7 +132,9 @@ impl AppClient {
                                       request was not sent again, because the app may have \
                                       acted on it"
                     .to_string(),
-                Resend::IfUnanswered => "the app closed the connection without answering".to_string(),
+                Resend::IfUnanswered => {
+                    "the app closed the connection without answering".to_string()
+                }
             })
         } else {
             PortsideError::AppInvalidResponse(err.to_string())

@@ -168,7 +168,10 @@ impl RuntimeApiClient {
             .await
             .map_err(|e| {
                 if e.is_connect() {
-                    format!("cannot reach the Runtime API at {}: {e}", self.pool.address())
+                    format!(
+                        "cannot reach the Runtime API at {}: {e}",
+                        self.pool.address()
+                    )
                 } else {
                     format!("the Runtime API did not answer: {e}")
                 }

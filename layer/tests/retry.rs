@@ -116,7 +116,11 @@ async fn warm(f: &Function, app: &App) -> usize {
 
 async fn assert_next_invocation_is_served(f: &Function) {
     let outcome = f.invoke(&http_api_event("GET", "/next")).await;
-    assert_eq!(result_json(&outcome)["statusCode"], 200, "the next invocation");
+    assert_eq!(
+        result_json(&outcome)["statusCode"],
+        200,
+        "the next invocation"
+    );
 }
 
 #[tokio::test]
@@ -128,7 +132,10 @@ async fn a_post_reaches_the_app_exactly_once_whatever_the_app_does_wrong() {
 
         let outcome = f.invoke(&http_api_event("POST", "/fail")).await;
         let (kind, message) = error_of(&outcome);
-        assert_eq!(kind, "Portside.AppInvalidResponse", "{failure:?}: {message}");
+        assert_eq!(
+            kind, "Portside.AppInvalidResponse",
+            "{failure:?}: {message}"
+        );
         let posts: Vec<Received> = app
             .received()
             .into_iter()
@@ -172,7 +179,10 @@ async fn a_get_is_sent_again_once_and_only_when_no_byte_of_answer_came_back() {
             let attempts: Vec<&Received> =
                 received.iter().filter(|r| r.target == "/fail").collect();
             assert_eq!(attempts[0].connection, warm_connection);
-            assert_ne!(attempts[1].connection, warm_connection, "on a fresh connection");
+            assert_ne!(
+                attempts[1].connection, warm_connection,
+                "on a fresh connection"
+            );
         }
         assert_next_invocation_is_served(&f).await;
     }
@@ -200,7 +210,11 @@ async fn a_get_that_fails_again_on_the_fresh_connection_is_not_sent_a_third_time
 
 #[tokio::test]
 async fn a_pass_through_event_reaches_the_app_at_most_once() {
-    for failure in [Failure::CloseAfterReading, Failure::Reset, Failure::MalformedStatus] {
+    for failure in [
+        Failure::CloseAfterReading,
+        Failure::Reset,
+        Failure::MalformedStatus,
+    ] {
         let app = app_failing(failure).await;
         let f = Function::start(app.port, &[]).await.ready().await;
         warm(&f, &app).await;

@@ -372,6 +372,7 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
     };
     let mut request = request
         .map_err(|msg| PortsideError::InvalidEvent(format!("{} event: {msg}", source.name())))?;
+    join_cookies(&mut request.headers);
     if !request.headers.contains_key(HOST) {
         if let Some(domain) = context
             .domain_name()
@@ -466,6 +467,25 @@ fn headers_from(
         }
     }
     Ok(headers)
+}
+
+/// Joins several `Cookie` header lines into one, `a=b; c=d`, in order: RFC
+/// 6265 §5.4 allows a single Cookie header, and frameworks that read only the
+/// first line would lose the rest. (Multi-value maps, ALB's among them, give
+/// one line per cookie; the v2 `cookies` list is joined the same way.)
+fn join_cookies(headers: &mut HeaderMap) {
+    let mut values = headers.get_all(http::header::COOKIE).iter();
+    let (Some(first), Some(_)) = (values.next(), values.next()) else {
+        return;
+    };
+    let mut joined = first.as_bytes().to_vec();
+    for value in headers.get_all(http::header::COOKIE).iter().skip(1) {
+        joined.extend_from_slice(b"; ");
+        joined.extend_from_slice(value.as_bytes());
+    }
+    if let Ok(value) = HeaderValue::from_bytes(&joined) {
+        headers.insert(http::header::COOKIE, value);
+    }
 }
 
 /// The body bytes from `body` and its base64 flag.

@@ -266,6 +266,16 @@ fn expected_headers(event: &Value, source: HttpSource) -> Vec<(String, String)> 
             }
         }
     }
+    // RFC 6265 §5.4: one Cookie header, whatever the event's map gave.
+    let cookies: Vec<String> = out
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    if cookies.len() > 1 {
+        out.retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
+        out.push(("cookie".into(), cookies.join("; ")));
+    }
     out
 }
 
@@ -445,9 +455,35 @@ fn alb_encoded_query_values_are_not_encoded_again() {
     let cookies: Vec<_> = request.headers.get_all("cookie").iter().collect();
     assert_eq!(
         cookies,
-        ["name1=value1", "name2=value2"],
-        "every value of a multi-value header"
+        ["name1=value1; name2=value2"],
+        "both cookie lines, joined into the one Cookie header RFC 6265 allows"
     );
+}
+
+#[test]
+fn cookie_lines_become_one_cookie_header_for_every_source() {
+    // An HTTP/2 client sends each cookie as its own header field; REST APIs
+    // and multi-value ALBs list them separately.
+    let rest = r#"{"httpMethod": "GET", "path": "/", "resource": "/",
+        "multiValueHeaders": {"Cookie": ["a=1", "b=2; c=3"], "Accept": ["x"]},
+        "requestContext": {"stage": "prod"}}"#;
+    let alb = r#"{"httpMethod": "GET", "path": "/",
+        "multiValueHeaders": {"cookie": ["a=1", "b=2; c=3"]},
+        "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:tg"}}}"#;
+    let v2 = r#"{"version": "2.0", "rawPath": "/", "rawQueryString": "",
+        "cookies": ["a=1", "b=2; c=3"], "headers": {},
+        "requestContext": {"http": {"method": "GET"}, "domainName": "api.example.com"}}"#;
+    for json in [rest, alb, v2] {
+        let e = parse_http(json);
+        let cookies: Vec<_> = e.request.headers.get_all("cookie").iter().collect();
+        assert_eq!(cookies, ["a=1; b=2; c=3"], "{json}");
+    }
+    // One line stays as it is.
+    let single = parse_http(
+        r#"{"httpMethod": "GET", "path": "/", "resource": "/",
+        "headers": {"cookie": "only=1"}, "requestContext": {}}"#,
+    );
+    assert_eq!(single.request.headers["cookie"], "only=1");
 }
 
 // ---- hand-written events for rules the samples do not cover ----
