@@ -98,7 +98,7 @@ fn parse(c: &mut Criterion) {
     let upload = http_api_event("POST", "/upload", Some(&one_mib()));
     for event in [&small, &upload] {
         match event::parse(event) {
-            Ok(Event::Http(http)) => assert_eq!(http.source, HttpSource::ApiGatewayV2),
+            Ok(Event::Http(http)) => assert_eq!(http.source, HttpSource::HttpApiV2),
             other => panic!("not an HTTP API event: {other:?}"),
         }
     }
@@ -134,7 +134,7 @@ fn to_result(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_batched(
                 || parts.clone(),
-                |parts| event::to_result(HttpSource::ApiGatewayV2, parts),
+                |parts| event::to_result(HttpSource::HttpApiV2, parts),
                 BatchSize::SmallInput,
             )
         });
@@ -142,7 +142,7 @@ fn to_result(c: &mut Criterion) {
         group.bench_function(format!("{name}_then_json"), |b| {
             b.iter_batched(
                 || parts.clone(),
-                |parts| event::to_json(&event::to_result(HttpSource::ApiGatewayV2, parts)).unwrap(),
+                |parts| event::to_json(&event::to_result(HttpSource::HttpApiV2, parts)).unwrap(),
                 BatchSize::SmallInput,
             )
         });

@@ -239,7 +239,7 @@ pub struct Config {
     pub remove_base_path: Option<String>,
     /// Compress buffered responses.
     pub compression: bool,
-    /// Buffered results or streamed Function URL responses.
+    /// Buffered results, or streamed Function URL and REST API responses.
     pub invoke_mode: InvokeMode,
     /// Path non-HTTP events are POSTed to.
     pub pass_through_path: String,

@@ -344,8 +344,8 @@ impl Adapter {
                 .map(str::to_owned),
             _ => None,
         };
-        let streams = source == Some(HttpSource::FunctionUrl)
-            && self.config.invoke_mode == InvokeMode::ResponseStream;
+        let streams = self.config.invoke_mode == InvokeMode::ResponseStream
+            && source.is_some_and(HttpSource::streams);
         // A request the app may have acted on is never sent twice; only an
         // idempotent HTTP request may be, when a stale connection ate it.
         let resend = match source {
@@ -367,9 +367,15 @@ impl Adapter {
         let status = parts.status.as_u16();
         let failed = self.config.error_status_codes.contains(status);
 
-        if streams && !failed {
+        let prelude = match source {
+            Some(source) if streams && !failed => {
+                event::stream_prelude(source, parts.status, &parts.headers)
+            }
+            _ => None,
+        };
+        if let Some(prelude) = prelude {
             return Ok(Reply::Stream(Streamed {
-                prelude: event::stream_prelude(parts.status, &parts.headers),
+                prelude,
                 body,
                 lease,
                 deadline,

@@ -1,6 +1,7 @@
-//! Response streaming for Function URLs (`PORTSIDE_INVOKE_MODE=response_stream`),
-//! end to end: the app writes chunks when the test says so, and the test
-//! watches them reach the Runtime API.
+//! Response streaming for Function URLs and REST APIs
+//! (`PORTSIDE_INVOKE_MODE=response_stream`), end to end: the app writes
+//! chunks when the test says so, and the test watches them reach the Runtime
+//! API. Every other source stays buffered JSON.
 
 mod support;
 
@@ -27,6 +28,28 @@ fn function_url_event(path: &str) -> String {
                                     "sourceIp": "203.0.113.1", "userAgent": "curl"},
                            "requestId": "r", "routeKey": "$default", "stage": "$default",
                            "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795345200000u64},
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+/// A REST API proxy event (no `version`: API Gateway REST, payload 1.0 shape).
+fn rest_api_event(path: &str) -> String {
+    json!({
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "Accept": "text/event-stream"},
+        "multiValueHeaders": {"Host": ["abc123.execute-api.us-east-1.amazonaws.com"],
+                              "Accept": ["text/event-stream"]},
+        "queryStringParameters": null,
+        "multiValueQueryStringParameters": null,
+        "pathParameters": {"proxy": path.trim_start_matches('/')},
+        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "stage": "prod",
+                           "resourcePath": "/{proxy+}", "httpMethod": "GET", "requestId": "r",
+                           "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+                           "identity": {"sourceIp": "203.0.113.1"}},
+        "body": null,
         "isBase64Encoded": false
     })
     .to_string()
@@ -132,6 +155,97 @@ async fn each_chunk_reaches_lambda_while_the_app_is_still_writing() {
 }
 
 #[tokio::test]
+async fn a_rest_api_response_streams_in_the_rest_format_while_the_app_writes() {
+    let (app, chunks) = streaming_app(201).await;
+    let f = Function::start(app.port, STREAM).await.ready().await;
+    let mut invocation = f
+        .api
+        .start_invoke(
+            rest_api_event("/stream"),
+            InvokeOptions::new()
+                .timeout(Duration::from_secs(10))
+                .watch_stream(true),
+        )
+        .unwrap();
+    let mut events = invocation.take_stream().unwrap();
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"data: one\n\n")))
+        .unwrap();
+    match next_event(&mut events).await {
+        StreamEvent::Started { content_type } => assert_eq!(
+            content_type.as_deref(),
+            Some("application/vnd.awslambda.http-integration-response")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let prelude = match next_event(&mut events).await {
+        StreamEvent::Prelude(prelude) => serde_json::from_slice::<Value>(&prelude).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    // API Gateway's REST streaming format: status, and every value of every
+    // header in multiValueHeaders, both Set-Cookie lines included.
+    assert_eq!(prelude["statusCode"], 201);
+    let headers = &prelude["multiValueHeaders"];
+    assert_eq!(headers["content-type"], json!(["text/event-stream"]));
+    assert_eq!(headers["cache-control"], json!(["no-cache"]));
+    assert_eq!(
+        headers["set-cookie"],
+        json!(["session=1; HttpOnly", "theme=dark"])
+    );
+    assert!(headers.get("transfer-encoding").is_none());
+    assert_eq!(
+        next_event(&mut events).await,
+        StreamEvent::Body(Bytes::from_static(b"data: one\n\n")),
+        "the first chunk arrives before the app writes the second"
+    );
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"data: two\n\n")))
+        .unwrap();
+    assert_eq!(
+        next_event(&mut events).await,
+        StreamEvent::Body(Bytes::from_static(b"data: two\n\n"))
+    );
+    chunks.send(Chunk::End).unwrap();
+    assert_eq!(
+        next_event(&mut events).await,
+        StreamEvent::End { error: None }
+    );
+    let response = streamed(invocation.outcome().await);
+    assert_eq!(response.body, "data: one\n\ndata: two\n\n");
+}
+
+#[tokio::test]
+async fn a_rest_api_stream_that_breaks_off_ends_with_error_trailers() {
+    let (app, chunks) = streaming_app(200).await;
+    let f = Function::start(app.port, STREAM).await.ready().await;
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"partial")))
+        .unwrap();
+    chunks.send(Chunk::Abort).unwrap();
+    let response = streamed(f.invoke(&rest_api_event("/stream")).await);
+    assert_eq!(response.body, "partial");
+    let error = response.error.expect("an error report");
+    assert_eq!(error.source, ErrorSource::Trailers);
+    assert_eq!(error.error_type, "Portside.AppInvalidResponse");
+}
+
+#[tokio::test]
+async fn without_response_stream_mode_a_rest_api_response_is_buffered() {
+    let (app, chunks) = streaming_app(200).await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"all at once")))
+        .unwrap();
+    chunks.send(Chunk::End).unwrap();
+    let result = result_json(&f.invoke(&rest_api_event("/stream")).await);
+    assert_eq!(result["body"], "all at once");
+    assert_eq!(
+        result["multiValueHeaders"]["set-cookie"],
+        json!(["session=1; HttpOnly", "theme=dark"])
+    );
+}
+
+#[tokio::test]
 async fn a_failure_part_way_is_reported_in_the_error_trailers() {
     let (app, chunks) = streaming_app(200).await;
     let f = Function::start(app.port, STREAM).await.ready().await;
@@ -210,16 +324,20 @@ async fn bodies_past_the_buffered_limit_stream_through() {
 }
 
 #[tokio::test]
-async fn only_function_url_events_stream_other_events_stay_buffered_json() {
+async fn http_api_alb_lattice_and_pass_through_events_stay_buffered_json() {
     let (app, _chunks) = streaming_app(200).await;
     let f = Function::start(app.port, STREAM).await.ready().await;
-    // HTTP API (API Gateway reads one JSON result).
-    let http_api = f
-        .invoke(&sample(
-            "aws-lambda-rust-runtime/apigw_v2_proxy_request.json",
-        ))
-        .await;
-    assert_eq!(result_json(&http_api)["statusCode"], 200);
+    // HTTP APIs (payload 2.0 and 1.0), ALB and VPC Lattice read one JSON result.
+    for file in [
+        "aws-lambda-rust-runtime/apigw_v2_proxy_request.json",
+        "aws-lambda-rust-runtime/example-apigw-sam-http-request.json",
+        "aws-lambda-rust-runtime/alb_request.json",
+        "powertools-lambda-python/vpcLatticeV2Event.json",
+        "powertools-lambda-python/vpcLatticeEvent.json",
+    ] {
+        let outcome = f.invoke(&sample(file)).await;
+        assert_eq!(result_json(&outcome)["statusCode"], 200, "{file}");
+    }
     // A pass-through event: SQS and SDK callers read JSON.
     let sqs = f
         .invoke(&sample("aws-lambda-rust-runtime/example-sqs-event.json"))

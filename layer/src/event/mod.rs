@@ -40,10 +40,12 @@ use wire::{First, Flag, Obj, Pairs, Text, TextList};
 /// The HTTP event sources, each with its own request and result shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpSource {
-    /// API Gateway REST API proxy integration, and HTTP API payload 1.0.
-    ApiGatewayV1,
+    /// API Gateway REST API, Lambda proxy integration (no `version` field).
+    RestApi,
+    /// API Gateway HTTP API, payload 1.0 (the REST shape with `"version": "1.0"`).
+    HttpApiV1,
     /// API Gateway HTTP API, payload 2.0.
-    ApiGatewayV2,
+    HttpApiV2,
     /// Lambda Function URL (payload 2.0 on a `lambda-url` domain).
     FunctionUrl,
     /// Application Load Balancer; `multi_value` when the target group has
@@ -64,8 +66,9 @@ impl HttpSource {
     /// A short name for logs.
     pub fn name(self) -> &'static str {
         match self {
-            HttpSource::ApiGatewayV1 => "api-gateway-v1",
-            HttpSource::ApiGatewayV2 => "api-gateway-v2",
+            HttpSource::RestApi => "rest-api",
+            HttpSource::HttpApiV1 => "http-api-v1",
+            HttpSource::HttpApiV2 => "http-api-v2",
             HttpSource::FunctionUrl => "function-url",
             HttpSource::Alb { multi_value: false } => "alb",
             HttpSource::Alb { multi_value: true } => "alb-multi-value",
@@ -73,6 +76,15 @@ impl HttpSource {
             HttpSource::LatticeV2 => "vpc-lattice-v2",
             HttpSource::WebSocket => "api-gateway-websocket",
         }
+    }
+
+    /// Whether this source can take a streamed response: a Function URL in
+    /// `RESPONSE_STREAM` invoke mode, and a REST API integration in `STREAM`
+    /// response transfer mode (API Gateway: "Stream the integration response
+    /// for your proxy integrations", REST APIs only). HTTP APIs, ALB, VPC
+    /// Lattice and WebSocket APIs read one JSON result.
+    pub fn streams(self) -> bool {
+        matches!(self, HttpSource::FunctionUrl | HttpSource::RestApi)
     }
 }
 
@@ -320,15 +332,18 @@ fn detect<'a>(event: &RawEvent<'a>, context: &ContextProbe<'a>) -> Detected<'a> 
             Some(domain) if is_function_url_domain(domain) => {
                 Detected::Http(HttpSource::FunctionUrl)
             }
-            _ => Detected::Http(HttpSource::ApiGatewayV2),
+            _ => Detected::Http(HttpSource::HttpApiV2),
         };
     }
-    // 10. REST API proxy, or HTTP API payload 1.0.
+    // 10. REST API proxy, or HTTP API payload 1.0 (which adds "version": "1.0").
     if event.http_method.is_some()
         && event.path.is_some()
         && (event.request_context.is_some() || event.resource.is_some())
     {
-        return Detected::Http(HttpSource::ApiGatewayV1);
+        return Detected::Http(match version {
+            Some("1.0") => HttpSource::HttpApiV1,
+            _ => HttpSource::RestApi,
+        });
     }
     // 11. Bedrock Agents action groups.
     if event.message_version.is_some() && event.agent.is_some() && event.action_group.is_some() {
@@ -361,8 +376,8 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
     };
     let mut websocket = None;
     let request = match source {
-        HttpSource::ApiGatewayV1 => apigw_v1::request(&event),
-        HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::request(&event, &context),
+        HttpSource::RestApi | HttpSource::HttpApiV1 => apigw_v1::request(&event),
+        HttpSource::HttpApiV2 | HttpSource::FunctionUrl => apigw_v2::request(&event, &context),
         HttpSource::Alb { .. } => alb::request(&event),
         HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::request(&event, source),
         HttpSource::WebSocket => websocket::request(&event, &context).map(|(info, request)| {
@@ -392,18 +407,30 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
 /// Converts the app's response into the result `source` expects.
 pub fn to_result(source: HttpSource, response: ResponseParts) -> HttpResult {
     match source {
-        HttpSource::ApiGatewayV1 => apigw_v1::result(response),
-        HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => apigw_v2::result(response),
+        HttpSource::RestApi | HttpSource::HttpApiV1 => apigw_v1::result(response),
+        HttpSource::HttpApiV2 | HttpSource::FunctionUrl => apigw_v2::result(response),
         HttpSource::Alb { multi_value } => alb::result(response, multi_value),
         HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::result(response),
         HttpSource::WebSocket => websocket::result(response),
     }
 }
 
-/// The JSON prelude of a streamed response (Function URL, response-stream
-/// mode): status, headers and cookies, as the payload 2.0 result has them.
-pub fn stream_prelude(status: http::StatusCode, headers: &HeaderMap) -> Bytes {
-    apigw_v2::prelude(status, headers)
+/// The JSON prelude of a streamed response, in the shape `source` documents:
+/// a Function URL's has `statusCode`, `headers` (repeated values joined) and
+/// `cookies` (every `Set-Cookie`), as its payload 2.0 result; a REST API's
+/// has `statusCode` and `multiValueHeaders` with every value of every header,
+/// `Set-Cookie` included (response-transfer-mode-lambda.html). `None` for a
+/// source that cannot stream.
+pub fn stream_prelude(
+    source: HttpSource,
+    status: http::StatusCode,
+    headers: &HeaderMap,
+) -> Option<Bytes> {
+    match source {
+        HttpSource::FunctionUrl => Some(apigw_v2::prelude(status, headers)),
+        HttpSource::RestApi => Some(apigw_v1::prelude(status, headers)),
+        _ => None,
+    }
 }
 
 // ---- helpers shared by the source modules ----

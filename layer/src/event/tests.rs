@@ -48,11 +48,15 @@ fn samples() -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// What each sample type must be detected as.
-fn expected_detection(kind: &str) -> Result<HttpSource, &'static str> {
+/// What each sample type must be detected as (TYPES.md: the payload 1.0
+/// shape with `"version": "1.0"` is an HTTP API's, without it a REST API's).
+fn expected_detection(kind: &str, event: &Value) -> Result<HttpSource, &'static str> {
     Ok(match kind {
-        "apigw-v1" => HttpSource::ApiGatewayV1,
-        "apigw-v2" => HttpSource::ApiGatewayV2,
+        "apigw-v1" if event.get("version").and_then(Value::as_str) == Some("1.0") => {
+            HttpSource::HttpApiV1
+        }
+        "apigw-v1" => HttpSource::RestApi,
+        "apigw-v2" => HttpSource::HttpApiV2,
         "function-url" => HttpSource::FunctionUrl,
         "alb" => HttpSource::Alb { multi_value: false },
         "alb-multi" => HttpSource::Alb { multi_value: true },
@@ -77,14 +81,17 @@ fn expected_detection(kind: &str) -> Result<HttpSource, &'static str> {
 fn every_sample_is_detected_as_its_documented_type() {
     let mut http = 0;
     for (file, kind, text) in samples() {
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let event = match parse(&text) {
             Ok(event) => event,
             // A sample whose body is marked base64 but is not is malformed:
             // the oracle's own decoding must agree, and the error must say so.
             Err(err) => {
-                let value: Value = serde_json::from_str(&text).unwrap();
                 let body = str_field(&value, "body").unwrap_or("");
-                assert!(expected_detection(&kind).is_ok(), "{file} ({kind}): {err}");
+                assert!(
+                    expected_detection(&kind, &value).is_ok(),
+                    "{file} ({kind}): {err}"
+                );
                 assert_eq!(value["isBase64Encoded"], Value::Bool(true), "{file}: {err}");
                 assert!(
                     crate::body::decode_event_body(Some(body), true).is_err(),
@@ -97,7 +104,7 @@ fn every_sample_is_detected_as_its_documented_type() {
                 continue;
             }
         };
-        match (expected_detection(&kind), event) {
+        match (expected_detection(&kind, &value), event) {
             (Ok(source), Event::Http(http_event)) => {
                 assert_eq!(http_event.source, source, "{file}");
                 http += 1;
@@ -257,7 +264,7 @@ fn expected_headers(event: &Value, source: HttpSource) -> Vec<(String, String)> 
             out.push((k, v));
         }
     }
-    if matches!(source, HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl) {
+    if matches!(source, HttpSource::HttpApiV2 | HttpSource::FunctionUrl) {
         if let Some(Value::Array(cookies)) = event.get("cookies") {
             if !cookies.is_empty() {
                 out.retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
@@ -282,13 +289,13 @@ fn expected_headers(event: &Value, source: HttpSource) -> Vec<(String, String)> 
 fn expected_path_and_query(event: &Value, source: HttpSource) -> (String, Option<String>) {
     let non_empty = |q: String| (!q.is_empty()).then_some(q);
     match source {
-        HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => (
+        HttpSource::HttpApiV2 | HttpSource::FunctionUrl => (
             oracle_path(str_field(event, "rawPath").unwrap()),
             non_empty(oracle_raw_query(
                 str_field(event, "rawQueryString").unwrap_or(""),
             )),
         ),
-        HttpSource::ApiGatewayV1 | HttpSource::WebSocket => {
+        HttpSource::RestApi | HttpSource::HttpApiV1 | HttpSource::WebSocket => {
             let multi = pairs_of(event.get("multiValueQueryStringParameters"));
             let pairs = if multi.is_empty() {
                 pairs_of(event.get("queryStringParameters"))
@@ -355,7 +362,7 @@ fn every_http_sample_reaches_the_app_with_every_header_query_pair_and_body_byte(
         let method = match source {
             // WebSocket events are POSTed to the app's WebSocket path.
             HttpSource::WebSocket => Some("POST"),
-            HttpSource::ApiGatewayV2 | HttpSource::FunctionUrl => {
+            HttpSource::HttpApiV2 | HttpSource::FunctionUrl => {
                 event["requestContext"]["http"]["method"].as_str()
             }
             HttpSource::LatticeV1 | HttpSource::LatticeV2 => str_field(&event, "method"),
@@ -532,7 +539,7 @@ fn function_url_is_told_apart_by_its_domain() {
     let json = r#"{"version": "2.0", "rawPath": "/", "rawQueryString": "",
         "requestContext": {"domainName": "api.example.com", "http": {"method": "GET"}}}"#;
     let e = parse_http(json);
-    assert_eq!(e.source, HttpSource::ApiGatewayV2);
+    assert_eq!(e.source, HttpSource::HttpApiV2);
     assert_eq!(
         e.request.headers["host"], "api.example.com",
         "Host from domainName when absent"
@@ -634,7 +641,7 @@ fn http_result(source: HttpSource) -> HttpResult {
 
 #[test]
 fn v1_results_carry_every_value_in_multi_value_headers() {
-    let r = http_result(HttpSource::ApiGatewayV1);
+    let r = http_result(HttpSource::RestApi);
     assert_eq!(r.status_code, 201);
     assert!(r.headers.is_none() && r.cookies.is_none() && r.status_description.is_none());
     let mv = r.multi_value_headers.unwrap().0;
@@ -653,7 +660,7 @@ fn v1_results_carry_every_value_in_multi_value_headers() {
 
 #[test]
 fn v2_and_function_url_results_join_headers_and_list_every_cookie() {
-    for source in [HttpSource::ApiGatewayV2, HttpSource::FunctionUrl] {
+    for source in [HttpSource::HttpApiV2, HttpSource::FunctionUrl] {
         let r = http_result(source);
         let headers = r.headers.unwrap().0;
         assert!(headers.contains(&("x-multi".into(), "one, two".into())));
@@ -699,7 +706,7 @@ fn lattice_results_use_single_value_headers() {
 
 #[test]
 fn results_serialize_to_the_documented_field_names() {
-    let json = serde_json::to_value(to_result(HttpSource::ApiGatewayV2, app_response())).unwrap();
+    let json = serde_json::to_value(to_result(HttpSource::HttpApiV2, app_response())).unwrap();
     let keys: Vec<&str> = json
         .as_object()
         .unwrap()
@@ -743,13 +750,13 @@ fn results_serialize_to_the_documented_field_names() {
 fn a_result_over_six_megabytes_is_an_error_not_a_truncated_body() {
     let mut response = app_response();
     response.body = Bytes::from(vec![7u8; 5 * 1024 * 1024]); // base64 grows it past 6 MB
-    let err = to_json(&to_result(HttpSource::ApiGatewayV2, response)).unwrap_err();
+    let err = to_json(&to_result(HttpSource::HttpApiV2, response)).unwrap_err();
     assert_eq!(err.error_type(), "Portside.ResponseTooLarge");
     assert!(err.to_string().contains("response_stream"));
 
     let mut response = app_response();
     response.body = Bytes::from(vec![7u8; 4 * 1024 * 1024]); // 5.6 MB as base64: fits
-    assert!(to_json(&to_result(HttpSource::ApiGatewayV2, response)).is_ok());
+    assert!(to_json(&to_result(HttpSource::HttpApiV2, response)).is_ok());
 }
 
 #[test]
@@ -775,12 +782,62 @@ fn pass_through_results_are_the_apps_json() {
 
 #[test]
 fn the_stream_prelude_has_status_headers_and_cookies() {
-    let prelude = stream_prelude(StatusCode::CREATED, &app_response().headers);
+    let prelude = stream_prelude(
+        HttpSource::FunctionUrl,
+        StatusCode::CREATED,
+        &app_response().headers,
+    )
+    .unwrap();
     let prelude: Value = serde_json::from_slice(&prelude).unwrap();
     assert_eq!(prelude["statusCode"], 201);
     assert_eq!(prelude["headers"]["x-multi"], "one, two");
     assert_eq!(prelude["cookies"][1], "b=2");
     assert!(prelude["headers"].get("connection").is_none());
+}
+
+#[test]
+fn a_rest_api_stream_prelude_keeps_every_value_in_multi_value_headers() {
+    let prelude = stream_prelude(
+        HttpSource::RestApi,
+        StatusCode::CREATED,
+        &app_response().headers,
+    )
+    .unwrap();
+    let prelude: Value = serde_json::from_slice(&prelude).unwrap();
+    assert_eq!(
+        prelude,
+        serde_json::json!({
+            "statusCode": 201,
+            "multiValueHeaders": {
+                "content-type": ["image/png"],
+                "x-multi": ["one", "two"],
+                "set-cookie": ["a=1; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2"]
+            }
+        })
+    );
+}
+
+#[test]
+fn only_function_urls_and_rest_apis_stream() {
+    // API Gateway's guide: response streaming is for REST APIs only; Lambda's:
+    // Function URLs in RESPONSE_STREAM mode.
+    let all = [
+        HttpSource::RestApi,
+        HttpSource::HttpApiV1,
+        HttpSource::HttpApiV2,
+        HttpSource::FunctionUrl,
+        HttpSource::Alb { multi_value: false },
+        HttpSource::Alb { multi_value: true },
+        HttpSource::LatticeV1,
+        HttpSource::LatticeV2,
+        HttpSource::WebSocket,
+    ];
+    for source in all {
+        let want = matches!(source, HttpSource::RestApi | HttpSource::FunctionUrl);
+        assert_eq!(source.streams(), want, "{source:?}");
+        let prelude = stream_prelude(source, StatusCode::OK, &HeaderMap::new());
+        assert_eq!(prelude.is_some(), want, "{source:?}");
+    }
 }
 
 #[test]
