@@ -198,5 +198,49 @@ fn base64_encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, to_result, base64_decode, base64_encode);
+/// The text body's share of `to_result/http_api_1mib_text_then_json`:
+/// portside's JSON string escaping against serde_json's (what LWA's result
+/// serialization runs), on `/text-1mib` (ASCII JSON records, a quote every
+/// few bytes) and on the same records with non-ASCII names and escaped text.
+fn json_escape(c: &mut Criterion) {
+    let ascii = json_text::one_mib();
+    let text = String::from_utf8(ascii.clone()).unwrap();
+    let accented = text
+        .replace("Alpha", "Zoë")
+        .replace("Bravo", "Ørsted")
+        .replace("Kilo", "日本")
+        .replace("true", "\"a \\\"b\\\" c\\n\"");
+    for (name, body) in [("ascii_records", text), ("non_ascii_records", accented)] {
+        let mut ours = Vec::new();
+        portside::body::escape::write_escaped(&mut ours, body.as_bytes());
+        let theirs = serde_json::to_vec(&body).unwrap();
+        assert_eq!(ours, theirs[1..theirs.len() - 1], "{name}");
+
+        let mut group = c.benchmark_group(format!("json_escape_1mib_{name}"));
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        let mut out = Vec::with_capacity(2 * body.len());
+        group.bench_function("portside", |b| {
+            b.iter(|| {
+                out.clear();
+                portside::body::escape::write_escaped(&mut out, black_box(body.as_bytes()));
+            })
+        });
+        group.bench_function("serde_json", |b| {
+            b.iter(|| {
+                out.clear();
+                serde_json::to_writer(&mut out, black_box(&body)).unwrap();
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(
+    benches,
+    parse,
+    to_result,
+    base64_decode,
+    base64_encode,
+    json_escape
+);
 criterion_main!(benches);

@@ -14,6 +14,7 @@ use http::HeaderMap;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+pub mod escape;
 
 /// Standard base64, accepting input with or without padding (as some event
 /// producers omit it) and writing it with padding (as Lambda's consumers expect).
@@ -185,7 +186,7 @@ impl ResultBody {
                 let written = encode_base64_into(bytes, &mut out[start..]);
                 out.truncate(start + written);
             }
-            ResultBody::Text(bytes) => write_json_escaped(out, bytes),
+            ResultBody::Text(bytes) => escape::write_escaped(out, bytes),
         }
         out.push(b'"');
     }
@@ -194,88 +195,6 @@ impl ResultBody {
 impl serde::Serialize for ResultBody {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.as_json_text())
-    }
-}
-
-/// Bytes JSON escaping adds to `text` (as serde_json escapes: `"`, `\`, and
-/// control characters).
-fn json_escape_overhead(text: &[u8]) -> usize {
-    text.iter()
-        .map(|&b| match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-            0..=0x1f => 5,
-            _ => 0,
-        })
-        .sum()
-}
-
-/// Whether any of the eight bytes in `word` may need escaping (a control
-/// character, `"` or `\\`). It may answer yes wrongly, never no wrongly.
-fn may_need_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
-    let quote = word ^ (ONES * u64::from(b'"'));
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = word ^ (ONES * u64::from(b'\\'));
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (control | quote | backslash) & HIGHS != 0
-}
-
-/// Appends `text` JSON-escaped, into output sized first: eight bytes at a
-/// time where none needs escaping, byte by byte around the ones that do, with
-/// no call per escape (a writer call per escape, as serde_json makes, costs
-/// a `memcpy` call each, which dominated the CPU of large JSON bodies).
-fn write_json_escaped(out: &mut Vec<u8>, text: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let start = out.len();
-    out.resize(start + text.len() + json_escape_overhead(text), 0);
-    let dst = &mut out[start..];
-    let (mut i, mut o) = (0, 0);
-    while i < text.len() {
-        if i + 8 <= text.len() {
-            let chunk: [u8; 8] = text[i..i + 8].try_into().unwrap_or([0; 8]);
-            if !may_need_escape(u64::from_le_bytes(chunk)) {
-                dst[o..o + 8].copy_from_slice(&chunk);
-                i += 8;
-                o += 8;
-                continue;
-            }
-        }
-        let b = text[i];
-        let short = match b {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'\n' => Some(b'n'),
-            b'\r' => Some(b'r'),
-            b'\t' => Some(b't'),
-            0x08 => Some(b'b'),
-            0x0c => Some(b'f'),
-            _ => None,
-        };
-        match (short, b) {
-            (Some(c), _) => {
-                dst[o] = b'\\';
-                dst[o + 1] = c;
-                o += 2;
-            }
-            (None, 0..=0x1f) => {
-                dst[o..o + 6].copy_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ]);
-                o += 6;
-            }
-            (None, _) => {
-                dst[o] = b;
-                o += 1;
-            }
-        }
-        i += 1;
     }
 }
 

@@ -222,6 +222,27 @@ pub struct FunctionInfo {
     pub version: String,
     /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances), at least 1.
     pub max_concurrency: u32,
+    /// `AWS_LAMBDA_LOG_GROUP_NAME` (empty when unset).
+    pub log_group: String,
+    /// `AWS_LAMBDA_LOG_STREAM_NAME` (empty when unset).
+    pub log_stream: String,
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE` is `snap-start`: the sandbox will be
+    /// snapshotted after init and restored, perhaps many times.
+    pub snapstart: bool,
+}
+
+impl FunctionInfo {
+    /// The function's description in `lambda_runtime`'s type, for each
+    /// invocation's `Context`.
+    pub fn lambda_config(&self) -> lambda_runtime::Config {
+        lambda_runtime::Config {
+            function_name: self.name.clone(),
+            memory: i32::try_from(self.memory_mb).unwrap_or(i32::MAX),
+            version: self.version.clone(),
+            log_stream: self.log_stream.clone(),
+            log_group: self.log_group.clone(),
+        }
+    }
 }
 
 /// Every setting, read once at start-up.
@@ -632,6 +653,17 @@ impl Config {
                     },
                 )?
                 .unwrap_or(1),
+            log_group: env
+                .first(&["AWS_LAMBDA_LOG_GROUP_NAME"])
+                .map(|(_, v)| v)
+                .unwrap_or_default(),
+            log_stream: env
+                .first(&["AWS_LAMBDA_LOG_STREAM_NAME"])
+                .map(|(_, v)| v)
+                .unwrap_or_default(),
+            snapstart: env
+                .first(&["AWS_LAMBDA_INITIALIZATION_TYPE"])
+                .is_some_and(|(_, v)| v == "snap-start"),
         };
 
         Ok(Config {

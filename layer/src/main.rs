@@ -47,14 +47,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // lambda_runtime reads its endpoint from the environment: give it the
-    // normalised address (or the Runtime API proxy) before any thread starts.
-    std::env::set_var(
-        "AWS_LAMBDA_RUNTIME_API",
-        config.runtime_api.invocations.url(),
-    );
-
-    match runtime.block_on(portside::runtime::run(config, started)) {
+    match runtime.block_on(portside::lifecycle::run(config, started)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             error!("stopping: {}: {err}", err.error_type());

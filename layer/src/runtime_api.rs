@@ -1,25 +1,33 @@
-//! Delivering results to Lambda's Runtime API: buffered responses, streamed
-//! responses, and errors.
+//! Lambda's Runtime API, the invocation side: taking invocations and
+//! delivering their results.
 //!
-//! Owns: `POST /runtime/invocation/{id}/response` and `/error`, their headers
-//! (the error type, the invocation id Lambda uses against cross-wiring,
-//! the streaming mode), the streamed body with its error trailers, and a pool
-//! of keep-alive connections to the Runtime API with Nagle off.
+//! Owns: `GET /runtime/invocation/next` (the payload read into a buffer of
+//! its announced size, reused from one invocation to the next, and the
+//! invocation's context from its headers), `POST /runtime/invocation/{id}/response`
+//! and `/error`, their headers (the error type, the invocation id Lambda
+//! uses against cross-wiring, the streaming mode), the streamed body with its
+//! error trailers, SnapStart's `/runtime/restore/next` and `/restore/error`,
+//! and one pool of keep-alive connections to the Runtime API with Nagle off,
+//! so a result goes out on the connection its `/next` came in on.
 //! Must not: build results (`event` does) or talk to the app.
 //!
-//! `lambda_runtime` polls `/next` and hands each invocation over; portside
-//! posts the result itself, because `lambda_runtime` 1.5 can neither turn
-//! Nagle off on its connection (a streamed chunk could wait for the previous
-//! one's ACK) nor send a mid-stream error as HTTP trailers (it writes the
-//! trailer lines into the body, where the client would see them).
+//! portside does this itself, on the one client stack of the adapter
+//! (`client`), rather than through `lambda_runtime`'s own client: that one
+//! cannot turn Nagle off (a streamed chunk could wait for the previous one's
+//! ACK), cannot send a mid-stream error as HTTP trailers (it writes the
+//! trailer lines into the body), and puts a stack of tower services, a second
+//! connection and a copy of every payload on each invocation's path.
+//! `lambda_runtime` remains the source of the Lambda types: `Context`,
+//! `Config`, `Diagnostic`, `SnapStartResource`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRAILER, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body::{Body, Frame, SizeHint};
@@ -41,6 +49,64 @@ pub const INVOCATION_ID: HeaderName = HeaderName::from_static("lambda-runtime-in
 const RESPONSE_MODE: HeaderName = HeaderName::from_static("lambda-runtime-function-response-mode");
 /// The content type of a streamed HTTP response: JSON prelude, eight NUL bytes, body.
 pub const HTTP_INTEGRATION_RESPONSE: &str = "application/vnd.awslambda.http-integration-response";
+/// The invocation's request id, on `/next`'s answer.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
+const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
+const FUNCTION_ARN: HeaderName = HeaderName::from_static("lambda-runtime-invoked-function-arn");
+const TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
+const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-client-context");
+const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
+const TENANT_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-tenant-id");
+
+/// The largest `/next` payload read: Lambda's own limit is 6 MB
+/// (synchronous invocations); anything near this is not an event.
+const PAYLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// One invocation, as `/next` hands it over.
+#[derive(Debug)]
+pub struct NextInvocation {
+    /// Its context: request id, deadline, function ARN, trace id...
+    pub context: lambda_runtime::Context,
+    /// Lambda's invocation id, echoed on the result when it sent one.
+    pub invocation_id: Option<HeaderValue>,
+    /// The event, as sent.
+    pub payload: Bytes,
+}
+
+/// The invocation's context from `/next`'s headers. Never fails: a header
+/// that is missing or does not parse leaves its field empty (a deadline of
+/// 0 means "none given", which the deadline rule treats as Lambda's
+/// longest), so a Runtime API that sends something odd still gets its
+/// invocation served.
+pub fn invocation_context(
+    request_id: &str,
+    headers: &HeaderMap,
+    env: Arc<lambda_runtime::Config>,
+) -> lambda_runtime::Context {
+    let text = |name: &HeaderName| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    fn json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &HeaderName) -> Option<T> {
+        headers
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| serde_json::from_slice(v.as_bytes()).ok())
+    }
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = request_id.to_string();
+    context.deadline = text(&DEADLINE_MS)
+        .and_then(|d| d.trim().parse().ok())
+        .unwrap_or(0);
+    context.invoked_function_arn = text(&FUNCTION_ARN).unwrap_or_default();
+    context.xray_trace_id = text(&TRACE_ID);
+    context.client_context = json(headers, &CLIENT_CONTEXT);
+    context.identity = json(headers, &COGNITO_IDENTITY);
+    context.tenant_id = text(&TENANT_ID);
+    context.env_config = env;
+    context
+}
 
 /// A request body for the Runtime API: all at once, or frames as they come.
 pub enum OutBody {
@@ -133,6 +199,20 @@ impl RuntimeApiClient {
         })
     }
 
+    /// A request to `path` under the Runtime API's prefix.
+    fn to_path(&self, method: Method, path: &str, body: OutBody) -> Request<OutBody> {
+        let mut request = Request::new(body);
+        *request.method_mut() = method;
+        let path = format!("{}/2018-06-01/runtime/{path}", self.prefix);
+        // Lambda's request ids are UUIDs; a path that is not a valid URI
+        // (a broken emulator's id) goes to a path Lambda will refuse, loudly.
+        *request.uri_mut() = path
+            .parse()
+            .unwrap_or_else(|_| http::Uri::from_static("/2018-06-01/runtime/invalid-request-id"));
+        request.headers_mut().insert(HOST, self.authority.clone());
+        request
+    }
+
     fn request(
         &self,
         id: &str,
@@ -140,20 +220,107 @@ impl RuntimeApiClient {
         invocation_id: Option<&HeaderValue>,
         body: OutBody,
     ) -> Request<OutBody> {
-        let mut request = Request::new(body);
-        *request.method_mut() = Method::POST;
-        let path = format!(
-            "{}/2018-06-01/runtime/invocation/{id}/{endpoint}",
-            self.prefix
-        );
-        *request.uri_mut() = path.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
-        request.headers_mut().insert(HOST, self.authority.clone());
+        let mut request = self.to_path(Method::POST, &format!("invocation/{id}/{endpoint}"), body);
         if let Some(invocation_id) = invocation_id {
             request
                 .headers_mut()
                 .insert(INVOCATION_ID, invocation_id.clone());
         }
         request
+    }
+
+    /// Waits for the next invocation (`GET /next`, a long poll) and reads its
+    /// payload into `buffer`, which keeps its memory from one invocation to
+    /// the next (the payload's previous views must be gone by then for it to
+    /// be reused; they are, once an invocation is done).
+    pub async fn next(
+        &self,
+        buffer: &mut BytesMut,
+        env: &Arc<lambda_runtime::Config>,
+    ) -> Result<NextInvocation, String> {
+        let build = || Some(self.to_path(Method::GET, "invocation/next", OutBody::Full(None)));
+        let (response, connection) =
+            client::send(&self.pool, Via::Pool, Resend::IfUnanswered, build)
+                .await
+                .map_err(|e| self.describe(&e))?;
+        let (parts, mut body) = response.into_parts();
+        let length = body.size_hint().exact().unwrap_or(0) as usize;
+        if length > PAYLOAD_LIMIT {
+            return Err(format!(
+                "/next announced a payload of {length} bytes, over {PAYLOAD_LIMIT}"
+            ));
+        }
+        buffer.clear();
+        buffer.reserve(length);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| format!("/next's payload broke off: {e}"))?;
+            if let Ok(data) = frame.into_data() {
+                if buffer.len() + data.len() > PAYLOAD_LIMIT {
+                    return Err(format!("/next's payload is over {PAYLOAD_LIMIT} bytes"));
+                }
+                buffer.extend_from_slice(&data);
+            }
+        }
+        self.pool.give_back(connection);
+        let payload = buffer.split().freeze();
+        if !parts.status.is_success() {
+            return Err(format!(
+                "/next answered {}: {}",
+                parts.status,
+                String::from_utf8_lossy(&payload).trim()
+            ));
+        }
+        let request_id = parts
+            .headers
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| !id.is_empty())
+            .ok_or("/next answered without a Lambda-Runtime-Aws-Request-Id")?
+            .to_string();
+        Ok(NextInvocation {
+            context: invocation_context(&request_id, &parts.headers, env.clone()),
+            invocation_id: parts.headers.get(INVOCATION_ID).cloned(),
+            payload,
+        })
+    }
+
+    /// SnapStart: tells Lambda that init is done and waits (across the
+    /// snapshot) until this copy of the sandbox has been restored.
+    pub async fn restore_next(&self) -> Result<(), String> {
+        let build = || Some(self.to_path(Method::GET, "restore/next", OutBody::Full(None)));
+        self.send_with(build, Via::Pool, Resend::IfUnanswered).await
+    }
+
+    /// SnapStart: reports a failure after the restore.
+    pub async fn restore_error(&self, err: &PortsideError) -> Result<(), String> {
+        let document = error_document(err);
+        self.send(
+            || {
+                let mut request = self.to_path(
+                    Method::POST,
+                    "restore/error",
+                    OutBody::Full(Some(document.clone())),
+                );
+                let headers = request.headers_mut();
+                headers.insert(ERROR_TYPE, HeaderValue::from_static(err.error_type()));
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(document.len()));
+                Some(request)
+            },
+            Via::Pool,
+        )
+        .await
+    }
+
+    fn describe(&self, err: &client::SendError) -> String {
+        if err.is_connect() {
+            format!(
+                "cannot reach the Runtime API at {}: {err}",
+                self.pool.address()
+            )
+        } else {
+            format!("the Runtime API did not answer: {err}")
+        }
     }
 
     /// Sends a request the way `via` says and reads Lambda's answer. Results
@@ -164,18 +331,18 @@ impl RuntimeApiClient {
         build: impl FnMut() -> Option<Request<OutBody>>,
         via: Via<OutBody>,
     ) -> Result<(), String> {
-        let (response, connection) = client::send(&self.pool, via, Resend::IfNotSent, build)
+        self.send_with(build, via, Resend::IfNotSent).await
+    }
+
+    async fn send_with(
+        &self,
+        build: impl FnMut() -> Option<Request<OutBody>>,
+        via: Via<OutBody>,
+        resend: Resend,
+    ) -> Result<(), String> {
+        let (response, connection) = client::send(&self.pool, via, resend, build)
             .await
-            .map_err(|e| {
-                if e.is_connect() {
-                    format!(
-                        "cannot reach the Runtime API at {}: {e}",
-                        self.pool.address()
-                    )
-                } else {
-                    format!("the Runtime API did not answer: {e}")
-                }
-            })?;
+            .map_err(|e| self.describe(&e))?;
         let status = response.status();
         let body = response
             .into_body()

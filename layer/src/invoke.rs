@@ -1,20 +1,15 @@
-//! The adapter's lifecycle and its invocations: register as an extension,
-//! wait for the app, then serve invocations.
+//! One invocation, end to end: event -> request -> app -> response -> result.
 //!
-//! Owns: the order of start-up, async init, the invocation pipeline (event ->
-//! request -> app -> response -> result), buffered and streamed delivery,
-//! deadlines, panics, concurrency, SnapStart hooks and shutdown.
+//! Owns: the invocation pipeline (the pure steps are `event` and `request`;
+//! this module runs them in order with the app's answer in between), the
+//! invocation's deadline, reading the app's body within it, buffered or
+//! streamed delivery, catching a panic so it becomes that invocation's error,
+//! and counting invocations in flight for shutdown.
 //! Must not: parse event formats (`event`), decide request policy
-//! (`request`), or open connections itself (`proxy`, `runtime_api`).
-//!
-//! `lambda_runtime` runs the loop: it polls `/next` (with N pollers under
-//! Lambda Managed Instances), builds each invocation's context, and runs the
-//! SnapStart lifecycle. Its handler-and-response stack is replaced by
-//! [`Invocations`], a tower layer that takes the raw invocation and delivers
-//! the result through [`RuntimeApiClient`] (see that module for why).
+//! (`request`), open connections itself (`proxy`, `runtime_api`), or know
+//! the order of start-up (`lifecycle`).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,12 +22,6 @@ use http::HeaderValue;
 use http_body::Frame;
 use http_body_util::BodyExt;
 use hyper::body::{Body as _, Incoming};
-use lambda_runtime::tower::layer::layer_fn;
-use lambda_runtime::tower::Service;
-use lambda_runtime::{
-    service_fn, BoxFuture, Diagnostic, LambdaEvent, LambdaInvocation, SnapStartResource,
-};
-use serde::de::IgnoredAny;
 use tokio::sync::{mpsc, watch, Notify};
 
 use crate::client::Resend;
@@ -40,20 +29,13 @@ use crate::compress;
 use crate::config::{Config, InvokeMode};
 use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
-use crate::lambda_api::LambdaApi;
 use crate::pool::Connection;
 use crate::proxy::{AppClient, Lease};
-use crate::readiness::{Outcome, ReadinessCheck};
 use crate::request::{self, InvocationInfo};
 use crate::runtime_api::{
-    error_trailers, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE, INVOCATION_ID,
+    error_trailers, NextInvocation, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE,
 };
-use crate::{debug, error, info, warn};
-
-type BoxError = lambda_runtime::Error;
-
-/// Lambda gives init 10 s; async init hands it back with this much used.
-const ASYNC_INIT_BUDGET: Duration = Duration::from_millis(9_500);
+use crate::{debug, error, warn};
 
 /// Largest body read for a response that may be compressed below Lambda's limit.
 const COMPRESSIBLE_READ_LIMIT: usize = 4 * BUFFERED_RESPONSE_LIMIT;
@@ -75,26 +57,28 @@ pub enum ReadyState {
 /// Counts invocations from the moment `lambda_runtime` hands one over until
 /// its result has been delivered, so shutdown can wait for them.
 #[derive(Default)]
-struct InFlight {
+pub struct InFlight {
     count: AtomicUsize,
     idle: Notify,
 }
 
 /// One invocation in flight, until dropped.
-struct InFlightGuard(Arc<InFlight>);
+pub struct InFlightGuard(Arc<InFlight>);
 
 impl InFlight {
-    fn enter(self: &Arc<Self>) -> InFlightGuard {
+    /// Marks an invocation in flight until the guard is dropped.
+    pub fn enter(self: &Arc<Self>) -> InFlightGuard {
         self.count.fetch_add(1, Ordering::SeqCst);
         InFlightGuard(self.clone())
     }
 
-    fn count(&self) -> usize {
+    /// Invocations in flight now.
+    pub fn count(&self) -> usize {
         self.count.load(Ordering::SeqCst)
     }
 
     /// Waits until nothing is in flight, or until `deadline`.
-    async fn drain(&self, deadline: Instant) {
+    pub async fn drain(&self, deadline: Instant) {
         let idle = async {
             loop {
                 let notified = self.idle.notified();
@@ -118,7 +102,7 @@ impl Drop for InFlightGuard {
 
 /// Turns a panic while polling `F` into an error, so one invocation's bug
 /// becomes that invocation's error and the next invocation is served.
-struct CatchUnwind<F>(Pin<Box<F>>);
+pub struct CatchUnwind<F>(pub Pin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, String>;
@@ -141,7 +125,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 
 /// The instant by which the app must have answered: Lambda's deadline minus
 /// a reserve to report the error before Lambda's own timeout hits.
-fn app_deadline(deadline_ms: u64) -> Instant {
+pub fn app_deadline(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -159,7 +143,7 @@ fn app_deadline(deadline_ms: u64) -> Instant {
 }
 
 /// Reads a body to its end before `deadline`, refusing more than `limit` bytes.
-async fn read_body(
+pub async fn read_body(
     body: Incoming,
     deadline: Instant,
     limit: usize,
@@ -227,11 +211,16 @@ struct Streamed {
 
 /// Everything invocations need, shared by all of them.
 pub struct Adapter {
-    config: Config,
-    client: AppClient,
-    results: RuntimeApiClient,
-    ready: watch::Receiver<ReadyState>,
-    in_flight: Arc<InFlight>,
+    /// The settings.
+    pub config: Config,
+    /// The app's client.
+    pub client: AppClient,
+    /// The Runtime API's client: invocations in, results out.
+    pub results: RuntimeApiClient,
+    /// Whether the app is ready (async init may hand over before it is).
+    pub ready: watch::Receiver<ReadyState>,
+    /// Invocations in flight, for shutdown.
+    pub in_flight: Arc<InFlight>,
 }
 
 impl Adapter {
@@ -259,10 +248,10 @@ impl Adapter {
     }
 
     /// Handles one invocation end to end and delivers its result.
-    async fn handle(self: Arc<Self>, invocation: LambdaInvocation) {
+    pub async fn handle(&self, invocation: NextInvocation) {
         let _in_flight = self.in_flight.enter();
         let request_id = invocation.context.request_id.clone();
-        let invocation_id = invocation.parts.headers.get(INVOCATION_ID).cloned();
+        let invocation_id = invocation.invocation_id.clone();
         let reply = CatchUnwind(Box::pin(self.invoke(invocation))).await;
         let delivered = match reply {
             Ok(Ok(Reply::Buffered(json))) => {
@@ -297,11 +286,9 @@ impl Adapter {
     }
 
     /// One invocation: event -> request -> app -> response -> result.
-    async fn invoke(&self, invocation: LambdaInvocation) -> Result<Reply, PortsideError> {
-        let LambdaInvocation {
-            body: payload,
-            context,
-            ..
+    async fn invoke(&self, invocation: NextInvocation) -> Result<Reply, PortsideError> {
+        let NextInvocation {
+            payload, context, ..
         } = invocation;
         let deadline = app_deadline(context.deadline);
         if *self.ready.borrow() != ReadyState::Ready {
@@ -479,326 +466,9 @@ impl Adapter {
     }
 }
 
-/// The tower service that replaces `lambda_runtime`'s handler-and-response
-/// stack: each invocation is handled, and its result delivered, by the adapter.
-#[derive(Clone)]
-struct Invocations {
-    adapter: Arc<Adapter>,
-}
-
-impl Service<LambdaInvocation> for Invocations {
-    type Response = ();
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
-        let adapter = self.adapter.clone();
-        // Errors are delivered to Lambda as the invocation's result; an error
-        // here would stop lambda_runtime's loop, so there never is one.
-        Box::pin(async move {
-            adapter.handle(invocation).await;
-            Ok(())
-        })
-    }
-}
-
-/// `lambda_runtime` builds its runtime around a handler; [`Invocations`]
-/// replaces the stack that would call it, so it never runs.
-async fn replaced_by_invocations(_: LambdaEvent<IgnoredAny>) -> Result<(), Diagnostic> {
-    Err(PortsideError::Internal("the replaced lambda_runtime handler was called".into()).into())
-}
-
-/// What must not survive a SnapStart snapshot: pooled connections (to the app
-/// and to Lambda), which the restored copies would otherwise share. The app
-/// can be told too (`PORTSIDE_SNAPSTART_*_PATH`), to renew its own.
-struct SnapStartHooks {
-    adapter: Arc<Adapter>,
-}
-
-impl SnapStartHooks {
-    /// POSTs to an app path with a bounded wait; failures are errors.
-    async fn notify_app(&self, path: &str) -> Result<(), BoxError> {
-        let mut request = http::Request::new(Bytes::new());
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = path.parse()?;
-        let host = crate::uri::authority(&self.adapter.config.host, self.adapter.config.port);
-        request
-            .headers_mut()
-            .insert(http::header::HOST, HeaderValue::from_str(&host)?);
-        request
-            .headers_mut()
-            .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let (response, lease) = self
-            .adapter
-            .client
-            .send(request, Resend::IfNotSent, deadline)
-            .await?;
-        let status = response.status();
-        let _ = read_body(response.into_body(), deadline, 64 * 1024).await?;
-        drop(lease); // Never pool a connection across the snapshot.
-        if !status.is_success() {
-            return Err(format!("the app answered {status} to POST {path}").into());
-        }
-        Ok(())
-    }
-}
-
-impl SnapStartResource for SnapStartHooks {
-    fn before_snapshot(&self) -> BoxFuture<'_, Result<(), BoxError>> {
-        Box::pin(async move {
-            if let Some(path) = self.adapter.config.snapstart_before_checkpoint_path.clone() {
-                self.notify_app(&path).await?;
-            }
-            self.adapter.client.clear();
-            self.adapter.results.clear();
-            info!("SnapStart: connections dropped before the snapshot");
-            Ok(())
-        })
-    }
-
-    fn after_restore(&self) -> BoxFuture<'_, Result<(), BoxError>> {
-        Box::pin(async move {
-            self.adapter.client.clear();
-            self.adapter.results.clear();
-            if let Some(path) = self.adapter.config.snapstart_after_restore_path.clone() {
-                self.notify_app(&path).await?;
-            }
-            info!("SnapStart: restored; new connections from here on");
-            Ok(())
-        })
-    }
-}
-
-/// The addresses of `host:port`, or the init error naming the variable.
-fn resolve(host: &str, port: u16, what: &str) -> Result<Vec<SocketAddr>, PortsideError> {
-    crate::pool::resolve(host, port)
-        .map_err(|e| PortsideError::InvalidConfig(format!("{what}: cannot resolve {host:?}: {e}")))
-}
-
-/// The name Lambda knows this extension by: its file name in /opt/extensions.
-fn extension_name() -> String {
-    std::env::args_os()
-        .next()
-        .and_then(|arg0| {
-            std::path::Path::new(&arg0)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "portside".to_string())
-}
-
-/// Starts the readiness check on its own thread; its verdict arrives on the channel.
-fn start_readiness(check: ReadinessCheck, until: Option<Instant>) -> watch::Receiver<ReadyState> {
-    let (tx, rx) = watch::channel(ReadyState::Waiting);
-    let spawned = std::thread::Builder::new()
-        .name("readiness".into())
-        .spawn(move || {
-            let target = check
-                .addresses
-                .first()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let outcome = check.wait(until, |waited, problem| {
-                info!(
-                    "waiting for the app at {target}: not ready after {} ms ({problem})",
-                    waited.as_millis()
-                );
-            });
-            let state = match outcome {
-                Outcome::Ready { waited, attempts } => {
-                    info!(
-                        "the app is ready at {target} after {} us ({attempts} checks)",
-                        waited.as_micros()
-                    );
-                    ReadyState::Ready
-                }
-                Outcome::GaveUp {
-                    waited,
-                    last_problem,
-                } => ReadyState::Failed(format!(
-                    "not ready at {target} after {} ms, the readiness timeout: {last_problem}",
-                    waited.as_millis()
-                )),
-            };
-            let _ = tx.send(state);
-        });
-    if let Err(err) = spawned {
-        let (tx, rx) = watch::channel(ReadyState::Failed(format!(
-            "cannot start the readiness check: {err}"
-        )));
-        drop(tx);
-        return rx;
-    }
-    rx
-}
-
-/// Reports an init failure to Lambda and returns it for `main` to print.
-async fn fail_init(api: &LambdaApi, err: PortsideError) -> PortsideError {
-    error!("{}: {err}", err.error_type());
-    if let Err(report) = api.init_error(&err).await {
-        error!("could not report the init error to Lambda: {report}");
-    }
-    err
-}
-
-/// Serves SHUTDOWN (and SIGTERM): lets the invocations in flight finish
-/// within the deadline, then exits.
-async fn watch_shutdown(in_flight: Arc<InFlight>, api: LambdaApi, extension_id: Option<String>) {
-    let mut sigterm =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match sigterm.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending::<()>().await,
-        }
-    };
-    let shutdown_event = async {
-        let Some(id) = extension_id else {
-            return std::future::pending::<(u64, String)>().await;
-        };
-        loop {
-            match api.next_extension_event(&id).await {
-                Ok(event) if event.event_type == "SHUTDOWN" => {
-                    return (event.deadline_ms, event.shutdown_reason.unwrap_or_default());
-                }
-                Ok(event) => debug!("extension event {} ignored", event.event_type),
-                Err(err) => {
-                    warn!("the Extensions API failed ({err}); SHUTDOWN will not be seen");
-                    return std::future::pending().await;
-                }
-            }
-        }
-    };
-    let (deadline_ms, reason) = tokio::select! {
-        event = shutdown_event => event,
-        _ = sigterm => (0, "SIGTERM".to_string()),
-    };
-    let deadline = if deadline_ms == 0 {
-        Instant::now() + Duration::from_millis(500)
-    } else {
-        app_deadline(deadline_ms)
-    };
-    info!(
-        "shutting down ({reason}); {} invocation(s) in flight",
-        in_flight.count()
-    );
-    in_flight.drain(deadline).await;
-    std::process::exit(0);
-}
-
-/// Runs the adapter until Lambda shuts it down. `started` is when the process began.
-pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> {
-    let api =
-        LambdaApi::new(&config.runtime_api.extensions).map_err(PortsideError::InvalidConfig)?;
-
-    // Register before anything slow: Lambda waits for extensions to register
-    // before it starts the runtime (the app).
-    let extension_id = match api
-        .register_extension(&extension_name(), &["SHUTDOWN"])
-        .await
-    {
-        Ok(id) => Some(id),
-        Err(err) => {
-            warn!("not registered as a Lambda extension ({err}); serving invocations without SHUTDOWN events");
-            None
-        }
-    };
-
-    let invocations = &config.runtime_api.invocations;
-    let resolved = (|| {
-        Ok::<_, PortsideError>((
-            resolve(&config.host, config.port, "PORTSIDE_HOST")?,
-            resolve(&config.host, config.readiness.port, "PORTSIDE_HOST")?,
-            resolve(
-                invocations.host(),
-                invocations.port(),
-                "AWS_LAMBDA_RUNTIME_API",
-            )?,
-        ))
-    })();
-    let (app, readiness_addresses, runtime_api) = match resolved {
-        Ok(addresses) => addresses,
-        Err(err) => return Err(fail_init(&api, err).await),
-    };
-    let check = ReadinessCheck {
-        addresses: readiness_addresses,
-        host_header: crate::uri::authority(&config.host, config.readiness.port),
-        path: config.readiness.path.clone(),
-        protocol: config.readiness.protocol,
-        healthy_status: config.readiness.healthy_status.clone(),
-        attempt_timeout: Duration::from_secs(2),
-    };
-    let mut ready = start_readiness(check, config.readiness.timeout.map(|t| Instant::now() + t));
-
-    // Everything invocations need is built while the app starts, so the first
-    // /next follows readiness at once.
-    let concurrency = config.function.max_concurrency as usize;
-    let results = match RuntimeApiClient::new(
-        &config.runtime_api.invocations,
-        runtime_api,
-        concurrency + 1,
-    ) {
-        Ok(results) => results,
-        Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
-    };
-    let in_flight = Arc::new(InFlight::default());
-    let async_init = config.async_init;
-    let adapter = Arc::new(Adapter {
-        client: AppClient::new(app, config.pool_idle_timeout, concurrency + 1),
-        config,
-        results,
-        ready: ready.clone(),
-        in_flight: in_flight.clone(),
-    });
-    let hooks = Arc::new(SnapStartHooks {
-        adapter: adapter.clone(),
-    });
-    let runtime = lambda_runtime::Runtime::new(service_fn(replaced_by_invocations))
-        .register_snapstart_resource(hooks)
-        .layer(layer_fn(move |_replaced| Invocations {
-            adapter: adapter.clone(),
-        }));
-
-    if async_init {
-        let budget = (started + ASYNC_INIT_BUDGET).into();
-        let waited =
-            tokio::time::timeout_at(budget, ready.wait_for(|s| *s != ReadyState::Waiting)).await;
-        if waited.is_err() {
-            info!(
-                "async init: the app is not ready after {} ms; handing init back to Lambda, \
-                 the first invocation will wait for the app",
-                started.elapsed().as_millis()
-            );
-        }
-    } else {
-        let _ = ready.wait_for(|s| *s != ReadyState::Waiting).await;
-    }
-    let state = ready.borrow().clone();
-    if let ReadyState::Failed(why) = state {
-        return Err(fail_init(&api, PortsideError::AppNotReady(why)).await);
-    }
-    tokio::spawn(watch_shutdown(in_flight, api, extension_id));
-
-    let ran = if concurrency > 1 {
-        info!("serving up to {concurrency} invocations at once (AWS_LAMBDA_MAX_CONCURRENCY)");
-        runtime.run_concurrent().await
-    } else {
-        runtime.run().await
-    };
-    ran.map_err(|e| PortsideError::Internal(format!("the Lambda runtime loop stopped: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[tokio::test]
     async fn a_panic_in_an_invocation_becomes_an_error_not_a_crash() {
         let panics = async {
