@@ -63,9 +63,17 @@ fn extension_name() -> String {
         .unwrap_or_else(|| "portside".to_string())
 }
 
-/// Starts the readiness check on its own thread; its verdict arrives on the channel.
-fn start_readiness(check: ReadinessCheck, until: Option<Instant>) -> watch::Receiver<ReadyState> {
+/// Starts the readiness check on its own thread; its verdict arrives on the
+/// channel. With `keep`, the connection that found the app ready joins that
+/// client's pool first (the readiness port is the app's), so the first
+/// invocation needs no new connection.
+fn start_readiness(
+    check: ReadinessCheck,
+    until: Option<Instant>,
+    keep: Option<AppClient>,
+) -> watch::Receiver<ReadyState> {
     let (tx, rx) = watch::channel(ReadyState::Waiting);
+    let runtime = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new()
         .name("readiness".into())
         .spawn(move || {
@@ -81,11 +89,24 @@ fn start_readiness(check: ReadinessCheck, until: Option<Instant>) -> watch::Rece
                 );
             });
             let state = match outcome {
-                Outcome::Ready { waited, attempts } => {
+                Outcome::Ready {
+                    waited,
+                    attempts,
+                    connection,
+                } => {
                     info!(
                         "the app is ready at {target} after {} us ({attempts} checks)",
                         waited.as_micros()
                     );
+                    if let (Some(client), Some(handover)) = (keep, connection) {
+                        runtime.spawn(async move {
+                            if let Err(err) = client.adopt(handover.stream, handover.used).await {
+                                debug!("the readiness connection is not reused: {err}");
+                            }
+                            let _ = tx.send(ReadyState::Ready);
+                        });
+                        return;
+                    }
                     ReadyState::Ready
                 }
                 Outcome::GaveUp {
@@ -236,11 +257,16 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         healthy_status: config.readiness.healthy_status.clone(),
         attempt_timeout: Duration::from_secs(2),
     };
-    let mut ready = start_readiness(check, config.readiness.timeout.map(|t| Instant::now() + t));
-
     // Everything invocations need is built while the app starts, so the first
     // /next follows readiness at once.
     let concurrency = config.function.max_concurrency as usize;
+    let client = AppClient::new(app, config.pool_idle_timeout, concurrency + 1);
+    let keep = (config.readiness.port == config.port).then(|| client.clone());
+    let mut ready = start_readiness(
+        check,
+        config.readiness.timeout.map(|t| Instant::now() + t),
+        keep,
+    );
     let results = match RuntimeApiClient::new(
         &config.runtime_api.invocations,
         runtime_api,
@@ -253,7 +279,7 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     let async_init = config.async_init;
     let snapstart = config.function.snapstart;
     let adapter = Arc::new(Adapter {
-        client: AppClient::new(app, config.pool_idle_timeout, concurrency + 1),
+        client,
         config,
         results,
         ready: ready.clone(),

@@ -227,6 +227,20 @@ where
         }
     }
 
+    /// A connection opened elsewhere, as a connection of this pool (the
+    /// caller gives it back when it should be idle). `used`: it carried a
+    /// request already, so it counts as reused.
+    pub async fn adopt(
+        &self,
+        stream: std::net::TcpStream,
+        used: bool,
+    ) -> Result<Connection<B>, io::Error> {
+        stream.set_nonblocking(true)?;
+        let mut connection = handshake(TcpStream::from_std(stream)?).await?;
+        connection.reused = used;
+        Ok(connection)
+    }
+
     /// A new connection, trying each address from the last one that worked.
     pub async fn connect(&self) -> Result<Connection<B>, io::Error> {
         let count = self.addresses.len();

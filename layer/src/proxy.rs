@@ -66,6 +66,14 @@ impl AppClient {
         self.pool.address()
     }
 
+    /// Takes a connection to the app opened elsewhere (the readiness check's)
+    /// into the pool, idle; `used` says whether it carried a request already.
+    pub async fn adopt(&self, stream: std::net::TcpStream, used: bool) -> std::io::Result<()> {
+        let connection = self.pool.adopt(stream, used).await?;
+        self.pool.give_back(connection);
+        Ok(())
+    }
+
     /// Drops every pooled connection (before a SnapStart snapshot, say).
     pub fn clear(&self) {
         self.pool.clear();

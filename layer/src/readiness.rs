@@ -8,7 +8,9 @@
 //!
 //! It runs on its own thread with blocking sockets and the OS sleep, because
 //! the async timer ticks in whole milliseconds and readiness should be
-//! noticed within one. Connection attempts to a closed loopback port are
+//! noticed within one. The connection that found the app ready is handed
+//! back with the verdict (when the app kept it open and it was read to the
+//! end of the answer), so the first invocation need not open another. Connection attempts to a closed loopback port are
 //! refused at once, so polling every 250 µs while the app starts costs about
 //! a few percent of a core, and the interval grows the longer the app takes.
 
@@ -35,8 +37,17 @@ pub struct ReadinessCheck {
     pub attempt_timeout: Duration,
 }
 
+/// A connection to the app, left open after the check that found it ready.
+#[derive(Debug)]
+pub struct Handover {
+    /// The connection (blocking; the caller makes it its own).
+    pub stream: TcpStream,
+    /// Whether it carried the readiness request and its answer already.
+    pub used: bool,
+}
+
 /// The result of waiting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// The app answered as ready.
     Ready {
@@ -44,6 +55,8 @@ pub enum Outcome {
         waited: Duration,
         /// Attempts made, including the successful one.
         attempts: u64,
+        /// The connection of the successful attempt, when it can be reused.
+        connection: Option<Handover>,
     },
     /// `until` passed first.
     GaveUp {
@@ -58,7 +71,7 @@ pub enum Outcome {
 /// `Unhealthy` means something listens but does not say ready.
 #[derive(Debug)]
 enum Attempt {
-    Ready,
+    Ready(Option<Handover>),
     Refused(String),
     Unhealthy(String),
 }
@@ -99,11 +112,16 @@ impl ReadinessCheck {
             Err(problem) => return Attempt::Refused(problem),
         };
         if self.protocol == ReadinessProtocol::Tcp {
-            return Attempt::Ready;
+            return Attempt::Ready(Some(Handover {
+                stream,
+                used: false,
+            }));
         }
         match self.http_status(&mut stream) {
-            Ok(status) if self.healthy_status.contains(status) => Attempt::Ready,
-            Ok(status) => Attempt::Unhealthy(format!(
+            Ok((status, reusable)) if self.healthy_status.contains(status) => {
+                Attempt::Ready(reusable.then_some(Handover { stream, used: true }))
+            }
+            Ok((status, _)) => Attempt::Unhealthy(format!(
                 "GET {} answered {status}, not in the healthy set {}",
                 self.path, self.healthy_status
             )),
@@ -112,8 +130,10 @@ impl ReadinessCheck {
     }
 
     /// Sends the readiness request and reads the status, then the rest of the
-    /// answer (so the app does not see its reply cut off).
-    fn http_status(&self, stream: &mut TcpStream) -> Result<u16, String> {
+    /// answer (so the app does not see its reply cut off); says too whether
+    /// the connection can carry another request (the app did not close it,
+    /// and the answer was read exactly to its end).
+    fn http_status(&self, stream: &mut TcpStream) -> Result<(u16, bool), String> {
         let timeout = Some(self.attempt_timeout);
         stream
             .set_read_timeout(timeout)
@@ -123,7 +143,7 @@ impl ReadinessCheck {
             .map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
         let request = format!(
-            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: portside-readiness-check\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: portside-readiness-check\r\nAccept: */*\r\n\r\n",
             self.path, self.host_header
         );
         stream
@@ -160,13 +180,18 @@ impl ReadinessCheck {
         let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
         let mut seen = head.len();
         let wanted = expected_length(&head);
+        let mut closed = false;
         while wanted.is_none_or(|w| seen < w) && seen < 64 * 1024 {
             match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
+                Ok(0) | Err(_) => {
+                    closed = true;
+                    break;
+                }
                 Ok(n) => seen += n,
             }
         }
-        Ok(status)
+        let reusable = !closed && wanted == Some(seen) && keeps_alive(&head);
+        Ok((status, reusable))
     }
 
     /// Polls until the app is ready, or until `until` passes. `progress` is
@@ -184,10 +209,11 @@ impl ReadinessCheck {
             attempts += 1;
             let attempt_started = Instant::now();
             let (listening, problem) = match self.attempt() {
-                Attempt::Ready => {
+                Attempt::Ready(connection) => {
                     return Outcome::Ready {
                         waited: start.elapsed(),
                         attempts,
+                        connection,
                     }
                 }
                 Attempt::Refused(problem) => (false, problem),
@@ -229,6 +255,24 @@ fn expected_length(received: &[u8]) -> Option<usize> {
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, value)| value.trim().parse::<usize>().ok())
         .map(|length| end + length)
+}
+
+/// Whether an HTTP/1.1 answer leaves its connection open: not HTTP/1.0, no
+/// `Connection: close`.
+fn keeps_alive(received: &[u8]) -> bool {
+    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&received[..end]);
+    head.starts_with("HTTP/1.1 ")
+        && !head.lines().skip(1).any(|line| {
+            line.split_once(':').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("connection")
+                    && value
+                        .split(',')
+                        .any(|token| token.trim().eq_ignore_ascii_case("close"))
+            })
+        })
 }
 
 /// The status code from a response head, once its first line is complete.
@@ -332,13 +376,84 @@ mod tests {
         }
     }
 
+    /// Answers one readiness request with `answer`, then reads what comes
+    /// next on the same connection (empty when the client closed it).
+    fn answer_then_listen(answer: &'static str) -> (SocketAddr, std::thread::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let n = conn.read(&mut buf).unwrap();
+            let request = String::from_utf8_lossy(&buf[..n]).to_string();
+            assert!(
+                !request.to_ascii_lowercase().contains("connection: close"),
+                "{request}"
+            );
+            conn.write_all(answer.as_bytes()).unwrap();
+            let mut next = Vec::new();
+            let _ = conn.read_to_end(&mut next);
+            next
+        });
+        (address, server)
+    }
+
+    #[test]
+    fn the_connection_that_found_the_app_ready_is_handed_over_when_it_stays_open() {
+        let (address, server) =
+            answer_then_listen("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        let outcome = check(address, ReadinessProtocol::Http).wait(None, |_, _| {});
+        let Outcome::Ready {
+            connection: Some(Handover { mut stream, used }),
+            ..
+        } = outcome
+        else {
+            panic!("{outcome:?}")
+        };
+        assert!(used);
+        // The same connection carries the next request.
+        stream.write_all(b"GET /next HTTP/1.1\r\n\r\n").unwrap();
+        drop(stream);
+        assert_eq!(server.join().unwrap(), b"GET /next HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn a_connection_the_app_closes_or_leaves_unread_is_not_handed_over() {
+        for answer in [
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        ] {
+            let (address, server) = answer_then_listen(answer);
+            let outcome = check(address, ReadinessProtocol::Http).wait(None, |_, _| {});
+            assert!(
+                matches!(
+                    outcome,
+                    Outcome::Ready {
+                        connection: None,
+                        ..
+                    }
+                ),
+                "{answer}: {outcome:?}"
+            );
+            assert!(server.join().unwrap().is_empty(), "{answer}");
+        }
+    }
+
     #[test]
     fn tcp_readiness_needs_only_a_listener() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let outcome =
             check(listener.local_addr().unwrap(), ReadinessProtocol::Tcp).wait(None, |_, _| {});
         assert!(
-            matches!(outcome, Outcome::Ready { attempts: 1, .. }),
+            matches!(
+                outcome,
+                Outcome::Ready {
+                    attempts: 1,
+                    connection: Some(Handover { used: false, .. }),
+                    ..
+                }
+            ),
             "{outcome:?}"
         );
     }

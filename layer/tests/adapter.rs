@@ -492,6 +492,22 @@ async fn init_waits_for_the_app_and_uses_the_readiness_path() {
 }
 
 #[tokio::test]
+async fn the_first_invocation_goes_out_on_the_connection_the_readiness_check_opened() {
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    let outcome = f.invoke(&http_api_event("GET", "/first", "", b"")).await;
+    assert_eq!(result_json(&outcome)["statusCode"], 200);
+    let all = app.all_received();
+    assert_eq!(all.len(), 2, "one readiness check, one invocation: {all:?}");
+    assert_eq!(all[0].one("user-agent"), "portside-readiness-check");
+    assert_eq!(all[1].target, "/first");
+    assert_eq!(
+        all[0].connection, all[1].connection,
+        "no new connection for the first invocation"
+    );
+}
+
+#[tokio::test]
 async fn a_readiness_timeout_fails_init_saying_why() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

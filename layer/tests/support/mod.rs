@@ -167,6 +167,7 @@ pub struct App {
     received: Arc<Mutex<Vec<Received>>>,
     arrived: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
+    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl App {
@@ -194,6 +195,8 @@ impl App {
         let received = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
         let (r, a) = (received.clone(), arrived.clone());
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let tasks = connections.clone();
         let task = tokio::spawn(async move {
             let mut connection = 0;
             loop {
@@ -201,9 +204,10 @@ impl App {
                     return;
                 };
                 let (r, a, respond) = (r.clone(), a.clone(), respond.clone());
-                tokio::spawn(serve_connection(
+                let served = tokio::spawn(serve_connection(
                     stream, connection, keep_alive, respond, r, a,
                 ));
+                tasks.lock().unwrap().push(served.abort_handle());
                 connection += 1;
             }
         });
@@ -212,6 +216,7 @@ impl App {
             received,
             arrived,
             task,
+            connections,
         }
     }
 
@@ -230,7 +235,6 @@ impl App {
 
     /// Stops listening and closes every connection.
     pub fn stop(self) -> u16 {
-        self.task.abort();
         self.port
     }
 }
@@ -238,6 +242,9 @@ impl App {
 impl Drop for App {
     fn drop(&mut self) {
         self.task.abort();
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
     }
 }
 
