@@ -60,7 +60,8 @@ static JSON: AtomicBool = AtomicBool::new(false);
 /// Sets the level and format; returns a warning to log if a value was not understood.
 pub fn init(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
     let mut warning = None;
-    let level = ["PORTSIDE_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL"]
+    let level = crate::config::settings::LOG_LEVEL
+        .names
         .iter()
         .find_map(|name| lookup(name).filter(|v| !v.is_empty()).map(|v| (*name, v)));
     if let Some((name, value)) = level {

@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+pub mod settings;
+use settings::Setting;
+
 /// How the readiness check decides that the app is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadinessProtocol {
@@ -314,19 +317,38 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         })
     }
 
-    /// Reads the first set name of `names` and parses it; `Ok(None)` when none is set.
-    fn parse<T>(
+    /// Reads `setting` (the first of its names that is set) and parses it
+    /// with `parse`; `Ok(None)` when none is set. A value that does not
+    /// parse is an error naming the variable and the accepted values.
+    fn read<T>(
         &self,
-        names: &[&'static str],
-        accepted: &str,
+        setting: &Setting,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<T>, ConfigError> {
-        match self.first(names) {
+        match self.first(setting.names) {
             None => Ok(None),
             Some((variable, value)) => parse(value.trim()).map(Some).map_err(|why| ConfigError {
                 variable,
-                message: format!("{value:?} is not valid ({why}); accepted: {accepted}"),
+                message: format!(
+                    "{value:?} is not valid ({why}); accepted: {}",
+                    setting.accepted
+                ),
             }),
+        }
+    }
+
+    /// Reads `setting`, or, when none of its names is set, its older LWA
+    /// variable with that one's parser.
+    fn read_or_older<T>(
+        &self,
+        setting: &Setting,
+        parse: impl Fn(&str) -> Result<T, String>,
+        parse_older: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        match (self.read(setting, parse)?, setting.older) {
+            (Some(value), _) => Ok(Some(value)),
+            (None, Some(older)) => self.read(older, parse_older),
+            (None, None) => Ok(None),
         }
     }
 }
@@ -406,219 +428,71 @@ impl Config {
     /// Reads the configuration through `lookup` (a variable name to its value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = Env { lookup };
-
-        let port = env
-            .parse(
-                &["PORTSIDE_PORT", "AWS_LWA_PORT", "PORT"],
-                "a TCP port from 1 to 65535",
-                parse_port,
-            )?
-            .unwrap_or(8080);
+        let port = env.read(&settings::PORT, parse_port)?.unwrap_or(8080);
         let host = env
-            .parse(
-                &["PORTSIDE_HOST", "AWS_LWA_HOST", "HOST"],
-                "a host name or IP address, such as 127.0.0.1",
-                parse_host,
-            )?
+            .read(&settings::HOST, parse_host)?
             .unwrap_or_else(|| "127.0.0.1".to_string());
-
-        let readiness_port = env
-            .parse(
-                &[
-                    "PORTSIDE_READINESS_CHECK_PORT",
-                    "AWS_LWA_READINESS_CHECK_PORT",
-                    "READINESS_CHECK_PORT",
-                ],
-                "a TCP port from 1 to 65535",
-                parse_port,
-            )?
-            .unwrap_or(port);
-        let readiness_path = env
-            .parse(
-                &[
-                    "PORTSIDE_READINESS_CHECK_PATH",
-                    "AWS_LWA_READINESS_CHECK_PATH",
-                    "READINESS_CHECK_PATH",
-                ],
-                "a path starting with /, such as /health",
-                parse_path,
-            )?
-            .unwrap_or_else(|| "/".to_string());
-        let readiness_protocol = env
-            .parse(
-                &[
-                    "PORTSIDE_READINESS_CHECK_PROTOCOL",
-                    "AWS_LWA_READINESS_CHECK_PROTOCOL",
-                    "READINESS_CHECK_PROTOCOL",
-                ],
-                "http or tcp",
-                |text| match text.to_ascii_lowercase().as_str() {
-                    "http" => Ok(ReadinessProtocol::Http),
-                    "tcp" => Ok(ReadinessProtocol::Tcp),
-                    _ => Err("unknown protocol".into()),
-                },
-            )?
-            .unwrap_or(ReadinessProtocol::Http);
-        let healthy_status = match env.parse(
-            &[
-                "PORTSIDE_READINESS_CHECK_HEALTHY_STATUS",
-                "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
-            ],
-            "status codes and ranges from 100 to 599, such as 200-399 or 200,204,300-399",
-            StatusSet::parse,
-        )? {
-            Some(set) => set,
-            // LWA's older setting: everything below it (from 100) is healthy.
-            None => env
-                .parse(
-                    &["AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS"],
-                    "an HTTP status code from 101 to 599",
+        let readiness = Readiness {
+            port: env
+                .read(&settings::READINESS_CHECK_PORT, parse_port)?
+                .unwrap_or(port),
+            path: env
+                .read(&settings::READINESS_CHECK_PATH, parse_path)?
+                .unwrap_or_else(|| "/".to_string()),
+            protocol: env
+                .read(&settings::READINESS_CHECK_PROTOCOL, |text| {
+                    match text.to_ascii_lowercase().as_str() {
+                        "http" => Ok(ReadinessProtocol::Http),
+                        "tcp" => Ok(ReadinessProtocol::Tcp),
+                        _ => Err("unknown protocol".into()),
+                    }
+                })?
+                .unwrap_or(ReadinessProtocol::Http),
+            healthy_status: env
+                .read_or_older(
+                    &settings::READINESS_CHECK_HEALTHY_STATUS,
+                    StatusSet::parse,
+                    // LWA's older setting: everything below it (from 100) is healthy.
                     |text| match parse_status(text)? {
                         100 => Err("no status below 100 can be healthy".to_string()),
                         code => Ok(StatusSet::range(100, code - 1)),
                     },
                 )?
                 .unwrap_or_else(|| StatusSet::range(100, 499)),
+            timeout: env
+                .read(
+                    &settings::READINESS_CHECK_TIMEOUT,
+                    parse_seconds_or_unbounded,
+                )?
+                .flatten(),
         };
-        let readiness_timeout = env
-            .parse(
-                &[
-                    "PORTSIDE_READINESS_CHECK_TIMEOUT",
-                    "AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS",
-                ],
-                "seconds, such as 5 or 0.5; 0 or less waits as long as Lambda allows",
-                parse_seconds_or_unbounded,
-            )?
-            .flatten();
-
-        let async_init = env
-            .parse(
-                &["PORTSIDE_ASYNC_INIT", "AWS_LWA_ASYNC_INIT", "ASYNC_INIT"],
-                "true or false",
-                parse_bool,
-            )?
-            .unwrap_or(false);
-        let remove_base_path = env.parse(
-            &[
-                "PORTSIDE_REMOVE_BASE_PATH",
-                "AWS_LWA_REMOVE_BASE_PATH",
-                "REMOVE_BASE_PATH",
-            ],
-            "a path starting with /, such as /prod",
-            |text| {
-                let path = parse_path(text)?;
-                let trimmed = path.trim_end_matches('/');
-                Ok(trimmed.to_string())
-            },
-        )?;
-        // `/` as the base path removes nothing.
-        let remove_base_path = remove_base_path.filter(|p| !p.is_empty());
-        let compression = env
-            .parse(
-                &["PORTSIDE_ENABLE_COMPRESSION", "AWS_LWA_ENABLE_COMPRESSION"],
-                "true or false",
-                parse_bool,
-            )?
-            .unwrap_or(false);
-        let invoke_mode = env
-            .parse(
-                &["PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE"],
-                "buffered or response_stream",
-                |text| match text.to_ascii_lowercase().as_str() {
-                    "buffered" => Ok(InvokeMode::Buffered),
-                    "response_stream" => Ok(InvokeMode::ResponseStream),
-                    _ => Err("unknown invoke mode".into()),
+        let remove_base_path = env
+            .read(&settings::REMOVE_BASE_PATH, |text| {
+                Ok(parse_path(text)?.trim_end_matches('/').to_string())
+            })?
+            // `/` as the base path removes nothing.
+            .filter(|p| !p.is_empty());
+        let pool_idle_timeout = env
+            .read_or_older(
+                &settings::POOL_IDLE_TIMEOUT,
+                parse_positive_seconds,
+                |text| match text.parse::<u64>() {
+                    Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+                    _ => Err("not a positive number of milliseconds".into()),
                 },
             )?
-            .unwrap_or(InvokeMode::Buffered);
-        let pass_through_path = env
-            .parse(
-                &["PORTSIDE_PASS_THROUGH_PATH", "AWS_LWA_PASS_THROUGH_PATH"],
-                "a path starting with /, such as /events",
-                parse_path,
-            )?
-            .unwrap_or_else(|| "/events".to_string());
-        let authorization_source = env.parse(
-            &[
-                "PORTSIDE_AUTHORIZATION_SOURCE",
-                "AWS_LWA_AUTHORIZATION_SOURCE",
-            ],
-            "an HTTP header name, such as X-Api-Token",
-            |text| HeaderName::from_bytes(text.as_bytes()).map_err(|_| "not a header name".into()),
-        )?;
-        let error_status_codes = env
-            .parse(
-                &["PORTSIDE_ERROR_STATUS_CODES", "AWS_LWA_ERROR_STATUS_CODES"],
-                "status codes and ranges from 100 to 599, such as 500,502-504",
-                StatusSet::parse,
-            )?
-            .unwrap_or_default();
-        let pool_idle_timeout = match env.parse(
-            &[
-                "PORTSIDE_POOL_IDLE_TIMEOUT",
-                "AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS",
-            ],
-            "seconds greater than 0, such as 4 or 0.5",
-            parse_positive_seconds,
-        )? {
-            Some(d) => d,
-            None => env
-                .parse(
-                    &["AWS_LWA_CLIENT_IDLE_TIMEOUT_MS"],
-                    "milliseconds greater than 0, such as 4000",
-                    |text| match text.parse::<u64>() {
-                        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
-                        _ => Err("not a positive number of milliseconds".into()),
-                    },
-                )?
-                .unwrap_or(Duration::from_secs(4)),
-        };
-
-        let websocket_path = env
-            .parse(
-                &["PORTSIDE_WEBSOCKET_PATH"],
-                "a path starting with /, such as /websocket",
-                parse_path,
-            )?
-            .unwrap_or_else(|| "/websocket".to_string());
-        let snapstart_before_checkpoint_path = env.parse(
-            &[
-                "PORTSIDE_SNAPSTART_BEFORE_CHECKPOINT_PATH",
-                "AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH",
-            ],
-            "a path starting with /, such as /before-checkpoint",
-            parse_path,
-        )?;
-        let snapstart_after_restore_path = env.parse(
-            &[
-                "PORTSIDE_SNAPSTART_AFTER_RESTORE_PATH",
-                "AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH",
-            ],
-            "a path starting with /, such as /after-restore",
-            parse_path,
-        )?;
+            .unwrap_or(Duration::from_secs(4));
 
         let lambda_api = env
-            .parse(
-                &["AWS_LAMBDA_RUNTIME_API"],
-                "host:port with an optional path prefix, as Lambda sets it",
-                ApiAddress::parse,
-            )?
+            .read(&settings::AWS_LAMBDA_RUNTIME_API, ApiAddress::parse)?
             .ok_or(ConfigError {
                 variable: "AWS_LAMBDA_RUNTIME_API",
                 message:
                     "is not set, so this is not a Lambda execution environment; portside runs as a \
-                          Lambda extension (use portside-local to run a function on this machine)"
+                     Lambda extension (use portside-local to run a function on this machine)"
                         .into(),
             })?;
-        let proxy = env.parse(
-            &[
-                "PORTSIDE_LAMBDA_RUNTIME_API_PROXY",
-                "AWS_LWA_LAMBDA_RUNTIME_API_PROXY",
-            ],
-            "host:port or http://host:port of a Runtime API proxy",
-            ApiAddress::parse,
-        )?;
+        let proxy = env.read(&settings::LAMBDA_RUNTIME_API_PROXY, ApiAddress::parse)?;
         let runtime_api = RuntimeApi {
             invocations: proxy.unwrap_or_else(|| lambda_api.clone()),
             extensions: lambda_api,
@@ -630,63 +504,69 @@ impl Config {
                 message: "is not set; Lambda always sets it (portside-local does too)".into(),
             })
         };
+        let optional = |name: &'static str| env.first(&[name]).map(|(_, v)| v);
         let function = FunctionInfo {
             name: required("AWS_LAMBDA_FUNCTION_NAME")?,
             memory_mb: env
-                .parse(
-                    &["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"],
-                    "memory in MB, as Lambda sets it",
-                    |text| text.parse::<u32>().map_err(|_| "not a number".to_string()),
-                )?
+                .read(&settings::AWS_LAMBDA_FUNCTION_MEMORY_SIZE, |text| {
+                    text.parse::<u32>().map_err(|_| "not a number".to_string())
+                })?
                 .ok_or(ConfigError {
                     variable: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
                     message: "is not set; Lambda always sets it (portside-local does too)".into(),
                 })?,
             version: required("AWS_LAMBDA_FUNCTION_VERSION")?,
             max_concurrency: env
-                .parse(
-                    &["AWS_LAMBDA_MAX_CONCURRENCY"],
-                    "a whole number of concurrent invocations, 1 or more",
-                    |text| match text.parse::<u32>() {
+                .read(&settings::AWS_LAMBDA_MAX_CONCURRENCY, |text| {
+                    match text.parse::<u32>() {
                         Ok(n) if n >= 1 => Ok(n),
                         _ => Err("not a positive whole number".into()),
-                    },
-                )?
+                    }
+                })?
                 .unwrap_or(1),
-            log_group: env
-                .first(&["AWS_LAMBDA_LOG_GROUP_NAME"])
-                .map(|(_, v)| v)
-                .unwrap_or_default(),
-            log_stream: env
-                .first(&["AWS_LAMBDA_LOG_STREAM_NAME"])
-                .map(|(_, v)| v)
-                .unwrap_or_default(),
-            snapstart: env
-                .first(&["AWS_LAMBDA_INITIALIZATION_TYPE"])
-                .is_some_and(|(_, v)| v == "snap-start"),
+            log_group: optional("AWS_LAMBDA_LOG_GROUP_NAME").unwrap_or_default(),
+            log_stream: optional("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default(),
+            snapstart: optional("AWS_LAMBDA_INITIALIZATION_TYPE")
+                .is_some_and(|v| v == "snap-start"),
         };
 
         Ok(Config {
             host,
             port,
-            readiness: Readiness {
-                port: readiness_port,
-                path: readiness_path,
-                protocol: readiness_protocol,
-                healthy_status,
-                timeout: readiness_timeout,
-            },
-            async_init,
+            readiness,
+            async_init: env
+                .read(&settings::ASYNC_INIT, parse_bool)?
+                .unwrap_or(false),
             remove_base_path,
-            compression,
-            invoke_mode,
-            pass_through_path,
-            authorization_source,
-            error_status_codes,
+            compression: env
+                .read(&settings::ENABLE_COMPRESSION, parse_bool)?
+                .unwrap_or(false),
+            invoke_mode: env
+                .read(&settings::INVOKE_MODE, |text| {
+                    match text.to_ascii_lowercase().as_str() {
+                        "buffered" => Ok(InvokeMode::Buffered),
+                        "response_stream" => Ok(InvokeMode::ResponseStream),
+                        _ => Err("unknown invoke mode".into()),
+                    }
+                })?
+                .unwrap_or(InvokeMode::Buffered),
+            pass_through_path: env
+                .read(&settings::PASS_THROUGH_PATH, parse_path)?
+                .unwrap_or_else(|| "/events".to_string()),
+            authorization_source: env.read(&settings::AUTHORIZATION_SOURCE, |text| {
+                HeaderName::from_bytes(text.as_bytes()).map_err(|_| "not a header name".into())
+            })?,
+            error_status_codes: env
+                .read(&settings::ERROR_STATUS_CODES, StatusSet::parse)?
+                .unwrap_or_default(),
             pool_idle_timeout,
-            websocket_path,
-            snapstart_before_checkpoint_path,
-            snapstart_after_restore_path,
+            websocket_path: env
+                .read(&settings::WEBSOCKET_PATH, parse_path)?
+                .unwrap_or_else(|| "/websocket".to_string()),
+            snapstart_before_checkpoint_path: env
+                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_path)?,
+            snapstart_after_restore_path: env
+                .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_path)?,
             runtime_api,
             function,
         })
