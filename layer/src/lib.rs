@@ -18,6 +18,7 @@ pub mod compress;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod header;
 pub mod invoke;
 pub mod lambda_api;
 pub mod lifecycle;

@@ -61,7 +61,7 @@ pub fn lambda_context_json(context: &lambda_runtime::Context) -> String {
 /// escapes, so every framework reads the same JSON from the header whatever
 /// encoding it assumes for header bytes.
 pub fn json_header_value(json: &str) -> HeaderValue {
-    let needs_work = !is_printable_ascii(json.as_bytes());
+    let needs_work = !crate::header::is_printable_ascii(json.as_bytes());
     let text: Cow<'_, str> = if !needs_work {
         Cow::Borrowed(json)
     } else {
@@ -99,32 +99,8 @@ pub fn json_header_value(json: &str) -> HeaderValue {
     };
     // The borrowed text was just found to be printable ASCII; the rebuilt
     // text holds only printable characters and `\uXXXX` escapes.
-    debug_assert!(is_printable_ascii(&bytes));
-    // SAFETY: every byte is printable ASCII (0x20..=0x7e), valid in a header
-    // value, which is all `from_maybe_shared_unchecked` requires. (Checking
-    // them again, as `from_str` would, is a large share of a small
-    // invocation's instructions.)
-    unsafe { HeaderValue::from_maybe_shared_unchecked(bytes) }
+    crate::header::printable_unchecked(bytes)
 }
-
-/// Whether every byte is printable ASCII (space to `~`), eight at a time.
-fn is_printable_ascii(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // A lane's high bit ends up set for a byte below 0x20, at or above
-        // 0x80, or 0x7f (0x7f + 1 carries into the high bit).
-        let low = word.wrapping_sub(ONES * 0x20);
-        let del = word.wrapping_add(ONES);
-        if (low | word | del) & HIGHS != 0 {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(|b| (0x20..0x7f).contains(b))
-}
-
 
 /// Removes what must not cross from the event to the app: connection-level
 /// headers (this request has its own connection and an exact length) and
@@ -388,22 +364,6 @@ mod tests {
             &payload,
             "the event reaches the app byte for byte"
         );
-    }
-
-    #[test]
-    fn the_printable_ascii_check_agrees_with_the_byte_by_byte_one() {
-        for b in 0u8..=255 {
-            for offset in 0..17 {
-                let mut text = vec![b'a'; 17];
-                text[offset] = b;
-                assert_eq!(
-                    is_printable_ascii(&text),
-                    (0x20..0x7f).contains(&b),
-                    "{b:#x} at {offset}"
-                );
-            }
-        }
-        assert!(is_printable_ascii(b""));
     }
 
     #[test]

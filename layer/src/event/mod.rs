@@ -459,11 +459,9 @@ fn append_header(
 ) -> Result<(), String> {
     let header_name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("`{field}` has {name:?}, which is not a valid HTTP header name"))?;
-    let header_value = HeaderValue::from_str(value)
-        .or_else(|_| HeaderValue::from_bytes(value.as_bytes()))
-        .map_err(|_| {
-            format!("`{field}` has a value for {name:?} with characters HTTP does not allow")
-        })?;
+    let header_value = crate::header::value(value.as_bytes()).ok_or_else(|| {
+        format!("`{field}` has a value for {name:?} with characters HTTP does not allow")
+    })?;
     headers.append(header_name, header_value);
     Ok(())
 }
