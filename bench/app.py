@@ -6,6 +6,8 @@ keep-alive, a thread per connection).
     GET  /binary-1mib  1 MiB of application/octet-stream
     POST /upload       reads the body, answers {"received": <bytes>}
     GET  /text-1mib    1 MiB of compressible JSON text (TEXT below)
+    GET  /json-1mib    1 MiB of realistic JSON (api_json() below: an API's list of
+                       records with quotes, backslashes, newlines and non-ASCII text)
     GET  /sleep?ms=M   sleeps M ms, then answers a small JSON body
     GET  /sse?n=N&gap=A-B&first=F&seed=S
                        Server-Sent Events, one HTTP chunk per event: the head,
@@ -46,6 +48,7 @@ against the adapter, not for it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
@@ -106,6 +109,96 @@ def compressible_text(size: int = MIB) -> bytes:
 
 
 TEXT = compressible_text()
+
+
+def api_json(size: int = MIB) -> bytes:
+    """`size` bytes of JSON like an issue tracker's list answer (GitHub's
+    /issues, say): records whose titles and bodies carry quotes, backslashes
+    (Windows paths, regular expressions), newlines and tabs, Markdown and
+    HTML, and text beyond ASCII (accented names, CJK, Greek, emoji), encoded
+    the way most frameworks encode it: compact, UTF-8 left as it is, only `"`,
+    `\\` and control characters escaped (Python's json.dumps with
+    ensure_ascii=False; Express and Go do the same, Go also escapes <, > and &).
+    Seeded, so every process builds the same bytes; padded with spaces before
+    the closing bracket to the exact size."""
+    rng = random.Random(20261201)
+    people = ["José Müller", "Zoë Ångström", "Łukasz Wiśniewski", "Søren Kierkegård",
+              "Chloé Dubois", "Nguyễn Văn An", "Antonín Dvořák", "Ólafur Arnalds",
+              "王芳", "佐藤 健", "Ψυχή Παπαδοπούλου", "Ahmed O'Neil", "Jane Doe",
+              "Renée Zellweger", "Björk Guðmundsdóttir", "Mateus Conceição"]
+    logins = ["jmueller", "zoe-a", "lukasz-w", "soren", "chloe_d", "nguyen-an",
+              "dvorak", "olafur", "wangfang", "ken-sato", "psyche-p", "aoneil",
+              "janedoe", "renee", "bjork", "mateus-c"]
+    titles = [
+        'Crash when the path contains "spaces"',
+        "Unicode filenames (e.g. résumé.pdf) fail to upload",
+        "Regex \\d+ does not match full-width digits like １２３",
+        'Config key "timeout" ignored on Windows (C:\\Program Files\\App)',
+        "Dark mode: contrast too low in the “Settings” dialog",
+        "日本語の検索結果が文字化けする",
+        "Support emoji in display names 🚀",
+        "Tab-separated export breaks on\tembedded tabs",
+        "<script> tags are not escaped in comments",
+        "Ελληνικά: λάθος ταξινόμηση",
+    ]
+    lines = [
+        "Steps to reproduce:",
+        "1. Open the app and go to **Settings → Profile**",
+        '2. Set the name to "Zoë" and press `Save`',
+        "3. Run `grep -E \"^[a-z]+\\s*=\" config.ini`",
+        "Expected: it works. Actual: `Error: invalid byte sequence in UTF-8`",
+        "Path: C:\\Users\\renée\\AppData\\Local\\Temp\\upload.tmp",
+        "```json\n{\"name\": \"Zoë\", \"tags\": [\"a\", \"b\"]}\n```",
+        "Stack trace:\n\tat parse (lib/parse.js:42:13)\n\tat main (index.js:7:3)",
+        "<p>Rendered as <b>HTML</b> &amp; shown “as is”</p>",
+        "Merci beaucoup ! Danke schön! Спасибо! 谢谢！ ありがとう 🙏",
+        "Seems related to #1234 and @jmueller's change in v2.3.1",
+        "Works on macOS 14.4; fails on Windows 11 and Ubuntu 24.04",
+    ]
+    label_names = [("bug", "d73a4a"), ("enhancement", "a2eeef"), ("i18n", "0e8a16"),
+                   ("good first issue", "7057ff"), ("needs: triage", "ededed"),
+                   ("área: documentação", "fbca04")]
+    parts, length, i = [b"["], 1, 0
+    while True:
+        who = rng.randrange(len(people))
+        month, day, hour = rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23)
+        created = f"2026-{month:02d}-{day:02d}T{hour:02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+        number = 1000 + i
+        record = {
+            "id": 2_000_000_000 + rng.randrange(10**8),
+            "number": number,
+            "url": f"https://api.example.com/repos/acme/widgets/issues/{number}",
+            "title": rng.choice(titles),
+            "state": rng.choice(["open", "open", "closed"]),
+            "user": {"login": logins[who], "name": people[who], "id": 10_000 + who,
+                     "avatar_url": f"https://avatars.example.com/u/{10_000 + who}?v=4",
+                     "site_admin": False},
+            "labels": [{"name": name, "color": color}
+                       for name, color in rng.sample(label_names, rng.randint(0, 3))],
+            "comments": rng.randint(0, 40),
+            "created_at": created,
+            "updated_at": created,
+            "closed_at": None,
+            "body": "\n".join(rng.sample(lines, rng.randint(2, 6))),
+            "reactions": {"+1": rng.randint(0, 9), "heart": rng.randint(0, 3), "rocket": 0},
+            "score": round(rng.random() * 100, 3),
+        }
+        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        sep = b"," if i else b""
+        if length + len(sep) + len(encoded) + 1 > size:
+            break
+        parts += [sep, encoded]
+        length += len(sep) + len(encoded)
+        i += 1
+    parts.append(b" " * (size - length - 1) + b"]")
+    return b"".join(parts)
+
+
+@functools.cache
+def json_1mib() -> bytes:
+    """api_json()'s 1 MiB, built on first use (about 0.25 s of Python, which
+    would otherwise delay every start of the app in the start-up figures)."""
+    return api_json()
 # The /stream pattern: byte i of the body is STREAM_BYTE[i % 256].
 STREAM_BYTE = bytes((i * 13 + 5) & 0xFF for i in range(256))
 
@@ -153,6 +246,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "OK", "application/octet-stream", BINARY)
         elif path == "/text-1mib":
             self._send(200, "OK", "application/json", TEXT)
+        elif path == "/json-1mib":
+            self._send(200, "OK", "application/json", json_1mib())
         elif path == "/sleep":
             time.sleep(int(self._query().get("ms", "100")) / 1000)
             self._send(200, "OK", "application/json", SMALL)

@@ -14,10 +14,13 @@ with symbols profiles better than the stripped release build:
     python3 bench/profile.py binary --binary /tmp/sym/x86_64-unknown-linux-musl/release/portside -- perf record ...
 
 Scenarios: small (GET, small JSON), binary (GET, 1 MiB octet-stream
-response), upload (POST, 1 MiB base64 body), text, text-br, text-gzip (GET,
-1 MiB of JSON text, with PORTSIDE_ENABLE_COMPRESSION=true and no
+response), upload (POST, 1 MiB base64 body), json (GET, 1 MiB of realistic
+JSON text, returned as text), text, text-br, text-gzip (GET, 1 MiB of
+compressible JSON text, with AWS_LWA_ENABLE_COMPRESSION=true and no
 Accept-Encoding, br, gzip), stream (a Function URL GET streaming 20 MB, with
-PORTSIDE_INVOKE_MODE=response_stream). Warm-up invocations run before
+AWS_LWA_INVOKE_MODE=response_stream). The adapter gets run.py's environment
+(LWA's variable names, which portside reads too), so `--binary` may also be
+an LWA binary (target/peers/bin/lambda-adapter) to see where its CPU goes. Warm-up invocations run before
 the profiled ones but inside the same process, so a profiler sees them too.
 """
 
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import run
 
-COMPRESSION = {"PORTSIDE_ENABLE_COMPRESSION": "true"}
+COMPRESSION = run.COMPRESSION_ENV
 
 
 def check_stream(inv) -> None:
@@ -45,6 +48,7 @@ SCENARIOS = {
     "small": (run.SMALL_EVENT, run.check_small, {}),
     "binary": (run.BINARY_EVENT, run.check_binary, {}),
     "upload": (run.UPLOAD_EVENT, run.check_upload, {}),
+    "json": (run.JSON_EVENT, run.check_json, {}),
     "text": (run.TEXT_EVENTS["identity"], lambda inv: run.check_text("identity", inv), COMPRESSION),
     "text-br": (run.TEXT_EVENTS["br"], lambda inv: run.check_text("br", inv), COMPRESSION),
     "text-gzip": (run.TEXT_EVENTS["gzip"], lambda inv: run.check_text("gzip", inv), COMPRESSION),
@@ -55,7 +59,7 @@ SCENARIOS = {
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Profile one scenario of the adapter.",
-        usage="profile.py {small,binary,upload,text,text-br,text-gzip,stream} [-n N] [--binary PATH]"
+        usage="profile.py {small,binary,upload,json,text,text-br,text-gzip,stream} [-n N] [--binary PATH]"
         " [--log FILE] -- COMMAND...",
     )
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
@@ -91,10 +95,16 @@ def main() -> int:
         finally:
             emu.shutdown_extensions()
             try:
-                adapter.proc.wait(60)  # a profiler may take a while to write its data
+                # portside exits on SHUTDOWN; LWA does not (Lambda kills it),
+                # so after a while it (or the tool around it) gets SIGTERM.
+                adapter.proc.wait(20 if wrapper else 2)
             except subprocess.TimeoutExpired:
                 adapter.proc.terminate()
-                adapter.proc.wait()
+                try:
+                    adapter.proc.wait(60)  # a profiler may take a while to write its data
+                except subprocess.TimeoutExpired:
+                    adapter.proc.kill()
+                    adapter.proc.wait()
             adapter.log.close()
             output = adapter.log_path.read_text(errors="replace")
             if args.log:

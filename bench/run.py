@@ -1,16 +1,27 @@
 #!/usr/bin/env python3
-"""Benchmarks the portside binary the way AWS Lambda Web Adapter 1.0 was
-measured: a Python Runtime API emulator and a Python app on loopback, the
-adapter's CPU and memory read from /proc, latency against the direct call to
-the app as the floor. See bench/README.md for what each figure means.
+"""Benchmarks the portside binary side by side with AWS Lambda Web Adapter
+(LWA) 1.0.0-rc1: one Python Runtime API emulator per adapter process and one
+Python app on loopback, both adapters measured in the same run, in
+alternating batches, the adapters' CPU and memory read from /proc, latency
+against the direct call to the app as the floor. See bench/README.md for what
+each figure means, its biases and noise.
 
-    ./build.sh --layer && python3 bench/run.py            # full run (a few minutes)
-    python3 bench/run.py --quick                          # smoke run (about a minute)
+    ./build.sh --layer && python3 bench/run.py            # full run (~6-9 min); writes bench/RESULTS.md
+    python3 bench/run.py --quick                          # smoke run (well under a minute)
+    python3 bench/run.py --peer PATH                      # an LWA binary already built
+    python3 bench/run.py --no-peer                        # portside alone (the old single run)
     python3 bench/run.py --binary PATH --runs N
-    python3 bench/run.py --only stream,concurrency,compression
+    python3 bench/run.py --only cpu,json,latency          # some groups only; writes nothing
 
-A full run writes its table to bench/RESULTS.md (and the snapshot in
-bench/README.md); --quick writes nothing unless --write is given.
+LWA comes from crates.io: when target/peers/bin/lambda-adapter is missing (and
+no --peer is given) run.py installs it there itself with
+`cargo install lambda_web_adapter --version 1.0.0-rc1 --locked --root target/peers`
+(never vendored: target/ is not in git).
+
+A full run with the peer writes its table to bench/RESULTS.md (keeping any
+section another tool wrote there), the snapshot in bench/README.md and the
+table in the root README's Benchmarks section; --quick, --only and --no-peer
+write nothing unless --write is given.
 Standard library only (Python 3.11+), Linux only (/proc).
 """
 
@@ -20,6 +31,7 @@ import argparse
 import base64
 import datetime
 import gzip
+import itertools
 import json
 import math
 import os
@@ -28,6 +40,8 @@ import queue
 import random
 import re
 import shlex
+import shutil
+import signal
 import socket
 import statistics
 import struct
@@ -45,10 +59,16 @@ sys.path.insert(0, str(HERE))
 
 from app import BINARY as APP_BINARY  # noqa: E402
 from app import SMALL as APP_SMALL  # noqa: E402
-from app import STREAM_BYTE, TEXT  # noqa: E402
+from app import STREAM_BYTE, TEXT, json_1mib  # noqa: E402
 from emulator import Emulator, Invocation, read_chunked  # noqa: E402
 
 DEFAULT_BINARY = ROOT / "target/x86_64-unknown-linux-musl/release/portside"
+# The peer: LWA from crates.io, installed under target/ (ignored by git).
+PEER_CRATE = "lambda_web_adapter"
+PEER_VERSION = "1.0.0-rc1"
+PEER_ROOT = ROOT / "target/peers"
+DEFAULT_PEER = PEER_ROOT / "bin/lambda-adapter"
+PORTSIDE, LWA = "portside", "LWA"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 # Medians of full runs of one binary move this much between runs (bench/README.md).
@@ -73,18 +93,22 @@ CONCURRENCY_SHARE = 0.9
 
 @dataclass
 class Plan:
-    """How much to measure. `runs` is the number of adapter processes (each a
-    fresh start) per CPU and latency scenario."""
+    """How much to measure. `runs` is the number of rounds: in each, one
+    adapter process per subject (a fresh start) per CPU, JSON and latency
+    scenario; start-up repetitions are spread over as many rounds."""
 
     runs: int
     batches: int  # CPU batches per process and scenario
     small_n: int  # invocations per small batch
     big_n: int  # invocations per 1 MiB batch
+    json_n: int  # invocations per 1 MiB JSON text batch
     small_warm: int
     big_warm: int
-    latency_pairs: int  # per process
-    spawn_reps: int
-    readiness_reps: int
+    latency_pairs: int  # per process: sets of (direct, each adapter) back to back
+    spawn_reps: int  # per subject
+    readiness_reps: int  # per subject
+    first_reps: int  # per subject
+    first_warm: int  # invocations after the first one; the later half gives the warm latency
     sse_invocations: int  # streamed SSE invocations per process (and as many direct reads)
     sse_events: int  # events per SSE response
     bulk_batches: int  # CPU batches of 20 MB streamed bodies per process
@@ -98,69 +122,146 @@ class Plan:
     def make(quick: bool, runs: int | None) -> Plan:
         if quick:
             r = runs or 1
-            return Plan(r, 2, 400, 30, 50, 5, 300, 6 * r, 8 * r, 4, 8, 1, 2, 1 * r, 8, 2, 5)
+            return Plan(
+                runs=r, batches=2, small_n=300, big_n=20, json_n=15, small_warm=50, big_warm=5,
+                latency_pairs=200, spawn_reps=5 * r, readiness_reps=5 * r, first_reps=5 * r,
+                first_warm=20, sse_invocations=3, sse_events=6, bulk_batches=1, bulk_n=1,
+                concurrency_rounds=1 * r, concurrency_m=8, compression_rounds=1, compression_n=4,
+            )
         r = runs or 5
-        return Plan(r, 4, 2500, 150, 300, 20, 1500, 10 * r, 10 * r, 8, 12, 2, 3, r, 16, 4, 15)
+        return Plan(
+            runs=r, batches=4, small_n=2500, big_n=150, json_n=100, small_warm=300, big_warm=20,
+            latency_pairs=1500, spawn_reps=10 * r, readiness_reps=10 * r, first_reps=10 * r,
+            first_warm=40, sse_invocations=8, sse_events=12, bulk_batches=2, bulk_n=3,
+            concurrency_rounds=r, concurrency_m=16, compression_rounds=4, compression_n=15,
+        )
 
 
-# LWA 1.0 on this machine class (the issue's figures), and portside's targets.
+@dataclass
+class Subject:
+    """An adapter under test: portside, or the peer (LWA)."""
+
+    name: str  # PORTSIDE or LWA
+    binary: Path
+    # How long stop() waits for the process to exit after SHUTDOWN before it
+    # sends SIGTERM. LWA 1.0 does not exit on SHUTDOWN (its extension task
+    # ends, its runtime loop goes on; Lambda would SIGKILL it after the
+    # deadline), so waiting for it would only add seconds per start.
+    grace: float = 2.0
+
+
+def turns(subjects: list[Subject], i: int) -> list[Subject]:
+    """The subjects in the order of turn i: A B, then B A, then A B... (ABBA),
+    so a drift of the machine's speed over time costs both alike."""
+    return subjects if i % 2 == 0 else subjects[::-1]
+
+
 @dataclass
 class Figure:
+    """One row of the table: samples per subject, each tagged with its round,
+    and the goal it is judged against: a ratio to LWA (`goal`: portside / LWA
+    at most this) or portside's own value (`target`), or none."""
+
     key: str
     label: str
     unit: str
-    lwa: float | None  # None: LWA's figure was not given
-    target: float | None  # at most this; None: no target, reported only
-    target_note: str
-    samples: list[float] = field(default_factory=list)
-    extra: str = ""
-    higher_is_better: bool = False  # then the target is a floor: at least this
-    noise_note: bool = True  # say "within noise" when the median is within NOISE of the target
+    goal: float | None = None
+    goal_note: str = "none set"
+    target: float | None = None
+    higher_is_better: bool = False  # then goal and target are floors
+    noise_note: bool = True  # absolute targets: say "within noise" when within NOISE of it
+    show_ratio: bool = True  # False: the two values are not comparable (binary size)
+    data: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
+    def add(self, who: str, value: float, rnd: int = 0) -> None:
+        self.data.setdefault(who, []).append((rnd, value))
 
-    def median(self) -> float:
-        return statistics.median(self.samples) if self.samples else math.nan
+    def values(self, who: str) -> list[float]:
+        return [v for _, v in self.data.get(who, [])]
 
-    def p90(self) -> float:
-        return percentile(self.samples, 90)
+    def median(self, who: str) -> float:
+        values = self.values(who)
+        return statistics.median(values) if values else math.nan
+
+    def ratio(self) -> tuple[float, float, float, int] | None:
+        """portside / LWA of the medians, and the lowest and highest ratio of
+        one round's medians (the spread over rounds), and the rounds' number."""
+        if not (self.values(PORTSIDE) and self.values(LWA)):
+            return None
+        overall = self.median(PORTSIDE) / self.median(LWA)
+        per_round = []
+        for rnd in sorted({r for r, _ in self.data[PORTSIDE]} & {r for r, _ in self.data[LWA]}):
+            p = statistics.median(v for r, v in self.data[PORTSIDE] if r == rnd)
+            lwa = statistics.median(v for r, v in self.data[LWA] if r == rnd)
+            if lwa:
+                per_round.append(p / lwa)
+        if not per_round:
+            return overall, overall, overall, 0
+        return overall, min(per_round), max(per_round), len(per_round)
 
 
 def figures() -> dict[str, Figure]:
+    """The rows, in the order of issue 12's table; goals are portside / LWA
+    unless a target of portside's own is given."""
     fs = [
-        Figure("cpu_small", "adapter CPU per small HTTP API invocation", "µs", 400, 200,
-               "≤ ½ LWA"),
-        Figure("cpu_binary", "adapter CPU per 1 MiB binary response", "ms", 5.8, 2.9, "≤ ½ LWA"),
-        Figure("cpu_upload", "adapter CPU per 1 MiB POST body", "ms", 3.1, 1.55, "≤ ½ LWA"),
-        Figure("rss_peak", "peak RSS (VmHWM) after 1 MiB bodies", "MB", 17, 8.5, "≤ ½ LWA"),
-        Figure("rss_init", "RSS (VmRSS) after init (first /next)", "MB", 4.2, 2.1, "≤ ½ LWA"),
-        Figure("spawn", "spawn → first /next (app already listening)", "ms", 4.5, None,
-               "none set"),
-        Figure("ready", "app listening → first /next", "ms", 8.4, 1.0, "≤ 1 ms"),
+        Figure("cpu_small", "adapter CPU, small HTTP API invocation", "µs", goal=0.35,
+               goal_note="≤ 0.35× (moonshot 0.2×)"),
+        Figure("latency", "adapter-added latency p50 (small GET)", "µs", goal=0.5,
+               goal_note="≤ 0.5×"),
+        Figure("cpu_binary", "adapter CPU, 1 MiB binary response", "ms", goal=0.25,
+               goal_note="≤ 0.25×"),
+        Figure("cpu_upload", "adapter CPU, 1 MiB POST body", "ms", goal=0.35, goal_note="≤ 0.35×"),
+        Figure("cpu_json", "adapter CPU, 1 MiB JSON text response (`application/json`)", "ms",
+               goal=0.5, goal_note="≤ 0.5×"),
+        Figure("rss_peak", "peak RSS (VmHWM) after 1 MiB bodies", "MB", goal=0.5,
+               goal_note="≤ 0.5× (keep)"),
+        Figure("rss_init", "RSS (VmRSS) after init (first /next)", "MB", goal=0.5,
+               goal_note="≤ 0.5×"),
+        Figure("spawn", "spawn → first `/next` (app already listening)", "ms", goal=0.5,
+               goal_note="≤ 0.5×"),
+        Figure("first_latency", "first invocation's latency after start (`/next` answer → result)",
+               "µs", goal=0.8, goal_note="≤ 0.8×"),
+        Figure("warm_latency", "a warm invocation's latency, same measure and processes", "µs"),
+        Figure("first_result", "spawn → first invocation's result (app already listening)", "ms"),
+        Figure("ready", "app listening → first `/next`", "ms", goal=0.25, goal_note="≤ 0.25×"),
         Figure("ready_noticed", "app listening → readiness check accepted by the app", "ms",
-               None, 1.0, "≤ 1 ms"),
-        Figure("latency", "adapter-added latency (small GET)", "µs", 325, None, "none set"),
-        Figure("size", "release binary size", "MiB", 3.10, 1.5, "≤ 1.5 MiB, static"),
-        # Issue 5: streaming, Managed Instances, compression. LWA's figures were not given.
+               target=1.0, goal_note="≤ 1 ms"),
+        Figure("size", "static x86_64 binary", "MiB", target=1.5, goal_note="≤ 1.5 MiB (keep)",
+               show_ratio=False, noise_note=False),
+        # Issue 5: streaming, Managed Instances, compression: portside alone, absolute targets.
         Figure("sse_first", "streaming: first SSE event (written with the head) → Runtime API",
-               "µs", None, 1000, "≤ 1 ms"),
+               "µs", target=1000, goal_note="≤ 1 ms"),
         Figure("sse_later", "streaming: later SSE events (10–20 ms apart) → Runtime API",
-               "µs", None, 1000, "≤ 1 ms"),
+               "µs", target=1000, goal_note="≤ 1 ms"),
         Figure("stream_rate", "streaming: 20 MB body, app head → last byte at the Runtime API",
-               "MB/s", None, None, "none set", higher_is_better=True),
-        Figure("stream_cpu", "streaming: adapter CPU per MiB streamed", "ms/MiB", None, None,
-               "none set"),
+               "MB/s", higher_is_better=True),
+        Figure("stream_cpu", "streaming: adapter CPU per MiB streamed", "ms/MiB"),
         *(
             Figure(f"speedup_{n}", f"Managed Instances: speed-up, N = {n} ({SLEEP_MS} ms app)",
-                   "×", None, CONCURRENCY_SHARE * n, f"{n}× (≥ {CONCURRENCY_SHARE * n:g}×)",
+                   "×", target=CONCURRENCY_SHARE * n,
+                   goal_note=f"{n}× (≥ {CONCURRENCY_SHARE * n:g}×)",
                    higher_is_better=True, noise_note=False)
             for n in CONCURRENCY[1:]
         ),
-        Figure("compress_br", "compression: extra adapter CPU per MiB, brotli", "ms/MiB", None,
-               None, "none set"),
-        Figure("compress_gzip", "compression: extra adapter CPU per MiB, gzip", "ms/MiB", None,
-               None, "none set"),
+        Figure("compress_br", "compression: extra adapter CPU per MiB, brotli", "ms/MiB"),
+        Figure("compress_gzip", "compression: extra adapter CPU per MiB, gzip", "ms/MiB"),
     ]
     return {f.key: f for f in fs}
+
+
+# Issue 12's figures (measured for both adapters) end here; the rest are portside's own.
+MAIN_KEYS = ("cpu_small", "latency", "cpu_binary", "cpu_upload", "cpu_json", "rss_peak",
+             "rss_init", "spawn", "first_latency", "warm_latency", "first_result", "ready",
+             "ready_noticed", "size")
+
+
+def rec(raw: dict, who: str, key: str, value) -> None:
+    """Appends one detail sample of subject `who`."""
+    raw.setdefault(who, {}).setdefault(key, []).append(value)
+
+
+def got(raw: dict, who: str, key: str) -> list:
+    return raw.get(who, {}).get(key, [])
 
 
 # ---------------------------------------------------------------- /proc
@@ -174,15 +275,26 @@ def cpu_ticks(pid: int) -> tuple[int, int, int]:
     return int(fields[11]), int(fields[12]), int(fields[7])  # fields 14, 15 and 10 of proc(5)
 
 
-def context_switches(pid: int) -> int:
-    """Voluntary and involuntary context switches of the main thread (the
-    one that runs the adapter's event loop)."""
-    total = 0
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                total += int(line.split(":", 1)[1])
-    return total
+def context_switches(pid: int) -> dict[int, int]:
+    """Voluntary and involuntary context switches of each live thread
+    (LWA runs tokio's multi-threaded runtime, so its work is not on the main
+    thread; cpu_ns_delta() sums the change over every thread)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        total = 0
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split(":", 1)[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[int(tid)] = total
+    return out
 
 
 def thread_cpu_ns(pid: int) -> dict[int, int]:
@@ -202,7 +314,9 @@ def thread_cpu_ns(pid: int) -> dict[int, int]:
 
 
 def cpu_ns_delta(before: dict[int, int], after: dict[int, int]) -> int:
-    # Threads that exited in between are lost (only idle helper threads do).
+    """The change of per-thread counters (schedstat ns, context switches)
+    summed over threads. Threads that exited in between are lost (only idle
+    helper threads do)."""
     return sum(ns - before.get(tid, 0) for tid, ns in after.items())
 
 
@@ -210,7 +324,7 @@ def memory_kb(pid: int) -> dict[str, int]:
     out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
+            if line.startswith(("VmRSS:", "VmHWM:", "Threads:")):
                 name, value = line.split(":", 1)
                 out[name] = int(value.split()[0])
     return out
@@ -271,8 +385,42 @@ class App:
             self.proc.stdout.close()
 
 
+def adapter_env(runtime_api: str, port: int) -> dict[str, str]:
+    """What Lambda gives an extension, and the app's port and readiness check
+    in LWA's variables (portside reads the same names): the same for both
+    adapters. Nothing of the caller's AWS_*, PORTSIDE_*, READINESS_*, PORT,
+    HOST or RUST_LOG gets through."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PORTSIDE_", "AWS_", "READINESS_"))
+        and k not in ("PORT", "HOST", "RUST_LOG", "ASYNC_INIT", "REMOVE_BASE_PATH")
+    }
+    env.update(
+        AWS_LAMBDA_RUNTIME_API=runtime_api,
+        AWS_LAMBDA_FUNCTION_NAME="portside-bench",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024",
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/portside-bench",
+        AWS_LAMBDA_LOG_STREAM_NAME="2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
+        AWS_LAMBDA_INITIALIZATION_TYPE="on-demand",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+        # The app's port, in both spellings both adapters read.
+        AWS_LWA_PORT=str(port),
+        PORT=str(port),
+        # Readiness: both adapters' defaults, spelled out so they stay equal:
+        # an HTTP GET of / on the app's port, 100-499 counts as ready.
+        AWS_LWA_READINESS_CHECK_PATH="/",
+        AWS_LWA_READINESS_CHECK_PROTOCOL="http",
+        AWS_LWA_READINESS_CHECK_HEALTHY_STATUS="100-499",
+    )
+    return env
+
+
 class Adapter:
-    """The adapter under test, with the environment Lambda gives an extension."""
+    """An adapter under test (portside or LWA), started with the environment
+    Lambda gives an extension (adapter_env) plus `extra_env`."""
 
     def __init__(
         self,
@@ -282,23 +430,15 @@ class Adapter:
         log_dir: Path,
         wrapper: list[str] = (),
         extra_env: dict[str, str] | None = None,
+        name: str = PORTSIDE,
+        grace: float = 2.0,
     ):
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PORTSIDE_", "AWS_", "READINESS_")) and k not in ("PORT", "HOST")
-        }
-        env.update(
-            AWS_LAMBDA_RUNTIME_API=emu.address,
-            AWS_LAMBDA_FUNCTION_NAME="portside-bench",
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024",
-            AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-            AWS_REGION="us-east-1",
-            PORT=str(port),
-        )
+        env = adapter_env(emu.address, port)
         env.update(extra_env or {})
         self.emu = emu
-        self.log_path = log_dir / f"adapter-{time.monotonic_ns()}.log"
+        self.name = name
+        self.grace = grace
+        self.log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "wb")
         self.spawn_ns = time.monotonic_ns()
         self.proc = subprocess.Popen(
@@ -316,12 +456,20 @@ class Adapter:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(self.failure("never asked for an invocation"))
 
+    def wait_done(self, inv: Invocation, timeout: float = 10.0) -> Invocation:
+        """Waits for the result of an invocation queued before the start."""
+        deadline = time.monotonic() + timeout
+        while not inv.done.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.failure("gave no result for the first invocation"))
+        return inv
+
     def failure(self, what: str) -> str:
         self.log.flush()
         tail = self.log_path.read_text(errors="replace")[-2000:]
         status = self.proc.poll()
         state = f"exited with {status}" if status is not None else "still running"
-        return f"the adapter {what} ({state}); its log ends:\n{tail}"
+        return f"{self.name} {what} ({state}); its log ends:\n{tail}"
 
     def invoke(self, payload: bytes, timeout: float = 30.0) -> Invocation:
         try:
@@ -330,13 +478,65 @@ class Adapter:
             raise RuntimeError(self.failure("gave no result")) from None
 
     def stop(self) -> None:
+        """SHUTDOWN to the extension, then SIGTERM after `grace` seconds and
+        SIGKILL a second later, as Lambda does at the end of an environment."""
         self.emu.shutdown_extensions()
         try:
-            self.proc.wait(2)
+            self.proc.wait(self.grace)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(1)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.log.close()
+
+
+class Rig:
+    """One subject's emulator and adapter process, for a shared app. With
+    `pending`, that event is queued before the adapter starts, as Lambda
+    holds the invocation that caused a cold start."""
+
+    def __init__(self, subject: Subject, port: int, log_dir: Path,
+                 extra_env: dict[str, str] | None = None, pending: bytes | None = None):
+        self.subject = subject
+        self.name = subject.name
+        self.emu = Emulator()
+        self.pending = self.emu.enqueue(pending) if pending is not None else None
+        try:
+            self.adapter = Adapter(subject.binary, self.emu, port, log_dir, extra_env=extra_env,
+                                   name=subject.name, grace=subject.grace)
+        except BaseException:
+            self.emu.close()
+            raise
+        self.pid = self.adapter.pid
+
+    def stop(self) -> None:
+        try:
+            self.adapter.stop()
+        finally:
+            self.emu.close()
+
+
+def start_rigs(subjects: list[Subject], rnd: int, port: int, log_dir: Path,
+               extra_env: dict[str, str] | None = None) -> dict[str, Rig]:
+    """One rig per subject (started in the round's turn order), each past its
+    first /next; by name."""
+    rigs: dict[str, Rig] = {}
+    try:
+        for subject in turns(subjects, rnd):
+            rigs[subject.name] = Rig(subject, port, log_dir, extra_env)
+            rigs[subject.name].adapter.wait_first_next()
+    except BaseException:
+        stop_rigs(rigs)
+        raise
+    return {s.name: rigs[s.name] for s in subjects}
+
+
+def stop_rigs(rigs: dict[str, Rig]) -> None:
+    for rig in rigs.values():
+        rig.stop()
 
 
 # ---------------------------------------------------------------- events
@@ -411,6 +611,9 @@ def http_api_event(
 SMALL_QUERY = "lang=en&page=1"
 SMALL_EVENT = http_api_event("GET", "/small", SMALL_QUERY)
 BINARY_EVENT = http_api_event("GET", "/binary-1mib")
+# 1 MiB of realistic JSON (app.api_json), asked for as a browser would (the
+# Accept-Encoding is there, but neither adapter compresses unless told to).
+JSON_EVENT = http_api_event("GET", "/json-1mib")
 UPLOAD_EVENT = http_api_event(
     "POST",
     "/upload",
@@ -430,7 +633,9 @@ TEXT_EVENTS = {
     )
     for coding in CODINGS
 }
-STREAMING_ENV = {"PORTSIDE_INVOKE_MODE": "response_stream"}
+# LWA's names, which portside reads too.
+STREAMING_ENV = {"AWS_LWA_INVOKE_MODE": "response_stream"}
+COMPRESSION_ENV = {"AWS_LWA_ENABLE_COMPRESSION": "true"}
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 
 
@@ -473,6 +678,23 @@ def check_binary(inv: Invocation) -> None:
         or base64.b64decode(r["body"]) != APP_BINARY
     ):
         raise RuntimeError(f"unexpected binary result: {inv.body[:300]!r}")
+
+
+def check_json(inv: Invocation) -> None:
+    """The 1 MiB JSON response must come back as text (not base64), byte for
+    byte the app's, with its content type and no content coding."""
+    r = result_of(inv)
+    headers = {k.lower(): v for k, v in (r.get("headers") or {}).items()}
+    if (
+        r.get("statusCode") != 200
+        or r.get("isBase64Encoded")
+        or not isinstance(r.get("body"), str)
+        or headers.get("content-type") != "application/json"
+        or "content-encoding" in headers
+    ):
+        raise RuntimeError(f"unexpected JSON result: {inv.body[:300]!r}")
+    if r["body"].encode() != json_1mib():
+        raise RuntimeError("the 1 MiB JSON body came back changed")
 
 
 def check_upload(inv: Invocation) -> None:
@@ -604,195 +826,330 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+# ---------------------------------------------------------------- the peer
+
+
+def installed_version(binary: Path) -> str:
+    """The crate and version cargo install recorded for `binary` (in the
+    .crates2.json of its install root), or "" if none did."""
+    record = binary.parent.parent / ".crates2.json"
+    try:
+        installs = json.loads(record.read_text()).get("installs", {})
+    except (OSError, ValueError):
+        return ""
+    for package, info in installs.items():
+        if binary.name in info.get("bins", []):
+            name, version = package.split(" ")[:2]
+            return f"{name} {version}"
+    return ""
+
+
+def find_peer(peer: Path | None) -> Path:
+    """The LWA binary: --peer PATH, or target/peers/bin/lambda-adapter,
+    installed there from crates.io when it is missing."""
+    if peer is not None:
+        peer = Path(os.path.abspath(peer))
+        if not (peer.is_file() and os.access(peer, os.X_OK)):
+            raise SystemExit(f"run.py: --peer {peer} is not an executable file")
+        return peer
+    if DEFAULT_PEER.is_file():
+        return DEFAULT_PEER
+    command = ["cargo", "install", PEER_CRATE, "--version", PEER_VERSION, "--locked",
+               "--root", str(PEER_ROOT)]
+    if not shutil.which("cargo"):
+        raise SystemExit(
+            f"run.py: {DEFAULT_PEER} is missing and cargo is not on PATH to install it; install"
+            f" Rust, or give --peer PATH (an LWA {PEER_VERSION} binary), or --no-peer"
+        )
+    say(f"run.py: {os.path.relpath(DEFAULT_PEER, ROOT)} is missing; installing LWA {PEER_VERSION}"
+        f" from crates.io (several minutes, once): {shlex.join(command)}")
+    done = subprocess.run(["nice", "-n", "19", *command], stdout=sys.stderr, stderr=sys.stderr)
+    if done.returncode != 0 or not DEFAULT_PEER.is_file():
+        raise SystemExit(
+            f"run.py: installing LWA failed ({shlex.join(command)} exited with {done.returncode});"
+            f" give --peer PATH (an LWA {PEER_VERSION} binary), or --no-peer"
+        )
+    return DEFAULT_PEER
+
+
 # ---------------------------------------------------------------- measurements
 
 
-def measure_cpu(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict):
-    """CPU per invocation (three scenarios, one adapter process per run) and
-    peak RSS after the 1 MiB scenarios."""
-    scenarios = [
+def cpu_batch(rig: Rig, payload: bytes, n: int, check) -> dict:
+    """n invocations from idle in /next to idle in /next: the adapter's CPU
+    (ticks and schedstat), page faults and context switches over them."""
+    emu, pid = rig.emu, rig.pid
+    emu.wait_idle()
+    (u0, s0, f0), ns0, cs0 = cpu_ticks(pid), thread_cpu_ns(pid), context_switches(pid)
+    inv = None
+    for _ in range(n):
+        inv = rig.adapter.invoke(payload)
+    emu.wait_idle()  # back at /next: this batch's work is all done
+    (u1, s1, f1), ns1, cs1 = cpu_ticks(pid), thread_cpu_ns(pid), context_switches(pid)
+    check(inv)
+    ticks_s = (u1 + s1 - u0 - s0) / CLK_TCK / n
+    sched_s = cpu_ns_delta(ns0, ns1) / 1e9 / n
+    # schedstat counts only threads alive at the end: if one of those alive at
+    # the start is gone, its CPU is lost, and the ticks (the whole process's,
+    # dead threads included) count instead.
+    vanished = bool(set(ns0) - set(ns1))
+    return {
+        "user": u1 - u0,
+        "sys": s1 - s0,
+        "ticks_s": ticks_s,
+        "sched_s": sched_s,
+        "cpu_s": ticks_s if vanished else sched_s,
+        "vanished": vanished,
+        "faults": (f1 - f0) / n,
+        "switches": cpu_ns_delta(cs0, cs1) / n,
+    }
+
+
+def record_batch(raw: dict, figs: dict[str, Figure], key: str, who: str, rnd: int, b: dict,
+                 scale: float) -> None:
+    # The figure is schedstat's ns summed over threads (a batch of 1 MiB
+    # invocations spans only ~10 ticks of 10 ms); /proc/PID/stat's ticks are
+    # the cross-check, and the fallback when a thread exited (cpu_batch).
+    figs[key].add(who, b["cpu_s"] * scale, rnd)
+    rec(raw, who, key + "_ticks_per_call", b["ticks_s"] * scale)
+    rec(raw, who, key + "_fallbacks", int(b["vanished"]))
+    rec(raw, who, key + "_ticks", b["user"] + b["sys"])
+    rec(raw, who, key + "_user_ticks", b["user"])
+    rec(raw, who, key + "_sys_ticks", b["sys"])
+    rec(raw, who, key + "_faults", b["faults"])
+    rec(raw, who, key + "_switches", b["switches"])
+
+
+def run_cpu_scenarios(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                      raw: dict, scenarios: list[tuple]) -> None:
+    """Every round: one process per subject, and for each scenario, batches
+    of the subjects in ABBA turns; each subject's memory (VmHWM, VmRSS in
+    MB; threads) after each scenario goes to `raw`."""
+    port = free_port()
+    app = App(port)
+    try:
+        for rnd in range(plan.runs):
+            rigs = start_rigs(subjects, rnd, port, log_dir)
+            try:
+                for key, payload, n, warm, check, scale, unit in scenarios:
+                    for rig in rigs.values():
+                        inv = None
+                        for _ in range(warm):
+                            inv = rig.adapter.invoke(payload)
+                        check(inv)
+                    for batch in range(plan.batches):
+                        line = []
+                        for subject in turns(subjects, rnd * plan.batches + batch):
+                            b = cpu_batch(rigs[subject.name], payload, n, check)
+                            record_batch(raw, figs, key, subject.name, rnd, b, scale)
+                            line.append(f"{subject.name} {b['cpu_s'] * scale:.3g}")
+                        say(f"  round {rnd + 1} {key} batch {batch + 1}: {', '.join(line)} {unit}"
+                            f" per invocation")
+                    for name, rig in rigs.items():
+                        mem = memory_kb(rig.pid)
+                        rec(raw, name, key + "_hwm_mb", kb_to_mb(mem["VmHWM"]))
+                        rec(raw, name, key + "_rss_mb", kb_to_mb(mem["VmRSS"]))
+                        rec(raw, name, key + "_threads", mem["Threads"])
+            finally:
+                stop_rigs(rigs)
+    finally:
+        app.stop()
+
+
+def measure_cpu(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                raw: dict) -> None:
+    """CPU per invocation (small, 1 MiB binary response, 1 MiB upload; one
+    process per subject and round runs all three in that order) and peak RSS
+    after them."""
+    run_cpu_scenarios(plan, subjects, log_dir, figs, raw, [
         ("cpu_small", SMALL_EVENT, plan.small_n, plan.small_warm, check_small, 1e6, "µs"),
         ("cpu_binary", BINARY_EVENT, plan.big_n, plan.big_warm, check_binary, 1e3, "ms"),
         ("cpu_upload", UPLOAD_EVENT, plan.big_n, plan.big_warm, check_upload, 1e3, "ms"),
-    ]
-    port = free_port()
-    app = App(port)
-    try:
-        for run in range(plan.runs):
-            emu = Emulator()
-            adapter = Adapter(binary, emu, port, log_dir)
-            try:
-                adapter.wait_first_next()
-                for key, payload, n, warm, check, scale, unit in scenarios:
-                    inv = None
-                    for _ in range(warm):
-                        inv = adapter.invoke(payload)
-                    check(inv)
-                    for batch in range(plan.batches):
-                        emu.wait_idle()
-                        (u0, s0, f0), ns0 = cpu_ticks(adapter.pid), thread_cpu_ns(adapter.pid)
-                        cs0 = context_switches(adapter.pid)
-                        for _ in range(n):
-                            inv = adapter.invoke(payload)
-                        emu.wait_idle()  # back at /next: this batch's work is all done
-                        (u1, s1, f1), ns1 = cpu_ticks(adapter.pid), thread_cpu_ns(adapter.pid)
-                        cs1 = context_switches(adapter.pid)
-                        check(inv)
-                        ticks0, ticks1 = u0 + s0, u1 + s1
-                        raw.setdefault(key + "_user_ticks", []).append(u1 - u0)
-                        raw.setdefault(key + "_sys_ticks", []).append(s1 - s0)
-                        raw.setdefault(key + "_faults", []).append((f1 - f0) / n)
-                        raw.setdefault(key + "_switches", []).append((cs1 - cs0) / n)
-                        per_call = (ticks1 - ticks0) / CLK_TCK / n * scale
-                        per_call_ns = cpu_ns_delta(ns0, ns1) / 1e9 / n * scale
-                        figs[key].samples.append(per_call)
-                        raw.setdefault(key + "_schedstat", []).append(per_call_ns)
-                        raw.setdefault(key + "_ticks", []).append(ticks1 - ticks0)
-                        say(
-                            f"  run {run + 1} {key} batch {batch + 1}: {per_call:.3g} {unit}"
-                            f" per invocation ({ticks1 - ticks0} ticks over {n};"
-                            f" schedstat {per_call_ns:.3g} {unit})"
-                        )
-                    mem = memory_kb(adapter.pid)
-                    raw.setdefault(key + "_hwm_mb", []).append(kb_to_mb(mem["VmHWM"]))
-                    raw.setdefault(key + "_rss_mb", []).append(kb_to_mb(mem["VmRSS"]))
-                figs["rss_peak"].samples.append(raw["cpu_upload_hwm_mb"][-1])
-                say(
-                    f"  run {run + 1}: VmHWM {raw['cpu_small_hwm_mb'][-1]:.2f} MB after small,"
-                    f" {raw['cpu_binary_hwm_mb'][-1]:.2f} after binary,"
-                    f" {raw['cpu_upload_hwm_mb'][-1]:.2f} after upload;"
-                    f" VmRSS at the end {raw['cpu_upload_rss_mb'][-1]:.2f} MB"
-                )
-            finally:
-                adapter.stop()
-                emu.close()
-    finally:
-        app.stop()
+    ])
+    for s in subjects:
+        for rnd, value in enumerate(got(raw, s.name, "cpu_upload_hwm_mb")):
+            figs["rss_peak"].add(s.name, value, rnd)
 
 
-def measure_latency(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict):
-    """Adapter-added latency: through the emulator and adapter minus the direct
-    call to the app, paired and back to back."""
+def measure_json(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                 raw: dict) -> None:
+    """CPU per invocation of a 1 MiB JSON text response (app.api_json), in
+    processes of its own."""
+    run_cpu_scenarios(plan, subjects, log_dir, figs, raw, [
+        ("cpu_json", JSON_EVENT, plan.json_n, plan.big_warm, check_json, 1e3, "ms"),
+    ])
+
+
+def measure_latency(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                    raw: dict) -> None:
+    """Adapter-added latency: through each adapter (and its emulator) minus the
+    direct call to the app, in sets run back to back: the direct call and one
+    invocation through each adapter, every order in turn."""
     port = free_port()
     app = App(port)
     request = direct_request("/small")
-    through, direct, e2e, diffs = [], [], [], []
+    names = [s.name for s in subjects]
+    orders = list(itertools.permutations(["direct", *names]))
     try:
-        for run in range(plan.runs):
-            emu = Emulator()
-            adapter = Adapter(binary, emu, port, log_dir)
+        for rnd in range(plan.runs):
+            rigs = start_rigs(subjects, rnd, port, log_dir)
             client = RawClient(port)
             try:
-                adapter.wait_first_next()
                 for _ in range(plan.small_warm):
-                    inv = adapter.invoke(SMALL_EVENT)
+                    for rig in rigs.values():
+                        check_small(rig.adapter.invoke(SMALL_EVENT))
                     client.request(request)
-                check_small(inv)
                 if client.request(request) != APP_SMALL:
                     raise RuntimeError("the direct call answered something else")
-                run_diffs = []
+                diffs: dict[str, list[float]] = {name: [] for name in names}
                 for i in range(plan.latency_pairs):
-                    # Alternate the order so neither side always runs second.
-                    for side in ("direct", "through") if i % 2 else ("through", "direct"):
-                        emu.wait_idle()
+                    seen: dict[str, tuple[float, float] | None] = {}
+                    for side in orders[i % len(orders)]:
+                        for rig in rigs.values():
+                            rig.emu.wait_idle()  # every adapter idle in /next
                         if side == "direct":
                             t0 = time.monotonic_ns()
                             client.request(request)
-                            d = (time.monotonic_ns() - t0) / 1e3
+                            seen[side] = ((time.monotonic_ns() - t0) / 1e3, 0.0)
                         else:
-                            inv = adapter.invoke(SMALL_EVENT)
+                            inv = rigs[side].adapter.invoke(SMALL_EVENT)
                             t = (inv.arrived_ns - inv.sent_ns) / 1e3
-                            e = (inv.done_ns - inv.enqueued_ns) / 1e3
-                    if inv.kind != "response" or inv.sent_ns == 0 or t <= 0:
-                        continue  # a stamp was missed: drop the pair
-                    through.append(t)
-                    direct.append(d)
-                    e2e.append(e)
-                    run_diffs.append(t - d)
-                diffs.extend(run_diffs)
-                figs["latency"].samples.append(statistics.median(run_diffs))
-                say(
-                    f"  run {run + 1}: adapter-added {statistics.median(run_diffs):.0f} µs median"
-                    f" (p90 {percentile(run_diffs, 90):.0f}) over {len(run_diffs)} pairs"
-                )
+                            ok = inv.kind == "response" and inv.sent_ns and t > 0
+                            # A missed stamp drops that adapter's pair.
+                            seen[side] = (t, (inv.done_ns - inv.enqueued_ns) / 1e3) if ok else None
+                    direct = seen["direct"][0]
+                    rec(raw, "direct", "latency_direct_us", direct)
+                    for name in names:
+                        if seen[name] is None:
+                            continue
+                        t, e = seen[name]
+                        diffs[name].append(t - direct)
+                        rec(raw, name, "latency_pairs", t - direct)
+                        rec(raw, name, "latency_through_us", t)
+                        rec(raw, name, "latency_e2e_us", e)
+                for name in names:
+                    figs["latency"].add(name, statistics.median(diffs[name]), rnd)
+                say(f"  round {rnd + 1}: adapter-added "
+                    + ", ".join(f"{n} {statistics.median(diffs[n]):.0f} µs (p90"
+                                f" {percentile(diffs[n], 90):.0f})" for n in names)
+                    + f" over {plan.latency_pairs} sets")
             finally:
                 client.close()
-                adapter.stop()
-                emu.close()
+                stop_rigs(rigs)
     finally:
         app.stop()
-    raw["latency_pairs"] = diffs
-    raw["latency_through_us"] = through
-    raw["latency_direct_us"] = direct
-    raw["latency_e2e_us"] = e2e
 
 
-def measure_spawn(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict):
-    """Spawn to first /next with the app already listening, and RSS then."""
+def measure_spawn(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                  raw: dict) -> None:
+    """Spawn to first /next with the app already listening, and RSS then;
+    the subjects' starts alternate (ABBA)."""
     port = free_port()
     app = App(port)
     try:
         for rep in range(plan.spawn_reps):
-            emu = Emulator()
-            adapter = Adapter(binary, emu, port, log_dir)  # stamps spawn_ns just before Popen
-            try:
-                adapter.wait_first_next()
-                mem = memory_kb(adapter.pid)
-                figs["spawn"].samples.append((emu.first_next_ns - adapter.spawn_ns) / 1e6)
-                raw.setdefault("spawn_register_ms", []).append(
-                    (emu.registered_ns - adapter.spawn_ns) / 1e6
-                )
-                if emu.first_next_accepted_ns:
-                    raw.setdefault("spawn_accepted_ms", []).append(
-                        (emu.first_next_accepted_ns - adapter.spawn_ns) / 1e6
-                    )
-                figs["rss_init"].samples.append(kb_to_mb(mem["VmRSS"]))
-                raw.setdefault("init_hwm_mb", []).append(kb_to_mb(mem["VmHWM"]))
-            finally:
-                adapter.stop()
-                emu.close()
-            time.sleep(0.02)
+            rnd = rep * plan.runs // plan.spawn_reps
+            for subject in turns(subjects, rep):
+                rig = Rig(subject, port, log_dir)  # Adapter stamps spawn_ns just before Popen
+                try:
+                    rig.adapter.wait_first_next()
+                    mem = memory_kb(rig.pid)
+                    emu, spawn_ns, who = rig.emu, rig.adapter.spawn_ns, subject.name
+                    figs["spawn"].add(who, (emu.first_next_ns - spawn_ns) / 1e6, rnd)
+                    figs["rss_init"].add(who, kb_to_mb(mem["VmRSS"]), rnd)
+                    rec(raw, who, "init_hwm_mb", kb_to_mb(mem["VmHWM"]))
+                    rec(raw, who, "init_threads", mem["Threads"])
+                    if emu.registered_ns:
+                        rec(raw, who, "spawn_register_ms", (emu.registered_ns - spawn_ns) / 1e6)
+                    if emu.first_next_accepted_ns:
+                        rec(raw, who, "spawn_accepted_ms",
+                            (emu.first_next_accepted_ns - spawn_ns) / 1e6)
+                finally:
+                    rig.stop()
+                time.sleep(0.02)
     finally:
         app.stop()
-    s = figs["spawn"].samples
-    say(f"  spawn → first /next: median {statistics.median(s):.2f} ms over {len(s)}")
+    say("  spawn → first /next: " + ", ".join(
+        f"{s.name} median {figs['spawn'].median(s.name):.2f} ms" for s in subjects))
 
 
-def measure_readiness(
-    plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict
-):
-    """The adapter first, the app after a short random delay; the app's listen
-    instant to the adapter's first /next."""
+def measure_first(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                  raw: dict) -> None:
+    """A cold start with its invocation waiting, the app already listening:
+    spawn → the first result, the first invocation's own latency (/next
+    answer sent → result), and then warm invocations of the same process for
+    comparison; the subjects' starts alternate (ABBA)."""
+    port = free_port()
+    app = App(port)
+    try:
+        for rep in range(plan.first_reps):
+            rnd = rep * plan.runs // plan.first_reps
+            for subject in turns(subjects, rep):
+                rig = Rig(subject, port, log_dir, pending=SMALL_EVENT)
+                try:
+                    first = rig.adapter.wait_done(rig.pending)
+                    check_small(first)
+                    who, spawn_ns = subject.name, rig.adapter.spawn_ns
+                    figs["first_result"].add(who, (first.arrived_ns - spawn_ns) / 1e6, rnd)
+                    figs["first_latency"].add(who, (first.arrived_ns - first.sent_ns) / 1e3, rnd)
+                    rec(raw, who, "first_spawn_next_ms", (rig.emu.first_next_ns - spawn_ns) / 1e6)
+                    warm = []
+                    for k in range(plan.first_warm):
+                        rig.emu.wait_idle()
+                        inv = rig.adapter.invoke(SMALL_EVENT)
+                        if k >= plan.first_warm // 2:
+                            warm.append((inv.arrived_ns - inv.sent_ns) / 1e3)
+                    check_small(inv)
+                    figs["warm_latency"].add(who, statistics.median(warm), rnd)
+                    rec(raw, who, "first_over_warm",
+                        (first.arrived_ns - first.sent_ns) / 1e3 / statistics.median(warm))
+                finally:
+                    rig.stop()
+                time.sleep(0.02)
+    finally:
+        app.stop()
+    say("  first invocation's latency: " + ", ".join(
+        f"{s.name} median {figs['first_latency'].median(s.name):.0f} µs"
+        f" (warm {figs['warm_latency'].median(s.name):.0f} µs)" for s in subjects))
+
+
+def measure_readiness(plan: Plan, subjects: list[Subject], log_dir: Path,
+                      figs: dict[str, Figure], raw: dict) -> None:
+    """The adapter first, the app after a short random delay (the same for
+    both subjects in a repetition); the app's listen instant to the adapter's
+    first /next."""
     rng = random.Random(20260101)
     for rep in range(plan.readiness_reps):
-        port = free_port()
-        emu = Emulator()
-        adapter = Adapter(binary, emu, port, log_dir)
-        app = None
-        try:
-            if not emu.registered.wait(10):
-                raise RuntimeError(adapter.failure("did not register"))
-            time.sleep(rng.uniform(0.002, 0.030))
-            app = App(port)
-            adapter.wait_first_next()
-            figs["ready"].samples.append((emu.first_next_ns - app.listening_ns) / 1e6)
-            if emu.first_next_accepted_ns:
-                raw.setdefault("ready_accepted_ms", []).append(
-                    (emu.first_next_accepted_ns - app.listening_ns) / 1e6
-                )
-            line = app.read_line(2.0).split()
-            if len(line) == 4 and line[0] == "readiness":
-                accepted, request, answered = map(int, line[1:])
-                figs["ready_noticed"].samples.append((accepted - app.listening_ns) / 1e6)
-                raw.setdefault("ready_answer_ms", []).append((answered - accepted) / 1e6)
-                raw.setdefault("ready_after_ms", []).append((emu.first_next_ns - answered) / 1e6)
-        finally:
-            adapter.stop()
-            if app:
-                app.stop()
-            emu.close()
-    s = figs["ready"].samples
-    say(f"  app listening → first /next: median {statistics.median(s):.2f} ms over {len(s)}")
+        rnd = rep * plan.runs // plan.readiness_reps
+        delay = rng.uniform(0.002, 0.030)
+        for subject in turns(subjects, rep):
+            who = subject.name
+            port = free_port()
+            rig = Rig(subject, port, log_dir)
+            app = None
+            try:
+                if not rig.emu.registered.wait(10):
+                    raise RuntimeError(rig.adapter.failure("did not register"))
+                time.sleep(delay)
+                app = App(port)
+                rig.adapter.wait_first_next()
+                emu = rig.emu
+                figs["ready"].add(who, (emu.first_next_ns - app.listening_ns) / 1e6, rnd)
+                if emu.first_next_accepted_ns:
+                    rec(raw, who, "ready_accepted_ms",
+                        (emu.first_next_accepted_ns - app.listening_ns) / 1e6)
+                line = app.read_line(2.0).split()
+                if len(line) == 4 and line[0] == "readiness":
+                    accepted, request, answered = map(int, line[1:])
+                    figs["ready_noticed"].add(who, (accepted - app.listening_ns) / 1e6, rnd)
+                    rec(raw, who, "ready_answer_ms", (answered - accepted) / 1e6)
+                    rec(raw, who, "ready_after_ms", (emu.first_next_ns - answered) / 1e6)
+            finally:
+                rig.stop()
+                if app:
+                    app.stop()
+    say("  app listening → first /next: " + ", ".join(
+        f"{s.name} median {figs['ready'].median(s.name):.2f} ms" for s in subjects))
 
 
 def wait_pollers(emu: Emulator, n: int, adapter: Adapter, timeout: float = 10.0) -> None:
@@ -818,11 +1175,14 @@ def cpu_since(pid: int, before: tuple[int, dict[int, int]]) -> tuple[float, floa
     return cpu_ns_delta(before[1], ns), (ticks - before[0]) / CLK_TCK * 1e9
 
 
-def measure_stream(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict):
+def measure_stream(plan: Plan, subjects: list[Subject], log_dir: Path,
+                   figs: dict[str, Figure], raw: dict) -> None:
     """Response streaming of Function URL responses: how long a Server-Sent
     Event takes from the app's write to the Runtime API (and, as the floor,
     to a direct reader), the rate of a 20 MB streamed body, and the adapter's
     CPU per MiB streamed."""
+    binary = subjects[0].binary  # portside alone: no LWA figures here
+    r = raw.setdefault(PORTSIDE, {})
     port = free_port()
     app = App(port)
     seed = 0
@@ -846,15 +1206,15 @@ def measure_stream(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figu
                             inv = adapter.invoke(sse_event(plan.sse_events, seed))
                             prelude, prelude_ns, body = streamed_parts(inv)
                             head_ns = int(prelude["headers"]["x-head-ns"])
-                            raw.setdefault("sse_prelude_us", []).append((prelude_ns - head_ns) / 1e3)
-                            raw.setdefault("sse_next_to_prelude_us", []).append(
+                            r.setdefault("sse_prelude_us", []).append((prelude_ns - head_ns) / 1e3)
+                            r.setdefault("sse_next_to_prelude_us", []).append(
                                 (prelude_ns - inv.sent_ns) / 1e3
                             )
                             if inv.accepted_ns:  # the result came on a new connection
-                                raw.setdefault("sse_head_to_accept_us", []).append(
+                                r.setdefault("sse_head_to_accept_us", []).append(
                                     (inv.accepted_ns - head_ns) / 1e3
                                 )
-                                raw.setdefault("sse_accept_to_prelude_us", []).append(
+                                r.setdefault("sse_accept_to_prelude_us", []).append(
                                     (prelude_ns - inv.accepted_ns) / 1e3
                                 )
                         else:
@@ -864,19 +1224,20 @@ def measure_stream(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figu
                             raise RuntimeError(f"SSE events lost or reordered ({side}): {events}")
                         delays = [(arrived - written) / 1e3 for _, written, arrived in events]
                         if side == "through":
-                            figs["sse_first"].samples.append(delays[0])
-                            figs["sse_later"].samples.extend(delays[1:])
+                            figs["sse_first"].add(PORTSIDE, delays[0], run)
+                            for d in delays[1:]:
+                                figs["sse_later"].add(PORTSIDE, d, run)
                             run_later.extend(delays[1:])
-                            raw.setdefault("sse_chunks_per_event", []).append(
+                            r.setdefault("sse_chunks_per_event", []).append(
                                 len(body) / plan.sse_events
                             )
                         else:
-                            raw.setdefault("sse_direct_first_us", []).append(delays[0])
-                            raw.setdefault("sse_direct_later_us", []).extend(delays[1:])
+                            r.setdefault("sse_direct_first_us", []).append(delays[0])
+                            r.setdefault("sse_direct_later_us", []).extend(delays[1:])
                 say(
                     f"  run {run + 1} SSE: later events {statistics.median(run_later):.0f} µs median"
                     f" (p90 {percentile(run_later, 90):.0f}) over {len(run_later)};"
-                    f" first events {[round(x) for x in figs['sse_first'].samples[-plan.sse_invocations:]]} µs"
+                    f" first events {[round(x) for x in figs['sse_first'].values(PORTSIDE)[-plan.sse_invocations:]]} µs"
                 )
 
                 # 20 MB bodies: the rate through the adapter, and straight from the app.
@@ -892,22 +1253,22 @@ def measure_stream(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figu
                         head_ns = int(prelude["headers"]["x-head-ns"])
                         if sum(len(d) for _, d in body) != STREAM_TOTAL:
                             raise RuntimeError("a streamed 20 MB body came back short")
-                        figs["stream_rate"].samples.append(STREAM_TOTAL * 1e3 / (body[-1][0] - head_ns))
-                        raw.setdefault("stream_chunk_sizes", []).extend(len(d) for _, d in body)
+                        figs["stream_rate"].add(PORTSIDE, STREAM_TOTAL * 1e3 / (body[-1][0] - head_ns), run)
+                        r.setdefault("stream_chunk_sizes", []).extend(len(d) for _, d in body)
                     emu.wait_idle()
                     cpu_ns, tick_ns = cpu_since(adapter.pid, before)
                     mib = plan.bulk_n * STREAM_TOTAL / MIB
-                    figs["stream_cpu"].samples.append(cpu_ns / 1e6 / mib)
-                    raw.setdefault("stream_cpu_ticks", []).append(tick_ns / 1e6 / mib)
+                    figs["stream_cpu"].add(PORTSIDE, cpu_ns / 1e6 / mib, run)
+                    r.setdefault("stream_cpu_ticks", []).append(tick_ns / 1e6 / mib)
                     headers, chunks = direct.get(f"/stream?{STREAM_QUERY}")
-                    raw.setdefault("stream_direct_rate", []).append(
+                    r.setdefault("stream_direct_rate", []).append(
                         STREAM_TOTAL * 1e3 / (chunks[-1][0] - int(headers["x-head-ns"]))
                     )
-                raw.setdefault("stream_hwm_mb", []).append(kb_to_mb(memory_kb(adapter.pid)["VmHWM"]))
+                r.setdefault("stream_hwm_mb", []).append(kb_to_mb(memory_kb(adapter.pid)["VmHWM"]))
                 say(
-                    f"  run {run + 1} 20 MB: {statistics.median(figs['stream_rate'].samples[-plan.bulk_batches * plan.bulk_n:]):.0f} MB/s"
-                    f" (direct {raw['stream_direct_rate'][-1]:.0f}),"
-                    f" {figs['stream_cpu'].samples[-1]:.3f} ms CPU per MiB"
+                    f"  run {run + 1} 20 MB: {statistics.median(figs['stream_rate'].values(PORTSIDE)[-plan.bulk_batches * plan.bulk_n:]):.0f} MB/s"
+                    f" (direct {r['stream_direct_rate'][-1]:.0f}),"
+                    f" {figs['stream_cpu'].values(PORTSIDE)[-1]:.3f} ms CPU per MiB"
                 )
             finally:
                 direct.close()
@@ -917,10 +1278,13 @@ def measure_stream(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figu
         app.stop()
 
 
-def measure_concurrency(plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict):
+def measure_concurrency(plan: Plan, subjects: list[Subject], log_dir: Path,
+                        figs: dict[str, Figure], raw: dict) -> None:
     """Lambda Managed Instances: M invocations queued at once, each a request
     the app answers after SLEEP_MS; wall time with AWS_LAMBDA_MAX_CONCURRENCY
     = N against N = 1 (unset), one fresh adapter per N and round."""
+    binary = subjects[0].binary  # portside alone: no LWA figures here
+    r = raw.setdefault(PORTSIDE, {})
     port = free_port()
     app = App(port)
     m = plan.concurrency_m
@@ -932,7 +1296,7 @@ def measure_concurrency(plan: Plan, binary: Path, log_dir: Path, figs: dict[str,
             for _ in range(3):
                 t0 = time.monotonic_ns()
                 client.request(sleep_request)
-                raw.setdefault("concurrency_direct_ms", []).append((time.monotonic_ns() - t0) / 1e6)
+                r.setdefault("concurrency_direct_ms", []).append((time.monotonic_ns() - t0) / 1e6)
             walls = {}
             order = CONCURRENCY[rnd % len(CONCURRENCY):] + CONCURRENCY[: rnd % len(CONCURRENCY)]
             for n in order:
@@ -960,33 +1324,34 @@ def measure_concurrency(plan: Plan, binary: Path, log_dir: Path, figs: dict[str,
                     for _, step in edges:
                         level += step
                         peak = max(peak, level)
-                    raw.setdefault(f"concurrency_wall_{n}", []).append(wall)
-                    raw.setdefault(f"concurrency_peak_{n}", []).append(peak)
+                    r.setdefault(f"concurrency_wall_{n}", []).append(wall)
+                    r.setdefault(f"concurrency_peak_{n}", []).append(peak)
                     # Each wave of n costs SLEEP_MS at best: what is left is overhead.
                     ideal = math.ceil(m / n) * SLEEP_MS
-                    raw.setdefault(f"concurrency_over_{n}", []).append(wall - ideal)
+                    r.setdefault(f"concurrency_over_{n}", []).append(wall - ideal)
                 finally:
                     adapter.stop()
                     emu.close()
             for n in CONCURRENCY[1:]:
-                figs[f"speedup_{n}"].samples.append(walls[1] / walls[n])
+                figs[f"speedup_{n}"].add(PORTSIDE, walls[1] / walls[n], rnd)
             say(
                 f"  round {rnd + 1}: {m} invocations in "
                 + ", ".join(f"{walls[n]:.0f} ms (N={n})" for n in CONCURRENCY)
                 + "; peaks "
-                + ", ".join(str(raw[f"concurrency_peak_{n}"][-1]) for n in CONCURRENCY)
+                + ", ".join(str(r[f"concurrency_peak_{n}"][-1]) for n in CONCURRENCY)
             )
     finally:
         client.close()
         app.stop()
 
 
-def measure_compression(
-    plan: Plan, binary: Path, log_dir: Path, figs: dict[str, Figure], raw: dict
-):
+def measure_compression(plan: Plan, subjects: list[Subject], log_dir: Path,
+                        figs: dict[str, Figure], raw: dict) -> None:
     """PORTSIDE_ENABLE_COMPRESSION: adapter CPU per invocation for 1 MiB of
     JSON text asked for with Accept-Encoding br, gzip, and none, in batches
     interleaved in one process; the extra over none, per MiB of input."""
+    binary = subjects[0].binary  # portside alone: no LWA figures here
+    r = raw.setdefault(PORTSIDE, {})
     port = free_port()
     app = App(port)
     n = plan.compression_n
@@ -994,7 +1359,7 @@ def measure_compression(
         for run in range(plan.runs):
             emu = Emulator()
             adapter = Adapter(
-                binary, emu, port, log_dir, extra_env={"PORTSIDE_ENABLE_COMPRESSION": "true"}
+                binary, emu, port, log_dir, extra_env=COMPRESSION_ENV
             )
             try:
                 adapter.wait_first_next()
@@ -1014,17 +1379,17 @@ def measure_compression(
                         cpu_ns, tick_ns = cpu_since(adapter.pid, before)
                         size = check_text(coding, inv)
                         cpu[coding] = cpu_ns / n / 1e6  # ms per invocation
-                        raw.setdefault(f"compress_cpu_{coding}", []).append(cpu[coding])
-                        raw.setdefault(f"compress_ticks_{coding}", []).append(tick_ns / n / 1e6)
-                        raw.setdefault(f"compress_size_{coding}", []).append(size)
+                        r.setdefault(f"compress_cpu_{coding}", []).append(cpu[coding])
+                        r.setdefault(f"compress_ticks_{coding}", []).append(tick_ns / n / 1e6)
+                        r.setdefault(f"compress_size_{coding}", []).append(size)
                     for coding in ("br", "gzip"):
                         key = "compress_br" if coding == "br" else "compress_gzip"
-                        figs[key].samples.append((cpu[coding] - cpu["identity"]) / (len(TEXT) / MIB))
+                        figs[key].add(PORTSIDE, (cpu[coding] - cpu["identity"]) / (len(TEXT) / MIB), run)
                     say(
                         f"  run {run + 1} round {rnd + 1}: per 1 MiB invocation "
                         + ", ".join(f"{c} {cpu[c]:.2f} ms" for c in CODINGS)
                     )
-                raw.setdefault("compress_hwm_mb", []).append(kb_to_mb(memory_kb(adapter.pid)["VmHWM"]))
+                r.setdefault("compress_hwm_mb", []).append(kb_to_mb(memory_kb(adapter.pid)["VmHWM"]))
             finally:
                 adapter.stop()
                 emu.close()
@@ -1056,7 +1421,7 @@ def elf_facts(path: Path) -> dict:
 
 
 def fmt(value: float, unit: str) -> str:
-    if math.isnan(value):
+    if value is None or math.isnan(value):
         return "—"
     if unit == "µs":
         return f"{value:.0f} µs"
@@ -1071,125 +1436,183 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:.1f} {unit}" if unit != "MiB" else f"{value:.2f} {unit}"
 
 
-def table(figs: dict[str, Figure], static: bool) -> list[str]:
-    rows = [
-        "| figure | portside median | p90 | n | LWA 1.0 | portside / LWA | target | verdict |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
-    ]
-    for f in figs.values():
-        med = f.median()
-        ratio = f"{med / f.lwa:.2f}×" if f.lwa else "—"
-        lwa = fmt(f.lwa, f.unit) if f.lwa else "not given"
-        if not f.samples:
-            verdict = "not run"
-        elif f.target is None:
-            verdict = "n/a (no target)"
-        else:
-            ok = (med >= f.target if f.higher_is_better else med <= f.target) and (
-                f.key != "size" or static
-            )
-            verdict = "**pass**" if ok else "**FAIL**"
-            if f.key != "size" and f.noise_note and abs(med - f.target) <= NOISE * f.target:
-                verdict += " (within noise of the target)"
-        p90 = "—" if f.key == "size" else fmt(f.p90(), f.unit)
-        n = "1" if f.key == "size" else str(len(f.samples))
-        rows.append(
-            f"| {f.label} | {fmt(med, f.unit)} | {p90} | {n} | {lwa} |"
-            f" {ratio} | {f.target_note} | {verdict} |"
+def verdict(f: Figure, static: bool, peer_run: bool) -> str:
+    mine = f.values(PORTSIDE)
+    if not mine:
+        return "not run"
+    if f.goal is not None:
+        r = f.ratio()
+        if r is None:
+            return "not judged (LWA not run)" if not peer_run else "not run"
+        ratio, low, high, _ = r
+        ok = ratio >= f.goal if f.higher_is_better else ratio <= f.goal
+        text = "**met**" if ok else "**missed**"
+        if low <= f.goal < high:
+            text += " (single rounds on both sides of it)"
+        return text
+    if f.target is not None:
+        med = f.median(PORTSIDE)
+        ok = (med >= f.target if f.higher_is_better else med <= f.target) and (
+            f.key != "size" or static
         )
+        text = "**met**" if ok else "**missed**"
+        if f.noise_note and abs(med - f.target) <= NOISE * f.target:
+            text += " (within noise of it)"
+        return text
+    return "no goal set"
+
+
+def table(figs: dict[str, Figure], keys, static: bool, peer_run: bool,
+          peer_note: str = "") -> list[str]:
+    """The rows `keys`: each subject's median, portside / LWA of the medians
+    with the lowest and highest ratio of single rounds, the goal, the verdict."""
+    rows = [
+        f"| figure | portside | LWA {PEER_VERSION} | portside / LWA | rounds: low–high (n) |"
+        " goal | verdict |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for key in keys:
+        f = figs[key]
+        mine = fmt(f.median(PORTSIDE), f.unit)
+        if f.values(LWA):
+            theirs = fmt(f.median(LWA), f.unit) + (peer_note if f.key == "size" else "")
+        elif f.key not in MAIN_KEYS:
+            theirs = "not measured"  # issue 5's figures: portside alone
+        else:
+            theirs = "not run" if peer_run else "not run (--no-peer)"
+        r = f.ratio() if f.show_ratio else None
+        ratio = f"{r[0]:.2f}×" if r else "—"
+        spread = f"{r[1]:.2f}–{r[2]:.2f}× ({r[3]})" if r and r[3] > 1 else "—"
+        rows.append(f"| {f.label} | {mine} | {theirs} | {ratio} | {spread} | {f.goal_note} |"
+                    f" {verdict(f, static, peer_run)} |")
     return rows
 
 
-def details(raw: dict, figs: dict[str, Figure], plan: Plan) -> list[str]:
+def details(raw: dict, figs: dict[str, Figure], plan: Plan, names: list[str]) -> list[str]:
     def stats(values, unit, digits=3):
+        values = [v for v in values if v is not None]
         if not values:
             return "—"
         unit = f" {unit}" if unit else ""
+
+        def num(v: float) -> str:
+            return f"{v:.0f}" if abs(v) >= 10**digits else f"{v:.{digits}g}"
+
         return (
-            f"median {statistics.median(values):.{digits}g}{unit}, p90 {percentile(values, 90):.{digits}g},"
-            f" min {min(values):.{digits}g}, max {max(values):.{digits}g} (n={len(values)})"
+            f"median {num(statistics.median(values))}{unit}, p90 {num(percentile(values, 90))},"
+            f" min {num(min(values))}, max {num(max(values))} (n={len(values)})"
         )
 
     out = []
-    for key, unit in (("cpu_small", "µs"), ("cpu_binary", "ms"), ("cpu_upload", "ms")):
-        out.append(f"- {key}, /proc/PID/stat ticks: {stats(figs[key].samples, unit)}; ticks per batch "
-                   f"{raw.get(key + '_ticks')}")
-        out.append(f"- {key}, schedstat (ns, per thread): {stats(raw.get(key + '_schedstat', []), unit)}")
-    for key in ("cpu_small", "cpu_binary", "cpu_upload"):
-        out.append(f"- VmHWM after the {key[4:]} scenario: {stats(raw.get(key + '_hwm_mb', []), 'MB')};"
-                   f" VmRSS then {stats(raw.get(key + '_rss_mb', []), 'MB')}")
-    for key in ("cpu_small", "cpu_binary", "cpu_upload"):
-        user, system = sum(raw.get(key + "_user_ticks", [])), sum(raw.get(key + "_sys_ticks", []))
-        if user + system:
-            out.append(f"- {key}: user {user} ticks, system {system} ticks"
-                       f" ({100 * system / (user + system):.0f}% in the kernel);"
-                       f" per invocation: minor page faults {stats(raw.get(key + '_faults', []), '')},"
-                       f" context switches of the main thread {stats(raw.get(key + '_switches', []), '')}")
-    out.append(f"- VmHWM at the first /next: {stats(raw.get('init_hwm_mb', []), 'MB')}")
-    out.append(f"- spawn → register: {stats(raw.get('spawn_register_ms', []), 'ms')}")
-    out.append(f"- spawn → first /next, per start: {stats(figs['spawn'].samples, 'ms')}")
-    out.append(f"  - spawn → the emulator accepted the connection of the first /next (without the"
-               f" emulator's thread start): {stats(raw.get('spawn_accepted_ms', []), 'ms')}")
-    out.append(f"- app listening → first /next, per start: {stats(figs['ready'].samples, 'ms')}")
-    out.append(f"  - listening → the emulator accepted the connection of the first /next (without the"
-               f" emulator's thread start): {stats(raw.get('ready_accepted_ms', []), 'ms')}")
-    out.append(f"  - listening → the app accepted the readiness connection: "
-               f"{stats(figs['ready_noticed'].samples, 'ms')}")
-    out.append(f"  - accepted → the app had answered GET /: {stats(raw.get('ready_answer_ms', []), 'ms')}")
-    out.append(f"  - answered → first /next (the adapter's work after readiness): "
-               f"{stats(raw.get('ready_after_ms', []), 'ms')}")
-    out.append(f"- latency, every pair (through − direct): {stats(raw.get('latency_pairs', []), 'µs')}")
-    out.append(f"- latency through the adapter (event sent → result's request line): "
-               f"{stats(raw.get('latency_through_us', []), 'µs')}")
-    out.append(f"- latency of the direct call to the app: {stats(raw.get('latency_direct_us', []), 'µs')}")
-    out.append(f"- latency end to end via the emulator (event queued → result read): "
-               f"{stats(raw.get('latency_e2e_us', []), 'µs')}")
-    if figs["sse_later"].samples:
+    for key in MAIN_KEYS:
+        f = figs[key]
+        if key == "size" or not any(f.values(n) for n in names):
+            continue
+        out.append(f"- {f.label}: " + "; ".join(
+            f"{n} {stats(f.values(n), f.unit)}" for n in names if f.values(n)))
+    for n in names:
+        r = raw.get(n, {})
+        if not r:
+            continue
+        out.append(f"- **{n}**:")
+        for key, unit in (("cpu_small", "µs"), ("cpu_binary", "ms"), ("cpu_upload", "ms"),
+                          ("cpu_json", "ms")):
+            if not figs[key].values(n):
+                continue
+            user, system = sum(r.get(key + "_user_ticks", [])), sum(r.get(key + "_sys_ticks", []))
+            fallbacks = sum(r.get(key + "_fallbacks", []))
+            out.append(f"  - {key}: /proc/PID/stat ticks (the cross-check) {stats(r.get(key + '_ticks_per_call', []), unit)};"
+                       f" batches where a thread had exited, so the ticks counted: {fallbacks};"
+                       f" ticks per batch {r.get(key + '_ticks')}; user {user} ticks, system {system}"
+                       f" ({100 * system / max(1, user + system):.0f}% in the kernel); per invocation:"
+                       f" minor page faults {stats(r.get(key + '_faults', []), '')},"
+                       f" context switches (every thread) {stats(r.get(key + '_switches', []), '')}")
+            out.append(f"  - VmHWM after {key}: {stats(r.get(key + '_hwm_mb', []), 'MB')};"
+                       f" VmRSS then {stats(r.get(key + '_rss_mb', []), 'MB')};"
+                       f" threads {stats(r.get(key + '_threads', []), '')}")
+        if r.get("init_hwm_mb"):
+            out.append(f"  - at the first /next: VmHWM {stats(r['init_hwm_mb'], 'MB')};"
+                       f" threads {stats(r.get('init_threads', []), '')}")
+            out.append(f"  - spawn → register: {stats(r.get('spawn_register_ms', []), 'ms')}")
+            out.append(f"  - spawn → the emulator accepted the connection of the first /next"
+                       f" (without the emulator's thread start): {stats(r.get('spawn_accepted_ms', []), 'ms')}")
+        if r.get("first_spawn_next_ms"):
+            out.append(f"  - cold start with the invocation waiting: spawn → first /next"
+                       f" {stats(r['first_spawn_next_ms'], 'ms')}; first invocation's latency"
+                       f" / the same process's warm one {stats(r.get('first_over_warm', []), '×')}")
+        if r.get("ready_after_ms"):
+            out.append(f"  - app listening → the emulator accepted the connection of the first /next:"
+                       f" {stats(r.get('ready_accepted_ms', []), 'ms')}")
+            out.append(f"  - readiness: the app's answer to GET / {stats(r.get('ready_answer_ms', []), 'ms')};"
+                       f" answered → first /next (the adapter's work after readiness)"
+                       f" {stats(r['ready_after_ms'], 'ms')}")
+        if r.get("latency_pairs"):
+            out.append(f"  - latency, every set (through − direct): {stats(r['latency_pairs'], 'µs')};"
+                       f" through the adapter (event sent → result's request line):"
+                       f" {stats(r.get('latency_through_us', []), 'µs')}; end to end via the emulator"
+                       f" (event queued → result read): {stats(r.get('latency_e2e_us', []), 'µs')}")
+    if got(raw, "direct", "latency_direct_us"):
+        out.append(f"- latency of the direct call to the app (shared by both adapters' sets):"
+                   f" {stats(got(raw, 'direct', 'latency_direct_us'), 'µs')}")
+    p = raw.get(PORTSIDE, {})
+    if figs["sse_later"].values(PORTSIDE):
+        sse_first, sse_later = figs["sse_first"].values(PORTSIDE), figs["sse_later"].values(PORTSIDE)
         out.append(f"- SSE, first event (written right after the head) → read at the Runtime API:"
-                   f" {stats(figs['sse_first'].samples, 'µs', 4)}; read straight from the app:"
-                   f" {stats(raw.get('sse_direct_first_us', []), 'µs', 4)}")
-        out.append(f"- SSE, later events → read at the Runtime API: {stats(figs['sse_later'].samples, 'µs', 4)};"
-                   f" read straight from the app (the floor): {stats(raw.get('sse_direct_later_us', []), 'µs', 4)}")
+                   f" {stats(sse_first, 'µs', 4)}; read straight from the app:"
+                   f" {stats(p.get('sse_direct_first_us', []), 'µs', 4)}")
+        out.append(f"- SSE, later events → read at the Runtime API: {stats(sse_later, 'µs', 4)};"
+                   f" read straight from the app (the floor): {stats(p.get('sse_direct_later_us', []), 'µs', 4)}")
         out.append(f"  - later events, adapter-added (median through − median direct):"
-                   f" {statistics.median(figs['sse_later'].samples) - statistics.median(raw['sse_direct_later_us']):.0f} µs")
-        out.append(f"  - app head written → prelude read at the Runtime API: {stats(raw.get('sse_prelude_us', []), 'µs', 4)};"
-                   f" /next answer sent → prelude read: {stats(raw.get('sse_next_to_prelude_us', []), 'µs', 4)}")
-        out.append(f"  - the streamed result came on a new connection in {len(raw.get('sse_head_to_accept_us', []))}"
-                   f" of {len(figs['sse_first'].samples)} invocations; app head written → the emulator accepted it:"
-                   f" {stats(raw.get('sse_head_to_accept_us', []), 'µs', 4)}; accepted → prelude read (the emulator's"
-                   f" thread start and header parsing): {stats(raw.get('sse_accept_to_prelude_us', []), 'µs', 4)}")
-        out.append(f"  - body chunks at the Runtime API per event: {stats(raw.get('sse_chunks_per_event', []), '')}")
-    if figs["stream_rate"].samples:
-        sizes = raw.get("stream_chunk_sizes", [])
-        out.append(f"- 20 MB streamed, app head → last byte at the Runtime API: {stats(figs['stream_rate'].samples, 'MB/s', 4)};"
-                   f" read straight from the app: {stats(raw.get('stream_direct_rate', []), 'MB/s', 4)}")
+                   f" {statistics.median(sse_later) - statistics.median(p['sse_direct_later_us']):.0f} µs")
+        out.append(f"  - app head written → prelude read at the Runtime API: {stats(p.get('sse_prelude_us', []), 'µs', 4)};"
+                   f" /next answer sent → prelude read: {stats(p.get('sse_next_to_prelude_us', []), 'µs', 4)}")
+        out.append(f"  - the streamed result came on a new connection in {len(p.get('sse_head_to_accept_us', []))}"
+                   f" of {len(sse_first)} invocations; app head written → the emulator accepted it:"
+                   f" {stats(p.get('sse_head_to_accept_us', []), 'µs', 4)}; accepted → prelude read (the emulator's"
+                   f" thread start and header parsing): {stats(p.get('sse_accept_to_prelude_us', []), 'µs', 4)}")
+        out.append(f"  - body chunks at the Runtime API per event: {stats(p.get('sse_chunks_per_event', []), '')}")
+    if figs["stream_rate"].values(PORTSIDE):
+        sizes = p.get("stream_chunk_sizes", [])
+        rates = figs["stream_rate"].values(PORTSIDE)
+        out.append(f"- 20 MB streamed, app head → last byte at the Runtime API: {stats(rates, 'MB/s', 4)};"
+                   f" read straight from the app: {stats(p.get('stream_direct_rate', []), 'MB/s', 4)}")
         out.append(f"  - chunk sizes the Runtime API received: {stats(sizes, 'bytes')};"
-                   f" {len(sizes) / max(1, len(figs['stream_rate'].samples)):.0f} chunks per body (the app writes"
+                   f" {len(sizes) / max(1, len(rates)):.0f} chunks per body (the app writes"
                    f" {math.ceil(STREAM_TOTAL / STREAM_CHUNK)} of {STREAM_CHUNK} bytes)")
-        out.append(f"  - adapter CPU per MiB streamed, schedstat: {stats(figs['stream_cpu'].samples, 'ms', 4)};"
-                   f" /proc/PID/stat ticks: {stats(raw.get('stream_cpu_ticks', []), 'ms', 4)}")
-        out.append(f"  - adapter VmHWM at the end of the streaming scenario: {stats(raw.get('stream_hwm_mb', []), 'MB')}")
-    if any(figs[f"speedup_{n}"].samples for n in CONCURRENCY[1:]):
+        out.append(f"  - adapter CPU per MiB streamed, schedstat: {stats(figs['stream_cpu'].values(PORTSIDE), 'ms', 4)};"
+                   f" /proc/PID/stat ticks: {stats(p.get('stream_cpu_ticks', []), 'ms', 4)}")
+        out.append(f"  - adapter VmHWM at the end of the streaming scenario: {stats(p.get('stream_hwm_mb', []), 'MB')}")
+    if any(figs[f"speedup_{n}"].values(PORTSIDE) for n in CONCURRENCY[1:]):
         out.append(f"- the app's answer to GET /sleep?ms={SLEEP_MS} asked directly (the floor of one invocation):"
-                   f" {stats(raw.get('concurrency_direct_ms', []), 'ms', 4)}")
+                   f" {stats(p.get('concurrency_direct_ms', []), 'ms', 4)}")
         for n in CONCURRENCY:
             out.append(f"- AWS_LAMBDA_MAX_CONCURRENCY={n if n > 1 else 'unset'}: {plan.concurrency_m} invocations of"
-                       f" {SLEEP_MS} ms in {stats(raw.get(f'concurrency_wall_{n}', []), 'ms', 4)};"
+                       f" {SLEEP_MS} ms in {stats(p.get(f'concurrency_wall_{n}', []), 'ms', 4)};"
                        f" over the ideal {math.ceil(plan.concurrency_m / n) * SLEEP_MS} ms:"
-                       f" {stats(raw.get(f'concurrency_over_{n}', []), 'ms', 4)};"
-                       f" most in the app at once {stats(raw.get(f'concurrency_peak_{n}', []), '')}")
-    if figs["compress_br"].samples:
+                       f" {stats(p.get(f'concurrency_over_{n}', []), 'ms', 4)};"
+                       f" most in the app at once {stats(p.get(f'concurrency_peak_{n}', []), '')}")
+    if figs["compress_br"].values(PORTSIDE):
         for coding in CODINGS:
-            sizes = raw.get(f"compress_size_{coding}", [])
+            sizes = p.get(f"compress_size_{coding}", [])
             ratio = f"; ratio {len(TEXT) / statistics.median(sizes):.2f}× ({statistics.median(sizes):.0f} bytes)" \
                 if sizes and coding != "identity" else ""
-            out.append(f"- 1 MiB JSON text, Accept-Encoding {coding if coding != 'identity' else 'absent'}:"
-                       f" adapter CPU per invocation, schedstat {stats(raw.get(f'compress_cpu_{coding}', []), 'ms', 4)};"
-                       f" ticks {stats(raw.get(f'compress_ticks_{coding}', []), 'ms', 4)}{ratio}")
-    if raw.get("compress_hwm_mb"):
-        out.append(f"- adapter VmHWM at the end of the compression scenario: {stats(raw['compress_hwm_mb'], 'MB')}")
+            out.append(f"- 1 MiB JSON text (/text-1mib), Accept-Encoding {coding if coding != 'identity' else 'absent'}:"
+                       f" adapter CPU per invocation, schedstat {stats(p.get(f'compress_cpu_{coding}', []), 'ms', 4)};"
+                       f" ticks {stats(p.get(f'compress_ticks_{coding}', []), 'ms', 4)}{ratio}")
+    if p.get("compress_hwm_mb"):
+        out.append(f"- adapter VmHWM at the end of the compression scenario: {stats(p['compress_hwm_mb'], 'MB')}")
     out.append(f"- plan: {plan}")
     return out
+
+
+def json_facts() -> str:
+    body = json_1mib()
+    records = len(json.loads(body))
+    escapes = len(re.findall(rb'\\.', body))
+    quotes = body.count(b'"')
+    high = sum(1 for b in body if b >= 0x80)
+    return (f"{len(body)} bytes, {records} records, {quotes} quote characters, {escapes} escape"
+            f" sequences (\\\" \\\\ \\n \\t), {high} bytes of UTF-8 beyond ASCII")
 
 
 def machine() -> dict[str, str]:
@@ -1241,131 +1664,249 @@ def loadavg() -> str:
         return "?"
 
 
+class LoadSampler:
+    """The 1-minute load average every 10 s while the run lasts: the machine
+    is shared, and RESULTS.md says how busy it was."""
+
+    def __init__(self):
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.samples.append(float(loadavg().split()[0]))
+            except ValueError:
+                pass
+            if self._stop.wait(10):
+                return
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join(1)
+        s = self.samples
+        if not s:
+            return "?"
+        return f"median {statistics.median(s):.2f}, min {min(s):.2f}, max {max(s):.2f} ({len(s)} samples)"
+
+
+# RESULTS.md: run.py owns the part between these markers; whatever else is in
+# the file (bench/soak.py's section, say) is kept as it is.
+OWN_START = "<!-- bench/run.py: start (rewritten by every full run) -->"
+OWN_END = "<!-- bench/run.py: end -->"
+
+
 def write_results(path: Path, lines: list[str]) -> None:
-    path.write_text("\n".join(lines) + "\n")
+    own = "\n".join([OWN_START, *lines, OWN_END])
+    old = path.read_text() if path.exists() else ""
+    if OWN_START in old and OWN_END in old:
+        before, rest = old.split(OWN_START, 1)
+        _, after = rest.split(OWN_END, 1)
+        text = before + own + after
+    else:
+        # The format before the markers: the whole file was run.py's, ending
+        # with "## Details"; keep any other level-2 section after it.
+        kept = [sec for sec in re.split(r"(?m)^(?=## )", old)[1:]
+                if not sec.startswith("## Details")]
+        text = own + "\n" + ("\n" + "".join(kept) if kept else "")
+    path.write_text(text.rstrip("\n") + "\n")
 
 
-def update_readme(readme: Path, table_lines: list[str], stamp: str) -> None:
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    if not readme.exists():
-        return
-    text = readme.read_text()
+def update_block(path: Path, start: str, end: str, block_lines: list[str]) -> bool:
+    """Replaces the text between the markers `start` and `end` in `path`."""
+    if not path.exists():
+        return False
+    text = path.read_text()
     if start not in text or end not in text:
-        return
+        return False
     before, rest = text.split(start, 1)
     _, after = rest.split(end, 1)
-    block = "\n".join([start, stamp, "", *table_lines, end])
-    readme.write_text(before + block + after)
+    path.write_text(before + "\n".join([start, *block_lines, end]) + after)
+    return True
 
 
 # ---------------------------------------------------------------- main
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Benchmark portside the way LWA 1.0 was measured.")
+    parser = argparse.ArgumentParser(
+        description="Benchmark portside side by side with LWA "
+                    f"{PEER_VERSION}, in one run of one harness.")
     parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY,
-                        help="the adapter binary (default: the ./build.sh --layer release build)")
+                        help="the portside binary (default: the ./build.sh --layer release build)")
+    parser.add_argument("--peer", type=Path, default=None,
+                        help=f"an LWA binary to measure against (default: {os.path.relpath(DEFAULT_PEER, ROOT)},"
+                             f" installed there from crates.io when missing)")
+    parser.add_argument("--no-peer", action="store_true",
+                        help="portside alone (no LWA figures, no ratios); writes nothing unless --write")
     parser.add_argument("--runs", type=int, default=None,
-                        help="adapter processes per CPU, latency, streaming and compression scenario"
-                             " (default 5; 1 with --quick);"
+                        help="rounds: adapter processes per subject for the CPU, JSON, latency,"
+                             " streaming and compression scenarios (default 5; 1 with --quick);"
                              " start-up repetitions and concurrency rounds scale with it")
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under a minute")
     parser.add_argument("--write", action="store_true",
-                        help="write bench/RESULTS.md even with --quick")
+                        help="write bench/RESULTS.md and the README tables even with --quick, --only or --no-peer")
     parser.add_argument("--no-write", action="store_true", help="write nothing, only print")
-    parser.add_argument("--only", default="",
-                        help="comma-separated: cpu,latency,spawn,ready,stream,concurrency,compression")
+    groups = ["cpu", "json", "latency", "spawn", "first", "ready", "stream", "concurrency",
+              "compression"]
+    parser.add_argument("--only", default="", help="comma-separated groups: " + ",".join(groups))
     args = parser.parse_args()
 
+    only = set(filter(None, args.only.split(",")))
+    if only - set(groups):
+        say(f"run.py: unknown --only group {', '.join(sorted(only - set(groups)))};"
+            f" the groups are {', '.join(groups)}")
+        return 2
+    if args.runs is not None and args.runs < 1:
+        say("run.py: --runs must be at least 1")
+        return 2
+    if args.no_peer and args.peer:
+        say("run.py: give --peer PATH or --no-peer, not both")
+        return 2
     binary = Path(os.path.abspath(args.binary))
     if not binary.is_file():
-        say(f"run.py: {binary} does not exist; build it with ./build.sh --layer")
+        say(f"run.py: {binary} does not exist; build it with ./build.sh --layer, or give --binary PATH")
         return 2
     if not Path("/proc/self/stat").exists():
         say("run.py: needs Linux /proc")
         return 2
+    subjects = [Subject(PORTSIDE, binary)]
+    peer = None
+    if not args.no_peer:
+        peer = find_peer(args.peer)
+        subjects.append(Subject(LWA, peer, grace=0.05))
+    names = [s.name for s in subjects]
     plan = Plan.make(args.quick, args.runs)
-    only = set(filter(None, args.only.split(",")))
     figs = figures()
     raw: dict = {}
     facts = elf_facts(binary)
     size = binary.stat().st_size
-    figs["size"].samples.append(size / MIB)
+    figs["size"].add(PORTSIDE, size / MIB)
+    peer_facts = elf_facts(peer) if peer else {}
+    if peer:
+        figs["size"].add(LWA, peer.stat().st_size / MIB)
 
     started = time.monotonic()
     load_before = loadavg()
+    sampler = LoadSampler()
     steps = [
         ("cpu", "CPU per invocation and peak RSS", measure_cpu),
+        ("json", "CPU per 1 MiB JSON text response", measure_json),
         ("latency", "adapter-added latency", measure_latency),
         ("spawn", "spawn → first /next and RSS after init", measure_spawn),
+        ("first", "the first invocation after start", measure_first),
         ("ready", "app listening → first /next", measure_readiness),
-        ("stream", "response streaming: SSE events and 20 MB bodies", measure_stream),
-        ("concurrency", "Managed Instances: N invocations at once", measure_concurrency),
-        ("compression", "compression: CPU per MiB", measure_compression),
+        ("stream", "response streaming: SSE events and 20 MB bodies (portside)", measure_stream),
+        ("concurrency", "Managed Instances: N invocations at once (portside)", measure_concurrency),
+        ("compression", "compression: CPU per MiB (portside)", measure_compression),
     ]
+    say(f"subjects: {', '.join(f'{s.name} ({s.binary})' for s in subjects)}")
     with tempfile.TemporaryDirectory(prefix="portside-bench-") as tmp:
         for key, title, step in steps:
             if only and key not in only:
                 continue
             say(f"==> {title}")
-            step(plan, binary, Path(tmp), figs, raw)
+            step(plan, subjects, Path(tmp), figs, raw)
     elapsed = time.monotonic() - started
+    load_during = sampler.stop()
     load_after = loadavg()
 
     m = machine()
-    rel = os.path.relpath(binary, ROOT) if str(binary).startswith(str(ROOT)) else str(binary)
-    command = "python3 bench/run.py" + "".join(
-        f" {shlex.quote(a)}" for a in sys.argv[1:]
-    )
+
+    def rel(path: Path) -> str:
+        return os.path.relpath(path, ROOT) if str(path).startswith(str(ROOT) + os.sep) else str(path)
+
+    command = "python3 bench/run.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    static_text = ("static" + (" (static-pie)" if facts.get("pie") else "")) if facts.get("static") \
-        else "NOT static (asks for a dynamic loader)"
+
+    def linking(f: dict) -> str:
+        if not f.get("elf"):
+            return "not an ELF file"
+        if f.get("static"):
+            return "static" + (" (static-pie)" if f.get("pie") else "")
+        return "dynamic (asks for a loader)"
+
+    static_text = linking(facts)
+    peer_text = ""
+    if peer:
+        version = installed_version(peer) or f"version unknown (not installed by cargo install; run.py expects {PEER_VERSION})"
+        peer_text = (f"`{rel(peer)}`, {version}, {peer.stat().st_size} bytes"
+                     f" ({peer.stat().st_size / MIB:.2f} MiB), {linking(peer_facts)},"
+                     f" {'stripped' if peer_facts.get('stripped') else 'not stripped'}")
+    peer_note = f" ({'static' if peer_facts.get('static') else 'dynamic'}, `cargo install`)" if peer else ""
     stamp = (
         f"{when}; {m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, Python {m['python']};"
-        f" `{rel}`, {size} bytes ({size / MIB:.2f} MiB), {static_text}; `{command}`"
+        f" portside `{rel(binary)}`, {size} bytes, {static_text};"
+        + (f" LWA {peer_text};" if peer else " no LWA (--no-peer);")
+        + f" `{command}`, {elapsed:.0f} s, 1-min load {load_during}"
     )
-    table_lines = table(figs, bool(facts.get("static")))
+    main_rows = table(figs, MAIN_KEYS, bool(facts.get("static")), bool(peer), peer_note)
+    other_rows = table(figs, [k for k in figs if k not in MAIN_KEYS], bool(facts.get("static")),
+                       bool(peer))
     print()
     print(stamp)
     print()
-    print("\n".join(table_lines))
+    print("\n".join(main_rows))
     print()
-    print("\n".join(details(raw, figs, plan)))
-    print(f"\n{elapsed:.0f} s; load average {load_before} before, {load_after} after")
+    print("\n".join(other_rows))
+    print()
+    print("\n".join(details(raw, figs, plan, names)))
+    print(f"- the 1 MiB JSON body: {json_facts()}")
+    print(f"\n{elapsed:.0f} s; load average {load_before} before, {load_after} after; 1-min load"
+          f" during the run: {load_during}")
 
-    write = (not args.quick or args.write) and not args.no_write and not only
-    if write:
+    write = args.write or (not args.quick and not only and peer is not None)
+    if write and not args.no_write:
         lines = [
             "# Benchmark results",
             "",
-            "Written by `bench/run.py`; see `bench/README.md` for what each figure means and",
-            "how it is measured. Medians over repeated runs; the machine is shared and noisy.",
+            "Written by `bench/run.py`; see `bench/README.md` for what each figure means, how it is",
+            "measured and its biases. portside and LWA measured in this one run of one harness, in",
+            "alternating batches (ABBA); medians over repeated runs; the machine is shared and noisy.",
             "",
             f"- date: {when}",
             f"- machine: {m['nproc']} cores (`nproc`), {m['cpu']}, Linux {m['kernel']},"
             f" Python {m['python']}",
-            f"- binary: `{rel}`, {size} bytes ({size / MIB:.2f} MiB), {static_text},"
+            f"- portside: `{rel(binary)}`, {size} bytes ({size / MIB:.2f} MiB), {static_text},"
             f" {'stripped' if facts.get('stripped') else 'not stripped'}",
-            f"- source: {source_of(binary)}",
-            f"- command: `./build.sh --layer && {command}`",
+            f"- portside's source: {source_of(binary)}",
+            f"- LWA: {peer_text}" if peer else "- LWA: not run (`--no-peer`)",
+            f"- command: `{command}`",
             f"- wall time {elapsed:.0f} s; load average (1, 5, 15 min) {load_before} before,"
-            f" {load_after} after",
+            f" {load_after} after; 1-min load during the run: {load_during}",
             "",
-            *table_lines,
+            "## Side by side (issue 12)",
             "",
-            "LWA 1.0's figures are the issue's, measured on this machine class with a Python",
-            "emulator and a Python app. Ratios are portside / LWA (below 1 is better).",
-            "MB here is 10⁶ bytes (VmHWM and VmRSS in KiB × 1024 / 10⁶). A verdict \"within",
-            f"noise\" means the median is within ±{NOISE:.0%} of the target, about what medians",
-            "of one binary move between full runs on this shared machine.",
+            *main_rows,
+            "",
+            "Ratios are portside / LWA of the medians (below 1: portside uses less). \"rounds\":",
+            "the lowest and highest ratio of one round's medians (a round: one process per",
+            "adapter, or a fifth of the start-up repetitions), so the spread within this run.",
+            "A goal is met when the ratio of the medians is at or under it. MB is 10⁶ bytes",
+            "(VmHWM and VmRSS in KiB × 1024 / 10⁶). LWA's binary is the `cargo install` build",
+            "(host target), not the one in LWA's layer; the size goal is portside's own.",
+            "",
+            "## portside alone (issue 5)",
+            "",
+            *other_rows,
+            "",
+            "These run portside only; their targets are absolute. \"within noise\" means the",
+            f"median is within ±{NOISE:.0%} of the target.",
             "",
             "## Details",
             "",
-            *details(raw, figs, plan),
+            *details(raw, figs, plan, names),
+            f"- the 1 MiB JSON body (`/json-1mib`): {json_facts()}",
         ]
         write_results(HERE / "RESULTS.md", lines)
-        update_readme(HERE / "README.md", table_lines, f"From RESULTS.md: {stamp}")
-        say(f"wrote {HERE / 'RESULTS.md'}")
+        update_block(HERE / "README.md", "<!-- results:start -->", "<!-- results:end -->",
+                     [f"From RESULTS.md: {stamp}", "", *main_rows, "", *other_rows])
+        update_block(ROOT / "README.md", "<!-- bench:start -->", "<!-- bench:end -->",
+                     [f"Full run of {when} ([bench/RESULTS.md](bench/RESULTS.md); 1-min load"
+                      f" {load_during}):", "", *main_rows])
+        say(f"wrote {HERE / 'RESULTS.md'}, the tables in bench/README.md and README.md")
     return 0
 
 
