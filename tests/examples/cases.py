@@ -69,9 +69,9 @@ def test_repeated_response_headers(direct, through):
     """Two Vary and two Link values (as separate lines where the framework
     can send them so): every value reaches the client."""
     d, t = both(direct, through, "GET", "/items/plain")
-    vary = ", ".join(d.values("vary"))
+    vary = [token.strip() for line in d.values("vary") for token in line.split(",")]
     link = ", ".join(d.values("link"))
-    assert vary.replace(" ", "") == "Accept,Accept-Encoding", d
+    assert vary[-2:] == ["Accept", "Accept-Encoding"], d  # Next.js puts its own first
     assert link == '</items>; rel="collection", </>; rel="home"', d
     assert_same(through.door, d, t)
 
@@ -80,20 +80,25 @@ QUERY = "/query?tag=a&q=caf%C3%A9&tag=b&empty=&sp=x%20y&plus=1%2B1&tag=c"
 QUERY_PAIRS = [("tag", "a"), ("q", "café"), ("tag", "b"), ("empty", ""), ("sp", "x y"), ("plus", "1+1"), ("tag", "c")]
 
 
-def test_repeated_query_keys_in_order(direct, through):
+def test_repeated_query_keys_in_order(example, direct, through):
     d = fetch(direct.url, "GET", QUERY)
-    assert [tuple(p) for p in d.json()["pairs"]] == QUERY_PAIRS, d
+    if example.groups_query:
+        # The framework itself regroups repeated keys (Next.js rebuilds
+        # request.url from a parsed query): per-key order is what it keeps.
+        assert comparable_pairs("rest-api", d.json()["pairs"]) == comparable_pairs("rest-api", QUERY_PAIRS), d
+    else:
+        assert [tuple(p) for p in d.json()["pairs"]] == QUERY_PAIRS, d
     t = fetch(through.url, "GET", QUERY)
     assert t.status == 200
     # HTTP API and Function URL pass rawQueryString as sent; REST API and ALB
     # multi-value hand the function a map of lists (per-key order kept); ALB
     # single-value keeps the last value of each key.
     expected = door_query(through.door, QUERY_PAIRS)
-    assert comparable_pairs(through.door, t.json()["pairs"]) == comparable_pairs(through.door, expected), t
-    if through.door not in LAST_VALUE:
-        # Same bytes when nothing was reordered: compare everything.
-        if through.door in ("http-api", "function-url", "function-url-stream"):
-            assert_same(through.door, d, t)
+    form = "rest-api" if example.groups_query else through.door
+    assert comparable_pairs(form, t.json()["pairs"]) == comparable_pairs(form, expected), t
+    if through.door in ("http-api", "function-url", "function-url-stream"):
+        # Nothing reordered: the very same answer.
+        assert_same(through.door, d, t)
 
 
 def test_repeated_request_header(direct, through):
@@ -170,7 +175,7 @@ def test_head(direct, through):
     d, t = both(direct, through, "HEAD", "/download")
     assert d.status == 200 and d.body == b"", d
     assert_same(through.door, d, t, head=True)
-    assert d.values("content-length") == [str(len(DOWNLOAD))], d
+    assert d.values("content-length") in ([], [str(len(DOWNLOAD))]), d
     # The GET's Content-Length on the HEAD answer (RFC 9110 9.3.2) reaches the
     # adapter's result, but portside-local's front door drops a result's
     # Content-Length and sends none for the empty HEAD body (defect reported),

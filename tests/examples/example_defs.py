@@ -9,6 +9,6 @@ EXAMPLE_DEFS = {
         Example("django", path_dirs=[".venv/bin"], needs=[".venv/bin/python3"]),
         Example("express", needs=["node_modules"]),
         Example("go", runtime="provided.al2023", needs=["server"]),
-        Example("nextjs", needs=[".next/standalone/server.js"]),
+        Example("nextjs", needs=[".next/standalone/server.js"], groups_query=True),
     ]
 }

@@ -147,6 +147,7 @@ class Example:
     path_dirs: list = field(default_factory=list)  # put first on PATH (a venv's bin)
     runtime: str = None  # portside-local --runtime, when not the default
     needs: list = field(default_factory=list)  # files install.sh makes
+    groups_query: bool = False  # the framework regroups repeated query keys itself
 
     @property
     def dir(self) -> Path:
