@@ -10,7 +10,7 @@
 #
 # Usage: examples/install.sh [NAME...]   (default: every example)
 # Each step is skipped when its inputs (requirements, lock file, sources)
-# have not changed since it last ran. Needs python3 (3.11+), Node.js 20+ with
+# have not changed since it last ran; several examples install at once. Needs python3 (3.11+), Node.js 20+ with
 # npm, and access to PyPI, npm and (for Go, when missing) Debian.
 set -euo pipefail
 examples=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -96,16 +96,44 @@ go_build() {
     echo "$want" > "$dir/.server.built"
 }
 
-names=("$@")
-[ ${#names[@]} -gt 0 ] || names=("${all[@]}")
-for name in "${names[@]}"; do
-    start=$SECONDS
+install_one() {
+    local name=$1 start=$SECONDS
     case "$name" in
         fastapi | django) python_example "$name" ;;
         express) npm_ci express ;;
         nextjs) npm_ci nextjs && nextjs_build ;;
         go) go_build ;;
-        *) die "unknown example '$name'; the examples are: ${all[*]}" ;;
     esac
     say "$name: ready ($((SECONDS - start)) s)"
+}
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=("${all[@]}")
+for name in "${names[@]}"; do
+    case " ${all[*]} " in
+        *" $name "*) ;;
+        *) die "unknown example '$name'; the examples are: ${all[*]}" ;;
+    esac
 done
+
+if [ ${#names[@]} -eq 1 ]; then
+    install_one "${names[0]}"
+    exit 0
+fi
+
+# Several at once: downloads (pip, npm, apt) overlap with the CPU-bound
+# builds (next build, go build). Each writes to its own log, shown when it
+# is done; any failure fails the whole run.
+logs=$(mktemp -d "${TMPDIR:-/tmp}/examples-install.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
+pids=()
+for name in "${names[@]}"; do
+    install_one "$name" > "$logs/$name.log" 2>&1 &
+    pids+=("$!")
+done
+failed=()
+for i in "${!names[@]}"; do
+    if ! wait "${pids[$i]}"; then failed+=("${names[$i]}"); fi
+    cat "$logs/${names[$i]}.log" >&2
+done
+[ ${#failed[@]} -eq 0 ] || die "failed: ${failed[*]} (see above)"
