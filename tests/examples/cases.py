@@ -11,7 +11,6 @@ import random
 
 from examples_support import (
     ALB_RESPONSE_LIMIT,
-    LAST_VALUE,
     Reply,
     assert_same,
     comparable_pairs,

@@ -1,15 +1,12 @@
 """The FastAPI example (uvicorn) through every door, against itself run directly."""
 
-from cases import *  # noqa: F401,F403  the shared cases, run for this example
-
-EXAMPLE = "fastapi"
-
 import http.client
 import time
 
-import pytest
-
+from cases import *  # noqa: F401,F403  the shared cases, run for this example
 from examples_support import fetch
+
+EXAMPLE = "fastapi"
 
 
 def read_timed(base_url: str, target: str):
