@@ -5,8 +5,9 @@
 # offline Terraform checks. CI runs exactly this (.ci/run).
 #
 # Installs what the tests need into the project: Python tools into .venv
-# (scripts/python-env.sh), the musl Rust target (build.sh), checkov into
-# .venv-checkov (terraform/check.sh).
+# (scripts/python-env.sh), the musl Rust target (build.sh), the examples'
+# packages and builds (examples/install.sh), checkov into .venv-checkov
+# (terraform/check.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -32,6 +33,10 @@ python -m pytest -q sample-app/tests
 
 step "end-to-end tests of the sample app through portside-local"
 python -m pytest -q tests/e2e
+
+step "examples: install (pip, npm ci, next build, go build) and end-to-end tests of each door"
+examples/install.sh
+python -m pytest -q tests/examples
 
 step "Terraform checks"
 terraform/check.sh

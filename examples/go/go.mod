@@ -1,0 +1,3 @@
+module example.com/portside-go-example
+
+go 1.19
