@@ -158,3 +158,78 @@ fn a_missing_handler_fails_with_a_message_that_says_what_to_fix() {
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("_HANDLER is not set"));
 }
+
+/// A stand-in for another layer's exec wrapper (OpenTelemetry's
+/// /opt/otel-instrument works this way): it sets up the environment, then
+/// runs the command it was given.
+const WRAPPER: &str = "#!/bin/sh\nexport INSTRUMENTED=\"by-wrapper args=$#\"\nexec \"$@\"\n";
+
+#[test]
+fn another_layers_exec_wrapper_runs_the_handler_under_it() {
+    let task = Task::new("wrapper");
+    task.script("otel-instrument", WRAPPER, 0o755);
+    task.script(
+        "run.sh",
+        "#!/bin/sh\necho \"instrumented=$INSTRUMENTED port=$PORT args=$#\"\n",
+        0o755,
+    );
+    task.script(
+        "plain.sh",
+        "echo \"instrumented=$INSTRUMENTED port=$PORT\"\n",
+        0o644,
+    );
+    let wrapper = task.0.join("otel-instrument");
+    let wrapper = wrapper.to_str().unwrap();
+    for shell in [None, Some("bash")] {
+        let out = run(
+            shell,
+            &task.0,
+            &[("_HANDLER", "run.sh"), ("PORTSIDE_EXEC_WRAPPER", wrapper)],
+        );
+        assert!(out.status.success(), "{out:?}");
+        // The wrapper got the handler as its one argument and ran it with
+        // the environment it set up; the handler got no arguments.
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "instrumented=by-wrapper args=1 port=8080 args=0",
+            "{shell:?}"
+        );
+        // A handler without its execute bit runs under the wrapper too.
+        let out = run(
+            shell,
+            &task.0,
+            &[("_HANDLER", "plain.sh"), ("PORTSIDE_EXEC_WRAPPER", wrapper)],
+        );
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "instrumented=by-wrapper args=2 port=8080",
+            "{shell:?}: /bin/sh plain.sh"
+        );
+    }
+}
+
+#[test]
+fn a_wrapper_that_is_missing_or_not_executable_fails_init_saying_so() {
+    let task = Task::new("badwrapper");
+    task.script("run.sh", &format!("#!/bin/sh\n{REPORT}"), 0o755);
+    task.script("not-exec", WRAPPER, 0o644);
+    let missing = task.0.join("nope");
+    let not_exec = task.0.join("not-exec");
+    for (path, why) in [(&missing, "does not exist"), (&not_exec, "is not executable")] {
+        let out = run(
+            None,
+            &task.0,
+            &[
+                ("_HANDLER", "run.sh"),
+                ("PORTSIDE_EXEC_WRAPPER", path.to_str().unwrap()),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(127), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("PORTSIDE_EXEC_WRAPPER") && stderr.contains(why),
+            "{stderr}"
+        );
+    }
+}
