@@ -286,6 +286,16 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         in_flight: in_flight.clone(),
     });
 
+    // The first /next needs a connection to the Runtime API: open it while
+    // the app starts, not after.
+    let warm_up = {
+        let adapter = adapter.clone();
+        tokio::spawn(async move {
+            if let Err(err) = adapter.results.warm_up().await {
+                debug!("no connection to the Runtime API ahead of /next: {err}");
+            }
+        })
+    };
     if async_init {
         let budget = (started + ASYNC_INIT_BUDGET).into();
         let waited =
@@ -304,6 +314,7 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     if let ReadyState::Failed(why) = state {
         return Err(fail_init(&api, PortsideError::AppNotReady(why)).await);
     }
+    let _ = warm_up.await;
     if snapstart {
         let hooks: Vec<Arc<dyn lambda_runtime::SnapStartResource>> =
             vec![Arc::new(SnapStartHooks::new(adapter.clone()))];

@@ -182,6 +182,14 @@ impl RuntimeApiClient {
         })
     }
 
+    /// Opens a connection and leaves it idle in the pool, so the first
+    /// `/next` does not wait for one.
+    pub async fn warm_up(&self) -> Result<(), String> {
+        let connection = self.connect().await?;
+        self.pool.give_back(connection);
+        Ok(())
+    }
+
     /// Drops every idle connection (after a SnapStart restore).
     pub fn clear(&self) {
         self.pool.clear();
