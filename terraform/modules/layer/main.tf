@@ -1,15 +1,21 @@
 # Publishes portside as a Lambda layer version: the adapter
 # (extensions/portside, a Lambda extension) and the exec wrapper (bootstrap,
 # mounted as /opt/bootstrap), from the zip ./build.sh writes. Optionally
-# grants other accounts, or a whole organization, lambda:GetLayerVersion on
-# it, so one account can publish for the others.
+# grants another account, a whole organization or every account
+# lambda:GetLayerVersion on it, so one account can publish for the others.
 
 locals {
   zip_exists = try(fileexists(var.zip_path), false)
 
-  # One grant per account ID, keyed by it (stable when the list is
-  # reordered), and one for the organization.
-  account_grants = { for p in var.principals : (p == "*" ? "public" : p) => p }
+  # At most one grant (see var.principals): an organization, one account, or
+  # every account.
+  grant           = var.organization_id != null || length(var.principals) > 0
+  grant_principal = var.organization_id != null ? "*" : try(var.principals[0], null)
+  grant_statement_id = (
+    var.organization_id != null ? "portside-organization" :
+    local.grant_principal == "*" ? "portside-public" :
+    "portside-account-${coalesce(local.grant_principal, "none")}"
+  )
 }
 
 resource "aws_lambda_layer_version" "this" {
@@ -30,25 +36,21 @@ resource "aws_lambda_layer_version" "this" {
   }
 }
 
-resource "aws_lambda_layer_version_permission" "account" {
-  for_each = local.account_grants
-
-  layer_name     = aws_lambda_layer_version.this.layer_arn
-  version_number = aws_lambda_layer_version.this.version
-  statement_id   = "portside-${each.key}"
-  action         = "lambda:GetLayerVersion"
-  principal      = each.value
-  skip_destroy   = var.skip_destroy
-}
-
-resource "aws_lambda_layer_version_permission" "organization" {
-  count = var.organization_id == null ? 0 : 1
+resource "aws_lambda_layer_version_permission" "this" {
+  count = local.grant ? 1 : 0
 
   layer_name      = aws_lambda_layer_version.this.layer_arn
   version_number  = aws_lambda_layer_version.this.version
-  statement_id    = "portside-organization"
+  statement_id    = local.grant_statement_id
   action          = "lambda:GetLayerVersion"
-  principal       = "*"
+  principal       = local.grant_principal
   organization_id = var.organization_id
   skip_destroy    = var.skip_destroy
+
+  lifecycle {
+    precondition {
+      condition     = var.organization_id == null || length(var.principals) == 0
+      error_message = "Set organization_id or principals, not both: a layer version keeps one grant here (hashicorp/terraform-provider-aws#21917). An organization grant already covers every account of the organization."
+    }
+  }
 }

@@ -52,23 +52,28 @@ variable "license_info" {
 }
 
 variable "principals" {
-  description = "AWS account IDs (12 digits) that may use this layer version, or [\"*\"] for every account (a public layer). Each gets one lambda:GetLayerVersion grant."
+  description = "Who else may use this layer version: [] (this account only), one 12-digit AWS account ID, or [\"*\"] (every account: a public layer). One grant per layer version: to share with many accounts, use organization_id instead."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for p in var.principals : can(regex("^([0-9]{12}|\\*)$", p))])
-    error_message = "principals must hold 12-digit AWS account IDs, or \"*\" for every account (IAM ARNs are not accepted by AddLayerVersionPermission)."
+    error_message = "principals must hold a 12-digit AWS account ID, or \"*\" for every account (IAM ARNs are not accepted by AddLayerVersionPermission)."
   }
 
+  # Each grant is a statement in the layer version's policy, and the AWS
+  # provider reads only the first statement back into every
+  # aws_lambda_layer_version_permission of the version
+  # (hashicorp/terraform-provider-aws#21917, open): with two, every plan
+  # replaces both. So the module makes at most one.
   validation {
-    condition     = !contains(var.principals, "*") || length(var.principals) == 1
-    error_message = "principals = [\"*\"] already grants every account: list \"*\" alone, or only account IDs."
+    condition     = length(var.principals) <= 1
+    error_message = "principals can hold one entry (an account ID or \"*\"): the AWS provider cannot keep two grants on one layer version (hashicorp/terraform-provider-aws#21917). To share with several accounts, set organization_id to their AWS Organizations ID instead, or publish the layer in each account."
   }
 }
 
 variable "organization_id" {
-  description = "AWS Organizations ID (o-...): every account of the organization may use this layer version."
+  description = "AWS Organizations ID (o-...): every account of the organization may use this layer version. Instead of principals, not with them."
   type        = string
   default     = null
 

@@ -39,7 +39,7 @@ run "publishes_the_zip" {
   }
 
   assert {
-    condition     = aws_lambda_layer_version.this.compatible_runtimes == null || length(coalesce(aws_lambda_layer_version.this.compatible_runtimes, toset([]))) == 0
+    condition     = try(length(aws_lambda_layer_version.this.compatible_runtimes), 0) == 0
     error_message = "With no compatible_runtimes the layer must not restrict runtimes."
   }
 
@@ -49,7 +49,7 @@ run "publishes_the_zip" {
   }
 
   assert {
-    condition     = length(aws_lambda_layer_version_permission.account) == 0 && length(aws_lambda_layer_version_permission.organization) == 0
+    condition     = length(aws_lambda_layer_version_permission.this) == 0
     error_message = "Without principals or organization_id the layer must stay private to its account."
   }
 
@@ -81,43 +81,48 @@ run "arm64_with_runtimes_and_licence" {
   }
 }
 
-run "shared_with_accounts_and_organization" {
+run "shared_with_an_account" {
   command = apply
 
   variables {
-    principals      = ["444455556666", "777788889999"]
-    organization_id = "o-a1b2c3d4e5"
-    skip_destroy    = true
-  }
-
-  assert {
-    condition     = keys(aws_lambda_layer_version_permission.account) == ["444455556666", "777788889999"]
-    error_message = "Each account in principals must get its own grant."
-  }
-
-  assert {
-    condition = alltrue([
-      for id, p in aws_lambda_layer_version_permission.account :
-      p.principal == id && p.action == "lambda:GetLayerVersion" && p.statement_id == "portside-${id}" &&
-      p.layer_name == "arn:aws:lambda:us-east-1:111122223333:layer:portside-x86_64" && p.version_number == 12 &&
-      p.organization_id == null && p.skip_destroy
-    ])
-    error_message = "An account grant must allow exactly lambda:GetLayerVersion on this layer version to that account."
+    principals   = ["444455556666"]
+    skip_destroy = true
   }
 
   assert {
     condition = (
-      aws_lambda_layer_version_permission.organization[0].principal == "*" &&
-      aws_lambda_layer_version_permission.organization[0].organization_id == "o-a1b2c3d4e5" &&
-      aws_lambda_layer_version_permission.organization[0].action == "lambda:GetLayerVersion" &&
-      aws_lambda_layer_version_permission.organization[0].version_number == 12
+      aws_lambda_layer_version_permission.this[0].principal == "444455556666" &&
+      aws_lambda_layer_version_permission.this[0].action == "lambda:GetLayerVersion" &&
+      aws_lambda_layer_version_permission.this[0].statement_id == "portside-account-444455556666" &&
+      aws_lambda_layer_version_permission.this[0].layer_name == "arn:aws:lambda:us-east-1:111122223333:layer:portside-x86_64" &&
+      aws_lambda_layer_version_permission.this[0].version_number == 12 &&
+      aws_lambda_layer_version_permission.this[0].organization_id == null
     )
-    error_message = "organization_id must grant lambda:GetLayerVersion to every account of that organization (principal * limited by the organization ID)."
+    error_message = "An account in principals must be granted exactly lambda:GetLayerVersion on this layer version."
   }
 
   assert {
-    condition     = aws_lambda_layer_version.this.skip_destroy
-    error_message = "skip_destroy must keep old versions."
+    condition     = aws_lambda_layer_version.this.skip_destroy && aws_lambda_layer_version_permission.this[0].skip_destroy
+    error_message = "skip_destroy must keep old versions and their grants."
+  }
+}
+
+run "shared_with_an_organization" {
+  command = apply
+
+  variables {
+    organization_id = "o-a1b2c3d4e5"
+  }
+
+  assert {
+    condition = (
+      length(aws_lambda_layer_version_permission.this) == 1 &&
+      aws_lambda_layer_version_permission.this[0].principal == "*" &&
+      aws_lambda_layer_version_permission.this[0].organization_id == "o-a1b2c3d4e5" &&
+      aws_lambda_layer_version_permission.this[0].action == "lambda:GetLayerVersion" &&
+      aws_lambda_layer_version_permission.this[0].statement_id == "portside-organization"
+    )
+    error_message = "organization_id must grant lambda:GetLayerVersion to every account of that organization (principal * limited by the organization ID)."
   }
 }
 
@@ -129,9 +134,30 @@ run "public_layer" {
   }
 
   assert {
-    condition     = keys(aws_lambda_layer_version_permission.account) == ["public"] && aws_lambda_layer_version_permission.account["public"].principal == "*" && aws_lambda_layer_version_permission.account["public"].organization_id == null
+    condition     = aws_lambda_layer_version_permission.this[0].principal == "*" && aws_lambda_layer_version_permission.this[0].organization_id == null && aws_lambda_layer_version_permission.this[0].statement_id == "portside-public"
     error_message = "principals = [\"*\"] must make one public grant."
   }
+}
+
+run "rejects_two_accounts" {
+  command = plan
+
+  variables {
+    principals = ["444455556666", "777788889999"]
+  }
+
+  expect_failures = [var.principals]
+}
+
+run "rejects_accounts_and_organization" {
+  command = plan
+
+  variables {
+    principals      = ["444455556666"]
+    organization_id = "o-a1b2c3d4e5"
+  }
+
+  expect_failures = [aws_lambda_layer_version_permission.this]
 }
 
 run "rejects_missing_zip" {
@@ -159,16 +185,6 @@ run "rejects_iam_arn_principal" {
 
   variables {
     principals = ["arn:aws:iam::444455556666:root"]
-  }
-
-  expect_failures = [var.principals]
-}
-
-run "rejects_star_with_accounts" {
-  command = plan
-
-  variables {
-    principals = ["*", "444455556666"]
   }
 
   expect_failures = [var.principals]
