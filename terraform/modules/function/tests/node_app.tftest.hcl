@@ -1,9 +1,10 @@
-# The user's story, as terraform/README.md tells it: a Node.js app, a
-# published portside layer ARN, the app's port, one module block. These are
-# exactly that block's inputs (the README's "Deploy your own app"), and the
+# The user's story, as terraform/README.md tells it ("Deploy your own app"):
+# a Node.js app, a published portside layer ARN, the app's port, one module
+# block. The variables below are that block's inputs (its package_zip is a
+# fixture: a real, tiny Node.js app and its run.sh), and the
 # asserts check that the app is deployed the way portside needs it: on the
 # Node.js managed runtime, run through the layer's exec wrapper, told its
-# port, reachable through the front doors it asked for.
+# port, behind a throttled HTTP API that alone may invoke it.
 
 mock_provider "aws" {
   mock_data "aws_partition" {
@@ -48,12 +49,6 @@ mock_provider "aws" {
       invoke_url = "https://n0d3ap1.execute-api.us-east-1.amazonaws.com/"
     }
   }
-
-  mock_resource "aws_lambda_function_url" {
-    defaults = {
-      function_url = "https://n0d3url.lambda-url.us-east-1.on.aws/"
-    }
-  }
 }
 
 run "node_app_in_one_block" {
@@ -65,9 +60,6 @@ run "node_app_in_one_block" {
     package_zip = "tests/fixtures/node-app.zip"
     runtime     = "nodejs22.x"
     port        = 3000
-
-    function_url           = true
-    function_url_auth_type = "NONE"
   }
 
   assert {
@@ -86,12 +78,17 @@ run "node_app_in_one_block" {
   }
 
   assert {
-    condition     = aws_lambda_permission.http_api[0].source_arn == "arn:aws:execute-api:us-east-1:123456789012:n0d3ap1/*" && aws_lambda_permission.function_url[0].function_url_auth_type == "NONE"
-    error_message = "Both front doors must be allowed to invoke the function, the HTTP API only from its own execution ARN."
+    condition     = aws_lambda_permission.http_api[0].source_arn == "arn:aws:execute-api:us-east-1:123456789012:n0d3ap1/*" && aws_lambda_permission.http_api[0].principal == "apigateway.amazonaws.com"
+    error_message = "The HTTP API must be allowed to invoke the function, from its own execution ARN only."
   }
 
   assert {
-    condition     = output.http_api_url == "https://n0d3ap1.execute-api.us-east-1.amazonaws.com/" && output.function_url == "https://n0d3url.lambda-url.us-east-1.on.aws/" && output.rest_api_url == null
-    error_message = "The outputs must give the HTTP API and Function URL addresses (and no REST API, which was not asked for)."
+    condition     = aws_apigatewayv2_stage.default[0].default_route_settings[0].throttling_rate_limit == 10 && aws_apigatewayv2_stage.default[0].default_route_settings[0].throttling_burst_limit == 20
+    error_message = "The one-block deployment must be throttled (10 requests/s, burst 20) without asking."
+  }
+
+  assert {
+    condition     = output.http_api_url == "https://n0d3ap1.execute-api.us-east-1.amazonaws.com/" && output.function_url == null && output.rest_api_url == null
+    error_message = "The block must give the HTTP API's address (module.app.http_api_url), and no REST API or Function URL, which it did not ask for."
   }
 }
