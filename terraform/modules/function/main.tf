@@ -133,10 +133,12 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  # The role's policy must be in place before the first invocation, and the
-  # log group must exist (with its retention) before Lambda writes to it.
+  # The role's policies must be in place before the first invocation (and a
+  # VPC function's before its network interfaces are made), and the log
+  # group must exist (with its retention) before Lambda writes to it.
   depends_on = [
     aws_iam_role_policy.this,
+    aws_iam_role_policy_attachment.extra,
     aws_iam_role_policy_attachment.vpc,
     aws_cloudwatch_log_group.this,
   ]
