@@ -18,7 +18,20 @@ locals {
   function_zip_path = coalesce(var.function_zip_path, "${path.module}/../dist/sample-app-${var.architecture}.zip")
 
   function_name = "${var.name_prefix}-app"
-  layer_arn     = var.layer_arn != null ? var.layer_arn : module.layer[0].arn
+
+  # The adapter streams the REST API and the Function URL together
+  # (PORTSIDE_INVOKE_MODE), so one variable switches both; set both only to
+  # say the same thing twice (the module refuses a mix).
+  streaming = var.function_url_invoke_mode == "RESPONSE_STREAM" || var.rest_api_response_transfer_mode == "STREAM"
+  function_url_invoke_mode = coalesce(
+    var.function_url_invoke_mode,
+    local.streaming ? "RESPONSE_STREAM" : "BUFFERED",
+  )
+  rest_api_response_transfer_mode = coalesce(
+    var.rest_api_response_transfer_mode,
+    local.streaming ? "STREAM" : "BUFFERED",
+  )
+  layer_arn = var.layer_arn != null ? var.layer_arn : module.layer[0].arn
 
   tags = merge(
     {
@@ -72,9 +85,9 @@ module "app" {
   rest_api_stage_name             = var.rest_api_stage_name
   rest_api_throttling_rate_limit  = var.rest_api_throttling_rate_limit
   rest_api_throttling_burst_limit = var.rest_api_throttling_burst_limit
-  rest_api_response_transfer_mode = var.rest_api_response_transfer_mode
+  rest_api_response_transfer_mode = local.rest_api_response_transfer_mode
 
   function_url             = true
   function_url_auth_type   = var.function_url_authorization_type
-  function_url_invoke_mode = var.function_url_invoke_mode
+  function_url_invoke_mode = local.function_url_invoke_mode
 }

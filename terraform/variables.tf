@@ -103,13 +103,13 @@ variable "function_url_authorization_type" {
 }
 
 variable "function_url_invoke_mode" {
-  description = "Invoke mode of the Function URL: BUFFERED (response sent whole, up to 6 MB) or RESPONSE_STREAM (the adapter streams the app's response; sets PORTSIDE_INVOKE_MODE=response_stream)."
+  description = "Invoke mode of the Function URL: BUFFERED (response sent whole, up to 6 MB) or RESPONSE_STREAM (the adapter streams the app's response; sets PORTSIDE_INVOKE_MODE=response_stream). null follows rest_api_response_transfer_mode (RESPONSE_STREAM with STREAM), else BUFFERED: the adapter streams both front doors or neither."
   type        = string
-  default     = "BUFFERED"
+  default     = null
 
   validation {
-    condition     = contains(["BUFFERED", "RESPONSE_STREAM"], var.function_url_invoke_mode)
-    error_message = "function_url_invoke_mode must be BUFFERED or RESPONSE_STREAM."
+    condition     = var.function_url_invoke_mode == null || contains(["BUFFERED", "RESPONSE_STREAM"], coalesce(var.function_url_invoke_mode, "BUFFERED"))
+    error_message = "function_url_invoke_mode must be BUFFERED or RESPONSE_STREAM (or null, to follow rest_api_response_transfer_mode)."
   }
 }
 
@@ -158,13 +158,13 @@ variable "rest_api_throttling_burst_limit" {
 }
 
 variable "rest_api_response_transfer_mode" {
-  description = "Response transfer mode of the REST API: BUFFERED, or STREAM (API Gateway streams the app's response through InvokeWithResponseStream; sets PORTSIDE_INVOKE_MODE=response_stream, so a Function URL must then be RESPONSE_STREAM too)."
+  description = "Response transfer mode of the REST API: BUFFERED, or STREAM (API Gateway streams the app's response through InvokeWithResponseStream; sets PORTSIDE_INVOKE_MODE=response_stream). null follows function_url_invoke_mode (STREAM with RESPONSE_STREAM), else BUFFERED: the adapter streams both front doors or neither."
   type        = string
-  default     = "BUFFERED"
+  default     = null
 
   validation {
-    condition     = contains(["BUFFERED", "STREAM"], var.rest_api_response_transfer_mode)
-    error_message = "rest_api_response_transfer_mode must be BUFFERED or STREAM."
+    condition     = var.rest_api_response_transfer_mode == null || contains(["BUFFERED", "STREAM"], coalesce(var.rest_api_response_transfer_mode, "BUFFERED"))
+    error_message = "rest_api_response_transfer_mode must be BUFFERED or STREAM (or null, to follow function_url_invoke_mode)."
   }
 }
 

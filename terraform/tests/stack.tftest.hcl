@@ -304,6 +304,15 @@ run "published_layer_arn" {
   }
 }
 
+run "buffered_by_default" {
+  command = plan
+
+  assert {
+    condition     = local.function_url_invoke_mode == "BUFFERED" && local.rest_api_response_transfer_mode == "BUFFERED"
+    error_message = "Both streaming front doors must be buffered by default."
+  }
+}
+
 run "streaming_function_url_arm64" {
   command = apply
 
@@ -319,22 +328,26 @@ run "streaming_function_url_arm64" {
   }
 
   assert {
+    condition     = local.rest_api_response_transfer_mode == "STREAM"
+    error_message = "The REST API must follow a streaming Function URL (the adapter streams both), or the module refuses the mix."
+  }
+
+  assert {
     condition     = module.layer[0].architecture == "arm64"
     error_message = "architecture = arm64 must publish an arm64 layer."
   }
 }
 
-run "streaming_rest_api" {
+run "streaming_rest_api_with_one_variable" {
   command = apply
 
   variables {
     rest_api_response_transfer_mode = "STREAM"
-    function_url_invoke_mode        = "RESPONSE_STREAM"
   }
 
   assert {
-    condition     = output.invoke_mode == "response_stream"
-    error_message = "rest_api_response_transfer_mode = STREAM must switch the adapter to response_stream (one variable for the REST API)."
+    condition     = output.invoke_mode == "response_stream" && local.function_url_invoke_mode == "RESPONSE_STREAM"
+    error_message = "rest_api_response_transfer_mode = STREAM alone must stream the REST API and, following it, the Function URL."
   }
 }
 

@@ -122,9 +122,11 @@ resource "aws_lambda_function" "this" {
       error_message = "image_uri takes no layer_arn, additional_layer_arns, runtime or handler: a container image carries portside in /opt/extensions/ and starts the app with its own CMD. Unset them, or deploy a zip (package_zip) instead."
     }
 
+    # PORTSIDE_INVOKE_MODE=response_stream streams REST API and Function URL
+    # events alike, so with both front doors, both stream or neither does.
     precondition {
-      condition     = !(local.rest_api_streams && var.function_url && var.function_url_invoke_mode == "BUFFERED")
-      error_message = "rest_api_response_transfer_mode = \"STREAM\" with a BUFFERED Function URL cannot work: PORTSIDE_INVOKE_MODE=response_stream streams REST API and Function URL events alike, which a BUFFERED URL cannot return. Set function_url_invoke_mode = \"RESPONSE_STREAM\", or function_url = false."
+      condition     = !(var.rest_api && var.function_url) || local.rest_api_streams == local.function_url_streams
+      error_message = local.rest_api_streams ? "rest_api_response_transfer_mode = \"STREAM\" with a BUFFERED Function URL cannot work: PORTSIDE_INVOKE_MODE=response_stream streams REST API and Function URL events alike, which a BUFFERED URL cannot return. Set function_url_invoke_mode = \"RESPONSE_STREAM\", or function_url = false." : "function_url_invoke_mode = \"RESPONSE_STREAM\" with a BUFFERED REST API cannot work: PORTSIDE_INVOKE_MODE=response_stream streams REST API and Function URL events alike, which a BUFFERED REST API cannot return. Set rest_api_response_transfer_mode = \"STREAM\", or rest_api = false (an HTTP API stays buffered and can sit beside a streaming URL)."
     }
 
     precondition {

@@ -325,7 +325,7 @@ variable "rest_api_throttling_burst_limit" {
 }
 
 variable "rest_api_response_transfer_mode" {
-  description = "BUFFERED (the whole response at once, up to 10 MB and 29 s) or STREAM (API Gateway invokes the function with InvokeWithResponseStream and streams the app's body as it is written; up to the function's timeout). STREAM also sets PORTSIDE_INVOKE_MODE=response_stream."
+  description = "BUFFERED (the whole response at once, up to 10 MB and 29 s) or STREAM (API Gateway invokes the function with InvokeWithResponseStream and streams the app's body as it is written; up to the function's timeout). STREAM also sets PORTSIDE_INVOKE_MODE=response_stream, which streams Function URL events too: with a Function URL, set function_url_invoke_mode = RESPONSE_STREAM as well."
   type        = string
   default     = "BUFFERED"
 
@@ -372,7 +372,7 @@ variable "function_url_auth_type" {
 }
 
 variable "function_url_invoke_mode" {
-  description = "BUFFERED (up to 6 MB) or RESPONSE_STREAM (the adapter streams the app's body; also sets PORTSIDE_INVOKE_MODE=response_stream)."
+  description = "BUFFERED (up to 6 MB) or RESPONSE_STREAM (the adapter streams the app's body; also sets PORTSIDE_INVOKE_MODE=response_stream, which streams REST API events too: with a REST API, set rest_api_response_transfer_mode = STREAM as well)."
   type        = string
   default     = "BUFFERED"
 

@@ -686,6 +686,33 @@ run "rejects_rest_stream_with_buffered_function_url" {
   expect_failures = [aws_lambda_function.this]
 }
 
+run "rejects_streaming_function_url_with_buffered_rest_api" {
+  command = plan
+
+  variables {
+    rest_api                 = true
+    function_url             = true
+    function_url_invoke_mode = "RESPONSE_STREAM"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "streaming_function_url_beside_http_api" {
+  command = plan
+
+  variables {
+    http_api                 = true
+    function_url             = true
+    function_url_invoke_mode = "RESPONSE_STREAM"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["PORTSIDE_INVOKE_MODE"] == "response_stream" && length(aws_apigatewayv2_api.this) == 1
+    error_message = "A streaming Function URL can sit beside the HTTP API, which the adapter never streams."
+  }
+}
+
 run "rejects_vpc_without_security_group" {
   command = plan
 
