@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting and lints, the release build
 # (static binaries, layer and function zips), the Rust tests (unit and
-# end-to-end over real sockets and processes), the sample app's tests, and the
-# offline Terraform checks. CI runs exactly this (.ci/run).
+# end-to-end over real sockets and processes), the sample app's tests, the
+# offline Terraform checks, and the Terraform stacks applied against moto. CI
+# runs exactly this (.ci/run).
 #
 # Installs what the tests need into the project: Python tools into .venv
 # (scripts/python-env.sh), the musl Rust target (build.sh), the examples'
@@ -40,5 +41,8 @@ python -m pytest -q tests/examples
 
 step "Terraform checks"
 terraform/check.sh
+
+step "Terraform apply, second plan and destroy against moto"
+python -m pytest -q tests/terraform
 
 printf '\nAll tests passed.\n'

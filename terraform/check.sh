@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Offline checks of the Terraform sample stack, runnable from anywhere:
+# Offline checks of the Terraform modules and the sample stack, runnable from
+# anywhere:
 #
 #   terraform fmt -check -recursive
-#   terraform init -backend=false -plugin-dir=<AWS provider mirror under /opt>
-#   terraform validate
-#   terraform test            (tests/*.tftest.hcl, mocked AWS provider)
-#   checkov                   (pinned, in <repo>/.venv-checkov)
+#   then in modules/layer, modules/function and the sample stack (.):
+#     terraform init -backend=false -plugin-dir=<AWS provider mirror under /opt>
+#     terraform validate
+#     terraform test          (tests/*.tftest.hcl, mocked AWS provider)
+#   checkov                   (pinned, in <repo>/.venv-checkov), over all of it
+#
+# The apply / plan / destroy against a moto server is a separate, slower
+# check: tests/terraform/test_moto_apply.py (test.sh runs it after this).
 #
 # Nothing is downloaded but checkov from PyPI (once). The Terraform steps run
 # on a throw-away copy of this folder, so no .terraform/, lock file or state
@@ -64,7 +69,7 @@ trap 'rm -rf "$work"' EXIT
 # The copy leaves out whatever a real deploy left here (state, plugins, lock
 # file, the user's tfvars), so the checks see only the committed stack.
 tar -C "$here" \
-    --exclude='./.terraform' --exclude='.terraform.lock.hcl' \
+    --exclude='.terraform' --exclude='.terraform.lock.hcl' \
     --exclude='terraform.tfstate*' --exclude='*.tfplan' \
     --exclude='*.tfvars' --exclude='*.tfvars.json' \
     -cf - . | tar -C "$work" -xf -
@@ -78,27 +83,43 @@ if ! terraform -chdir="$work" fmt -check -recursive -diff; then
 fi
 echo "formatted"
 
-step "terraform init -backend=false -plugin-dir=$TF_PLUGIN_DIR"
-terraform -chdir="$work" init -backend=false -plugin-dir="$TF_PLUGIN_DIR" "${color[@]}" >"$work/init.log" 2>&1 || {
-    cat "$work/init.log" >&2
-    echo "check.sh: terraform init failed with the provider mirror at $TF_PLUGIN_DIR" >&2
-    exit 1
-}
-grep -E 'Installing|Installed' "$work/init.log" || true
+# Each module is a root of its own for `terraform test`, with its own tests/.
+modules=(modules/layer modules/function .)
+passed=0
+failed=0
+for module in "${modules[@]}"; do
+    dir="$work/$module"
+    name="${module#./}"
+    [ "$name" = "." ] && name="the sample stack"
 
-step "terraform validate"
-terraform -chdir="$work" validate "${color[@]}"
+    step "$name: terraform init -backend=false -plugin-dir=$TF_PLUGIN_DIR"
+    terraform -chdir="$dir" init -backend=false -plugin-dir="$TF_PLUGIN_DIR" "${color[@]}" >"$work/init.log" 2>&1 || {
+        cat "$work/init.log" >&2
+        echo "check.sh: terraform init failed in $name with the provider mirror at $TF_PLUGIN_DIR" >&2
+        exit 1
+    }
+    grep -E 'Installing|Installed' "$work/init.log" || true
 
-step "terraform test"
-set +e
-terraform -chdir="$work" test "${color[@]}" 2>&1 | tee "$work/test.log"
-test_rc=${PIPESTATUS[0]}
-set -e
-tf_counts="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$work/test.log" | tail -n 1 || true)"
-if [ "$test_rc" -ne 0 ]; then
-    echo "check.sh: terraform test failed${tf_counts:+ ($tf_counts)}" >&2
-    exit 1
-fi
+    step "$name: terraform validate"
+    terraform -chdir="$dir" validate "${color[@]}"
+
+    step "$name: terraform test"
+    set +e
+    terraform -chdir="$dir" test "${color[@]}" 2>&1 | tee "$work/test.log"
+    test_rc=${PIPESTATUS[0]}
+    set -e
+    counts="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$work/test.log" | tail -n 1 || true)"
+    if [ "$test_rc" -ne 0 ]; then
+        echo "check.sh: terraform test failed in $name${counts:+ ($counts)}" >&2
+        exit 1
+    fi
+    if [ -n "$counts" ]; then
+        passed=$((passed + $(echo "$counts" | cut -d' ' -f1)))
+        failed=$((failed + $(echo "$counts" | cut -d' ' -f3)))
+    fi
+    rm -rf "$dir/.terraform" "$dir/.terraform.lock.hcl"
+done
+tf_counts="$passed passed, $failed failed"
 
 # --- checkov ------------------------------------------------------------------
 step "checkov $CHECKOV_VERSION"
@@ -118,10 +139,10 @@ if [ ! -x "$venv/bin/checkov" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$CHECKOV_
     echo "$CHECKOV_VERSION" >"$stamp"
 fi
 # Scan the same clean copy (no .terraform/), with no calls home.
-rm -rf "$work/.terraform" "$work/.terraform.lock.hcl" "$work/init.log" "$work/test.log"
+rm -f "$work/init.log" "$work/test.log"
 CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE \
     "$venv/bin/checkov" --directory "$work" --framework terraform \
     --skip-download --compact --quiet
 
 echo
-echo "terraform: ${tf_counts:-0 passed, 0 failed}"
+echo "terraform: $tf_counts"

@@ -1,7 +1,13 @@
-# Shared names and values of the portside sample stack. The resources live in
-# files by concern: lambda.tf (layer, function, logs, Function URL), api.tf
-# (HTTP API and REST API), storage.tf (DynamoDB table, S3 bucket and its
-# notification), iam.tf (the function's role).
+# The portside sample stack: the sample app (sample-app/, a Flask users API)
+# deployed with the two portside modules, plus what is the app's own.
+#
+#   modules/layer     publishes dist/portside-layer-<architecture>.zip, unless
+#                     layer_arn names a published layer version
+#   modules/function  the function, its role and logs, the HTTP API, the REST
+#                     API and the Function URL
+#   storage.tf        the users table, the CSV import bucket and its
+#                     notification to the function
+#   iam.tf            what the app may do with them (merged into the role)
 
 data "aws_caller_identity" "current" {}
 
@@ -13,17 +19,19 @@ locals {
 
   function_name = "${var.name_prefix}-app"
 
-  # Environment of the function. The exec wrapper makes the Python runtime run
-  # the handler script (run.sh, which starts the app on $PORT) instead of the
-  # Python runtime client; the adapter reads PORT too, and streams responses
-  # only when the Function URL is in RESPONSE_STREAM mode.
-  app_port = 8000
-  function_environment = {
-    AWS_LAMBDA_EXEC_WRAPPER = "/opt/bootstrap"
-    PORT                    = tostring(local.app_port)
-    USERS_TABLE             = aws_dynamodb_table.users.name
-    PORTSIDE_INVOKE_MODE    = var.function_url_invoke_mode == "RESPONSE_STREAM" ? "response_stream" : "buffered"
-  }
+  # The adapter streams the REST API and the Function URL together
+  # (PORTSIDE_INVOKE_MODE), so one variable switches both; set both only to
+  # say the same thing twice (the module refuses a mix).
+  streaming = var.function_url_invoke_mode == "RESPONSE_STREAM" || var.rest_api_response_transfer_mode == "STREAM"
+  function_url_invoke_mode = coalesce(
+    var.function_url_invoke_mode,
+    local.streaming ? "RESPONSE_STREAM" : "BUFFERED",
+  )
+  rest_api_response_transfer_mode = coalesce(
+    var.rest_api_response_transfer_mode,
+    local.streaming ? "STREAM" : "BUFFERED",
+  )
+  layer_arn = var.layer_arn != null ? var.layer_arn : module.layer[0].arn
 
   tags = merge(
     {
@@ -33,4 +41,53 @@ locals {
     },
     var.tags,
   )
+}
+
+# Published here only when no layer_arn is given.
+module "layer" {
+  source = "./modules/layer"
+  count  = var.layer_arn == null ? 1 : 0
+
+  name         = "${var.name_prefix}-portside-${var.architecture}"
+  zip_path     = local.layer_zip_path
+  architecture = var.architecture
+}
+
+module "app" {
+  source = "./modules/function"
+
+  name        = local.function_name
+  description = "portside sample app (Flask users API) behind the portside adapter layer"
+  role_name   = "${var.name_prefix}-function"
+
+  layer_arn    = local.layer_arn
+  package_zip  = local.function_zip_path
+  runtime      = "python3.12"
+  handler      = "run.sh"
+  port         = 8000
+  architecture = var.architecture
+
+  environment = {
+    USERS_TABLE = aws_dynamodb_table.users.name
+  }
+  policy_json = data.aws_iam_policy_document.app.json
+
+  memory_size          = var.memory_size
+  timeout              = var.timeout
+  reserved_concurrency = var.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+
+  http_api                        = true
+  http_api_throttling_rate_limit  = var.http_api_throttling_rate_limit
+  http_api_throttling_burst_limit = var.http_api_throttling_burst_limit
+
+  rest_api                        = true
+  rest_api_stage_name             = var.rest_api_stage_name
+  rest_api_throttling_rate_limit  = var.rest_api_throttling_rate_limit
+  rest_api_throttling_burst_limit = var.rest_api_throttling_burst_limit
+  rest_api_response_transfer_mode = local.rest_api_response_transfer_mode
+
+  function_url             = true
+  function_url_auth_type   = var.function_url_authorization_type
+  function_url_invoke_mode = local.function_url_invoke_mode
 }

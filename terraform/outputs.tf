@@ -2,17 +2,17 @@
 
 output "http_api_url" {
   description = "Base URL of the HTTP API (payload format 2.0), e.g. $URL/users."
-  value       = aws_apigatewayv2_stage.default.invoke_url
+  value       = module.app.http_api_url
 }
 
 output "rest_api_url" {
   description = "Base URL of the REST API stage (Lambda proxy), e.g. $URL/users."
-  value       = aws_api_gateway_stage.rest.invoke_url
+  value       = module.app.rest_api_url
 }
 
 output "function_url" {
   description = "Function URL of the function (auth type and invoke mode per the function_url_* variables)."
-  value       = aws_lambda_function_url.app.function_url
+  value       = module.app.function_url
 }
 
 output "bucket_name" {
@@ -27,17 +27,22 @@ output "table_name" {
 
 output "function_name" {
   description = "Name of the Lambda function."
-  value       = aws_lambda_function.app.function_name
+  value       = module.app.function_name
 }
 
 output "log_group_name" {
   description = "CloudWatch log group of the function (app, adapter and platform logs)."
-  value       = aws_cloudwatch_log_group.function.name
+  value       = module.app.log_group_name
 }
 
 output "layer_version_arn" {
-  description = "ARN of the portside layer version attached to the function."
-  value       = aws_lambda_layer_version.portside.arn
+  description = "ARN of the portside layer version attached to the function (layer_arn, or the one this stack published)."
+  value       = local.layer_arn
+}
+
+output "invoke_mode" {
+  description = "PORTSIDE_INVOKE_MODE set on the function (response_stream when the REST API or the Function URL streams), or null for the adapter's default, buffered."
+  value       = module.app.invoke_mode
 }
 
 output "region" {

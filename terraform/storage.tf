@@ -124,7 +124,7 @@ resource "aws_s3_bucket_policy" "imports" {
 resource "aws_lambda_permission" "s3" {
   statement_id   = "AllowS3Imports"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.app.function_name
+  function_name  = module.app.function_name
   principal      = "s3.amazonaws.com"
   source_arn     = aws_s3_bucket.imports.arn
   source_account = data.aws_caller_identity.current.account_id
@@ -135,7 +135,7 @@ resource "aws_s3_bucket_notification" "imports" {
 
   lambda_function {
     id                  = "csv-import"
-    lambda_function_arn = aws_lambda_function.app.arn
+    lambda_function_arn = module.app.function_arn
     events              = ["s3:ObjectCreated:*"]
     filter_suffix       = ".csv"
   }

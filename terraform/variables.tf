@@ -1,5 +1,6 @@
 # Inputs of the portside sample stack. Every one has a default, so
-# `terraform apply` after `./build.sh` needs no -var at all.
+# `terraform apply` after `./build.sh` needs no -var at all; with layer_arn,
+# only the function zip is needed.
 
 variable "region" {
   description = "AWS region to deploy the sample stack into."
@@ -34,8 +35,19 @@ variable "architecture" {
   }
 }
 
+variable "layer_arn" {
+  description = "ARN of a published portside layer version (arn:aws:lambda:<region>:<account>:layer:<name>:<version>) to attach instead of publishing one from layer_zip_path. It must be in this region and of this architecture."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.layer_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.layer_arn))
+    error_message = "layer_arn must be a layer version ARN, arn:aws:lambda:<region>:<account>:layer:<name>:<version>, with the version number at the end."
+  }
+}
+
 variable "layer_zip_path" {
-  description = "Path of the portside layer zip (zip root: extensions/portside, bootstrap). null means <module>/../dist/portside-layer-<architecture>.zip, as ./build.sh writes it."
+  description = "Path of the portside layer zip to publish when layer_arn is null (zip root: extensions/portside, bootstrap). null means <module>/../dist/portside-layer-<architecture>.zip, as ./build.sh writes it."
   type        = string
   default     = null
 }
@@ -91,13 +103,13 @@ variable "function_url_authorization_type" {
 }
 
 variable "function_url_invoke_mode" {
-  description = "Invoke mode of the Function URL: BUFFERED (response sent whole, up to 6 MB) or RESPONSE_STREAM (the adapter streams the app's response). Also sets PORTSIDE_INVOKE_MODE for the adapter."
+  description = "Invoke mode of the Function URL: BUFFERED (response sent whole, up to 6 MB) or RESPONSE_STREAM (the adapter streams the app's response; sets PORTSIDE_INVOKE_MODE=response_stream). null follows rest_api_response_transfer_mode (RESPONSE_STREAM with STREAM), else BUFFERED: the adapter streams both front doors or neither."
   type        = string
-  default     = "BUFFERED"
+  default     = null
 
   validation {
-    condition     = contains(["BUFFERED", "RESPONSE_STREAM"], var.function_url_invoke_mode)
-    error_message = "function_url_invoke_mode must be BUFFERED or RESPONSE_STREAM."
+    condition     = var.function_url_invoke_mode == null || contains(["BUFFERED", "RESPONSE_STREAM"], coalesce(var.function_url_invoke_mode, "BUFFERED"))
+    error_message = "function_url_invoke_mode must be BUFFERED or RESPONSE_STREAM (or null, to follow rest_api_response_transfer_mode)."
   }
 }
 
@@ -142,6 +154,17 @@ variable "rest_api_throttling_burst_limit" {
   validation {
     condition     = var.rest_api_throttling_burst_limit >= 1 && floor(var.rest_api_throttling_burst_limit) == var.rest_api_throttling_burst_limit
     error_message = "rest_api_throttling_burst_limit must be a whole number >= 1."
+  }
+}
+
+variable "rest_api_response_transfer_mode" {
+  description = "Response transfer mode of the REST API: BUFFERED, or STREAM (API Gateway streams the app's response through InvokeWithResponseStream; sets PORTSIDE_INVOKE_MODE=response_stream). null follows function_url_invoke_mode (STREAM with RESPONSE_STREAM), else BUFFERED: the adapter streams both front doors or neither."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rest_api_response_transfer_mode == null || contains(["BUFFERED", "STREAM"], coalesce(var.rest_api_response_transfer_mode, "BUFFERED"))
+    error_message = "rest_api_response_transfer_mode must be BUFFERED or STREAM (or null, to follow function_url_invoke_mode)."
   }
 }
 
