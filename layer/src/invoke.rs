@@ -221,6 +221,10 @@ pub struct Adapter {
     pub ready: watch::Receiver<ReadyState>,
     /// Invocations in flight, for shutdown.
     pub in_flight: Arc<InFlight>,
+    /// The function as `lambda_runtime` describes it (every `Context`'s `env_config`).
+    pub function: Arc<lambda_runtime::Config>,
+    /// Writes `x-amzn-lambda-context`'s JSON.
+    pub context_json: request::LambdaContextWriter,
 }
 
 impl Adapter {
@@ -295,7 +299,7 @@ impl Adapter {
             self.wait_until_ready(deadline).await?;
         }
 
-        let lambda_context = request::lambda_context_json(&context);
+        let lambda_context = self.context_json.write(&context);
         let info = InvocationInfo {
             lambda_context: &lambda_context,
             trace_id: context.xray_trace_id.as_deref(),

@@ -191,7 +191,7 @@ async fn watch_shutdown(
 
 /// Takes invocations from `/next` and serves them, one at a time, for ever.
 async fn serve(adapter: Arc<Adapter>) -> Result<(), PortsideError> {
-    let env = Arc::new(adapter.config.function.lambda_config());
+    let env = adapter.function.clone();
     let mut buffer = BytesMut::new();
     let mut failures = 0;
     loop {
@@ -278,7 +278,10 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     let in_flight = Arc::new(InFlight::default());
     let async_init = config.async_init;
     let snapstart = config.function.snapstart;
+    let function = Arc::new(config.function.lambda_config());
     let adapter = Arc::new(Adapter {
+        context_json: crate::request::LambdaContextWriter::new(&function),
+        function,
         client,
         config,
         results,

@@ -43,17 +43,75 @@ const TRUSTED: [HeaderName; 3] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID];
 /// Per-invocation facts that become headers.
 #[derive(Debug, Clone, Copy)]
 pub struct InvocationInfo<'a> {
-    /// The Lambda context as JSON (see [`lambda_context_json`]).
+    /// The Lambda context as JSON (see [`LambdaContextWriter`]).
     pub lambda_context: &'a str,
     /// Lambda's X-Ray trace header for this invocation, if any.
     pub trace_id: Option<&'a str>,
 }
 
-/// The Lambda context as JSON: the shape LWA sends (request id, deadline,
-/// function ARN, trace id, client context, Cognito identity, and the
-/// function's name, memory, version, log group and stream).
-pub fn lambda_context_json(context: &lambda_runtime::Context) -> String {
-    serde_json::to_string(context).unwrap_or_else(|_| "{}".to_string())
+/// Writes the Lambda context as JSON: the shape LWA sends (request id,
+/// deadline, function ARN, trace id, client context, Cognito identity,
+/// tenant id, and the function's name, memory, version, log group and
+/// stream), byte for byte what serde_json writes for
+/// `lambda_runtime::Context`. The function's part is the same for every
+/// invocation, so it is written once; the rest is written directly.
+#[derive(Debug, Clone)]
+pub struct LambdaContextWriter {
+    /// `,"env_config":{...}}`, the end of every context's JSON.
+    env_suffix: String,
+}
+
+impl LambdaContextWriter {
+    /// A writer for contexts whose `env_config` is `env`.
+    pub fn new(env: &lambda_runtime::Config) -> LambdaContextWriter {
+        let env = serde_json::to_string(env).unwrap_or_else(|_| "{}".to_string());
+        LambdaContextWriter {
+            env_suffix: format!(",\"env_config\":{env}}}"),
+        }
+    }
+
+    /// The context's JSON (with this writer's `env_config`).
+    pub fn write(&self, context: &lambda_runtime::Context) -> String {
+        use crate::body::escape::write_string;
+        let mut out = Vec::with_capacity(256 + self.env_suffix.len());
+        out.extend_from_slice(b"{\"request_id\":");
+        write_string(&mut out, &context.request_id);
+        out.extend_from_slice(b",\"deadline\":");
+        crate::event::result::push_decimal(&mut out, context.deadline);
+        out.extend_from_slice(b",\"invoked_function_arn\":");
+        write_string(&mut out, &context.invoked_function_arn);
+        out.extend_from_slice(b",\"xray_trace_id\":");
+        write_optional_string(&mut out, context.xray_trace_id.as_deref());
+        out.extend_from_slice(b",\"client_context\":");
+        write_optional_json(&mut out, context.client_context.as_ref());
+        out.extend_from_slice(b",\"identity\":");
+        write_optional_json(&mut out, context.identity.as_ref());
+        out.extend_from_slice(b",\"tenant_id\":");
+        write_optional_string(&mut out, context.tenant_id.as_deref());
+        out.extend_from_slice(self.env_suffix.as_bytes());
+        // Only strings the escaper wrote and serde_json's own output: UTF-8.
+        String::from_utf8(out).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+fn write_optional_string(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => crate::body::escape::write_string(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A rarely present part (a mobile SDK's client context, a Cognito
+/// identity), through serde.
+fn write_optional_json(out: &mut Vec<u8>, value: Option<&impl serde::Serialize>) {
+    match value {
+        Some(value) => {
+            if serde_json::to_writer(&mut *out, value).is_err() {
+                out.extend_from_slice(b"null");
+            }
+        }
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 /// JSON text that fits in one header value: whitespace between tokens is
@@ -364,6 +422,58 @@ mod tests {
             &payload,
             "the event reaches the app byte for byte"
         );
+    }
+
+    #[test]
+    fn the_lambda_context_is_written_as_serde_json_writes_it() {
+        let env = lambda_runtime::Config {
+            function_name: "fn \"quoted\"".into(),
+            memory: 512,
+            version: "$LATEST".into(),
+            log_stream: "2026/11/22/[$LATEST]abc".into(),
+            log_group: "/aws/lambda/f".into(),
+        };
+        let writer = LambdaContextWriter::new(&env);
+        let env = std::sync::Arc::new(env);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "lambda-runtime-deadline-ms",
+            HeaderValue::from_static("1795345200000"),
+        );
+        headers.insert(
+            "lambda-runtime-invoked-function-arn",
+            HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:f"),
+        );
+        headers.insert(
+            "lambda-runtime-trace-id",
+            HeaderValue::from_static(
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+            ),
+        );
+        let plain = crate::runtime_api::invocation_context("r-1", &HeaderMap::new(), env.clone());
+        let full = {
+            let mut h = headers.clone();
+            h.insert(
+                "lambda-runtime-client-context",
+                HeaderValue::from_static(r#"{"client":{"installationId":"i","appTitle":"t","appVersionName":"1","appVersionCode":"1","appPackageName":"p"},"custom":{"k":"v"},"environment":{}}"#),
+            );
+            h.insert(
+                "lambda-runtime-cognito-identity",
+                HeaderValue::from_static(r#"{"identityId":"id","identityPoolId":"pool"}"#),
+            );
+            h.insert(
+                "lambda-runtime-aws-tenant-id",
+                HeaderValue::from_bytes("tenant-Ø".as_bytes()).unwrap(),
+            );
+            crate::runtime_api::invocation_context("8f1c\u{0}\"", &h, env.clone())
+        };
+        let traced = crate::runtime_api::invocation_context("r-2", &headers, env);
+        for context in [plain, full, traced] {
+            assert_eq!(
+                writer.write(&context),
+                serde_json::to_string(&context).unwrap()
+            );
+        }
     }
 
     #[test]

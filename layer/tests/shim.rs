@@ -216,7 +216,10 @@ fn a_wrapper_that_is_missing_or_not_executable_fails_init_saying_so() {
     task.script("not-exec", WRAPPER, 0o644);
     let missing = task.0.join("nope");
     let not_exec = task.0.join("not-exec");
-    for (path, why) in [(&missing, "does not exist"), (&not_exec, "is not executable")] {
+    for (path, why) in [
+        (&missing, "does not exist"),
+        (&not_exec, "is not executable"),
+    ] {
         let out = run(
             None,
             &task.0,

@@ -118,6 +118,14 @@ pub fn write_escaped(out: &mut Vec<u8>, text: &[u8]) {
     }
 }
 
+/// Appends `text` as a JSON string, quotes included, exactly as serde_json
+/// writes it.
+pub fn write_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    write_escaped(out, text.as_bytes());
+    out.push(b'"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

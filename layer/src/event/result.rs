@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::body::escape::write_string;
 use crate::body::ResultBody;
 use crate::error::{PortsideError, BUFFERED_RESPONSE_LIMIT};
 
@@ -199,47 +200,88 @@ fn letter_case_variant(name: &str, n: usize) -> String {
         .collect()
 }
 
-/// Everything of a result but its body, serialized first.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ResultHead<'a> {
-    status_code: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status_description: &'a Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    headers: &'a Option<SingleValueHeaders>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    multi_value_headers: &'a Option<MultiValueHeaders>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cookies: &'a Option<Vec<String>>,
-    is_base64_encoded: bool,
-}
-
 /// The result as JSON, or an error when it exceeds Lambda's 6 MB buffered
-/// limit (instead of letting Lambda reject it, or truncating the body). The
-/// body is encoded straight into the output: no copy of it is made first.
+/// limit (instead of letting Lambda reject it, or truncating the body).
+///
+/// Written directly, exactly as serde_json writes [`HttpResult`]'s
+/// `Serialize` (a test holds it to that): the body is encoded straight into
+/// the output, with no copy of it made first, and every string goes through
+/// the one-pass escaper rather than serde_json's byte-at-a-time writer with
+/// a call per token.
 pub fn to_json(result: &HttpResult) -> Result<Bytes, PortsideError> {
-    let head = ResultHead {
-        status_code: result.status_code,
-        status_description: &result.status_description,
-        headers: &result.headers,
-        multi_value_headers: &result.multi_value_headers,
-        cookies: &result.cookies,
-        is_base64_encoded: result.is_base64_encoded,
-    };
     let raw_len = match &result.body {
         ResultBody::Text(b) | ResultBody::Binary(b) => b.len(),
     };
     let mut json = Vec::with_capacity(raw_len / 3 * 4 + 1024);
-    serde_json::to_writer(&mut json, &head)
-        .map_err(|e| PortsideError::Internal(format!("cannot write the result: {e}")))?;
-    // `{...}` becomes `{...,"body":"..."}`.
-    json.pop();
-    json.extend_from_slice(b",\"body\":");
+    json.extend_from_slice(b"{\"statusCode\":");
+    push_decimal(&mut json, u64::from(result.status_code));
+    if let Some(description) = &result.status_description {
+        json.extend_from_slice(b",\"statusDescription\":");
+        write_string(&mut json, description);
+    }
+    if let Some(SingleValueHeaders(headers)) = &result.headers {
+        json.extend_from_slice(b",\"headers\":{");
+        for (i, (name, value)) in headers.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            write_string(&mut json, name);
+            json.push(b':');
+            write_string(&mut json, value);
+        }
+        json.push(b'}');
+    }
+    if let Some(MultiValueHeaders(headers)) = &result.multi_value_headers {
+        json.extend_from_slice(b",\"multiValueHeaders\":{");
+        for (i, (name, values)) in headers.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            write_string(&mut json, name);
+            json.push(b':');
+            write_list(&mut json, values);
+        }
+        json.push(b'}');
+    }
+    if let Some(cookies) = &result.cookies {
+        json.extend_from_slice(b",\"cookies\":");
+        write_list(&mut json, cookies);
+    }
+    json.extend_from_slice(if result.is_base64_encoded {
+        b",\"isBase64Encoded\":true,\"body\":"
+    } else {
+        b",\"isBase64Encoded\":false,\"body\":"
+    });
     result.body.write_json_string(&mut json);
     json.push(b'}');
     check_size(json.len())?;
     Ok(Bytes::from(json))
+}
+
+fn write_list(json: &mut Vec<u8>, values: &[String]) {
+    json.push(b'[');
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        write_string(json, value);
+    }
+    json.push(b']');
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// Fails a result of `size` bytes over Lambda's buffered limit.

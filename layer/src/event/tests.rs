@@ -640,6 +640,50 @@ fn http_result(source: HttpSource) -> HttpResult {
 }
 
 #[test]
+fn the_direct_json_writer_writes_what_serde_json_writes_for_every_source() {
+    let mut response = app_response();
+    response.headers.append(
+        "x-odd",
+        HeaderValue::from_bytes(b"quote \" back\\slash \t tab caf\xc3\xa9").unwrap(),
+    );
+    response
+        .headers
+        .append("x-latin1", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+    let all = [
+        HttpSource::RestApi,
+        HttpSource::HttpApiV1,
+        HttpSource::HttpApiV2,
+        HttpSource::FunctionUrl,
+        HttpSource::Alb { multi_value: false },
+        HttpSource::Alb { multi_value: true },
+        HttpSource::LatticeV1,
+        HttpSource::LatticeV2,
+        HttpSource::WebSocket,
+    ];
+    for source in all {
+        for body in [
+            response.body.clone(),
+            Bytes::from_static(b"{\"text\": \"Zo\xc3\xab \\n\"}"),
+            Bytes::new(),
+        ] {
+            let mut response = response.clone();
+            if !body.is_empty() && body[0] == b'{' {
+                response
+                    .headers
+                    .insert("content-type", HeaderValue::from_static("application/json"));
+            }
+            response.body = body;
+            let result = to_result(source, response);
+            assert_eq!(
+                String::from_utf8(to_json(&result).unwrap().to_vec()).unwrap(),
+                serde_json::to_string(&result).unwrap(),
+                "{source:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn v1_results_carry_every_value_in_multi_value_headers() {
     let r = http_result(HttpSource::RestApi);
     assert_eq!(r.status_code, 201);
