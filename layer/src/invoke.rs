@@ -316,8 +316,27 @@ impl Adapter {
                 request::pass_through_request(&pass, payload.clone(), &info, &self.config),
             ),
         };
+        // A request the app may have acted on is never sent twice; only an
+        // idempotent HTTP request may be, when a stale connection ate it:
+        // then it is made again from the event (rarely; so the event is
+        // kept, not a copy of the request made on every invocation).
+        let idempotent = match source {
+            Some(HttpSource::WebSocket) | None => false,
+            Some(_) => Resend::for_method(request.method()) == Resend::IfUnanswered,
+        };
+        let event = idempotent.then(|| payload.clone());
+        let again = || {
+            let text = std::str::from_utf8(event.as_ref()?).ok()?;
+            match event::parse(text).ok()? {
+                Event::Http(http) => Some(request::http_request(*http, &info, &self.config)),
+                Event::PassThrough(_) => None,
+            }
+        };
+        let again = event
+            .is_some()
+            .then_some(&again as &(dyn Fn() -> Option<http::Request<Bytes>> + Sync));
         // The request owns what it needs now; a large event's payload need
-        // not stay in memory while the app works.
+        // not stay in memory while the app works (unless kept just above).
         drop(payload);
         debug!(
             "{}: {} {} ({})",
@@ -337,21 +356,15 @@ impl Adapter {
         };
         let streams = self.config.invoke_mode == InvokeMode::ResponseStream
             && source.is_some_and(HttpSource::streams);
-        // A request the app may have acted on is never sent twice; only an
-        // idempotent HTTP request may be, when a stale connection ate it.
-        let resend = match source {
-            Some(HttpSource::WebSocket) | None => Resend::IfNotSent,
-            Some(_) => Resend::for_method(request.method()),
-        };
         let (sent, connection) = if streams {
             // The stream's connection to Lambda opens while the app works.
             let (sent, connection) = tokio::join!(
-                self.client.send(request, resend, deadline),
+                self.client.send(request, again, deadline),
                 self.results.connect()
             );
             (sent, connection.ok())
         } else {
-            (self.client.send(request, resend, deadline).await, None)
+            (self.client.send(request, again, deadline).await, None)
         };
         let (response, lease) = sent?;
         let (parts, body) = response.into_parts();

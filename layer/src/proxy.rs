@@ -80,23 +80,32 @@ impl AppClient {
     }
 
     /// Sends `request` and waits for the response head, all before `deadline`.
-    /// `resend` says whether the request may be sent again when a reused
-    /// connection turns out closed after it was written (see the module doc).
+    /// `again` makes the same request once more, for an idempotent request
+    /// that may be resent when a reused connection turns out closed after it
+    /// was written (see the module doc); `None` means the request is sent at
+    /// most once, unless hyper hands it back unsent. The request is not
+    /// copied up front: the common case never needs the copy.
     /// The body is left in the response for the caller to read (within the
     /// same deadline), after which the lease goes back with [`Lease::release`].
     pub async fn send(
         &self,
         request: Request<Bytes>,
-        resend: Resend,
+        again: Option<&(dyn Fn() -> Option<Request<Bytes>> + Sync)>,
         deadline: Instant,
     ) -> Result<(Response<Incoming>, Lease), PortsideError> {
         let started = Instant::now();
-        let (parts, body) = request.into_parts();
-        let build = || {
-            Some(Request::from_parts(
-                parts.clone(),
-                OutBody::Full(Some(body.clone())),
-            ))
+        let resend = if again.is_some() {
+            Resend::IfUnanswered
+        } else {
+            Resend::IfNotSent
+        };
+        let mut first = Some(request);
+        let build = move || {
+            let request = match first.take() {
+                Some(request) => request,
+                None => again?()?,
+            };
+            Some(request.map(|body| OutBody::Full(Some(body))))
         };
         let exchange = client::send(&self.pool, Via::Pool, resend, build);
         match tokio::time::timeout_at(deadline.into(), exchange).await {

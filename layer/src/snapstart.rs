@@ -22,7 +22,6 @@ use bytes::Bytes;
 use http::HeaderValue;
 use lambda_runtime::{BoxFuture, SnapStartResource};
 
-use crate::client::Resend;
 use crate::error::PortsideError;
 use crate::info;
 use crate::invoke::{read_body, Adapter};
@@ -56,11 +55,7 @@ impl SnapStartHooks {
             .headers_mut()
             .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         let deadline = Instant::now() + Duration::from_secs(10);
-        let (response, lease) = self
-            .adapter
-            .client
-            .send(request, Resend::IfNotSent, deadline)
-            .await?;
+        let (response, lease) = self.adapter.client.send(request, None, deadline).await?;
         let status = response.status();
         let _ = read_body(response.into_body(), deadline, 64 * 1024).await?;
         drop(lease); // Never pool a connection across the snapshot.
