@@ -214,6 +214,8 @@ struct Inner {
     /// pending freeze gives up.
     stopping: AtomicBool,
     stop_notify: Notify,
+    /// Woken when a process of the sandbox dies unexpectedly.
+    died: Notify,
     /// The last lines of the runtime's output.
     tail: Tail,
     /// Where the portside adapter expects the app, when the layer has it.
@@ -333,6 +335,7 @@ impl Sandbox {
                 ),
                 stopping: AtomicBool::new(false),
                 stop_notify: Notify::new(),
+                died: Notify::new(),
                 tail: Arc::new(Mutex::new(VecDeque::new())),
                 app,
                 retrying: AtomicBool::new(false),
@@ -454,6 +457,19 @@ impl Inner {
 
     fn lock_failure(&self) -> std::sync::MutexGuard<'_, Option<LastFailure>> {
         self.last_failure.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Returns once a process died (the sandbox is broken).
+    async fn process_died(&self) {
+        loop {
+            let notified = self.died.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.broken.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Returns once the sandbox is stopping.
@@ -678,6 +694,7 @@ impl Inner {
                 Kind::Extension => ("Extension.Crash", format!("Extension {name} exited: {how}")),
             };
             this.broken.store(true, Ordering::SeqCst);
+            this.died.notify_waiters();
             let err = FunctionError::lambda(error_type, &message);
             if this.api.init_state() == InitState::Pending {
                 this.api.fail_init(err);
@@ -969,6 +986,8 @@ impl Inner {
                 return;
             },
             _ = self.stopped() => return,
+            // A dead process never calls next: the next invocation re-inits.
+            _ = self.process_died() => return,
         }
         if self.stopping.load(Ordering::SeqCst) {
             return;
