@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod frontdoor;
+pub mod function;
 pub mod layer;
 pub mod runtime_api;
 pub mod sandbox;
