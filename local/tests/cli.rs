@@ -201,7 +201,10 @@ while True:
     result = {"statusCode": 200, "statusDescription": "200 OK",
               "multiValueHeaders": {"set-cookie": ["a=1", "b=2"], "x-event": [json.dumps(event)[:1]]},
               "body": body, "isBase64Encoded": event.get("isBase64Encoded", False)}
-    result["headers"] = {"x-event-keys": ",".join(sorted(event.keys()))}
+    keys = ",".join(sorted(event.keys()))
+    # Both fields: each source reads the one(s) it documents.
+    result["headers"] = {"x-event-keys": keys}
+    result["multiValueHeaders"]["x-event-keys"] = [keys]
     urllib.request.urlopen(urllib.request.Request(base + "/invocation/%s/response" % rid,
         data=json.dumps(result).encode(), method="POST"))
 "#;
