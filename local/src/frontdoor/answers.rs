@@ -11,7 +11,7 @@
 //!   with `504 {"message": "Endpoint request timed out"}`.
 //! * HTTP API: a function error is `500 {"message":"Internal Server
 //!   Error"}`; the integration times out after 30 s (HTTP API quotas) with
-//!   `503 {"message":"Service Unavailable"}`.
+//!   `503 {"message":"Service Unavailable"}` while the function runs on.
 //! * Both API Gateway APIs refuse a payload over 10 MB with 413.
 //! * ALB: a function error, or a response JSON over 1 MB, is the load
 //!   balancer's own `502 Bad Gateway` page; a request body over 1 MB is
