@@ -740,6 +740,29 @@ mod tests {
         };
         assert_eq!(o.invoke_file, Some(PathBuf::from("e.json")));
         assert_eq!(parse(&args(&["--help"])), Ok(Command::Help));
+        let Ok(Command::Run(o)) = parse(&args(&[
+            "--function",
+            "f",
+            "--event",
+            "rest-api",
+            "--response-stream",
+            "--environments",
+            "3",
+            "--integration-timeout=1.5",
+            "--example-event",
+            r#"{"Records":[]}"#,
+        ])) else {
+            panic!("parsed")
+        };
+        assert!(o.response_stream);
+        assert_eq!(o.environments, 3);
+        assert_eq!(o.integration_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(o.example_event.as_deref(), Some(r#"{"Records":[]}"#));
+        let Ok(Command::Run(o)) = parse(&args(&["--function", "f"])) else {
+            panic!("parsed")
+        };
+        assert_eq!(o.environments, DEFAULT_ENVIRONMENTS);
+        assert_eq!(o.integration_timeout, None);
     }
 
     #[test]

@@ -286,6 +286,9 @@ impl Function {
             tasks.spawn(async move { sandbox.shutdown().await });
         }
         while tasks.join_next().await.is_some() {}
+        // The environments' /tmp go with them (the front door may keep the
+        // function itself alive until the process exits).
+        let _ = std::fs::remove_dir_all(&self.scratch);
     }
 }
 
