@@ -274,18 +274,7 @@ impl Sandbox {
     /// Starts the Runtime API (on 127.0.0.1, an OS-chosen port). Processes
     /// start with the first invocation (or [`Sandbox::init`]).
     pub async fn new(cfg: SandboxConfig, layer: Option<Layer>) -> Result<Sandbox, String> {
-        let api = RuntimeApi::start(Config {
-            function_name: cfg.function_name.clone(),
-            handler: cfg.handler.clone(),
-            region: cfg.region.clone(),
-            timeout: cfg.timeout,
-            init_timeout: cfg.init_timeout,
-            max_concurrency: cfg.max_concurrency.max(1),
-            ..Config::default()
-        })
-        .await
-        .map_err(|e| format!("cannot start the Runtime API on 127.0.0.1: {e}"))?;
-        Ok(Sandbox::with_api(api, cfg, layer.map(Arc::new)))
+        Sandbox::with_shared_layer(cfg, layer.map(Arc::new)).await
     }
 
     /// A sandbox sharing a layer already opened (environments of one
