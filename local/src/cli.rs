@@ -4,18 +4,23 @@
 //! do; nothing here panics on user input.
 
 use crate::frontdoor::{self, events::Source, FrontDoorConfig};
+use crate::function::Function;
 use crate::layer::Layer;
 use crate::runtime_api::{InitState, InvokeOptions, Outcome};
-use crate::sandbox::{RuntimeKind, Sandbox, SandboxConfig};
+use crate::sandbox::{RuntimeKind, SandboxConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The default for `--environments`: see [`Options::environments`].
+pub const DEFAULT_ENVIRONMENTS: usize = 4;
+
 /// The help text.
 pub const HELP: &str = "\
 portside-local: run a function on your machine the way AWS Lambda runs it
-(extensions, exec wrapper, Runtime API, freeze between invocations), behind
-an HTTP front door that speaks an event source's format.
+(extensions, exec wrapper, Runtime API, freeze between invocations, several
+execution environments), behind an HTTP front door that speaks an event
+source's format.
 
 USAGE:
   portside-local [OPTIONS] --function DIR [--handler NAME] [--layer LAYER]
@@ -23,14 +28,18 @@ USAGE:
   portside-local invoke --event-file FILE [OPTIONS] (--function DIR ... | -- COMMAND...)
 
 LAUNCH:
-  --function DIR      the function folder (the unpacked function zip)
+  --function DIR      the function folder (the unpacked function zip); it is
+                      LAMBDA_TASK_ROOT and the processes' working folder
   --handler NAME      _HANDLER (default: run.sh)
   --layer LAYER       the layer: a zip (dist/ layer zip) or a folder holding
                       extensions/ and bootstrap
   --runtime NAME      python3.x (default with --layer) or provided.al2023
                       (default without: runs DIR/bootstrap)
-  -- COMMAND...       short form: run the freshly built portside adapter with
-                      COMMAND as the app; the app must listen on $PORT (8080)
+  -- COMMAND...       short form: run COMMAND as the app behind the freshly
+                      built portside adapter, in the folder you run
+                      portside-local from (LAMBDA_TASK_ROOT and the working
+                      folder are yours: `-- python3 app.py` finds app.py);
+                      the app must listen on $PORT (8080)
   --adapter PATH      the portside binary for the short form (default: next
                       to this executable, e.g. target/debug/portside)
   --shim PATH         the exec wrapper for the short form (default: the
@@ -40,17 +49,41 @@ OPTIONS:
   --port N            front door port on 127.0.0.1 (default 3000; 0 = any)
   --event SOURCE      http-api (default), rest-api, alb, alb-multi,
                       function-url, lattice-v1, lattice-v2
-  --response-stream   Function URL in RESPONSE_STREAM mode (with
-                      --event function-url): bodies stream as they arrive
+  --response-stream   stream responses as they arrive: a Function URL in
+                      RESPONSE_STREAM mode (--event function-url) or a REST
+                      API with the STREAM response transfer mode (--event
+                      rest-api); the adapter needs
+                      --env PORTSIDE_INVOKE_MODE=response_stream
+  --integration-timeout SECS
+                      the event source's own timeout: 29 for rest-api, 30 for
+                      http-api (none for the others); past it the source
+                      answers 504 (REST) or 503 (HTTP API) on its own
+  --environments N    at most N execution environments (default 4), each
+                      started on demand when all running ones are busy, with
+                      its own processes, /tmp (TMPDIR), cold start and port
+                      (environment 1 keeps $PORT; others get a free one)
   --timeout SECS      function timeout (default 30)
   --memory MB         memory size (default 1024)
   --env KEY=VALUE     a function environment variable (repeatable)
   --name NAME         function name (default: portside-local)
   --region REGION     AWS_REGION (default us-east-1)
-  --concurrency N     AWS_LAMBDA_MAX_CONCURRENCY (Managed Instances; no freeze)
+  --concurrency N     AWS_LAMBDA_MAX_CONCURRENCY (Managed Instances: each
+                      environment takes N invocations at once; no freeze)
   --no-freeze         do not SIGSTOP the function between invocations
+  --example-event JSON
+                      the raw event the start-up message's curl sends
   --quiet             do not copy the function's output to stderr
   -h, --help          this help
+
+STOPPING: Ctrl-C or SIGTERM stops the function as Lambda does (SIGTERM to
+the runtime, SHUTDOWN to extensions, SIGKILL at the 2 s deadline). If
+portside-local itself is killed (even with SIGKILL), the function's
+processes are killed with it. It refuses to start a function whose app port
+is already taken, naming the process that holds it.
+
+FAILURES: a failed init is explained (how the app exited and its last lines
+of output, or that nothing listens on its port); requests are then answered
+with the event source's own error, and each one tries init again.
 
 The front door also serves Lambda's Invoke API for raw events (S3, SQS...):
   curl -X POST http://127.0.0.1:3000/2015-03-31/functions/NAME/invocations -d @event.json
@@ -97,6 +130,17 @@ pub struct Options {
     pub no_freeze: bool,
     /// `--quiet`.
     pub quiet: bool,
+    /// `--environments`: the most execution environments. The default, 4,
+    /// makes concurrent requests land in separate environments as on Lambda
+    /// (so state kept in one process, /tmp files or per-process caches show
+    /// their real behaviour), costs nothing while requests come one at a
+    /// time (environments start only when all running ones are busy), and
+    /// stays small enough for a laptop. 1 queues concurrent requests.
+    pub environments: usize,
+    /// `--integration-timeout` (`None`: the source's default).
+    pub integration_timeout: Option<Duration>,
+    /// `--example-event`.
+    pub example_event: Option<String>,
 }
 
 impl Default for Options {
@@ -121,6 +165,9 @@ impl Default for Options {
             concurrency: 1,
             no_freeze: false,
             quiet: false,
+            environments: DEFAULT_ENVIRONMENTS,
+            integration_timeout: None,
+            example_event: None,
         }
     }
 }
@@ -221,6 +268,31 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     .filter(|n| *n >= 1)
                     .ok_or_else(|| format!("--concurrency wants a number of at least 1, got {v:?}"))?;
             }
+            "--environments" => {
+                let v = value()?;
+                o.environments = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=64).contains(n))
+                    .ok_or_else(|| format!("--environments wants a number from 1 to 64, got {v:?}"))?;
+            }
+            "--integration-timeout" => {
+                let v = value()?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s >= 0.05 && *s <= 900.0)
+                    .ok_or_else(|| {
+                        format!("--integration-timeout wants seconds between 0.05 and 900, got {v:?}")
+                    })?;
+                o.integration_timeout = Some(Duration::from_secs_f64(secs));
+            }
+            "--example-event" => {
+                let v = value()?;
+                serde_json::from_str::<serde::de::IgnoredAny>(&v)
+                    .map_err(|e| format!("--example-event wants a JSON event: {e}"))?;
+                o.example_event = Some(v);
+            }
             "--no-freeze" => o.no_freeze = true,
             "--quiet" => o.quiet = true,
             other => {
@@ -243,8 +315,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     if o.function.is_some() && !o.command.is_empty() {
         return Err("use either --function DIR or -- COMMAND, not both".into());
     }
-    if o.response_stream && o.source != Source::FunctionUrl {
-        return Err("--response-stream is a Function URL mode: add --event function-url".into());
+    if o.response_stream && !matches!(o.source, Source::FunctionUrl | Source::RestApi) {
+        return Err(format!(
+            "--response-stream streams Function URLs and REST APIs only ({} cannot stream): add --event function-url or --event rest-api",
+            o.source.name()
+        ));
     }
     Ok(Command::Run(Box::new(o)))
 }
@@ -307,14 +382,14 @@ fn find_shim(explicit: Option<&Path>) -> Option<PathBuf> {
     shim.is_file().then_some(shim)
 }
 
-/// A sandbox ready to run, with what must live as long as it.
+/// A function ready to run, with what must live as long as it.
 pub struct Prepared {
-    /// The sandbox.
-    pub sandbox: Sandbox,
+    /// The function.
+    pub function: Arc<Function>,
     _scratch: Option<Scratch>,
 }
 
-/// Builds the sandbox the options describe.
+/// Builds the function the options describe.
 pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     let mut env = o.env.clone();
     let mut scratch = None;
@@ -343,19 +418,23 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
             layer,
         )
     } else {
+        // The short form runs the app where the user is: their folder is
+        // the task root and the working folder, as with `sam local` or
+        // `cargo lambda watch`; the start script and the layer live in a
+        // scratch folder, and _HANDLER names the script by its full path.
         let adapter = find_adapter(o.adapter.as_deref())?;
+        let cwd = std::env::current_dir()
+            .and_then(|d| d.canonicalize())
+            .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
         let root = std::env::temp_dir().join(format!(
             "portside-local-{}-{}",
             std::process::id(),
             crate::util::random_hex(8)
         ));
         let s = Scratch(root.clone());
-        let function = root.join("function");
+        let run_sh = root.join("run.sh");
         let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
-        write_exec(
-            &function.join("run.sh"),
-            &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")),
-        )?;
+        write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
         let layer_dir = root.join("layer");
         std::fs::create_dir_all(layer_dir.join("extensions"))
             .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
@@ -366,7 +445,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
                 .map_err(|e| format!("cannot link the shim: {e}"))?,
             None => write_exec(
                 &layer_dir.join("bootstrap"),
-                "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime.\nexec \"$LAMBDA_TASK_ROOT/$_HANDLER\"\n",
+                "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime.\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
             )?,
         }
         if !env.iter().any(|(k, _)| k == "PORT") {
@@ -374,8 +453,8 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         }
         scratch = Some(s);
         (
-            function,
-            "run.sh".to_string(),
+            cwd,
+            run_sh.display().to_string(),
             Some(Layer::from_dir(layer_dir, false)),
         )
     };
@@ -399,9 +478,17 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     cfg.freeze = !o.no_freeze;
     cfg.max_concurrency = o.concurrency;
     cfg.show_logs = !o.quiet;
-    let sandbox = Sandbox::new(cfg, layer).await?;
+    if !o.command.is_empty() {
+        cfg.app_command = Some(o.command.join(" "));
+    }
+    let environments = if o.invoke_file.is_some() {
+        1
+    } else {
+        o.environments
+    };
+    let function = Function::new(cfg, layer, environments).await?;
     Ok(Prepared {
-        sandbox,
+        function,
         _scratch: scratch,
     })
 }
@@ -427,12 +514,12 @@ pub async fn run(args: Vec<String>) -> i32 {
         }
     };
     match &o.invoke_file {
-        Some(file) => invoke_once(&prepared.sandbox, file).await,
+        Some(file) => invoke_once(&prepared.function, file).await,
         None => serve(prepared, &o).await,
     }
 }
 
-async fn invoke_once(sandbox: &Sandbox, file: &Path) -> i32 {
+async fn invoke_once(function: &Arc<Function>, file: &Path) -> i32 {
     let event = match std::fs::read(file) {
         Ok(e) => e,
         Err(e) => {
@@ -443,7 +530,7 @@ async fn invoke_once(sandbox: &Sandbox, file: &Path) -> i32 {
             return 1;
         }
     };
-    let code = match sandbox.invoke(event.into(), InvokeOptions::new()).await {
+    let code = match function.invoke(event.into(), InvokeOptions::new()).await {
         Err(e) => {
             eprintln!("portside-local: {e}");
             println!("{}", crate::util::error_json(e.error_type(), &e.message()));
@@ -459,7 +546,7 @@ async fn invoke_once(sandbox: &Sandbox, file: &Path) -> i32 {
             }
         }
     };
-    sandbox.shutdown().await;
+    function.shutdown().await;
     code
 }
 
@@ -467,52 +554,104 @@ async fn serve(prepared: Prepared, o: &Options) -> i32 {
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", o.port)).await {
         Ok(l) => l,
         Err(e) => {
+            let holder = (e.kind() == std::io::ErrorKind::AddrInUse)
+                .then(|| crate::sandbox::ports::describe_holder("127.0.0.1", o.port))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
             eprintln!(
-                "portside-local: cannot listen on 127.0.0.1:{}: {e} (another server there? pick one with --port)",
+                "portside-local: cannot listen on 127.0.0.1:{}: {e}{holder}; pick another front door port with --port",
                 o.port
             );
             return 1;
         }
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(o.port);
-    let sandbox = Arc::new(prepared.sandbox);
-    let cfg = Arc::new(FrontDoorConfig {
-        source: o.source,
-        response_stream: o.response_stream,
-        region: o.region.clone(),
-    });
-    tokio::spawn(frontdoor::serve(listener, Arc::clone(&sandbox), cfg));
+    let function = prepared.function;
+    let mut door = FrontDoorConfig::new(o.source, &o.region);
+    door.response_stream = o.response_stream;
+    if o.integration_timeout.is_some() {
+        door.integration_timeout = o.integration_timeout;
+    }
+    let door = Arc::new(door);
+    tokio::spawn(frontdoor::serve(
+        listener,
+        Arc::clone(&function),
+        Arc::clone(&door),
+    ));
+    let cfg = function.config();
     eprintln!(
-        "portside-local: starting {} ({})",
+        "portside-local: starting {} ({}{})",
         o.name,
-        sandbox.config().runtime.name()
-    );
-    match sandbox.init().await {
-        InitState::Ready => {}
-        InitState::Failed(e) => eprintln!(
-            "portside-local: init failed: {} {} (the next request tries again)",
-            e.error_type, e.error_message
-        ),
-        InitState::TimedOut => {
-            eprintln!("portside-local: init timed out (the next request tries again)")
+        cfg.runtime.name(),
+        match function.max_environments() {
+            1 => String::new(),
+            n => format!(", up to {n} execution environments"),
         }
-        InitState::Pending => {}
+    );
+    if o.response_stream && function.first().app_address().is_some() {
+        let mode = crate::sandbox::ports::first_set(
+            &cfg.env,
+            &["PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE"],
+        );
+        if mode != Some("response_stream") {
+            eprintln!(
+                "portside-local: note: the portside adapter streams only with --env PORTSIDE_INVOKE_MODE=response_stream; without it the function answers buffered"
+            );
+        }
     }
     let url = format!("http://127.0.0.1:{port}");
-    println!(
-        "portside-local: {} is up at {url}/ (event source {})",
-        o.name,
-        o.source.name()
-    );
-    println!("  try: curl -i {url}/");
-    println!(
-        "  raw events: curl -X POST {url}/2015-03-31/functions/{}/invocations -d '{{}}'",
-        o.name
-    );
+    let state = tokio::select! {
+        state = function.init() => state,
+        _ = wait_for_stop_signal() => {
+            eprintln!("portside-local: shutting down");
+            function.shutdown().await;
+            return 0;
+        }
+    };
+    match state {
+        InitState::Ready => {
+            println!(
+                "portside-local: {} is up at {url}/ (event source {})",
+                o.name,
+                o.source.name()
+            );
+            println!("  try: curl -i {url}/");
+            println!(
+                "  raw events: curl -X POST {url}/2015-03-31/functions/{}/invocations -d {}",
+                o.name,
+                shell_quote(o.example_event.as_deref().unwrap_or("{}"))
+            );
+        }
+        InitState::Failed(e) if e.error_type == "Sandbox.PortInUse" => {
+            // Nothing can work while another process holds the port.
+            function.shutdown().await;
+            return 1;
+        }
+        _ => {
+            let answer =
+                frontdoor::answers::answer(o.source, frontdoor::answers::Failure::Function);
+            println!(
+                "portside-local: {} could not start (see above). Its front door at {url}/ answers {} as {} does while init fails; each request tries init again",
+                o.name,
+                answer.status,
+                source_title(o.source)
+            );
+        }
+    }
     wait_for_stop_signal().await;
     eprintln!("portside-local: shutting down");
-    sandbox.shutdown().await;
+    function.shutdown().await;
     0
+}
+
+fn source_title(source: Source) -> &'static str {
+    match source {
+        Source::HttpApi => "an HTTP API",
+        Source::RestApi => "a REST API",
+        Source::Alb | Source::AlbMulti => "an ALB",
+        Source::FunctionUrl => "a Function URL",
+        Source::LatticeV1 | Source::LatticeV2 => "VPC Lattice",
+    }
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM.
@@ -601,6 +740,29 @@ mod tests {
         };
         assert_eq!(o.invoke_file, Some(PathBuf::from("e.json")));
         assert_eq!(parse(&args(&["--help"])), Ok(Command::Help));
+        let Ok(Command::Run(o)) = parse(&args(&[
+            "--function",
+            "f",
+            "--event",
+            "rest-api",
+            "--response-stream",
+            "--environments",
+            "3",
+            "--integration-timeout=1.5",
+            "--example-event",
+            r#"{"Records":[]}"#,
+        ])) else {
+            panic!("parsed")
+        };
+        assert!(o.response_stream);
+        assert_eq!(o.environments, 3);
+        assert_eq!(o.integration_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(o.example_event.as_deref(), Some(r#"{"Records":[]}"#));
+        let Ok(Command::Run(o)) = parse(&args(&["--function", "f"])) else {
+            panic!("parsed")
+        };
+        assert_eq!(o.environments, DEFAULT_ENVIRONMENTS);
+        assert_eq!(o.integration_timeout, None);
     }
 
     #[test]
@@ -615,6 +777,22 @@ mod tests {
             (vec!["--bogus"], "unknown argument"),
             (vec!["--"], "followed by the command"),
             (vec!["--function", "f", "--response-stream"], "function-url"),
+            (
+                vec!["--function", "f", "--event", "alb", "--response-stream"],
+                "alb cannot stream",
+            ),
+            (
+                vec!["--function", "f", "--environments", "0"],
+                "from 1 to 64",
+            ),
+            (
+                vec!["--function", "f", "--integration-timeout", "x"],
+                "seconds",
+            ),
+            (
+                vec!["--function", "f", "--example-event", "{"],
+                "JSON event",
+            ),
         ] {
             let err = parse(&args(&a)).expect_err("an error");
             assert!(err.contains(needle), "{a:?}: {err}");

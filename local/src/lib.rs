@@ -2,10 +2,13 @@
 //!
 //! * [`runtime_api`]: the Runtime API and Extensions API server and the
 //!   invocation state machine (usable on its own from tests).
-//! * [`sandbox`]: the function's processes around it: Lambda's environment,
-//!   start-up order, freeze/thaw, reset, logs.
+//! * [`sandbox`]: one execution environment's processes around it: Lambda's
+//!   environment, start-up order, freeze/thaw, reset, the bounded stop,
+//!   failure reports, the reaper that outlives portside-local.
+//! * [`function`]: up to N execution environments for one function,
+//!   started on demand (Lambda's scale-out).
 //! * [`frontdoor`]: the HTTP listener that speaks each event source's
-//!   format, and Lambda's Invoke API.
+//!   format and answers as it does, and Lambda's Invoke API.
 //! * [`cli`]: the command line (`main.rs` only calls [`cli::run`]).
 //! * [`layer`]: layer zips and folders.
 //! * [`util`]: identifiers and time formats.
@@ -14,6 +17,7 @@
 
 pub mod cli;
 pub mod frontdoor;
+pub mod function;
 pub mod layer;
 pub mod runtime_api;
 pub mod sandbox;

@@ -201,7 +201,10 @@ while True:
     result = {"statusCode": 200, "statusDescription": "200 OK",
               "multiValueHeaders": {"set-cookie": ["a=1", "b=2"], "x-event": [json.dumps(event)[:1]]},
               "body": body, "isBase64Encoded": event.get("isBase64Encoded", False)}
-    result["headers"] = {"x-event-keys": ",".join(sorted(event.keys()))}
+    keys = ",".join(sorted(event.keys()))
+    # Both fields: each source reads the one(s) it documents.
+    result["headers"] = {"x-event-keys": keys}
+    result["multiValueHeaders"]["x-event-keys"] = [keys]
     urllib.request.urlopen(urllib.request.Request(base + "/invocation/%s/response" % rid,
         data=json.dumps(result).encode(), method="POST"))
 "#;
@@ -270,7 +273,9 @@ async fn a_layer_zip_is_unpacked_for_the_run_and_removed_after_a_stop_signal() {
             .expect("read tmp")
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("portside-local-layer-"))
+            .filter(|name| {
+                name.starts_with("portside-local-layer-") || name.starts_with("portside-local-env-")
+            })
             .collect()
     };
     let served = Served::start_with_env(
@@ -288,12 +293,17 @@ async fn a_layer_zip_is_unpacked_for_the_run_and_removed_after_a_stop_signal() {
     );
     let r = request(&served.addr, "GET", "/", &[], "").await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(leftovers().len(), 1, "the layer is unpacked while it runs");
+    assert_eq!(
+        leftovers().len(),
+        2,
+        "the layer is unpacked and the environment has its /tmp while it runs: {:?}",
+        leftovers()
+    );
     drop(served); // SIGINT, then wait for the exit
     assert_eq!(
         leftovers(),
         Vec::<String>::new(),
-        "the unpacked layer is removed"
+        "the unpacked layer and the environments' /tmp are removed"
     );
 }
 

@@ -321,7 +321,7 @@ async fn init_failure_and_crash_are_reported_and_recovered() {
 }
 
 #[tokio::test]
-async fn init_is_bounded() {
+async fn init_is_bounded_and_retried_in_the_background_without_holding_requests() {
     let f = fixture();
     std::fs::write(f.function.join("slow-init"), "").expect("marker");
     let mut cfg = config(&f);
@@ -329,22 +329,52 @@ async fn init_is_bounded() {
     let sb = Sandbox::new(cfg, Some(Layer::open(&f.layer).expect("layer")))
         .await
         .expect("sandbox");
+    let started = std::time::Instant::now();
     assert_eq!(sb.init().await, InitState::TimedOut);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let report = sb.init_failure().expect("a report");
+    assert!(report.starts_with("init timed out after 0.7 s"), "{report}");
+    // The cause goes away; the next request is answered at once with the
+    // init error (not held for another init limit) and starts a retry.
+    std::fs::remove_file(f.function.join("slow-init")).expect("rm");
+    let lines_before = log_lines(&f.log).len();
+    let asked = std::time::Instant::now();
     let outcome = run(&sb, "{}", Duration::from_secs(10)).await;
     assert!(
         matches!(outcome, Outcome::InitError(ref e) if e.error_type == "Sandbox.Timedout"),
         "{outcome:?}"
     );
-    sb.settle().await;
-    // Once the cause is gone, the next invocation inits afresh and works.
-    std::fs::remove_file(f.function.join("slow-init")).expect("rm");
-    response(run(&sb, "{}", Duration::from_secs(10)).await);
-    assert_eq!(
-        log_lines(&f.log)
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        asked.elapsed()
+    );
+    // Once the background retry is done, requests are served.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match run(&sb, "{}", Duration::from_secs(10)).await {
+            Outcome::Response(_) => break,
+            Outcome::InitError(_) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the retry never succeeded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sb.init_failure(), None, "a success clears the report");
+    // A fresh runtime served it.
+    assert!(
+        log_lines(&f.log)[lines_before..]
             .iter()
-            .filter(|l| *l == "runtime-start")
-            .count(),
-        3
+            .any(|l| l == "runtime-start"),
+        "{:?}",
+        log_lines(&f.log)
     );
     sb.shutdown().await;
 }

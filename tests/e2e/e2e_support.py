@@ -164,6 +164,8 @@ class LocalLambda:
                 return match.group(1)
             if self.proc.poll() is not None:
                 pytest.fail(f"portside-local exited with {self.proc.returncode} before it was up\n{self.logs()}")
+            if "could not start" in self.stdout():
+                pytest.fail(f"the function's init failed under portside-local\n{self.logs()}")
             return None
 
         self.url = wait_until(ready, timeout, f"portside-local ({self.event}) to print 'is up at'")

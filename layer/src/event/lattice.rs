@@ -6,7 +6,10 @@
 //! values are lists (the AWS docs) or plain strings (older samples): both are
 //! accepted, for both fields, including the snake_case query field.
 //! Query values are decoded, so they are encoded once; a query inside the
-//! path is raw and kept as it is.
+//! path is raw and kept as it is (V2 events carry one: a capture from a
+//! running function has `"path": "/?query1=value1&query1=value2"`). The
+//! decision and its evidence are in local/FRONTDOOR.md, "VPC Lattice query
+//! values"; portside-local's front door sends the same shapes.
 //! Result, both versions: `statusCode`, `headers`, `body`, `isBase64Encoded`
 //! (vpc-lattice lambda-functions.html, respond-to-service).
 
@@ -63,4 +66,56 @@ pub(super) fn request(
 pub(super) fn result(response: ResponseParts) -> HttpResult {
     let body = encode_result_body(&response.headers, &response.body);
     HttpResult::single_value(&response, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{parse, Event, HttpRequestParts};
+
+    fn request(json: &str) -> HttpRequestParts {
+        match parse(json).expect("parses") {
+            Event::Http(e) => e.request,
+            Event::PassThrough(p) => panic!("pass-through {p:?}"),
+        }
+    }
+
+    // Expected values from the documented shape (vpc-lattice
+    // lambda-functions.html, "Receive events from the VPC Lattice
+    // service") and FRONTDOOR.md: map values are the decoded text the client
+    // meant, so `&` in a value must reach the app as `%26`, once.
+    #[test]
+    fn v1_query_values_are_decoded_text_encoded_once() {
+        let r = request(
+            r#"{"raw_path": "/q", "method": "GET", "headers": {"host": "svc"},
+                "query_string_parameters": {"x": "&", "y": "a b", "p": "100%"},
+                "is_base64_encoded": false}"#,
+        );
+        assert_eq!(r.path, "/q");
+        assert_eq!(r.query.as_deref(), Some("x=%26&y=a%20b&p=100%25"));
+    }
+
+    #[test]
+    fn v2_prefers_the_raw_query_in_its_path() {
+        // As captured from a running function: the path carries the query
+        // as the client sent it, the map the same pairs as decoded lists.
+        let r = request(
+            r#"{"version": "2.0", "path": "/?x=%26&query1=value1&query1=value2", "method": "POST",
+                "headers": {"host": ["svc"]},
+                "queryStringParameters": {"x": ["&"], "query1": ["value1", "value2"]},
+                "isBase64Encoded": false,
+                "requestContext": {"serviceNetworkArn": "arn:aws:vpc-lattice:us-east-1:1:servicenetwork/sn-1"}}"#,
+        );
+        assert_eq!(r.path, "/");
+        assert_eq!(
+            r.query.as_deref(),
+            Some("x=%26&query1=value1&query1=value2")
+        );
+        // Without a query in the path, the decoded lists are encoded once.
+        let r = request(
+            r#"{"version": "2.0", "path": "/p", "method": "GET",
+                "queryStringParameters": {"x": ["&", "a b"]},
+                "requestContext": {"serviceNetworkArn": "arn:aws:vpc-lattice:us-east-1:1:servicenetwork/sn-1"}}"#,
+        );
+        assert_eq!(r.query.as_deref(), Some("x=%26&x=a%20b"));
+    }
 }

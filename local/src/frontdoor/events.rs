@@ -7,7 +7,6 @@
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 
 use crate::util::{self, UtcTime};
 
@@ -133,8 +132,8 @@ fn decode_component(s: &str) -> String {
     String::from_utf8_lossy(&out).to_string()
 }
 
-/// Query pairs in order; `decode` URL-decodes them (API Gateway does, ALB
-/// and Lattice do not).
+/// Query pairs in order; `decode` URL-decodes them (API Gateway and VPC
+/// Lattice do, ALB does not: see local/FRONTDOOR.md).
 fn query_pairs(query: &str, decode: bool) -> Vec<(String, String)> {
     query
         .split('&')
@@ -150,12 +149,30 @@ fn query_pairs(query: &str, decode: bool) -> Vec<(String, String)> {
         .collect()
 }
 
-fn grouped(pairs: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// Names with their values, in the order each name first appeared (the
+/// client's order: API Gateway, ALB and Lattice keep it in their maps).
+type Grouped = Vec<(String, Vec<String>)>;
+
+fn push_grouped(map: &mut Grouped, key: &str, value: String) {
+    match map.iter_mut().find(|(k, _)| k == key) {
+        Some((_, values)) => values.push(value),
+        None => map.push((key.to_string(), vec![value])),
+    }
+}
+
+fn grouped(pairs: &[(String, String)]) -> Grouped {
+    let mut map = Grouped::new();
     for (k, v) in pairs {
-        map.entry(k.clone()).or_default().push(v.clone());
+        push_grouped(&mut map, k, v.clone());
     }
     map
+}
+
+fn set_grouped(map: &mut Grouped, key: &str, values: Vec<String>) {
+    match map.iter_mut().find(|(k, _)| k == key) {
+        Some((_, v)) => *v = values,
+        None => map.push((key.to_string(), values)),
+    }
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -166,26 +183,20 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 /// Headers with lowercase names, grouped, plus what the source adds.
-fn lower_headers(
-    req: &HttpRequest,
-    ctx: &EventContext,
-    forwarded: bool,
-) -> BTreeMap<String, Vec<String>> {
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+fn lower_headers(req: &HttpRequest, ctx: &EventContext, forwarded: bool) -> Grouped {
+    let mut map = Grouped::new();
     for (k, v) in &req.headers {
-        map.entry(k.to_ascii_lowercase())
-            .or_default()
-            .push(v.clone());
+        push_grouped(&mut map, &k.to_ascii_lowercase(), v.clone());
     }
     if forwarded {
-        let xff = match map.get("x-forwarded-for") {
-            Some(v) => format!("{}, {}", v.join(", "), req.source_ip),
+        let xff = match map.iter().find(|(k, _)| k == "x-forwarded-for") {
+            Some((_, v)) => format!("{}, {}", v.join(", "), req.source_ip),
             None => req.source_ip.clone(),
         };
-        map.insert("x-forwarded-for".into(), vec![xff]);
-        map.insert("x-forwarded-proto".into(), vec!["http".into()]);
-        map.insert("x-forwarded-port".into(), vec![req.port.to_string()]);
-        map.insert("x-amzn-trace-id".into(), vec![ctx.trace_id.clone()]);
+        set_grouped(&mut map, "x-forwarded-for", vec![xff]);
+        set_grouped(&mut map, "x-forwarded-proto", vec!["http".into()]);
+        set_grouped(&mut map, "x-forwarded-port", vec![req.port.to_string()]);
+        set_grouped(&mut map, "x-amzn-trace-id", vec![ctx.trace_id.clone()]);
     }
     map
 }
@@ -243,7 +254,7 @@ fn body_fields(req: &HttpRequest, source: Source) -> (Value, bool) {
     }
 }
 
-fn last_map(map: &BTreeMap<String, Vec<String>>) -> Value {
+fn last_map(map: &Grouped) -> Value {
     Value::Object(
         map.iter()
             .filter_map(|(k, v)| v.last().map(|l| (k.clone(), Value::String(l.clone()))))
@@ -251,7 +262,7 @@ fn last_map(map: &BTreeMap<String, Vec<String>>) -> Value {
     )
 }
 
-fn joined_map(map: &BTreeMap<String, Vec<String>>, sep: &str) -> Value {
+fn joined_map(map: &Grouped, sep: &str) -> Value {
     Value::Object(
         map.iter()
             .map(|(k, v)| (k.clone(), Value::String(v.join(sep))))
@@ -259,7 +270,7 @@ fn joined_map(map: &BTreeMap<String, Vec<String>>, sep: &str) -> Value {
     )
 }
 
-fn list_map(map: &BTreeMap<String, Vec<String>>) -> Value {
+fn list_map(map: &Grouped) -> Value {
     Value::Object(
         map.iter()
             .map(|(k, v)| {
@@ -290,9 +301,11 @@ pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value 
         Source::HttpApi | Source::FunctionUrl => {
             let domain = domain_name(source, &ctx.region);
             let mut headers = lower_headers(req, ctx, true);
-            let cookies: Vec<Value> = headers
-                .remove("cookie")
-                .unwrap_or_default()
+            let cookie_values = match headers.iter().position(|(k, _)| k == "cookie") {
+                Some(i) => headers.remove(i).1,
+                None => Vec::new(),
+            };
+            let cookies: Vec<Value> = cookie_values
                 .iter()
                 .flat_map(|c| {
                     c.split(';')
@@ -343,9 +356,9 @@ pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value 
         Source::RestApi => {
             let headers = lower_headers(req, ctx, true);
             // REST APIs keep header names as the client sent them.
-            let mut as_sent: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut as_sent = Grouped::new();
             for (k, v) in &req.headers {
-                as_sent.entry(k.clone()).or_default().push(v.clone());
+                push_grouped(&mut as_sent, k, v.clone());
             }
             for (k, v) in &headers {
                 if k.starts_with("x-forwarded-") || k == "x-amzn-trace-id" {
@@ -355,8 +368,8 @@ pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value 
                         "x-forwarded-port" => "X-Forwarded-Port",
                         _ => "X-Amzn-Trace-Id",
                     };
-                    as_sent.retain(|ak, _| !ak.eq_ignore_ascii_case(k));
-                    as_sent.insert(name.to_string(), v.clone());
+                    as_sent.retain(|(ak, _)| !ak.eq_ignore_ascii_case(k));
+                    as_sent.push((name.to_string(), v.clone()));
                 }
             }
             let query = grouped(&query_pairs(&req.query, true));
@@ -438,7 +451,8 @@ pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value 
         }
         Source::LatticeV1 => {
             let headers = lower_headers(req, ctx, false);
-            let query = grouped(&query_pairs(&req.query, false));
+            // Values decoded, the last one for a repeated key (FRONTDOOR.md).
+            let query = grouped(&query_pairs(&req.query, true));
             let mut event = json!({
                 "raw_path": req.path,
                 "method": req.method,
@@ -453,7 +467,9 @@ pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value 
         }
         Source::LatticeV2 => {
             let headers = lower_headers(req, ctx, false);
-            let query = grouped(&query_pairs(&req.query, false));
+            // Values decoded, as lists; `path` keeps the raw query
+            // (FRONTDOOR.md).
+            let query = grouped(&query_pairs(&req.query, true));
             let prefix = format!("arn:aws:vpc-lattice:{}:{}", ctx.region, ctx.account_id);
             let mut event = json!({
                 "version": "2.0",
@@ -504,12 +520,16 @@ impl HttpResponse {
     }
 }
 
-/// Headers a proxy does not pass on from a Lambda result.
-fn hop_by_hop(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "connection" | "transfer-encoding" | "keep-alive" | "content-length" | "upgrade"
-    )
+/// Headers a proxy does not pass on from a Lambda result. `Content-Length`
+/// is the front door's own (the body it sends), except for a HEAD response,
+/// where no body is sent and the app's value is what the client must see
+/// (API Gateway passes it; see FRONTDOOR.md).
+fn hop_by_hop(name: &str, head: bool) -> bool {
+    match name.to_ascii_lowercase().as_str() {
+        "connection" | "transfer-encoding" | "keep-alive" | "upgrade" => true,
+        "content-length" => !head,
+        _ => false,
+    }
 }
 
 fn value_str(v: &Value) -> Option<String> {
@@ -521,36 +541,78 @@ fn value_str(v: &Value) -> Option<String> {
     }
 }
 
-/// Reads `headers` (single values; lists allowed for Lattice V2) and
-/// `multiValueHeaders` into a header list. Multi-value entries win for the
-/// same name, as API Gateway merges them.
-fn collect_headers(obj: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+/// Which header fields of a result (or stream prelude) a source reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderFields {
+    /// `headers` only (ALB without multi-value headers, Lattice, payload
+    /// 2.0). Lattice V2 values may be lists.
+    Single,
+    /// `multiValueHeaders` only (ALB with multi-value headers).
+    Multi,
+    /// Both, merged; for a name in both, only the `multiValueHeaders`
+    /// values (API Gateway REST APIs and payload 1.0).
+    Merged,
+}
+
+fn header_fields(source: Source) -> HeaderFields {
+    match source {
+        Source::RestApi => HeaderFields::Merged,
+        Source::AlbMulti => HeaderFields::Multi,
+        Source::Alb | Source::HttpApi | Source::FunctionUrl => HeaderFields::Single,
+        Source::LatticeV1 | Source::LatticeV2 => HeaderFields::Single,
+    }
+}
+
+fn push_values(out: &mut Vec<(String, String)>, name: &str, v: &Value) {
+    match v {
+        Value::Array(list) => out.extend(
+            list.iter()
+                .filter_map(value_str)
+                .map(|s| (name.to_string(), s)),
+        ),
+        other => {
+            if let Some(s) = value_str(other) {
+                out.push((name.to_string(), s));
+            }
+        }
+    }
+}
+
+/// Reads the header fields `fields` names into a header list.
+fn collect_headers(
+    obj: &Map<String, Value>,
+    fields: HeaderFields,
+    head: bool,
+    out: &mut Vec<(String, String)>,
+) {
+    let single = obj.get("headers").and_then(Value::as_object);
     let multi = obj.get("multiValueHeaders").and_then(Value::as_object);
-    if let Some(h) = obj.get("headers").and_then(Value::as_object) {
-        for (k, v) in h {
-            if multi.is_some_and(|m| m.keys().any(|mk| mk.eq_ignore_ascii_case(k))) {
-                continue;
-            }
-            match v {
-                Value::Array(list) => {
-                    out.extend(list.iter().filter_map(value_str).map(|s| (k.clone(), s)))
-                }
-                other => {
-                    if let Some(s) = value_str(other) {
-                        out.push((k.clone(), s));
-                    }
-                }
+    if fields != HeaderFields::Multi {
+        for (k, v) in single.into_iter().flatten() {
+            let shadowed = fields == HeaderFields::Merged
+                && multi.is_some_and(|m| m.keys().any(|mk| mk.eq_ignore_ascii_case(k)));
+            if !shadowed {
+                push_values(out, k, v);
             }
         }
     }
-    if let Some(m) = multi {
-        for (k, v) in m {
-            if let Some(list) = v.as_array() {
-                out.extend(list.iter().filter_map(value_str).map(|s| (k.clone(), s)));
+    if fields != HeaderFields::Single {
+        for (k, v) in multi.into_iter().flatten() {
+            if v.is_array() {
+                push_values(out, k, v);
             }
         }
     }
-    out.retain(|(k, _)| !hop_by_hop(k));
+    out.retain(|(k, _)| !hop_by_hop(k, head));
+}
+
+/// Payload 2.0 and stream preludes: `cookies` become `Set-Cookie` lines.
+fn collect_cookies(obj: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    if let Some(cookies) = obj.get("cookies").and_then(Value::as_array) {
+        for c in cookies.iter().filter_map(value_str) {
+            out.push(("set-cookie".into(), c));
+        }
+    }
 }
 
 fn status_of(obj: &Map<String, Value>) -> Option<u16> {
@@ -582,20 +644,16 @@ fn decode_body(obj: &Map<String, Value>) -> Result<Bytes, String> {
     }
 }
 
-/// Maps a successful Lambda result to the HTTP response `source` returns.
-pub fn to_response(source: Source, payload: &[u8]) -> HttpResponse {
+/// Maps a successful Lambda result to the HTTP response `source` returns
+/// (`head`: the request was a HEAD, whose `Content-Length` is kept).
+pub fn to_response(source: Source, payload: &[u8], head: bool) -> HttpResponse {
     let parsed: Result<Value, _> = serde_json::from_slice(payload);
     let malformed = |why: &str| {
         eprintln!(
             "portside-local: malformed Lambda result for {}: {why}",
             source.name()
         );
-        match source {
-            Source::HttpApi => HttpResponse::gateway_error(500, "Internal Server Error"),
-            Source::RestApi => HttpResponse::gateway_error(502, "Internal server error"),
-            Source::FunctionUrl => HttpResponse::gateway_error(502, "Internal Server Error"),
-            _ => HttpResponse::gateway_error(502, "Bad Gateway"),
-        }
+        super::answers::answer(source, super::answers::Failure::BadResult)
     };
     let Ok(value) = parsed else {
         return malformed("not JSON");
@@ -615,13 +673,9 @@ pub fn to_response(source: Source, payload: &[u8]) -> HttpResponse {
     };
     let status = status_of(obj).unwrap_or(200);
     let mut headers = Vec::new();
-    collect_headers(obj, &mut headers);
+    collect_headers(obj, header_fields(source), head, &mut headers);
     if v2 {
-        if let Some(cookies) = obj.get("cookies").and_then(Value::as_array) {
-            for c in cookies.iter().filter_map(value_str) {
-                headers.push(("set-cookie".into(), c));
-            }
-        }
+        collect_cookies(obj, &mut headers);
     }
     let body = match decode_body(obj) {
         Ok(b) => b,
@@ -634,27 +688,49 @@ pub fn to_response(source: Source, payload: &[u8]) -> HttpResponse {
     }
 }
 
-/// The status line and headers a streamed Function URL response starts
-/// with, from its JSON prelude (`None`: no prelude, 200).
-pub fn stream_head(prelude: Option<&[u8]>) -> (u16, Vec<(String, String)>) {
+/// Why a stream's head could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreludeError {
+    /// A REST API needs the metadata and it did not come.
+    Missing,
+    /// The metadata came after the first 16 KB (REST API).
+    TooLong(usize),
+    /// The prelude is not a JSON object.
+    NotJson,
+}
+
+/// API Gateway's bound on a streamed REST response's metadata (16 KB).
+pub const REST_PRELUDE_LIMIT: usize = 16 * 1024;
+
+/// The status line and headers a streamed response starts with, from its
+/// JSON prelude (`None`: the stream had none). A Function URL without a
+/// prelude answers 200 `application/octet-stream`; a REST API needs one
+/// within 16 KB. Both read `headers`, `multiValueHeaders` (winning for a
+/// name in both) and `cookies` (as `Set-Cookie` lines), as the REST
+/// streaming documentation describes the prelude.
+pub fn stream_head(
+    source: Source,
+    prelude: Option<&[u8]>,
+) -> Result<(u16, Vec<(String, String)>), PreludeError> {
     let Some(prelude) = prelude else {
-        return (
+        if source == Source::RestApi {
+            return Err(PreludeError::Missing);
+        }
+        return Ok((
             200,
             vec![("content-type".into(), "application/octet-stream".into())],
-        );
+        ));
     };
+    if source == Source::RestApi && prelude.len() > REST_PRELUDE_LIMIT {
+        return Err(PreludeError::TooLong(prelude.len()));
+    }
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(prelude) else {
-        eprintln!("portside-local: the streamed response's prelude is not a JSON object");
-        return (502, Vec::new());
+        return Err(PreludeError::NotJson);
     };
     let mut headers = Vec::new();
-    collect_headers(&obj, &mut headers);
-    if let Some(cookies) = obj.get("cookies").and_then(Value::as_array) {
-        for c in cookies.iter().filter_map(value_str) {
-            headers.push(("set-cookie".into(), c));
-        }
-    }
-    (status_of(&obj).unwrap_or(200), headers)
+    collect_headers(&obj, HeaderFields::Merged, false, &mut headers);
+    collect_cookies(&obj, &mut headers);
+    Ok((status_of(&obj).unwrap_or(200), headers))
 }
 
 /// `statusDescription` for ALB: `"200 OK"`.
@@ -819,8 +895,70 @@ mod tests {
         assert_eq!(l1["query_string_parameters"]["q"], "c");
         let l2 = to_event(Source::LatticeV2, &r, &ctx());
         assert_eq!(l2["headers"]["accept"], json!(["x", "y"]));
-        assert_eq!(l2["queryStringParameters"]["q"], json!(["a%20b", "c"]));
+        assert_eq!(l2["queryStringParameters"]["q"], json!(["a b", "c"]));
+        assert_eq!(l2["path"], "/p?q=a%20b&q=c");
         assert_eq!(l2["requestContext"]["timeEpoch"], "1584039838000000");
+    }
+
+    /// The keys of a JSON object in document order (serde_json keeps it).
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn query_keys_keep_the_clients_order() {
+        // z before a: a sorted map would swap them; API Gateway, ALB and
+        // Lattice keep the order the client sent.
+        let r = req("GET", "/", "z=1&a=2&m=3&z=4", &[], b"");
+        let rest = to_event(Source::RestApi, &r, &ctx());
+        assert_eq!(
+            keys(&rest["multiValueQueryStringParameters"]),
+            ["z", "a", "m"]
+        );
+        assert_eq!(
+            rest["multiValueQueryStringParameters"]["z"],
+            json!(["1", "4"])
+        );
+        assert_eq!(keys(&rest["queryStringParameters"]), ["z", "a", "m"]);
+        let alb = to_event(Source::AlbMulti, &r, &ctx());
+        assert_eq!(
+            keys(&alb["multiValueQueryStringParameters"]),
+            ["z", "a", "m"]
+        );
+        assert_eq!(
+            keys(&to_event(Source::Alb, &r, &ctx())["queryStringParameters"]),
+            ["z", "a", "m"]
+        );
+        let l1 = to_event(Source::LatticeV1, &r, &ctx());
+        assert_eq!(keys(&l1["query_string_parameters"]), ["z", "a", "m"]);
+        assert_eq!(
+            l1["query_string_parameters"]["z"], "4",
+            "Lattice V1 keeps the last value"
+        );
+        let l2 = to_event(Source::LatticeV2, &r, &ctx());
+        assert_eq!(keys(&l2["queryStringParameters"]), ["z", "a", "m"]);
+    }
+
+    #[test]
+    fn lattice_query_values_are_decoded_and_alb_values_are_not() {
+        // FRONTDOOR.md: Lattice hands the function decoded values (ALB's
+        // documentation alone says it does not decode them).
+        let r = req("GET", "/", "x=%26&y=a%20b&t=%E2%9C%93", &[], b"");
+        let l1 = to_event(Source::LatticeV1, &r, &ctx());
+        assert_eq!(
+            l1["query_string_parameters"],
+            json!({"x": "&", "y": "a b", "t": "✓"})
+        );
+        let l2 = to_event(Source::LatticeV2, &r, &ctx());
+        assert_eq!(l2["queryStringParameters"]["x"], json!(["&"]));
+        assert_eq!(
+            l2["path"], "/?x=%26&y=a%20b&t=%E2%9C%93",
+            "the path keeps the raw query"
+        );
+        let alb = to_event(Source::Alb, &r, &ctx());
+        assert_eq!(alb["queryStringParameters"]["x"], "%26");
     }
 
     #[test]
@@ -828,6 +966,7 @@ mod tests {
         let v2 = to_response(
             Source::HttpApi,
             br#"{"statusCode":201,"headers":{"x-a":"1","content-length":"99"},"cookies":["a=1","b=2"],"body":"aGk=","isBase64Encoded":true}"#,
+            false,
         );
         assert_eq!(v2.status, 201);
         assert_eq!(v2.body, "hi");
@@ -838,37 +977,106 @@ mod tests {
         );
         assert!(!v2.headers.iter().any(|(k, _)| k == "content-length"));
         // No statusCode: the whole result is a JSON body.
-        let bare = to_response(Source::FunctionUrl, br#"{"hello":"world"}"#);
+        let bare = to_response(Source::FunctionUrl, br#"{"hello":"world"}"#, false);
         assert_eq!(
             (bare.status, bare.body.as_ref()),
             (200, &br#"{"hello":"world"}"#[..])
         );
-        // REST: multiValueHeaders win over headers for the same name.
-        let v1 = to_response(
-            Source::RestApi,
-            br#"{"statusCode":200,"headers":{"Set-Cookie":"x"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"]},"body":"ok"}"#,
-        );
         assert_eq!(
-            v1.headers.iter().filter(|(k, _)| k == "Set-Cookie").count(),
-            2
+            to_response(Source::RestApi, br#"{"hello":1}"#, false).status,
+            502
         );
-        assert_eq!(to_response(Source::RestApi, br#"{"hello":1}"#).status, 502);
-        assert_eq!(to_response(Source::HttpApi, b"not json").status, 500);
+        assert_eq!(to_response(Source::HttpApi, b"not json", false).status, 500);
         let alb = to_response(
             Source::Alb,
             br#"{"statusCode":404,"statusDescription":"404 Not Found","headers":{"a":"b"}}"#,
+            false,
         );
         assert_eq!((alb.status, alb.body.len()), (404, 0));
         let l2 = to_response(
             Source::LatticeV2,
             br#"{"statusCode":200,"headers":{"a":["1","2"]},"body":"x"}"#,
+            false,
         );
         assert_eq!(l2.headers.len(), 2);
         assert_eq!(status_description(200), "200 OK");
-        let (status, headers) = stream_head(Some(
-            br#"{"statusCode":202,"headers":{"content-type":"text/plain"},"cookies":["c=1"]}"#,
+    }
+
+    fn names(r: &HttpResponse, name: &str) -> Vec<String> {
+        r.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    #[test]
+    fn each_source_reads_the_header_fields_it_documents() {
+        let result = br#"{"statusCode":200,"headers":{"Set-Cookie":"x","x-single":"s"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"],"x-multi":["m1","m2"]},"body":"ok"}"#;
+        // REST: both merged, multiValueHeaders winning for a name in both.
+        let rest = to_response(Source::RestApi, result, false);
+        assert_eq!(names(&rest, "set-cookie"), ["a=1", "b=2"]);
+        assert_eq!(names(&rest, "x-single"), ["s"]);
+        assert_eq!(names(&rest, "x-multi"), ["m1", "m2"]);
+        // ALB in single-value mode reads only `headers`.
+        let alb = to_response(Source::Alb, result, false);
+        assert_eq!(names(&alb, "set-cookie"), ["x"]);
+        assert_eq!(names(&alb, "x-multi"), Vec::<String>::new());
+        // ALB with multi-value headers reads only `multiValueHeaders`.
+        let multi = to_response(Source::AlbMulti, result, false);
+        assert_eq!(names(&multi, "set-cookie"), ["a=1", "b=2"]);
+        assert_eq!(names(&multi, "x-single"), Vec::<String>::new());
+        // Payload 2.0 has no multiValueHeaders.
+        let v2 = to_response(Source::HttpApi, result, false);
+        assert_eq!(names(&v2, "x-multi"), Vec::<String>::new());
+        assert_eq!(names(&v2, "x-single"), ["s"]);
+    }
+
+    #[test]
+    fn a_head_response_keeps_the_apps_content_length() {
+        let result = br#"{"statusCode":200,"headers":{"content-length":"1234","content-type":"text/plain"},"multiValueHeaders":{"content-length":["1234"]},"body":""}"#;
+        for (_, source) in Source::ALL {
+            let head = to_response(source, result, true);
+            assert_eq!(names(&head, "content-length"), ["1234"], "{source:?}");
+            let get = to_response(source, result, false);
+            assert_eq!(
+                names(&get, "content-length"),
+                Vec::<String>::new(),
+                "{source:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stream_preludes_carry_all_four_fields() {
+        let prelude = br#"{"statusCode":202,"headers":{"content-type":"text/plain","x-both":"single"},"multiValueHeaders":{"x-both":["m1","m2"],"x-multi":["a","b"]},"cookies":["c=1","d=2"]}"#;
+        for source in [Source::RestApi, Source::FunctionUrl] {
+            let (status, headers) = stream_head(source, Some(prelude)).expect("head");
+            assert_eq!(status, 202);
+            let r = HttpResponse {
+                status,
+                headers,
+                body: Bytes::new(),
+            };
+            assert_eq!(names(&r, "x-both"), ["m1", "m2"], "{source:?}");
+            assert_eq!(names(&r, "x-multi"), ["a", "b"]);
+            assert_eq!(names(&r, "set-cookie"), ["c=1", "d=2"]);
+            assert_eq!(names(&r, "content-type"), ["text/plain"]);
+        }
+        // A REST API needs the metadata, within 16 KB.
+        assert_eq!(
+            stream_head(Source::RestApi, None),
+            Err(PreludeError::Missing)
+        );
+        let long = format!(
+            r#"{{"statusCode":200,"headers":{{"x":"{}"}}}}"#,
+            "a".repeat(17 * 1024)
+        );
+        assert!(matches!(
+            stream_head(Source::RestApi, Some(long.as_bytes())),
+            Err(PreludeError::TooLong(_))
         ));
-        assert_eq!(status, 202);
-        assert_eq!(headers.len(), 2);
+        // A Function URL without one is a 200 octet stream.
+        assert_eq!(stream_head(Source::FunctionUrl, None).expect("head").0, 200);
     }
 }

@@ -1,14 +1,18 @@
 //! The front door: an HTTP listener that turns real requests into events of
-//! the chosen source, invokes the sandbox, and turns results back into HTTP
-//! responses (streamed Function URL responses are forwarded as they
-//! arrive). The same port serves Lambda's Invoke API
-//! (`POST /2015-03-31/functions/{name}/invocations`) for raw events.
+//! the chosen source, invokes the function, and turns results back into
+//! HTTP responses as that source would (its own answers for failures and
+//! limits are in [`answers`]). Streamed responses (Function URLs in
+//! `RESPONSE_STREAM` mode, REST APIs with the `STREAM` response transfer
+//! mode) are forwarded as they arrive. The same port serves Lambda's Invoke
+//! API (`POST /2015-03-31/functions/{name}/invocations`) for raw events.
 
+pub mod answers;
 pub mod events;
 
+use crate::function::Function;
 use crate::runtime_api::stream::PreludeSplitter;
 use crate::runtime_api::{InvokeOptions, InvokeRejected, Outcome, StreamEvent};
-use crate::sandbox::Sandbox;
+use answers::Failure;
 use base64::Engine;
 use bytes::Bytes;
 use events::{EventContext, HttpRequest, HttpResponse, Source};
@@ -22,6 +26,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -33,10 +38,31 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 pub struct FrontDoorConfig {
     /// The event source to emulate.
     pub source: Source,
-    /// Function URL in `RESPONSE_STREAM` invoke mode.
+    /// Stream responses: a Function URL in `RESPONSE_STREAM` invoke mode, or
+    /// a REST API integration with the `STREAM` response transfer mode.
     pub response_stream: bool,
     /// Region for events.
     pub region: String,
+    /// The source's integration timeout ([`answers::integration_timeout`]
+    /// by default): past it the source answers by itself while the function
+    /// may still run. `None`: only the function timeout applies.
+    pub integration_timeout: Option<Duration>,
+}
+
+impl FrontDoorConfig {
+    /// The source's defaults.
+    pub fn new(source: Source, region: &str) -> FrontDoorConfig {
+        FrontDoorConfig {
+            source,
+            response_stream: false,
+            region: region.to_string(),
+            integration_timeout: answers::integration_timeout(source),
+        }
+    }
+
+    fn streams(&self) -> bool {
+        self.response_stream && matches!(self.source, Source::FunctionUrl | Source::RestApi)
+    }
 }
 
 type RespBody = BoxBody<Bytes, std::io::Error>;
@@ -79,7 +105,7 @@ fn add_headers<B>(resp: &mut Response<B>, headers: &[(String, String)]) {
 }
 
 /// Serves until the listener fails.
-pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>, cfg: Arc<FrontDoorConfig>) {
+pub async fn serve(listener: TcpListener, function: Arc<Function>, cfg: Arc<FrontDoorConfig>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(a) => a,
@@ -89,12 +115,12 @@ pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>, cfg: Arc<FrontD
             }
         };
         let _ = stream.set_nodelay(true);
-        let sandbox = Arc::clone(&sandbox);
+        let function = Arc::clone(&function);
         let cfg = Arc::clone(&cfg);
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
-                handle(Arc::clone(&sandbox), Arc::clone(&cfg), peer, port, req)
+                handle(Arc::clone(&function), Arc::clone(&cfg), peer, port, req)
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)
@@ -104,7 +130,7 @@ pub async fn serve(listener: TcpListener, sandbox: Arc<Sandbox>, cfg: Arc<FrontD
 }
 
 async fn handle(
-    sandbox: Arc<Sandbox>,
+    function: Arc<Function>,
     cfg: Arc<FrontDoorConfig>,
     peer: SocketAddr,
     port: u16,
@@ -120,20 +146,31 @@ async fn handle(
             String::from_utf8_lossy(v.as_bytes()).to_string(),
         ));
     }
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let is_invoke_api = method == "POST"
+        && path.starts_with("/2015-03-31/functions/")
+        && path.ends_with("/invocations");
+    let limit = if is_invoke_api {
+        MAX_BODY
+    } else {
+        answers::request_limit(cfg.source)
+    };
+    let body = match Limited::new(req.into_body(), limit).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => {
+        Err(_) if is_invoke_api => {
             return Ok(respond(HttpResponse::gateway_error(
                 413,
                 "Request Entity Too Large",
             )))
         }
+        Err(_) => {
+            return Ok(respond(answers::answer(
+                cfg.source,
+                Failure::RequestTooLarge,
+            )))
+        }
     };
-    let is_invoke_api = method == "POST"
-        && path.starts_with("/2015-03-31/functions/")
-        && path.ends_with("/invocations");
     if is_invoke_api {
-        return Ok(invoke_api(&sandbox, &headers, body).await);
+        return Ok(invoke_api(&function, &headers, body).await);
     }
     let request = HttpRequest {
         method,
@@ -144,7 +181,7 @@ async fn handle(
         source_ip: peer.ip().to_string(),
         port,
     };
-    Ok(http_request(&sandbox, &cfg, request).await)
+    Ok(http_request(&function, &cfg, request).await)
 }
 
 fn rejected(e: &InvokeRejected) -> Response<RespBody> {
@@ -165,7 +202,7 @@ fn rejected(e: &InvokeRejected) -> Response<RespBody> {
 
 /// Lambda's Invoke API: the body is the event, the answer the result.
 async fn invoke_api(
-    sandbox: &Sandbox,
+    function: &Arc<Function>,
     headers: &[(String, String)],
     body: Bytes,
 ) -> Response<RespBody> {
@@ -216,7 +253,7 @@ async fn invoke_api(
         return resp;
     }
     let asynchronous = get("x-amz-invocation-type").is_some_and(|t| t == "Event");
-    let inv = match sandbox.invoke(body, opts).await {
+    let inv = match function.invoke(body, opts).await {
         Ok(inv) => inv,
         Err(e) => return rejected(&e),
     };
@@ -244,8 +281,9 @@ async fn invoke_api(
 }
 
 fn log_failure(outcome: &Outcome) {
+    // A failed init has been reported by the sandbox already.
     let e = match outcome {
-        Outcome::Error(e) | Outcome::InitError(e) => e,
+        Outcome::Error(e) => e,
         Outcome::TimedOut(t) => &t.error,
         _ => return,
     };
@@ -255,83 +293,121 @@ fn log_failure(outcome: &Outcome) {
     );
 }
 
-fn failure_response(source: Source, outcome: &Outcome) -> HttpResponse {
-    if matches!(outcome, Outcome::TimedOut(_)) {
-        return HttpResponse::gateway_error(504, "Endpoint request timed out");
-    }
-    match source {
-        Source::HttpApi => HttpResponse::gateway_error(500, "Internal Server Error"),
-        Source::RestApi => HttpResponse::gateway_error(502, "Internal server error"),
-        Source::FunctionUrl => HttpResponse::gateway_error(502, "Internal Server Error"),
-        _ => HttpResponse::gateway_error(502, "Bad Gateway"),
-    }
-}
-
 async fn http_request(
-    sandbox: &Sandbox,
+    function: &Arc<Function>,
     cfg: &FrontDoorConfig,
     req: HttpRequest,
 ) -> Response<RespBody> {
+    let head = req.method.eq_ignore_ascii_case("HEAD");
     let ctx = EventContext::new(&cfg.region);
     let event = events::to_event(cfg.source, &req, &ctx).to_string();
-    let stream = cfg.response_stream && cfg.source == Source::FunctionUrl;
-    let opts = InvokeOptions::new().watch_stream(stream);
-    let mut inv = match sandbox.invoke(Bytes::from(event), opts).await {
+    let opts = InvokeOptions::new().watch_stream(cfg.streams());
+    let mut inv = match function.invoke(Bytes::from(event), opts).await {
         Ok(inv) => inv,
         Err(InvokeRejected::PayloadTooLarge { .. }) => {
-            return respond(HttpResponse::gateway_error(413, "Request Entity Too Large"))
+            return respond(answers::answer(cfg.source, Failure::RequestTooLarge))
         }
         Err(e) => return respond(HttpResponse::gateway_error(503, &e.message())),
     };
     if let Some(rx) = inv.stream.take() {
-        if let Some(resp) = streamed(rx).await {
+        if let Some(resp) = streamed(cfg.source, rx).await {
             return resp;
         }
     }
-    let outcome = inv.outcome().await;
+    let outcome = match cfg.integration_timeout {
+        Some(limit) => match tokio::time::timeout(limit, inv.outcome()).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The function may go on running, as it does on Lambda.
+                eprintln!(
+                    "portside-local: the {} integration timed out after {:.1} s (the function is still running; its result will be dropped)",
+                    cfg.source.name(),
+                    limit.as_secs_f64()
+                );
+                return respond(answers::answer(cfg.source, Failure::IntegrationTimeout));
+            }
+        },
+        None => inv.outcome().await,
+    };
     log_failure(&outcome);
     let payload = match &outcome {
         Outcome::Response(b) => b.clone(),
-        Outcome::Streamed(s) if cfg.source == Source::FunctionUrl => {
-            let (status, headers) = events::stream_head(s.prelude.as_deref());
-            return respond(HttpResponse {
-                status,
-                headers,
-                body: s.body.clone(),
-            });
+        Outcome::Streamed(s) if cfg.streams() => {
+            return match events::stream_head(cfg.source, s.prelude.as_deref()) {
+                Ok((status, headers)) => respond(HttpResponse {
+                    status,
+                    headers,
+                    body: s.body.clone(),
+                }),
+                Err(e) => respond(bad_prelude(cfg.source, &e)),
+            };
         }
         Outcome::Streamed(s) => s.raw.clone(),
-        other => return respond(failure_response(cfg.source, other)),
+        _ => return respond(answers::answer(cfg.source, Failure::Function)),
     };
-    respond(events::to_response(cfg.source, &payload))
+    if let Some(limit) = answers::result_limit(cfg.source) {
+        if payload.len() > limit {
+            eprintln!(
+                "portside-local: the result is {} bytes, over the {} limit of {limit} bytes",
+                payload.len(),
+                cfg.source.name()
+            );
+            return respond(answers::answer(cfg.source, Failure::BadResult));
+        }
+    }
+    respond(events::to_response(cfg.source, &payload, head))
+}
+
+fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {
+    let why = match e {
+        events::PreludeError::Missing => {
+            "the streamed response has no metadata prelude (a REST API needs one)".to_string()
+        }
+        events::PreludeError::TooLong(n) => format!(
+            "the streamed response's metadata prelude is {n} bytes; API Gateway reads it only within the first {} bytes",
+            events::REST_PRELUDE_LIMIT
+        ),
+        events::PreludeError::NotJson => {
+            "the streamed response's prelude is not a JSON object".to_string()
+        }
+    };
+    eprintln!("portside-local: {why}");
+    answers::answer(source, Failure::BadResult)
 }
 
 /// Forwards a streamed response as it arrives. `None` when the function
 /// answered buffered after all (the caller maps the outcome).
-async fn streamed(mut rx: mpsc::Receiver<StreamEvent>) -> Option<Response<RespBody>> {
+async fn streamed(
+    source: Source,
+    mut rx: mpsc::Receiver<StreamEvent>,
+) -> Option<Response<RespBody>> {
     let mut first_body = None;
     let head = loop {
         match rx.recv().await? {
             StreamEvent::Started { content_type } => {
                 if !PreludeSplitter::expects_prelude(content_type.as_deref()) {
+                    if source == Source::RestApi {
+                        break events::stream_head(source, None);
+                    }
                     let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
-                    break (200, vec![("content-type".to_string(), ct)]);
+                    break Ok((200, vec![("content-type".to_string(), ct)]));
                 }
             }
-            StreamEvent::Prelude(p) => break events::stream_head(Some(&p)),
+            StreamEvent::Prelude(p) => break events::stream_head(source, Some(&p)),
             StreamEvent::Body(b) => {
                 first_body = Some(b);
-                break events::stream_head(None);
+                break events::stream_head(source, None);
             }
-            StreamEvent::End { .. } => break events::stream_head(None),
+            StreamEvent::End { .. } => break events::stream_head(source, None),
             StreamEvent::Aborted { reason } => {
                 eprintln!("portside-local: streamed response aborted: {reason}");
-                return Some(respond(HttpResponse::gateway_error(
-                    502,
-                    "Internal Server Error",
-                )));
+                return Some(respond(answers::answer(source, Failure::Function)));
             }
         }
+    };
+    let head = match head {
+        Ok(head) => head,
+        Err(e) => return Some(respond(bad_prelude(source, &e))),
     };
     let (tx, body_rx) = mpsc::channel(16);
     tokio::spawn(async move {

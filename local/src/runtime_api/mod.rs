@@ -826,9 +826,8 @@ impl Shared {
         true
     }
 
-    fn start_init_timer(self: &Arc<Self>, generation: u64) {
+    fn start_init_timer(self: &Arc<Self>, generation: u64, after: Duration) {
         let shared = Arc::clone(self);
-        let after = self.config.init_timeout;
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
             let mut st = shared.lock();
@@ -853,7 +852,8 @@ pub fn timeout_error(id: &str, after: Duration) -> FunctionError {
     )
 }
 
-fn init_timeout_error() -> FunctionError {
+/// Lambda's error for an invocation that could not run because init timed out.
+pub fn init_timeout_error() -> FunctionError {
     FunctionError::lambda(
         "Sandbox.Timedout",
         "INIT_REPORT Status: timeout: init did not finish in time (the runtime and every extension must call next)",
@@ -911,7 +911,7 @@ impl RuntimeApi {
             changes,
         });
         let (stop, stop_rx) = watch::channel(false);
-        shared.start_init_timer(0);
+        shared.start_init_timer(0, shared.config.init_timeout);
         tokio::spawn(server::serve(listener, Arc::clone(&shared), stop_rx));
         Ok(RuntimeApi { shared, addr, stop })
     }
@@ -1086,12 +1086,26 @@ impl RuntimeApi {
     /// `deadlineMs` = now + `grace`, and waits (at most `grace`) until each
     /// has picked it up. No invocation starts afterwards.
     pub async fn shutdown(&self, reason: ShutdownReason, grace: Duration) -> ShutdownReport {
+        self.shutdown_until(reason, grace, grace).await
+    }
+
+    /// [`RuntimeApi::shutdown`] with the event's `deadlineMs` = now +
+    /// `deadline`, waiting at most `wait` for the extensions to pick it up
+    /// (a sandbox that kills the ones not waiting for an event right away
+    /// waits less than the deadline it announces).
+    pub async fn shutdown_until(
+        &self,
+        reason: ShutdownReason,
+        deadline: Duration,
+        wait: Duration,
+    ) -> ShutdownReport {
+        let grace = wait;
         let names: Vec<String> = {
             let mut st = self.shared.lock();
             st.shutting_down = true;
             let event = serde_json::json!({
                 "eventType": "SHUTDOWN",
-                "deadlineMs": util::epoch_millis() + grace.as_millis() as u64,
+                "deadlineMs": util::epoch_millis() + deadline.as_millis() as u64,
                 "shutdownReason": reason.as_str(),
             })
             .to_string();
@@ -1144,6 +1158,13 @@ impl RuntimeApi {
     /// pollers and running invocations go (running ones end with
     /// `Sandbox.Reset`); queued invocations stay and run after the new init.
     pub fn reset(&self) {
+        self.reset_with_init_timeout(self.shared.config.init_timeout)
+    }
+
+    /// [`RuntimeApi::reset`] with another bound on the new init: Lambda
+    /// bounds an init it retries during an invocation (after one that failed
+    /// or timed out) by the function timeout instead of the 10 s init limit.
+    pub fn reset_with_init_timeout(&self, init_timeout: Duration) {
         self.abort_inflight(FunctionError::lambda(
             "Sandbox.Reset",
             "the sandbox was reset while the invocation ran",
@@ -1159,7 +1180,7 @@ impl RuntimeApi {
             st.expected_extensions = 0;
             st.generation
         };
-        self.shared.start_init_timer(generation);
+        self.shared.start_init_timer(generation, init_timeout);
         self.shared.changed();
     }
 

@@ -198,9 +198,35 @@ impl Drop for PollGuard {
 }
 
 enum ReadError {
-    TooLarge,
+    /// Over the limit; carries the rest of the body, which the caller should
+    /// [`drain`] before answering.
+    TooLarge(Incoming),
     Broken(String),
     Cancelled,
+}
+
+/// Most of an oversized body read (and dropped) before answering 413.
+const DRAIN_LIMIT: usize = 256 * 1024 * 1024;
+/// How long an oversized body may take to arrive before the 413 goes out.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and drops the rest of an oversized body, so that the client, which
+/// is still writing it, gets to read the 413 and keep its connection (a
+/// runtime blocked writing into a connection nobody reads never comes back
+/// for its next event).
+async fn drain(mut body: Incoming) {
+    let mut seen = 0usize;
+    let read = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen > DRAIN_LIMIT {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, read).await;
 }
 
 async fn read_limited(
@@ -211,7 +237,7 @@ async fn read_limited(
 ) -> Result<Bytes, ReadError> {
     if let Some(len) = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         if len > limit {
-            return Err(ReadError::TooLarge);
+            return Err(ReadError::TooLarge(body));
         }
     }
     let mut buf = BytesMut::new();
@@ -229,7 +255,7 @@ async fn read_limited(
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
                     if buf.len() + data.len() > limit {
-                        return Err(ReadError::TooLarge);
+                        return Err(ReadError::TooLarge(body));
                     }
                     buf.extend_from_slice(&data);
                 }
@@ -312,8 +338,9 @@ async fn complete_buffered(
                 invalid_request_id(id)
             }
         }
-        Err(ReadError::TooLarge) => {
+        Err(ReadError::TooLarge(rest)) => {
             shared.complete(id, Outcome::Error(response_too_large(limit)));
+            drain(rest).await;
             too_large_for_runtime(limit)
         }
         Err(ReadError::Broken(why)) => {
@@ -379,6 +406,7 @@ async fn stream_response(
                             let err = response_too_large(limit);
                             abort(&err.error_message);
                             shared.complete(id, Outcome::Error(err));
+                            drain(body).await;
                             return too_large_for_runtime(limit);
                         }
                         raw.extend_from_slice(&data);
@@ -457,7 +485,10 @@ async fn runtime_init_error(shared: &Arc<Shared>, req: Request<Incoming>) -> Res
     let (parts, body) = req.into_parts();
     let bytes = match read_limited(&parts.headers, body, limit, None).await {
         Ok(b) => b,
-        Err(ReadError::TooLarge) => return too_large_for_runtime(limit),
+        Err(ReadError::TooLarge(rest)) => {
+            drain(rest).await;
+            return too_large_for_runtime(limit);
+        }
         Err(ReadError::Broken(why)) => {
             return error(StatusCode::BAD_REQUEST, "InvalidRequest", &why)
         }

@@ -3,6 +3,8 @@
 //! itself is under test), and tool discovery that fails loudly.
 #![allow(dead_code)]
 
+pub mod local;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;

@@ -1,0 +1,176 @@
+//! Who holds a TCP port: whether something accepts connections on it, and
+//! which process owns the listening socket (from `/proc/net/tcp*` and the
+//! processes' file descriptors, on Linux; readable for one's own processes).
+//!
+//! Used before a function starts (an app left over from an earlier run
+//! would otherwise pass the new adapter's readiness check) and to explain an
+//! init that timed out. Never binds or listens.
+
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// Whether something accepts TCP connections at `host:port` now.
+pub fn accepts(host: &str, port: u16) -> bool {
+    let Ok(addrs) = (host, port).to_socket_addrs() else {
+        return false;
+    };
+    let addrs: Vec<SocketAddr> = addrs.collect();
+    addrs
+        .iter()
+        .any(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
+}
+
+/// The process listening on TCP `port` (any address): its pid and command
+/// name, when `/proc` shows it.
+pub fn listener(port: u16) -> Option<(i32, String)> {
+    let inodes = listening_inodes(port);
+    if inodes.is_empty() {
+        return None;
+    }
+    let dir = std::fs::read_dir("/proc").ok()?;
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy();
+            let Some(inode) = target
+                .strip_prefix("socket:[")
+                .and_then(|t| t.strip_suffix(']'))
+            else {
+                continue;
+            };
+            if inodes.iter().any(|i| i == inode) {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .map(|c| c.trim().to_string())
+                    .unwrap_or_default();
+                return Some((pid, comm));
+            }
+        }
+    }
+    None
+}
+
+/// Socket inodes in LISTEN state on `port`, from /proc/net/tcp and tcp6.
+fn listening_inodes(port: u16) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode
+            if fields.len() < 10 || fields[3] != "0A" {
+                continue;
+            }
+            let local_port = fields[1]
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port) {
+                found.push(fields[9].to_string());
+            }
+        }
+    }
+    found
+}
+
+/// A sentence naming what holds `host:port`, for errors.
+pub fn describe_holder(host: &str, port: u16) -> String {
+    match listener(port) {
+        Some((pid, comm)) if comm.is_empty() => format!("{host}:{port} is taken by pid {pid}"),
+        Some((pid, comm)) => format!("{host}:{port} is taken by pid {pid} ({comm})"),
+        None => format!(
+            "something already listens on {host}:{port} (its process is not visible to this user)"
+        ),
+    }
+}
+
+/// The variables the portside adapter reads for the app's port, in its
+/// order of precedence (README, Configuration).
+pub const PORT_VARS: [&str; 3] = ["PORTSIDE_PORT", "AWS_LWA_PORT", "PORT"];
+/// The variables for the readiness check's port (default: the app's port).
+pub const READINESS_PORT_VARS: [&str; 3] = [
+    "PORTSIDE_READINESS_CHECK_PORT",
+    "AWS_LWA_READINESS_CHECK_PORT",
+    "READINESS_CHECK_PORT",
+];
+/// The variables for the app's host.
+pub const HOST_VARS: [&str; 3] = ["PORTSIDE_HOST", "AWS_LWA_HOST", "HOST"];
+
+/// The first of `names` set to a non-empty value in `env` (last assignment
+/// wins, as with repeated `--env`).
+pub fn first_set<'a>(env: &'a [(String, String)], names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|name| {
+        env.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// Where the portside adapter will look for the app, by the same rules:
+/// `PORTSIDE_HOST`/`AWS_LWA_HOST`/`HOST` (default 127.0.0.1) and
+/// `PORTSIDE_PORT`/`AWS_LWA_PORT`/`PORT` (default 8080). `None` when the
+/// port does not parse (the adapter will refuse it with its own message).
+pub fn app_address(env: &[(String, String)]) -> Option<(String, u16)> {
+    let host = first_set(env, &HOST_VARS)
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    let port = match first_set(env, &PORT_VARS) {
+        Some(p) => p.parse().ok()?,
+        None => 8080,
+    };
+    Some((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_address_follows_the_adapters_precedence() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(app_address(&[]), Some(("127.0.0.1".into(), 8080)));
+        assert_eq!(
+            app_address(&env(&[("PORT", "9000"), ("AWS_LWA_PORT", "9001")])),
+            Some(("127.0.0.1".into(), 9001))
+        );
+        assert_eq!(
+            app_address(&env(&[
+                ("PORTSIDE_PORT", " "),
+                ("PORT", "9000"),
+                ("HOST", "localhost")
+            ])),
+            Some(("localhost".into(), 9000))
+        );
+        assert_eq!(app_address(&env(&[("PORT", "x")])), None);
+    }
+
+    #[test]
+    fn finds_our_own_listener_and_its_pid() {
+        let listener_socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener_socket.local_addr().expect("addr").port();
+        assert!(accepts("127.0.0.1", port));
+        let (pid, _) = listener(port).expect("the listener is visible in /proc");
+        assert_eq!(pid, std::process::id() as i32);
+        assert!(describe_holder("127.0.0.1", port).contains(&format!("pid {pid}")));
+        drop(listener_socket);
+        assert!(!accepts("127.0.0.1", port));
+        assert_eq!(listener(port), None);
+    }
+}

@@ -1,0 +1,192 @@
+//! The function's processes at the operating-system level: process groups
+//! and signals, what `/proc` says about them (stopped, alive), how a process
+//! ended, and the copy of their output to stderr (with the last lines of the
+//! runtime's output kept for error reports). No lifecycle decisions here.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// How many lines of the runtime's output an init failure report quotes.
+pub const TAIL_LINES: usize = 12;
+/// Longest quoted line (longer ones are cut, with an ellipsis).
+const TAIL_LINE_CHARS: usize = 400;
+
+/// The last lines a process wrote (stdout and stderr interleaved).
+pub type Tail = Arc<Mutex<VecDeque<String>>>;
+
+/// Sends `signal` to every process of group `pgid`.
+pub fn signal_group(pgid: i32, signal: i32) {
+    if pgid > 1 {
+        // SAFETY: kill(2) with a negative pid signals a process group we
+        // created; it has no memory-safety preconditions.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+/// One process's state letter and group, from `/proc/PID/stat`.
+fn stat_of(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name: state, ppid, pgrp, ...
+    let close = stat.rfind(')')?;
+    let mut fields = stat[close + 1..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    Some((state, pgrp))
+}
+
+/// Calls `f(state, pgrp)` for every process in `/proc`; stops when it
+/// returns false. False when `/proc` cannot be read.
+fn for_each_process(mut f: impl FnMut(char, i32) -> bool) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Some((state, pgrp)) = stat_of(pid) {
+            if !f(state, pgrp) {
+                break;
+            }
+        }
+    }
+    true
+}
+
+/// Whether every process in `groups` is stopped (or dead).
+pub fn all_stopped(groups: &[i32]) -> bool {
+    let mut stopped = true;
+    for_each_process(|state, pgrp| {
+        if groups.contains(&pgrp) && !matches!(state, 'T' | 't' | 'Z' | 'X') {
+            stopped = false;
+        }
+        stopped
+    });
+    stopped
+}
+
+/// Whether any process of `groups` is still alive (zombies, which only wait
+/// to be reaped, do not count).
+pub fn any_alive(groups: &[i32]) -> bool {
+    if groups.is_empty() {
+        return false;
+    }
+    let mut alive = false;
+    let read = for_each_process(|state, pgrp| {
+        if groups.contains(&pgrp) && !matches!(state, 'Z' | 'X') {
+            alive = true;
+        }
+        !alive
+    });
+    if !read {
+        // No /proc: ask the kernel (zombies count here).
+        // SAFETY: signal 0 only checks for existence.
+        return groups
+            .iter()
+            .any(|g| *g > 1 && unsafe { libc::kill(-*g, 0) } == 0);
+    }
+    alive
+}
+
+/// `exit status 3`, `signal 9 (SIGKILL)`.
+pub fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => match signal_name(sig) {
+            Some(name) => format!("signal {sig} ({name})"),
+            None => format!("signal {sig}"),
+        },
+        _ => status.to_string(),
+    }
+}
+
+fn signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGBUS => "SIGBUS",
+        _ => return None,
+    })
+}
+
+/// Where a process's output goes.
+pub struct Output {
+    /// `[name]`: the prefix the process may already write itself.
+    pub own_prefix: String,
+    /// What the copy is prefixed with (`[name]` or `[name#2]`).
+    pub shown_prefix: String,
+    /// Copy to stderr.
+    pub show: bool,
+    /// Keep the last lines here.
+    pub tail: Option<Tail>,
+}
+
+/// Copies `reader` line by line to stderr (and the tail) until it closes.
+pub async fn copy_lines(out: Arc<Output>, reader: impl tokio::io::AsyncRead + Unpin) {
+    let mut lines = BufReader::new(reader).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(tail) = &out.tail {
+            let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+            if t.len() == TAIL_LINES {
+                t.pop_front();
+            }
+            t.push_back(shorten(&line));
+        }
+        if !out.show {
+            continue;
+        }
+        // A process that already names itself (portside's "[portside] ...")
+        // is not named twice.
+        match line.strip_prefix(&out.own_prefix) {
+            Some(rest) => eprintln!("{}{rest}", out.shown_prefix),
+            None => eprintln!("{} {line}", out.shown_prefix),
+        }
+    }
+}
+
+fn shorten(line: &str) -> String {
+    if line.chars().count() <= TAIL_LINE_CHARS {
+        return line.to_string();
+    }
+    let mut s: String = line.chars().take(TAIL_LINE_CHARS).collect();
+    s.push('…');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_are_described_by_code_or_signal() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            describe_exit(std::process::ExitStatus::from_raw(3 << 8)),
+            "exit status 3"
+        );
+        assert_eq!(
+            describe_exit(std::process::ExitStatus::from_raw(9)),
+            "signal 9 (SIGKILL)"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_cut() {
+        let long = "x".repeat(1000);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), TAIL_LINE_CHARS + 1);
+        assert!(short.ends_with('…'));
+        assert_eq!(shorten("ok"), "ok");
+    }
+}

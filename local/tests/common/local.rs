@@ -1,0 +1,224 @@
+//! A running `portside-local` binary for tests: its front door address, its
+//! stderr (captured in a file, so tests can read what it told the user), its
+//! process tree, and stopping it with a signal while timing the stop.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The portside adapter built next to portside-local (the short form runs
+/// it). Fails loudly when it is missing: a test that needs it must not pass
+/// without it.
+pub fn adapter_binary() -> PathBuf {
+    let adapter = Path::new(env!("CARGO_BIN_EXE_portside-local")).with_file_name("portside");
+    assert!(
+        adapter.is_file(),
+        "{} is missing: build the adapter first with `cargo build -p portside` (cargo test --workspace builds it too)",
+        adapter.display()
+    );
+    adapter
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// One `portside-local` run.
+pub struct Local {
+    pub child: Child,
+    /// `127.0.0.1:PORT` of the front door (`None` if it never printed one).
+    pub addr: Option<String>,
+    /// Everything it printed on stdout until the address line.
+    pub stdout: String,
+    stderr_path: PathBuf,
+    _dir: super::TempDir,
+}
+
+/// What to run.
+pub struct Launch<'a> {
+    pub args: Vec<String>,
+    pub cwd: Option<&'a Path>,
+    pub env: Vec<(String, String)>,
+}
+
+impl<'a> Launch<'a> {
+    pub fn new(args: &[&str]) -> Launch<'a> {
+        Launch {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            cwd: None,
+            env: Vec::new(),
+        }
+    }
+    pub fn cwd(mut self, dir: &'a Path) -> Self {
+        self.cwd = Some(dir);
+        self
+    }
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+impl Local {
+    /// Starts it and waits for the line naming its front door (it prints it
+    /// whether init succeeded or failed), or for it to exit.
+    pub fn start(launch: Launch<'_>) -> Local {
+        let dir = super::TempDir::new("local-stderr");
+        let stderr_path = dir.path().join("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portside-local"));
+        // Options first: everything after `--` is the app's command.
+        cmd.args(["--port", "0"])
+            .args(&launch.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        if let Some(cwd) = launch.cwd {
+            cmd.current_dir(cwd);
+        }
+        for (k, v) in &launch.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn portside-local");
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(out).lines();
+        let mut stdout = String::new();
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let line = line.expect("read stdout");
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if line.contains(" is up at ") || line.contains(" front door at ") {
+                addr = line
+                    .split("http://")
+                    .nth(1)
+                    .and_then(|rest| rest.split('/').next())
+                    .map(str::to_string);
+                break;
+            }
+        }
+        // Keep draining stdout so the child never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Local {
+            child,
+            addr,
+            stdout,
+            stderr_path,
+            _dir: dir,
+        }
+    }
+
+    /// The front door, which must have been printed.
+    pub fn addr(&self) -> &str {
+        self.addr.as_deref().unwrap_or_else(|| {
+            panic!(
+                "portside-local printed no front door address\nstdout:\n{}\nstderr:\n{}",
+                self.stdout,
+                self.stderr()
+            )
+        })
+    }
+
+    /// What it wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Waits until stderr contains `needle`.
+    pub fn wait_for_stderr(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.stderr();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "stderr never contained {needle:?}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `signal` and waits for the exit: how long it took, and the
+    /// exit code.
+    pub fn stop_with(&mut self, signal: i32) -> (Duration, Option<i32>) {
+        let started = Instant::now();
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(self.pid(), signal);
+        }
+        let status = self.child.wait().expect("wait");
+        (started.elapsed(), status.code())
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: signalling our own child process.
+            unsafe {
+                libc::kill(self.pid(), libc::SIGTERM);
+            }
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Every process below `pid` (by parent links in /proc): (pid, pgid).
+pub fn descendants(pid: i32) -> Vec<(i32, i32)> {
+    let mut table = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        if fields.len() < 3 || fields[0] == "Z" {
+            continue;
+        }
+        let ppid: i32 = fields[1].parse().unwrap_or(0);
+        let pgid: i32 = fields[2].parse().unwrap_or(0);
+        table.push((p, ppid, pgid));
+    }
+    let mut found = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(parent) = todo.pop() {
+        for (p, pp, pg) in &table {
+            if *pp == parent {
+                found.push((*p, *pg));
+                todo.push(*p);
+            }
+        }
+    }
+    found
+}
+
+/// Whether process `pid` is alive (not a zombie).
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|c| stat[c + 2..].chars().next())
+            .is_some_and(|state| state != 'Z' && state != 'X'),
+        Err(_) => false,
+    }
+}
