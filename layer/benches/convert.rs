@@ -235,12 +235,60 @@ fn json_escape(c: &mut Criterion) {
     }
 }
 
+/// What the access record (`PORTSIDE_ACCESS_LOG`) and the EMF record
+/// (`PORTSIDE_METRICS=emf`) cost per invocation: making the line and
+/// writing it (to /dev/null, so the write system call is counted too).
+fn records(c: &mut Criterion) {
+    use portside::record::{self, Facts, Outcome};
+    use std::io::Write;
+    use std::time::Duration;
+    let facts = Facts {
+        source: "http-api-v2".into(),
+        method: "POST".into(),
+        path: "/users/42/orders".into(),
+        outcome: Outcome::Status(201),
+        response_bytes: 1834,
+        app: Duration::from_micros(1_204),
+        total: Duration::from_micros(1_295),
+        first_byte: None,
+        cold_start: false,
+    };
+    let id = "8f1c0a7e-2b1d-4c3e-9f00-1a2b3c4d5e6f";
+    let mut null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .unwrap();
+    let mut group = c.benchmark_group("records");
+    group.bench_function("access_text", |b| {
+        b.iter(|| null.write_all(&record::access_text(id, black_box(&facts))))
+    });
+    group.bench_function("access_json", |b| {
+        b.iter(|| {
+            let now = portside::log::now_timestamp();
+            null.write_all(&record::access_json(id, black_box(&facts), &now))
+        })
+    });
+    group.bench_function("emf", |b| {
+        b.iter(|| {
+            null.write_all(&record::emf(
+                id,
+                black_box(&facts),
+                "portside",
+                "users-api",
+                1_764_583_200_123,
+            ))
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     parse,
     to_result,
     base64_decode,
     base64_encode,
-    json_escape
+    json_escape,
+    records
 );
 criterion_main!(benches);

@@ -12,7 +12,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,6 +31,7 @@ use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::pool::Connection;
 use crate::proxy::{AppClient, Lease};
+use crate::record::{self, Facts, Outcome};
 use crate::request::{self, InvocationInfo};
 use crate::runtime_api::{
     error_trailers, NextInvocation, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE,
@@ -207,6 +208,8 @@ struct Streamed {
     deadline: Instant,
     /// A connection to the Runtime API opened while the app worked.
     connection: Option<Connection<OutBody>>,
+    /// When the request went to the app.
+    app_started: Instant,
 }
 
 /// Everything invocations need, shared by all of them.
@@ -225,6 +228,8 @@ pub struct Adapter {
     pub function: Arc<lambda_runtime::Config>,
     /// Writes `x-amzn-lambda-context`'s JSON.
     pub context_json: request::LambdaContextWriter,
+    /// No invocation has started yet: the next one is the cold start.
+    pub cold: AtomicBool,
 }
 
 impl Adapter {
@@ -251,12 +256,22 @@ impl Adapter {
         }
     }
 
+    /// Whether invocations leave records (an access record, EMF metrics).
+    fn records(&self) -> bool {
+        self.config.access_log || self.config.metrics_namespace.is_some()
+    }
+
     /// Handles one invocation end to end and delivers its result.
     pub async fn handle(&self, invocation: NextInvocation) {
+        let started = Instant::now();
         let _in_flight = self.in_flight.enter();
         let request_id = invocation.context.request_id.clone();
         let invocation_id = invocation.invocation_id.clone();
-        let reply = CatchUnwind(Box::pin(self.invoke(invocation))).await;
+        let mut facts = Facts {
+            cold_start: self.cold.swap(false, Ordering::Relaxed),
+            ..Facts::default()
+        };
+        let reply = CatchUnwind(Box::pin(self.invoke(invocation, &mut facts))).await;
         let delivered = match reply {
             Ok(Ok(Reply::Buffered(json))) => {
                 self.results
@@ -264,11 +279,18 @@ impl Adapter {
                     .await
             }
             Ok(Ok(Reply::Stream(streamed))) => {
-                self.stream(&request_id, invocation_id.as_ref(), streamed)
-                    .await
+                self.stream(
+                    &request_id,
+                    invocation_id.as_ref(),
+                    streamed,
+                    started,
+                    &mut facts,
+                )
+                .await
             }
             Ok(Err(err)) => {
-                warn!("{request_id}: {}: {}", err.error_type(), err.log_line());
+                warn!(request_id = &request_id; "{}: {}", err.error_type(), err.log_line());
+                facts.outcome = Outcome::Error(err.error_type());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
@@ -277,20 +299,57 @@ impl Adapter {
                 let err = PortsideError::Internal(format!(
                     "panic while handling the invocation: {panic}"
                 ));
-                error!("{request_id}: {err}");
+                error!(request_id = &request_id; "{err}");
+                facts.outcome = Outcome::Error(err.error_type());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
             }
         };
         if let Err(err) = delivered {
-            error!("{request_id}: the result could not be delivered to Lambda: {err}");
+            error!(request_id = &request_id; "the result could not be delivered to Lambda: {err}");
+        }
+        if self.records() {
+            facts.total = started.elapsed();
+            self.write_records(&request_id, &facts);
         }
         crate::alloc::end_of_invocation();
     }
 
+    /// Writes the invocation's access record and metrics, as configured.
+    fn write_records(&self, request_id: &str, facts: &Facts) {
+        if self.config.access_log {
+            let line = if crate::log::is_json() {
+                record::access_json(request_id, facts, &crate::log::now_timestamp())
+            } else {
+                record::access_text(request_id, facts)
+            };
+            crate::log::write_line(&line);
+        }
+        if let Some(namespace) = &self.config.metrics_namespace {
+            let epoch_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            let line = record::emf(
+                request_id,
+                facts,
+                namespace,
+                &self.config.function.name,
+                epoch_ms,
+            );
+            use std::io::Write as _;
+            // A closed stdout must not take the adapter down.
+            let _ = std::io::stdout().lock().write_all(&line);
+        }
+    }
+
     /// One invocation: event -> request -> app -> response -> result.
-    async fn invoke(&self, invocation: NextInvocation) -> Result<Reply, PortsideError> {
+    async fn invoke(
+        &self,
+        invocation: NextInvocation,
+        facts: &mut Facts,
+    ) -> Result<Reply, PortsideError> {
         let NextInvocation {
             payload, context, ..
         } = invocation;
@@ -306,15 +365,21 @@ impl Adapter {
         };
         let text = std::str::from_utf8(&payload)
             .map_err(|_| PortsideError::InvalidEvent("the payload is not UTF-8 text".into()))?;
+        let mut pass_through_source = None;
         let (source, request) = match event::parse(text)? {
             Event::Http(http) => (
                 Some(http.source),
                 request::http_request(*http, &info, &self.config),
             ),
-            Event::PassThrough(pass) => (
-                None,
-                request::pass_through_request(&pass, payload.clone(), &info, &self.config),
-            ),
+            Event::PassThrough(pass) => {
+                if self.records() {
+                    pass_through_source = Some(pass.source.to_string());
+                }
+                (
+                    None,
+                    request::pass_through_request(&pass, payload.clone(), &info, &self.config),
+                )
+            }
         };
         // A request the app may have acted on is never sent twice; only an
         // idempotent HTTP request may be, when a stale connection ate it:
@@ -339,12 +404,21 @@ impl Adapter {
         // not stay in memory while the app works (unless kept just above).
         drop(payload);
         debug!(
-            "{}: {} {} ({})",
-            context.request_id,
+            request_id = &context.request_id;
+            "{} {} ({})",
             request.method(),
             request.uri().path(),
             source.map_or("pass-through", HttpSource::name)
         );
+        if self.records() {
+            facts.source = match (source, &pass_through_source) {
+                (Some(source), _) => source.name().to_string(),
+                (None, Some(name)) => name.clone(),
+                (None, None) => "unknown".to_string(),
+            };
+            facts.method = request.method().as_str().to_string();
+            facts.path = request.uri().path().to_string();
+        }
 
         let accept_encoding = match source {
             Some(source) if self.config.compression && source != HttpSource::WebSocket => request
@@ -356,6 +430,7 @@ impl Adapter {
         };
         let streams = self.config.invoke_mode == InvokeMode::ResponseStream
             && source.is_some_and(HttpSource::streams);
+        let app_started = Instant::now();
         let (sent, connection) = if streams {
             // The stream's connection to Lambda opens while the app works.
             let (sent, connection) = tokio::join!(
@@ -370,6 +445,7 @@ impl Adapter {
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         let failed = self.config.error_status_codes.contains(status);
+        facts.outcome = Outcome::Status(status);
 
         let prelude = match source {
             Some(source) if streams && !failed => {
@@ -384,6 +460,7 @@ impl Adapter {
                 lease,
                 deadline,
                 connection,
+                app_started,
             }));
         }
 
@@ -396,6 +473,8 @@ impl Adapter {
         };
         let body = read_body(body, deadline, limit).await?;
         lease.release();
+        facts.app = app_started.elapsed();
+        facts.response_bytes = body.len() as u64;
         if failed {
             return Err(PortsideError::AppError {
                 status,
@@ -423,6 +502,8 @@ impl Adapter {
         request_id: &str,
         invocation_id: Option<&HeaderValue>,
         streamed: Streamed,
+        invocation_started: Instant,
+        facts: &mut Facts,
     ) -> Result<(), String> {
         let Streamed {
             prelude,
@@ -430,9 +511,10 @@ impl Adapter {
             lease,
             deadline,
             connection,
+            app_started,
         } = streamed;
         let (frames, receiver) = mpsc::channel::<Frame<Bytes>>(8);
-        let pump = async move {
+        let pump = async {
             let mut head = BytesMut::with_capacity(prelude.len() + 8);
             head.extend_from_slice(&prelude);
             head.extend_from_slice(&[0u8; 8]);
@@ -456,6 +538,10 @@ impl Adapter {
                     }
                     Ok(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
+                            if facts.first_byte.is_none() && !data.is_empty() {
+                                facts.first_byte = Some(invocation_started.elapsed());
+                            }
+                            facts.response_bytes += data.len() as u64;
                             if frames.send(Frame::data(data)).await.is_err() {
                                 return; // Lambda stopped reading; its answer says why.
                             }
@@ -463,10 +549,11 @@ impl Adapter {
                     }
                 }
             };
+            facts.app = app_started.elapsed();
             match failure {
                 None => lease.release(),
                 Some(err) => {
-                    warn!("{}: {} (mid-stream)", err.error_type(), err.log_line());
+                    warn!(request_id = request_id; "{}: {} (mid-stream)", err.error_type(), err.log_line());
                     let _ = frames.send(Frame::trailers(error_trailers(&err))).await;
                 }
             }

@@ -26,6 +26,7 @@ pub mod log;
 pub mod pool;
 pub mod proxy;
 pub mod readiness;
+pub mod record;
 pub mod request;
 pub mod runtime_api;
 pub mod snapstart;

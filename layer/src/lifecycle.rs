@@ -281,6 +281,7 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     let function = Arc::new(config.function.lambda_config());
     let adapter = Arc::new(Adapter {
         context_json: crate::request::LambdaContextWriter::new(&function),
+        cold: std::sync::atomic::AtomicBool::new(true),
         function,
         client,
         config,

@@ -84,31 +84,60 @@ pub fn enabled(level: Level) -> bool {
     level as u8 <= MAX_LEVEL.load(Ordering::Relaxed)
 }
 
+/// Whether lines are JSON objects (`AWS_LAMBDA_LOG_FORMAT=JSON`).
+pub fn is_json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
 /// Writes one line. Use the macros instead.
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
+    write_for(level, None, args);
+}
+
+/// Writes one line about an invocation: in JSON, its id is the `requestId`
+/// field (Lambda's name for it); in text, the line starts with it. Use the
+/// macros' `request_id = ...;` form instead.
+pub fn write_for(level: Level, request_id: Option<&str>, args: fmt::Arguments<'_>) {
     let message = args.to_string();
-    let line = if JSON.load(Ordering::Relaxed) {
+    let line = if is_json() {
         #[derive(serde::Serialize)]
         struct Line<'a> {
             timestamp: String,
             level: &'a str,
             logger: &'a str,
             message: &'a str,
+            #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+            request_id: Option<&'a str>,
         }
         let mut line = serde_json::to_string(&Line {
             timestamp: timestamp(SystemTime::now()),
             level: level.name(),
             logger: "portside",
             message: &message,
+            request_id,
         })
         .unwrap_or_default();
         line.push('\n');
         line
     } else {
-        format!("[portside] {} {}\n", level.name(), message)
+        match request_id {
+            Some(id) => format!("[portside] {} {id}: {message}\n", level.name()),
+            None => format!("[portside] {} {message}\n", level.name()),
+        }
     };
+    write_line(line.as_bytes());
+}
+
+/// Writes a line that is already formatted (an access record) to stderr,
+/// where the adapter's lines go.
+pub fn write_line(line: &[u8]) {
     // A closed stderr must not take the adapter down.
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let _ = std::io::stderr().lock().write_all(line);
+}
+
+/// The current time as the JSON lines show it.
+pub fn now_timestamp() -> String {
+    timestamp(SystemTime::now())
 }
 
 /// RFC 3339 UTC time with milliseconds.
@@ -135,9 +164,15 @@ fn timestamp(now: SystemTime) -> String {
     )
 }
 
-/// Logs at a level: `log!(Level::Info, "ready after {} ms", ms)`.
+/// Logs at a level: `log!(Level::Info, "ready after {} ms", ms)`, or about
+/// an invocation: `log!(Level::Warn, request_id = id; "...")`.
 #[macro_export]
 macro_rules! log {
+    ($level:expr, request_id = $id:expr; $($arg:tt)+) => {
+        if $crate::log::enabled($level) {
+            $crate::log::write_for($level, Some($id), format_args!($($arg)+));
+        }
+    };
     ($level:expr, $($arg:tt)+) => {
         if $crate::log::enabled($level) {
             $crate::log::write($level, format_args!($($arg)+));
@@ -148,12 +183,18 @@ macro_rules! log {
 /// Logs an error.
 #[macro_export]
 macro_rules! error {
+    (request_id = $id:expr; $($arg:tt)+) => {
+        $crate::log!($crate::log::Level::Error, request_id = $id; $($arg)+)
+    };
     ($($arg:tt)+) => { $crate::log!($crate::log::Level::Error, $($arg)+) };
 }
 
 /// Logs a warning.
 #[macro_export]
 macro_rules! warn {
+    (request_id = $id:expr; $($arg:tt)+) => {
+        $crate::log!($crate::log::Level::Warn, request_id = $id; $($arg)+)
+    };
     ($($arg:tt)+) => { $crate::log!($crate::log::Level::Warn, $($arg)+) };
 }
 
@@ -166,6 +207,9 @@ macro_rules! info {
 /// Logs detail.
 #[macro_export]
 macro_rules! debug {
+    (request_id = $id:expr; $($arg:tt)+) => {
+        $crate::log!($crate::log::Level::Debug, request_id = $id; $($arg)+)
+    };
     ($($arg:tt)+) => { $crate::log!($crate::log::Level::Debug, $($arg)+) };
 }
 

@@ -199,9 +199,60 @@ fn set_length(headers: &mut HeaderMap, method: &Method, body: &Bytes) {
 
 fn set_invocation_headers(headers: &mut HeaderMap, info: &InvocationInfo<'_>) {
     headers.insert(LAMBDA_CONTEXT, json_header_value(info.lambda_context));
-    if let Some(value) = info.trace_id.and_then(|t| HeaderValue::from_str(t).ok()) {
-        headers.insert(TRACE_ID, value);
+    if let Some(trace) = info.trace_id {
+        if let Some(value) = crate::header::value(trace.as_bytes()) {
+            headers.insert(TRACE_ID, value);
+        }
+        // OpenTelemetry apps join the invocation's trace with no propagator
+        // set up; a W3C context the client sent wins (it is the client's trace).
+        if !headers.contains_key(&TRACEPARENT) {
+            if let Some(value) = traceparent(trace) {
+                headers.insert(TRACEPARENT, value);
+            }
+        }
     }
+}
+
+/// The W3C Trace Context header.
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// The W3C `traceparent` for an X-Ray trace header
+/// (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`):
+/// version `00`, the trace id from `Root` (its epoch part and its random
+/// part, 32 hex digits), the parent id from `Parent` (16 hex digits), and
+/// flags `01` when `Sampled=1`, else `00` (the mapping OpenTelemetry's
+/// X-Ray propagator uses). `None` when the header has no valid `Root` or
+/// `Parent` (W3C forbids all-zero ids).
+pub fn traceparent(xray: &str) -> Option<HeaderValue> {
+    let (mut root, mut parent, mut sampled) = (None, None, false);
+    for part in xray.split(';') {
+        let Some((key, value)) = part.trim().split_once('=') else {
+            continue;
+        };
+        match key {
+            "Root" => root = Some(value),
+            "Parent" => parent = Some(value),
+            "Sampled" => sampled = value == "1",
+            _ => {}
+        }
+    }
+    let mut root = root?.split('-');
+    let (version, epoch, random) = (root.next()?, root.next()?, root.next()?);
+    let trace_id = format!("{epoch}{random}");
+    let parent = parent?;
+    let hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()) && s.bytes().any(|b| b != b'0')
+    };
+    if version != "1" || root.next().is_some() || !hex(&trace_id, 32) || !hex(parent, 16) {
+        return None;
+    }
+    let value = format!(
+        "00-{}-{}-{}",
+        trace_id.to_ascii_lowercase(),
+        parent.to_ascii_lowercase(),
+        if sampled { "01" } else { "00" }
+    );
+    HeaderValue::from_str(&value).ok()
 }
 
 fn app_host(config: &Config) -> HeaderValue {
@@ -474,6 +525,76 @@ mod tests {
                 serde_json::to_string(&context).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn the_xray_header_becomes_a_w3c_traceparent() {
+        let cases = [
+            (
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"),
+            ),
+            (
+                "Root=1-5759E988-BD862E3FE1BE46A994272793;Parent=53995C3F42CD8AD8;Sampled=0;Lineage=a:1",
+                Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00"),
+            ),
+            (
+                "Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793",
+                Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00"),
+            ),
+            // No parent, a bad root, all-zero ids, garbage: no traceparent.
+            ("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1", None),
+            ("Root=2-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8", None),
+            ("Root=1-5759e988-bd862e3f;Parent=53995c3f42cd8ad8", None),
+            ("Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8", None),
+            ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000", None),
+            ("Root=1-5759e988-bd862e3fe1be46a99427279g;Parent=53995c3f42cd8ad8", None),
+            (
+                "Root=1-5759e988-bd862e3fe1be46a994272793;;Parent=53995c3f42cd8ad8;",
+                Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00"),
+            ),
+            ("garbage", None),
+            ("", None),
+        ];
+        for (xray, want) in cases {
+            assert_eq!(
+                traceparent(xray).map(|v| v.to_str().unwrap().to_string()),
+                want.map(str::to_string),
+                "{xray}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_app_gets_a_traceparent_unless_the_client_sent_its_own() {
+        let info = InvocationInfo {
+            trace_id: Some(
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+            ),
+            ..INFO
+        };
+        let Event::Http(e) = parse(FORGED).unwrap() else {
+            panic!()
+        };
+        let req = http_request(*e, &info, &config(&[]));
+        assert_eq!(
+            req.headers()[&TRACEPARENT],
+            "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"
+        );
+        let theirs = r#"{"version": "2.0", "rawPath": "/", "rawQueryString": "",
+            "headers": {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+            "requestContext": {"http": {"method": "GET"}}}"#;
+        let Event::Http(e) = parse(theirs).unwrap() else {
+            panic!()
+        };
+        let req = http_request(*e, &info, &config(&[]));
+        assert_eq!(
+            req.headers()
+                .get_all(&TRACEPARENT)
+                .iter()
+                .collect::<Vec<_>>(),
+            ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]
+        );
     }
 
     #[test]

@@ -279,6 +279,10 @@ pub struct Config {
     pub snapstart_before_checkpoint_path: Option<String>,
     /// App path POSTed after a SnapStart restore.
     pub snapstart_after_restore_path: Option<String>,
+    /// Write an access record per invocation.
+    pub access_log: bool,
+    /// Write a CloudWatch EMF metrics record per invocation, in this namespace.
+    pub metrics_namespace: Option<String>,
     /// Where Lambda's APIs are.
     pub runtime_api: RuntimeApi,
     /// The function, as Lambda describes it.
@@ -402,6 +406,21 @@ fn parse_positive_seconds(text: &str) -> Result<Duration, String> {
         Some(d) => Ok(d),
         None => Err("must be more than 0".into()),
     }
+}
+
+/// A CloudWatch metric namespace: 1 to 255 printable ASCII characters, not
+/// starting with `:` (CloudWatch's pattern) or `AWS/` (reserved for AWS).
+fn parse_namespace(text: &str) -> Result<String, String> {
+    if text.len() > 255 {
+        return Err("longer than 255 characters".into());
+    }
+    if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err("not printable ASCII".into());
+    }
+    if text.starts_with(':') || text.starts_with("AWS/") {
+        return Err("a namespace cannot start with : or AWS/".into());
+    }
+    Ok(text.to_string())
 }
 
 fn parse_host(text: &str) -> Result<String, String> {
@@ -567,6 +586,22 @@ impl Config {
                 .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_path)?,
             snapstart_after_restore_path: env
                 .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_path)?,
+            access_log: env
+                .read(&settings::ACCESS_LOG, parse_bool)?
+                .unwrap_or(false),
+            metrics_namespace: match env.read(&settings::METRICS, |text| {
+                match text.to_ascii_lowercase().as_str() {
+                    "emf" => Ok(true),
+                    "none" | "off" | "false" => Ok(false),
+                    _ => Err("unknown metrics format".into()),
+                }
+            })? {
+                Some(true) => Some(
+                    env.read(&settings::METRICS_NAMESPACE, parse_namespace)?
+                        .unwrap_or_else(|| "portside".to_string()),
+                ),
+                _ => None,
+            },
             runtime_api,
             function,
         })

@@ -264,6 +264,39 @@ pub const SNAPSTART_AFTER_RESTORE_PATH: Setting = Setting {
     older: None,
 };
 
+/// One access record per invocation.
+pub const ACCESS_LOG: Setting = Setting {
+    names: &["PORTSIDE_ACCESS_LOG"],
+    default: "`false`",
+    accepted: "true or false",
+    meaning: "One access record per invocation, after its result is delivered: request id, event \
+              source, method, path without the query, status or error type, response bytes, the \
+              app's time, the adapter's own, cold start, and a stream's time to first byte (see \
+              [Observability](#observability)).",
+    older: None,
+};
+
+/// CloudWatch metrics through the Embedded Metric Format.
+pub const METRICS: Setting = Setting {
+    names: &["PORTSIDE_METRICS"],
+    default: "none",
+    accepted: "emf, or none",
+    meaning: "`emf`: a CloudWatch Embedded Metric Format record per invocation on stdout \
+              (`AppLatency`, `AdapterOverhead`, `ResponseBytes`, `ColdStart`, a count per status \
+              class), which CloudWatch Logs turns into metrics at no API cost.",
+    older: None,
+};
+
+/// The metrics' namespace.
+pub const METRICS_NAMESPACE: Setting = Setting {
+    names: &["PORTSIDE_METRICS_NAMESPACE"],
+    default: "`portside`",
+    accepted: "a CloudWatch namespace: 1 to 255 printable ASCII characters, not starting with : \
+               or AWS/",
+    meaning: "The CloudWatch namespace of the metrics.",
+    older: None,
+};
+
 /// The log level (read by `log`, before the rest).
 pub const LOG_LEVEL: Setting = Setting {
     names: &["PORTSIDE_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL"],
@@ -295,6 +328,9 @@ pub const SETTINGS: &[&Setting] = &[
     &WEBSOCKET_PATH,
     &SNAPSTART_BEFORE_CHECKPOINT_PATH,
     &SNAPSTART_AFTER_RESTORE_PATH,
+    &ACCESS_LOG,
+    &METRICS,
+    &METRICS_NAMESPACE,
     &LOG_LEVEL,
 ];
 

@@ -437,14 +437,15 @@ impl Function {
     }
 }
 
-/// Runs the `portside` binary with exactly `vars`; its log lines are echoed
-/// and collected.
+/// Runs the `portside` binary with exactly `vars`; its log lines (stderr)
+/// are echoed and collected, and so are its stdout lines (EMF metrics),
+/// each prefixed with `[stdout] `.
 pub fn spawn_portside(vars: HashMap<String, String>) -> (Child, Arc<Mutex<String>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portside"))
         .env_clear()
         .envs(vars)
         .stdin(Stdio::null())
-        .stdout(Stdio::inherit())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -457,6 +458,15 @@ pub fn spawn_portside(vars: HashMap<String, String>) -> (Child, Arc<Mutex<String
         while let Ok(Some(line)) = lines.next_line().await {
             eprintln!("{line}");
             sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("[stdout] {line}");
+            sink.lock().unwrap().push_str(&format!("[stdout] {line}\n"));
         }
     });
     (child, log)
