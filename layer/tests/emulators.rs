@@ -113,7 +113,8 @@ impl CargoLambda {
 }
 
 /// A deterministic app: it answers with what it received, minus the
-/// per-invocation context, and sets two cookies.
+/// per-invocation context (`x-amzn-*`, and the `traceparent` made from each
+/// emulator's own random trace id), and sets two cookies.
 fn respond(req: &Received) -> Reply {
     if req.target.starts_with("/fail") {
         return Reply::new(503).body("not today");
@@ -121,7 +122,10 @@ fn respond(req: &Received) -> Reply {
     let headers: Vec<&(String, String)> = req
         .headers
         .iter()
-        .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("x-amzn-"))
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("x-amzn-") && k != "traceparent"
+        })
         .collect();
     let echo = serde_json::json!({
         "method": req.method, "target": req.target, "headers": headers,
