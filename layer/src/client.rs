@@ -286,6 +286,20 @@ where
     }
 }
 
+/// `Ok` for a 2xx answer from one of Lambda's APIs, else the error that
+/// says which call Lambda refused and what it said (its body is Lambda's
+/// error document, never the app's data).
+pub fn expect_success(what: &str, status: http::StatusCode, body: &[u8]) -> Result<(), String> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} answered {status}: {}",
+            String::from_utf8_lossy(body).trim()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

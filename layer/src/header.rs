@@ -11,7 +11,26 @@
 //! bench/README.md).
 
 use bytes::Bytes;
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
+
+/// The connection-level (hop-by-hop) header fields of RFC 9110 §7.6.1, and
+/// the obsolete ones still seen: they describe one connection, so neither
+/// the app's request (which has its own) nor a Lambda result (which has
+/// none) carries them over.
+pub const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// Whether `name` is one of [`HOP_BY_HOP`].
+pub fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
 
 /// Whether every byte is printable ASCII (space to `~`), eight at a time.
 pub fn is_printable_ascii(bytes: &[u8]) -> bool {

@@ -99,12 +99,7 @@ impl LambdaApi {
                 Bytes::from(body),
             )
             .await?;
-        if !status.is_success() {
-            return Err(format!(
-                "registration answered {status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            ));
-        }
+        client::expect_success("registration", status, &body)?;
         headers
             .get("lambda-extension-identifier")
             .and_then(|v| v.to_str().ok())
@@ -124,12 +119,7 @@ impl LambdaApi {
                 Bytes::new(),
             )
             .await?;
-        if !status.is_success() {
-            return Err(format!(
-                "event/next answered {status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            ));
-        }
+        client::expect_success("event/next", status, &body)?;
         serde_json::from_slice(&body)
             .map_err(|e| format!("event/next answered with an unreadable event: {e}"))
     }
@@ -148,13 +138,6 @@ impl LambdaApi {
                 Bytes::from(body),
             )
             .await?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "init/error answered {status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            ))
-        }
+        client::expect_success("init/error", status, &body)
     }
 }

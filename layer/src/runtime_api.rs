@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRAILER, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
@@ -271,13 +271,7 @@ impl RuntimeApiClient {
         }
         self.pool.give_back(connection);
         let payload = buffer.split().freeze();
-        if !parts.status.is_success() {
-            return Err(format!(
-                "/next answered {}: {}",
-                parts.status,
-                String::from_utf8_lossy(&payload).trim()
-            ));
-        }
+        client::expect_success("/next", parts.status, &payload)?;
         let request_id = parts
             .headers
             .get(REQUEST_ID)
@@ -359,14 +353,7 @@ impl RuntimeApiClient {
             .map(|b| b.to_bytes())
             .unwrap_or_default();
         self.pool.give_back(connection);
-        if status == StatusCode::ACCEPTED || status.is_success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "the Runtime API answered {status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            ))
-        }
+        client::expect_success("the Runtime API", status, &body)
     }
 
     /// Posts a buffered result.

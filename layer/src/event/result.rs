@@ -110,21 +110,6 @@ impl Serialize for MultiValueHeaders {
     }
 }
 
-/// Headers that describe one connection, not the response: a Lambda result
-/// has no connection, and its consumers ignore or reject them.
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "transfer-encoding"
-            | "te"
-            | "trailer"
-            | "upgrade"
-    )
-}
-
 /// A header value as JSON text. Values are nearly always ASCII or UTF-8;
 /// other bytes (obsolete Latin-1 text) map to the code points of the same
 /// number rather than being dropped.
@@ -140,7 +125,7 @@ pub fn header_text(value: &HeaderValue) -> String {
 pub fn grouped_headers(headers: &HeaderMap) -> Vec<(&HeaderName, Vec<String>)> {
     headers
         .keys()
-        .filter(|name| !is_hop_by_hop(name))
+        .filter(|name| !crate::header::is_hop_by_hop(name))
         .map(|name| {
             (
                 name,
