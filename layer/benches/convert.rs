@@ -9,6 +9,9 @@
 //! shorter run). The end-to-end figures (adapter CPU per invocation from
 //! /proc, memory, latency) come from `python3 bench/run.py`; see bench/README.md.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use base64::Engine;

@@ -64,7 +64,7 @@ impl Dlmalloc {
             .is_err()
         {
             spins += 1;
-            if spins % 64 == 0 {
+            if spins.is_multiple_of(64) {
                 // The holder may have been preempted: let it run.
                 std::thread::yield_now();
             } else {
@@ -158,15 +158,23 @@ impl CachingAllocator {
                 let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
                 if !block.is_null() {
                     self.cached.fetch_sub(class_size(class), Ordering::Relaxed);
+                    // SAFETY: a block in a slot came from `System.alloc` with
+                    // its class's layout (`alloc_block`), and the swap took it
+                    // out of the cache, so it is freed once, by its owner.
                     unsafe { System.dealloc(block, class_layout(class)) };
                 }
             }
         }
     }
 
+    /// `GlobalAlloc::alloc` through the cache.
+    ///
+    /// # Safety
+    /// As `GlobalAlloc::alloc`: `layout` has a non-zero size.
     unsafe fn alloc_block(&self, layout: Layout) -> *mut u8 {
         let Some(class) = class_of(layout.size(), layout.align()) else {
-            return DLMALLOC.alloc(layout);
+            // SAFETY: the caller's contract is dlmalloc's.
+            return unsafe { DLMALLOC.alloc(layout) };
         };
         for slot in &self.slots[class] {
             let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
@@ -177,12 +185,19 @@ impl CachingAllocator {
         }
         // Large blocks come straight from the system (musl maps them), so a
         // block the cache lets go of is given back to the system at once.
-        System.alloc(class_layout(class))
+        // SAFETY: a class layout has a size of at least 64 KiB.
+        unsafe { System.alloc(class_layout(class)) }
     }
 
+    /// `GlobalAlloc::dealloc` through the cache.
+    ///
+    /// # Safety
+    /// As `GlobalAlloc::dealloc`: `ptr` came from `alloc_block` (or
+    /// `realloc_block`) of this cache with `layout`, and is not used again.
     unsafe fn free_block(&self, ptr: *mut u8, layout: Layout) {
         let Some(class) = class_of(layout.size(), layout.align()) else {
-            return DLMALLOC.dealloc(ptr, layout);
+            // SAFETY: a block outside the classes came from dlmalloc with `layout`.
+            return unsafe { DLMALLOC.dealloc(ptr, layout) };
         };
         let size = class_size(class);
         if self.cached.fetch_add(size, Ordering::Relaxed) + size <= CACHE_LIMIT {
@@ -205,23 +220,41 @@ impl CachingAllocator {
             }
         }
         self.cached.fetch_sub(size, Ordering::Relaxed);
-        System.dealloc(ptr, class_layout(class));
+        // SAFETY: a block of a class came from `System.alloc` with that
+        // class's layout (`alloc_block`), and the cache did not keep it.
+        unsafe { System.dealloc(ptr, class_layout(class)) };
     }
 
+    /// `GlobalAlloc::realloc` through the cache.
+    ///
+    /// # Safety
+    /// As `GlobalAlloc::realloc`: `ptr` came from this cache with `layout`,
+    /// `new_size` is non-zero and, rounded up to `layout.align()`, fits in
+    /// `isize`.
     unsafe fn realloc_block(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old_class = class_of(layout.size(), layout.align());
         let new_class = class_of(new_size, layout.align());
         match (old_class, new_class) {
             // Neither is cached: dlmalloc can grow in place.
-            (None, None) => DLMALLOC.realloc(ptr, layout, new_size),
+            // SAFETY: the caller's contract is dlmalloc's realloc's.
+            (None, None) => unsafe { DLMALLOC.realloc(ptr, layout, new_size) },
             // Still fits the block it has.
             (Some(a), Some(b)) if a == b => ptr,
             _ => {
-                let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
-                let new = self.alloc_block(new_layout);
+                // SAFETY: the caller guarantees `new_size` with this
+                // alignment is a valid layout (GlobalAlloc::realloc's contract).
+                let new_layout =
+                    unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+                // SAFETY: `new_size` is non-zero (the caller's contract).
+                let new = unsafe { self.alloc_block(new_layout) };
                 if !new.is_null() {
-                    std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                    self.free_block(ptr, layout);
+                    // SAFETY: `ptr` holds `layout.size()` bytes and `new`
+                    // at least `new_size`, two distinct blocks; then `ptr`
+                    // is freed once, with the layout it was allocated with.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                        self.free_block(ptr, layout);
+                    }
                 }
                 new
             }
@@ -235,21 +268,29 @@ pub static CACHE: CachingAllocator = CachingAllocator::new();
 /// The global allocator of the `portside` binary: [`CACHE`] over dlmalloc.
 pub struct Global;
 
+// SAFETY: every block handed out is either dlmalloc's (for its layout) or
+// a whole block of a size class of at least the requested size and ALIGN
+// alignment (larger alignments go to dlmalloc), never handed out twice
+// before it is freed (slots are taken with an atomic swap), and freed to
+// where it came from; `realloc` keeps the bytes up to the smaller size.
 unsafe impl GlobalAlloc for Global {
     // Out of line: inlined into every allocation site they would grow the binary.
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        CACHE.alloc_block(layout)
+        // SAFETY: GlobalAlloc::alloc's contract is alloc_block's.
+        unsafe { CACHE.alloc_block(layout) }
     }
 
     #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CACHE.free_block(ptr, layout)
+        // SAFETY: GlobalAlloc::dealloc's contract is free_block's.
+        unsafe { CACHE.free_block(ptr, layout) }
     }
 
     #[inline(never)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        CACHE.realloc_block(ptr, layout, new_size)
+        // SAFETY: GlobalAlloc::realloc's contract is realloc_block's.
+        unsafe { CACHE.realloc_block(ptr, layout, new_size) }
     }
 }
 
@@ -295,6 +336,8 @@ mod tests {
     #[test]
     fn freed_blocks_are_reused_grown_in_place_and_bounded() {
         let cache = CachingAllocator::new();
+        // SAFETY: every block is allocated by this cache with a non-zero
+        // layout, used within its size, and freed once with its layout.
         unsafe {
             let layout = Layout::from_size_align(300_000, 8).unwrap();
             let a = cache.alloc_block(layout);
@@ -333,6 +376,7 @@ mod tests {
     fn a_block_unused_for_keep_for_invocations_is_given_back() {
         let cache = CachingAllocator::new();
         let layout = Layout::from_size_align(100_000, 8).unwrap();
+        // SAFETY: as above: this cache's blocks, freed once with their layout.
         unsafe {
             // Invocation 0 frees a block: kept.
             let a = cache.alloc_block(layout);

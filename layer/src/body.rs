@@ -65,6 +65,7 @@ pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
     if std::arch::is_x86_feature_detected!("avx2") {
         // At least the last four characters (where padding may be) are left
         // to the crate, with anything after a character it must judge.
+        // SAFETY: the CPU has AVX2 (just detected), the kernel's one requirement.
         vectorized = unsafe { avx2::decode_blocks(input, &mut out, 4) };
     }
     match BASE64.decode_vec(&input[vectorized..], &mut out) {
@@ -92,6 +93,7 @@ pub fn encode_base64_into(bytes: &[u8], out: &mut [u8]) -> usize {
     let (mut read, mut written) = (0, 0);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (just detected), the kernel's one requirement.
         read = unsafe { avx2::encode_blocks(bytes, out) };
         written = read / 3 * 4;
     }

@@ -514,7 +514,8 @@ impl Adapter {
             app_started,
         } = streamed;
         let (frames, receiver) = mpsc::channel::<Frame<Bytes>>(8);
-        let pump = async {
+        // The pump owns the sender, so the stream ends when the pump does.
+        let pump = async move {
             let mut head = BytesMut::with_capacity(prelude.len() + 8);
             head.extend_from_slice(&prelude);
             head.extend_from_slice(&[0u8; 8]);

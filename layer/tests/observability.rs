@@ -260,3 +260,47 @@ async fn the_app_joins_the_invocations_trace_through_traceparent() {
         "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"
     );
 }
+
+#[tokio::test]
+async fn a_streamed_response_has_its_time_to_first_byte_in_the_record() {
+    let app = App::start(KeepAlive::Forever, |_| {
+        Reply::new(200)
+            .header("Content-Type", "text/event-stream")
+            .body("data: one\n\n")
+    })
+    .await;
+    let f = Function::start(
+        app.port,
+        &[
+            ("PORTSIDE_ACCESS_LOG", "true"),
+            ("PORTSIDE_INVOKE_MODE", "response_stream"),
+        ],
+    )
+    .await
+    .ready()
+    .await;
+    let function_url = json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/sse", "rawQueryString": "",
+        "headers": {"host": "abc.lambda-url.us-east-1.on.aws"},
+        "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws",
+                           "http": {"method": "GET", "path": "/sse"}},
+        "isBase64Encoded": false
+    })
+    .to_string();
+    let outcome = f.invoke(&function_url).await;
+    assert!(
+        matches!(outcome, portside_local::runtime_api::Outcome::Streamed(_)),
+        "{outcome:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = f.log();
+    let record = lines_containing(&log, "[portside] ACCESS ")
+        .pop()
+        .unwrap_or_else(|| panic!("no access record:\n{log}"));
+    assert!(
+        record.contains(" function-url GET /sse 200 bytes=11 "),
+        "{record}"
+    );
+    let first: f64 = field(record, "first_byte_ms=").parse().unwrap();
+    assert!(first > 0.0, "{record}");
+}

@@ -56,10 +56,15 @@ const GROUP_BYTES: [i8; 16] = [2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
 pub unsafe fn decode_blocks(input: &[u8], out: &mut Vec<u8>, keep: usize) -> usize {
-    let class_of_high = both_lanes(&CLASS_OF_HIGH);
-    let bad_for_low = both_lanes(&BAD_FOR_LOW);
-    let offset_by_high = both_lanes(&OFFSET_BY_HIGH);
-    let group_bytes = both_lanes(&GROUP_BYTES);
+    // SAFETY: this function runs only where AVX2 is available (its contract).
+    let (class_of_high, bad_for_low, offset_by_high, group_bytes) = unsafe {
+        (
+            both_lanes(&CLASS_OF_HIGH),
+            both_lanes(&BAD_FOR_LOW),
+            both_lanes(&OFFSET_BY_HIGH),
+            both_lanes(&GROUP_BYTES),
+        )
+    };
     let low_nibble = _mm256_set1_epi8(0x0f);
     let slash = _mm256_set1_epi8(b'/' as i8);
     // a*64 + b and c*64 + d, as 16-bit sums.
@@ -75,7 +80,9 @@ pub unsafe fn decode_blocks(input: &[u8], out: &mut Vec<u8>, keep: usize) -> usi
     let mut read = 0;
     let mut written = out.len();
     for _ in 0..blocks {
-        let chars = _mm256_loadu_si256(input.as_ptr().add(read).cast());
+        // SAFETY: `read + 32 <= blocks * 32 <= input.len()`, so the 32
+        // bytes loaded are inside `input` (an unaligned load is allowed).
+        let chars = unsafe { _mm256_loadu_si256(input.as_ptr().add(read).cast()) };
         let high = _mm256_and_si256(_mm256_srli_epi32::<4>(chars), low_nibble);
         let low = _mm256_and_si256(chars, low_nibble);
         let bad = _mm256_and_si256(
@@ -91,11 +98,16 @@ pub unsafe fn decode_blocks(input: &[u8], out: &mut Vec<u8>, keep: usize) -> usi
         let groups = _mm256_madd_epi16(twelves, twelves_to_24_bits);
         let bytes =
             _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(groups, group_bytes), packed_lanes);
-        _mm256_storeu_si256(out.as_mut_ptr().add(written).cast(), bytes);
+        // SAFETY: `out` reserved room for `blocks * 24 + 8` bytes past its
+        // length, so the 32 bytes stored at `written` (at most `len + (blocks
+        // - 1) * 24`) stay inside its allocation.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(written).cast(), bytes) };
         written += 24;
         read += 32;
     }
-    out.set_len(written);
+    // SAFETY: every byte up to `written` was stored by the loop (24 kept per
+    // block) or was already initialised, and `written` is within capacity.
+    unsafe { out.set_len(written) };
     read
 }
 
@@ -118,8 +130,9 @@ const OFFSET_BY_RANGE: [i8; 16] = [
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
 pub unsafe fn encode_blocks(input: &[u8], out: &mut [u8]) -> usize {
-    let spread_groups = both_lanes(&SPREAD_GROUPS);
-    let offset_by_range = both_lanes(&OFFSET_BY_RANGE);
+    // SAFETY: this function runs only where AVX2 is available (its contract).
+    let (spread_groups, offset_by_range) =
+        unsafe { (both_lanes(&SPREAD_GROUPS), both_lanes(&OFFSET_BY_RANGE)) };
     // First and third fields (bits 10-15 of the low half, 6-11 of the
     // high), and the right shifts (as multiplies keeping the high 16 bits)
     // that put them at the bottom of their byte.
@@ -137,8 +150,14 @@ pub unsafe fn encode_blocks(input: &[u8], out: &mut [u8]) -> usize {
     let mut written = 0;
     // Loads read 16 bytes at +0 and +12, of which 12 each are used.
     while input.len() - read >= 28 && out.len() - written >= 32 {
-        let low = _mm_loadu_si128(input.as_ptr().add(read).cast());
-        let high = _mm_loadu_si128(input.as_ptr().add(read + 12).cast());
+        // SAFETY: the loop condition keeps `read + 28 <= input.len()`, so
+        // both 16-byte loads (at `read` and `read + 12`) are inside `input`.
+        let (low, high) = unsafe {
+            (
+                _mm_loadu_si128(input.as_ptr().add(read).cast()),
+                _mm_loadu_si128(input.as_ptr().add(read + 12).cast()),
+            )
+        };
         let words = _mm256_shuffle_epi8(
             _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(low), high),
             spread_groups,
@@ -157,7 +176,8 @@ pub unsafe fn encode_blocks(input: &[u8], out: &mut [u8]) -> usize {
             _mm256_and_si256(_mm256_cmpgt_epi8(twenty_six, values), thirteen),
         );
         let chars = _mm256_add_epi8(values, _mm256_shuffle_epi8(offset_by_range, index));
-        _mm256_storeu_si256(out.as_mut_ptr().add(written).cast(), chars);
+        // SAFETY: the loop condition keeps `written + 32 <= out.len()`.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(written).cast(), chars) };
         read += 24;
         written += 32;
     }
@@ -168,7 +188,8 @@ pub unsafe fn encode_blocks(input: &[u8], out: &mut [u8]) -> usize {
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn both_lanes(table: &[i8; 16]) -> __m256i {
-    _mm256_broadcastsi128_si256(_mm_loadu_si128(table.as_ptr().cast()))
+    // SAFETY: the table is exactly the 16 bytes loaded.
+    _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(table.as_ptr().cast()) })
 }
 
 #[cfg(test)]
@@ -223,12 +244,14 @@ mod tests {
             .collect();
         let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
         let mut out = vec![0u8; text.len()];
+        // SAFETY: AVX2 was detected above.
         let read = unsafe { encode_blocks(&bytes, &mut out) };
         // Every block whose second load stays inside the input.
         assert_eq!(read, (bytes.len() - 4) / 24 * 24);
         assert_eq!(&out[..read / 3 * 4], &text.as_bytes()[..read / 3 * 4]);
         // Never past the room it was given.
         let mut short = vec![0u8; 70];
+        // SAFETY: AVX2 was detected above.
         assert_eq!(unsafe { encode_blocks(&bytes, &mut short) }, 48);
         assert_eq!(&short[..64], &text.as_bytes()[..64]);
     }
@@ -245,6 +268,7 @@ mod tests {
             .collect();
         let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
         let mut out = vec![0xee];
+        // SAFETY: AVX2 was detected above.
         let read = unsafe { decode_blocks(text.as_bytes(), &mut out, 4) };
         // Every block but the last (which would leave fewer than 4 characters).
         assert_eq!(read, text.len() - 32);
@@ -255,6 +279,7 @@ mod tests {
         let mut text = text.into_bytes();
         text[70] = b'-';
         let mut out = Vec::new();
+        // SAFETY: AVX2 was detected above.
         assert_eq!(unsafe { decode_blocks(&text, &mut out, 4) }, 64);
         assert_eq!(out, &bytes[..48]);
     }
