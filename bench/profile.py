@@ -15,9 +15,9 @@ with symbols profiles better than the stripped release build:
 
 Scenarios: small (GET, small JSON), binary (GET, 1 MiB octet-stream
 response), upload (POST, 1 MiB base64 body), json (GET, 1 MiB of realistic
-JSON text, returned as text), text, text-br, text-gzip (GET, 1 MiB of
+JSON text, returned as text), text, text-gzip (GET, 1 MiB of
 compressible JSON text, with AWS_LWA_ENABLE_COMPRESSION=true and no
-Accept-Encoding, br, gzip), stream (a Function URL GET streaming 20 MB, with
+Accept-Encoding, and with gzip), stream (a Function URL GET streaming 20 MB, with
 AWS_LWA_INVOKE_MODE=response_stream). The adapter gets run.py's environment
 (LWA's variable names, which portside reads too), so `--binary` may also be
 an LWA binary (target/peers/bin/lambda-adapter) to see where its CPU goes. Warm-up invocations run before
@@ -50,7 +50,6 @@ SCENARIOS = {
     "upload": (run.UPLOAD_EVENT, run.check_upload, {}),
     "json": (run.JSON_EVENT, run.check_json, {}),
     "text": (run.TEXT_EVENTS["identity"], lambda inv: run.check_text("identity", inv), COMPRESSION),
-    "text-br": (run.TEXT_EVENTS["br"], lambda inv: run.check_text("br", inv), COMPRESSION),
     "text-gzip": (run.TEXT_EVENTS["gzip"], lambda inv: run.check_text("gzip", inv), COMPRESSION),
     "stream": (run.STREAM_EVENT, check_stream, run.STREAMING_ENV),
 }
@@ -59,7 +58,7 @@ SCENARIOS = {
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Profile one scenario of the adapter.",
-        usage="profile.py {small,binary,upload,json,text,text-br,text-gzip,stream} [-n N] [--binary PATH]"
+        usage="profile.py {small,binary,upload,json,text,text-gzip,stream} [-n N] [--binary PATH]"
         " [--log FILE] -- COMMAND...",
     )
     parser.add_argument("scenario", choices=sorted(SCENARIOS))

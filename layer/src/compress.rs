@@ -1,4 +1,4 @@
-//! Response compression (`PORTSIDE_ENABLE_COMPRESSION`): gzip or brotli, as
+//! Response compression (`PORTSIDE_ENABLE_COMPRESSION`): gzip, as
 //! the client's `Accept-Encoding` prefers, for buffered responses.
 //!
 //! Owns: negotiating the coding (q-values, `*`, `identity`), deciding which
@@ -28,8 +28,6 @@ const GZIP_LEVEL: u8 = 4;
 /// A content coding portside can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coding {
-    /// `br` (RFC 7932).
-    Brotli,
     /// `gzip` (RFC 1952).
     Gzip,
 }
@@ -37,7 +35,6 @@ pub enum Coding {
 impl Coding {
     fn token(self) -> &'static str {
         match self {
-            Coding::Brotli => "br",
             Coding::Gzip => "gzip",
         }
     }
@@ -63,26 +60,20 @@ fn quality_of(accept_encoding: &str, names: &[&str]) -> Option<f32> {
     })
 }
 
-/// The coding the client prefers among those portside has, if any: the
-/// highest q-value; `*` covers codings not named; `q=0` refuses one. On a
-/// tie, gzip: portside's compact brotli encoder compresses less than gzip for
-/// the same CPU (4.8x against 5.5x on 1 MiB of JSON), so brotli goes to
-/// clients that prefer it or take nothing else.
+/// The coding to use, if the client accepts one portside has: gzip, when
+/// its q-value is above 0 (`*` covers it when it is not named; `q=0`
+/// refuses it); otherwise the body goes as it is, which every client takes.
+///
+/// portside had its own compact brotli encoder too; it was removed (bench/
+/// README.md, "Compression"): it compressed less than gzip at level 4 for
+/// the same CPU, so gzip won every tie, and no common client prefers `br`
+/// over `gzip` (browsers, curl, CloudFront send them at equal quality).
 pub fn negotiate(accept_encoding: &str) -> Option<Coding> {
     let any = quality_of(accept_encoding, &["*"]);
-    let q = |names: &[&str]| quality_of(accept_encoding, names).or(any).unwrap_or(0.0);
-    let brotli = q(&["br"]);
-    let gzip = q(&["gzip", "x-gzip"]);
-    match (brotli > 0.0, gzip > 0.0) {
-        (false, false) => None,
-        (true, false) => Some(Coding::Brotli),
-        (false, true) => Some(Coding::Gzip),
-        (true, true) => Some(if brotli > gzip {
-            Coding::Brotli
-        } else {
-            Coding::Gzip
-        }),
-    }
+    let gzip = quality_of(accept_encoding, &["gzip", "x-gzip"])
+        .or(any)
+        .unwrap_or(0.0);
+    (gzip > 0.0).then_some(Coding::Gzip)
 }
 
 /// Media types whose bodies are compressed already.
@@ -141,7 +132,6 @@ pub fn worth_compressing(headers: &HeaderMap, body_len: usize) -> bool {
 /// Compresses `body` with `coding`.
 pub fn encode(coding: Coding, body: &[u8]) -> Vec<u8> {
     match coding {
-        Coding::Brotli => crate::brotli::compress(body),
         Coding::Gzip => gzip(body),
     }
 }
@@ -238,19 +228,35 @@ mod tests {
     #[test]
     fn negotiation_follows_q_values() {
         assert_eq!(negotiate("gzip, deflate, br"), Some(Coding::Gzip));
-        assert_eq!(negotiate("br;q=1, gzip;q=0.9"), Some(Coding::Brotli));
-        assert_eq!(negotiate("br"), Some(Coding::Brotli));
+        assert_eq!(negotiate("br;q=1, gzip;q=0.9"), Some(Coding::Gzip));
         assert_eq!(negotiate("gzip"), Some(Coding::Gzip));
         assert_eq!(negotiate("x-gzip"), Some(Coding::Gzip));
-        assert_eq!(negotiate("br;q=0.5, gzip;q=0.8"), Some(Coding::Gzip));
         assert_eq!(negotiate("br;q=0, gzip"), Some(Coding::Gzip));
         assert_eq!(negotiate("*"), Some(Coding::Gzip));
         assert_eq!(negotiate("*;q=0.1, br;q=0"), Some(Coding::Gzip));
+        // Nothing portside has: the body as it is.
+        assert_eq!(negotiate("br"), None);
         assert_eq!(negotiate("identity"), None);
         assert_eq!(negotiate("deflate, zstd"), None);
         assert_eq!(negotiate("gzip;q=0, br;q=0"), None);
+        assert_eq!(negotiate("*;q=0"), None);
         assert_eq!(negotiate(""), None);
         assert_eq!(negotiate("GZIP ; Q=0.4"), Some(Coding::Gzip));
+    }
+
+    #[test]
+    fn common_clients_get_gzip() {
+        // What browsers, curl, Python's requests, Go and CloudFront send.
+        for accept in [
+            "gzip, deflate, br, zstd",
+            "gzip, deflate, br",
+            "deflate, gzip, br, zstd",
+            "gzip, deflate",
+            "gzip",
+            "br,gzip",
+        ] {
+            assert_eq!(negotiate(accept), Some(Coding::Gzip), "{accept}");
+        }
     }
 
     fn response(content_type: Option<&str>, body: Vec<u8>) -> ResponseParts {
@@ -277,7 +283,7 @@ mod tests {
     #[test]
     fn text_is_compressed_with_the_preferred_coding_and_decodes_back() {
         let original = json_body(500);
-        for (accept, coding) in [("br", Coding::Brotli), ("gzip", Coding::Gzip)] {
+        for (accept, coding) in [("gzip", Coding::Gzip), ("br, gzip", Coding::Gzip)] {
             let mut r = response(Some("application/json"), original.clone());
             assert_eq!(compress_response(&mut r, Some(accept)), Some(coding));
             assert_eq!(r.headers[CONTENT_ENCODING], coding.token());
@@ -287,11 +293,6 @@ mod tests {
             assert!(r.body.len() * 4 < original.len());
             let mut decoded = Vec::new();
             match coding {
-                Coding::Brotli => {
-                    brotli_decompressor::Decompressor::new(&r.body[..], 4096)
-                        .read_to_end(&mut decoded)
-                        .unwrap();
-                }
                 Coding::Gzip => {
                     flate2::read::GzDecoder::new(&r.body[..])
                         .read_to_end(&mut decoded)

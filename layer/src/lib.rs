@@ -12,7 +12,6 @@
 
 pub mod alloc;
 pub mod body;
-pub mod brotli;
 pub mod client;
 pub mod compress;
 pub mod config;

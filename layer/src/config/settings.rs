@@ -151,7 +151,7 @@ pub const ENABLE_COMPRESSION: Setting = Setting {
     names: &["PORTSIDE_ENABLE_COMPRESSION", "AWS_LWA_ENABLE_COMPRESSION"],
     default: "`false`",
     accepted: "true or false",
-    meaning: "Compress buffered responses (gzip, brotli) by the client's `Accept-Encoding`.",
+    meaning: "Compress buffered responses with gzip when the client's `Accept-Encoding` takes it.",
     older: None,
 };
 
