@@ -36,7 +36,8 @@ fn encode(c: &mut Criterion) {
     let text = json_text::one_mib();
     let mut group = c.benchmark_group("encode_1mib_json");
     group.throughput(Throughput::Bytes(text.len() as u64));
-    for (name, coding) in [("gzip", Coding::Gzip)] {
+    let (name, coding) = ("gzip", Coding::Gzip);
+    {
         let encoded = compress::encode(coding, &text);
         assert_eq!(
             decode(coding, &encoded),
