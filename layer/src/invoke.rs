@@ -55,8 +55,8 @@ pub enum ReadyState {
     Failed(String),
 }
 
-/// Counts invocations from the moment `lambda_runtime` hands one over until
-/// its result has been delivered, so shutdown can wait for them.
+/// Counts invocations from the moment `/next` hands one over until its
+/// result has been delivered, so shutdown can wait for them.
 #[derive(Default)]
 pub struct InFlight {
     count: AtomicUsize,

@@ -3,7 +3,7 @@
 //!
 //! Owns: those three requests and their wire formats (sent through the one
 //! client, `client`, on a small pool of its own).
-//! Must not: take part in invocations (`lambda_runtime` does, in `runtime`).
+//! Must not: take part in invocations (`runtime_api` does).
 
 use std::time::Duration;
 
