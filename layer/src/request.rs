@@ -212,6 +212,11 @@ pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// X-Ray propagator uses). `None` when the header has no valid `Root` or
 /// `Parent` (W3C forbids all-zero ids).
 pub fn traceparent(xray: &str) -> Option<HeaderValue> {
+    traceparent_bytes(xray)
+        .map(|bytes| crate::header::printable_unchecked(Bytes::copy_from_slice(&bytes)))
+}
+
+fn traceparent_bytes(xray: &str) -> Option<[u8; 55]> {
     let (mut root, mut parent, mut sampled) = (None, None, false);
     for part in xray.split(';') {
         let Some((key, value)) = part.trim().split_once('=') else {
@@ -226,21 +231,38 @@ pub fn traceparent(xray: &str) -> Option<HeaderValue> {
     }
     let mut root = root?.split('-');
     let (version, epoch, random) = (root.next()?, root.next()?, root.next()?);
-    let trace_id = format!("{epoch}{random}");
     let parent = parent?;
-    let hex = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()) && s.bytes().any(|b| b != b'0')
-    };
-    if version != "1" || root.next().is_some() || !hex(&trace_id, 32) || !hex(parent, 16) {
+    if version != "1" || root.next().is_some() || epoch.len() != 8 || random.len() != 24 {
         return None;
     }
-    let value = format!(
-        "00-{}-{}-{}",
-        trace_id.to_ascii_lowercase(),
-        parent.to_ascii_lowercase(),
-        if sampled { "01" } else { "00" }
-    );
-    HeaderValue::from_str(&value).ok()
+    // `00-` trace id (32) `-` parent id (16) `-` flags (2): 55 bytes.
+    let mut out = *b"00-00000000000000000000000000000000-0000000000000000-00";
+    let mut zero = [true, true];
+    for (i, b) in epoch.bytes().chain(random.bytes()).enumerate() {
+        if i >= 32 || !b.is_ascii_hexdigit() {
+            return None;
+        }
+        zero[0] &= b == b'0';
+        out[3 + i] = b.to_ascii_lowercase();
+    }
+    if parent.len() != 16 {
+        return None;
+    }
+    for (i, b) in parent.bytes().enumerate() {
+        if !b.is_ascii_hexdigit() {
+            return None;
+        }
+        zero[1] &= b == b'0';
+        out[36 + i] = b.to_ascii_lowercase();
+    }
+    // W3C: an all-zero trace id or parent id is invalid.
+    if zero[0] || zero[1] {
+        return None;
+    }
+    if sampled {
+        out[54] = b'1';
+    }
+    Some(out)
 }
 
 fn app_host(config: &Config) -> HeaderValue {

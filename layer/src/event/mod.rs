@@ -474,7 +474,10 @@ fn headers_from(
     single: Option<&Pairs<'_>>,
     single_field: &str,
 ) -> Result<HeaderMap, String> {
-    let mut headers = HeaderMap::new();
+    // Room for the event's headers and the few the adapter adds (context,
+    // trace, length), so the map never grows and rehashes on the way.
+    let count = multi.map_or(0, |m| m.entries.len()) + single.map_or(0, |s| s.entries.len());
+    let mut headers = HeaderMap::with_capacity(count + 8);
     if let Some(multi) = multi {
         for (name, value) in multi.require(multi_field)? {
             append_header(&mut headers, multi_field, name, value)?;
