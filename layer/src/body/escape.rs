@@ -20,7 +20,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// an escape: a control character (below 0x20), `"` or `\`. The lowest set
 /// lane is exact; lanes above it may be false alarms (a borrow from below),
 /// which is why only the lowest is ever used.
-fn escape_lanes(word: u64) -> u64 {
+pub(crate) fn escape_lanes(word: u64) -> u64 {
     let control = word.wrapping_sub(ONES * 0x20) & !word;
     let quote = word ^ (ONES * u64::from(b'"'));
     let quote = quote.wrapping_sub(ONES) & !quote;

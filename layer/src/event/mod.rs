@@ -19,6 +19,7 @@ mod apigw_v2;
 mod lattice;
 mod passthrough;
 pub mod result;
+mod scan;
 mod websocket;
 pub mod wire;
 
@@ -111,7 +112,7 @@ pub struct HttpEvent<'a> {
     /// The request for the app.
     pub request: HttpRequestParts,
     /// The event's `requestContext`, as the raw JSON text.
-    pub request_context: Option<&'a RawValue>,
+    pub request_context: Option<Cow<'a, RawValue>>,
     /// For WebSocket events: the event type, route and connection.
     pub websocket: Option<WebSocketInfo>,
 }
@@ -353,22 +354,68 @@ fn detect<'a>(event: &RawEvent<'a>, context: &ContextProbe<'a>) -> Detected<'a> 
     Detected::PassThrough(Cow::Borrowed("unknown"))
 }
 
+/// Payloads this large are first searched for a long plain body (see
+/// `scan`): a 1 MiB upload is 1.4 MB of base64.
+const LONG_BODY: usize = 64 * 1024;
+
 /// Reads a payload: detects its source and, for HTTP events, converts it.
 ///
 /// Never fails on JSON that is not an HTTP event (that is a pass-through);
 /// fails with `Portside.InvalidEvent` when a payload is detected as an HTTP
 /// event but one of its fields is missing or of the wrong type.
+///
+/// A large payload whose top-level `body` is a long plain string (base64,
+/// or text without escapes) is read without that string, which is then
+/// taken as it stands: serde_json would scan it byte by byte. The result
+/// is the same as reading the whole payload (the tests compare the two on
+/// every sample event); whenever the shortcut does not fit, the whole
+/// payload is read.
 pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
-    let event: RawEvent<'_> = match serde_json::from_str::<Obj<RawEvent<'_>>>(payload) {
+    parse_from(payload, LONG_BODY)
+}
+
+/// [`parse`], looking for a plain body in payloads of `long_body` bytes and
+/// more (the tests look in every one).
+fn parse_from(payload: &str, long_body: usize) -> Result<Event<'_>, PortsideError> {
+    if payload.len() >= long_body {
+        if let Some(range) = scan::plain_string_member(payload.as_bytes(), b"body", long_body / 2) {
+            let mut rest = String::with_capacity(payload.len() - range.len());
+            rest.push_str(&payload[..range.start]);
+            rest.push_str(&payload[range.end..]);
+            if let Some(event) = read(&rest, Some(&payload[range])) {
+                return event.map(Event::into_owned);
+            }
+        }
+    }
+    read(payload, None).unwrap_or(Ok(Event::PassThrough(PassThrough {
+        source: Cow::Borrowed("unknown"),
+    })))
+}
+
+/// Reads `json`; with `body`, the body found by the scan, in place of the
+/// empty one `json` then has. `None` when `json` is not an object the
+/// lenient reader holds (unknown JSON), or when `body` does not fit what
+/// serde_json read (then the caller reads the whole payload).
+fn read<'j>(json: &'j str, body: Option<&'j str>) -> Option<Result<Event<'j>, PortsideError>> {
+    let mut event: RawEvent<'j> = match serde_json::from_str::<Obj<RawEvent<'j>>>(json) {
         Ok(Obj::Value(event)) => event,
         // Not an object (or JSON the lenient reader cannot hold, such as a
         // duplicate field): certainly not an HTTP event.
-        _ => {
-            return Ok(Event::PassThrough(PassThrough {
-                source: Cow::Borrowed("unknown"),
-            }))
-        }
+        _ => return None,
     };
+    if let Some(body) = body {
+        // The scan emptied the body it found: serde_json must have read the
+        // top-level body as that empty string.
+        if !matches!(&event.body, Some(Text::Str(s)) if s.is_empty()) {
+            return None;
+        }
+        event.body = Some(Text::Str(Cow::Borrowed(body)));
+    }
+    Some(convert(event))
+}
+
+/// Detects the source of a read payload and converts an HTTP event.
+fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
     let context = ContextProbe::read(event.request_context);
     let source = match detect(&event, &context) {
         Detected::PassThrough(source) => return Ok(Event::PassThrough(PassThrough { source })),
@@ -399,9 +446,34 @@ pub fn parse(payload: &str) -> Result<Event<'_>, PortsideError> {
     Ok(Event::Http(Box::new(HttpEvent {
         source,
         request,
-        request_context: event.request_context,
+        request_context: event.request_context.map(Cow::Borrowed),
         websocket,
     })))
+}
+
+impl Event<'_> {
+    /// The same event, owning what it borrowed from the payload.
+    fn into_owned(self) -> Event<'static> {
+        match self {
+            Event::Http(http) => {
+                let HttpEvent {
+                    source,
+                    request,
+                    request_context,
+                    websocket,
+                } = *http;
+                Event::Http(Box::new(HttpEvent {
+                    source,
+                    request,
+                    request_context: request_context.map(|c| Cow::Owned(c.into_owned())),
+                    websocket,
+                }))
+            }
+            Event::PassThrough(pass) => Event::PassThrough(PassThrough {
+                source: Cow::Owned(pass.source.into_owned()),
+            }),
+        }
+    }
 }
 
 /// Converts the app's response into the result `source` expects.

@@ -420,6 +420,61 @@ fn every_http_sample_reaches_the_app_with_every_header_query_pair_and_body_byte(
     }
 }
 
+#[test]
+fn reading_around_a_long_plain_body_gives_what_reading_it_all_gives() {
+    // Every sample with a plain body takes the shortcut here (threshold 0),
+    // and a 1 MiB upload does in real use: the results must be the same.
+    let upload = {
+        let mut event: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                events_dir().join("aws-lambda-rust-runtime/apigw_v2_proxy_request.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let bytes: Vec<u8> = (0..1024 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        event["body"] = Value::String(crate::body::encode_base64(&bytes));
+        event["isBase64Encoded"] = Value::Bool(true);
+        (
+            "1 MiB upload".to_string(),
+            serde_json::to_string_pretty(&event).unwrap(),
+        )
+    };
+    let mut shortcuts = 0;
+    for (file, text) in samples()
+        .into_iter()
+        .map(|(file, _, text)| (file, text))
+        .chain([upload])
+    {
+        let whole = parse_from(&text, usize::MAX);
+        let around = parse_from(&text, 0);
+        if scan::plain_string_member(text.as_bytes(), b"body", 0).is_some() {
+            shortcuts += 1;
+        }
+        match (whole, around) {
+            (Err(a), Err(b)) => assert_eq!(a, b, "{file}"),
+            (Ok(Event::PassThrough(a)), Ok(Event::PassThrough(b))) => assert_eq!(a, b, "{file}"),
+            (Ok(Event::Http(a)), Ok(Event::Http(b))) => {
+                assert_eq!(a.source, b.source, "{file}");
+                assert_eq!(a.request, b.request, "{file}");
+                assert_eq!(
+                    a.request_context.as_ref().map(|c| c.get().to_string()),
+                    b.request_context.as_ref().map(|c| c.get().to_string()),
+                    "{file}"
+                );
+                assert_eq!(a.websocket, b.websocket, "{file}");
+            }
+            (a, b) => panic!("{file}: {a:?} vs {b:?}"),
+        }
+    }
+    assert!(
+        shortcuts >= 30,
+        "only {shortcuts} samples took the shortcut"
+    );
+}
+
 // ---- the fidelity points LWA loses, on real samples ----
 
 fn http_event(file: &str) -> (HttpSource, HttpRequestParts) {
