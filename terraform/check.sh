@@ -3,6 +3,7 @@
 # anywhere:
 #
 #   terraform fmt -check -recursive
+#   examples/express/package.sh   (the real app node_app.tftest.hcl deploys)
 #   then in modules/layer, modules/function and the sample stack (.):
 #     terraform init -backend=false -plugin-dir=<AWS provider mirror under /opt>
 #     terraform validate
@@ -12,7 +13,9 @@
 # The apply / plan / destroy against a moto server is a separate, slower
 # check: tests/terraform/test_moto_apply.py (test.sh runs it after this).
 #
-# Nothing is downloaded but checkov from PyPI (once). The Terraform steps run
+# Nothing is downloaded but checkov from PyPI (once) and, for the Express
+# package, the npm packages its lock file names when npm's cache lacks them
+# (examples/install.sh fills it). The Terraform steps run
 # on a throw-away copy of this folder, so no .terraform/, lock file or state
 # is left behind. Where terraform is not installed, it says so in one line and
 # exits 0.
@@ -82,6 +85,20 @@ if ! terraform -chdir="$work" fmt -check -recursive -diff; then
     exit 1
 fi
 echo "formatted"
+
+# --- the Express example's package -------------------------------------------
+# modules/function/tests/node_app.tftest.hcl deploys the real Express example:
+# its zip, built by the script the example's README deploys with, goes into
+# the copy's fixtures with its SHA-256 (base64, as Lambda reports it) beside
+# it, computed here by Python's hashlib, not by Terraform.
+step "the Express example's package for node_app.tftest.hcl"
+express_zip="$work/modules/function/tests/fixtures/express-example.zip"
+"$root/examples/express/package.sh" "$express_zip" || {
+    echo "check.sh: examples/express/package.sh failed; modules/function/tests/node_app.tftest.hcl deploys its zip (it needs npm, Node.js 20+)" >&2
+    exit 1
+}
+python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' \
+    "$express_zip" >"$express_zip.base64sha256"
 
 # Each module is a root of its own for `terraform test`, with its own tests/.
 modules=(modules/layer modules/function .)

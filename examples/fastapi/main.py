@@ -103,7 +103,8 @@ def large():
 
 @app.get("/sse")
 async def sse(count: int = 5, interval: float = 0.5):
-    """Server-Sent Events: `count` events, `interval` seconds apart."""
+    """Server-Sent Events: `count` events, `interval` seconds apart. The
+    headers (two cookies among them) go out before the first event."""
 
     async def events():
         for i in range(count):
@@ -111,6 +112,9 @@ async def sse(count: int = 5, interval: float = 0.5):
                 await asyncio.sleep(interval)
             yield f"id: {i}\nevent: tick\ndata: {json.dumps({'n': i})}\n\n"
 
-    return StreamingResponse(
+    response = StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
+    response.set_cookie("stream", "ticks", path="/sse", httponly=True)
+    response.set_cookie("ticks", str(count), path="/sse")
+    return response

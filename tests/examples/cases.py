@@ -9,8 +9,12 @@ import hashlib
 import json
 import random
 
+import pytest
+
 from examples_support import (
+    ALB,
     ALB_RESPONSE_LIMIT,
+    STREAMING,
     Reply,
     assert_same,
     comparable_pairs,
@@ -35,7 +39,7 @@ def both(direct, through, method, target, headers=(), body=None):
 def alb_over_limit(through, direct_reply: Reply) -> bool:
     """Whether ALB would refuse this result as over its 1 MB response limit
     (the base64 of a binary body counts, as it is in the result JSON)."""
-    if through.door not in ("alb", "alb-multi"):
+    if through.door not in ALB:
         return False
     body = direct_reply.body
     try:
@@ -44,6 +48,17 @@ def alb_over_limit(through, direct_reply: Reply) -> bool:
     except UnicodeDecodeError:
         size = (len(body) + 2) // 3 * 4
     return size > ALB_RESPONSE_LIMIT
+
+
+def assert_alb_refused(through, t: Reply):
+    """ALB's answer to a response JSON over 1 MB: "The maximum size of the
+    response JSON that the Lambda function can send is 1 MB" (Lambda
+    functions as targets, Limits), answered with the load balancer's own 502
+    page ("Troubleshoot your Application Load Balancers", HTTP 502: "The
+    Lambda function response ... exceeds the size limit"), not the app's."""
+    assert t.status == 502, f"ALB must refuse a response JSON over 1 MB with 502: {t!r}"
+    assert t.values("content-type") and t.values("content-type")[0].startswith("text/html"), t
+    assert not t.values("content-disposition"), f"the app's headers must not pass: {t!r}"
 
 
 def test_index(direct, through):
@@ -153,10 +168,8 @@ def test_binary_download_1mb(direct, through):
     d, t = both(direct, through, "GET", "/download")
     assert d.status == 200 and d.body == DOWNLOAD, d
     if alb_over_limit(through, d):
-        # ALB refuses a response JSON over 1 MB (the base64 of 1 MiB is 1.33 MB):
-        # documented 502. portside-local's ALB door does not enforce the limit
-        # (defect reported: it answers 200 with the body), so the assertion
-        # `t.status == 502` is left out until portside-local models it.
+        # The result JSON carries 1 MiB as 1.33 MB of base64: over ALB's limit.
+        assert_alb_refused(through, t)
         return
     assert_same(through.door, d, t)
 
@@ -175,10 +188,17 @@ def test_head(direct, through):
     assert d.status == 200 and d.body == b"", d
     assert_same(through.door, d, t, head=True)
     assert d.values("content-length") in ([], [str(len(DOWNLOAD))]), d
-    # The GET's Content-Length on the HEAD answer (RFC 9110 9.3.2) reaches the
-    # adapter's result, but portside-local's front door drops a result's
-    # Content-Length and sends none for the empty HEAD body (defect reported),
-    # so `t.values("content-length") == d.values("content-length")` is left out.
+    # The app's Content-Length on a HEAD answer is the GET's (RFC 9110 9.3.2),
+    # and the client must see it: the source passes the result's value on
+    # when there is no body to measure (local/FRONTDOOR.md, Results).
+    if through.door in STREAMING and d.values("content-length") and not t.values("content-length"):
+        # The adapter puts the app's Content-Length in the stream's prelude,
+        # but portside-local's front door reads a prelude as for a GET
+        # (frontdoor/events.rs: stream_head calls collect_headers with
+        # head = false) and drops it. Exactly that case is expected to fail;
+        # any other difference fails the assertion below.
+        pytest.xfail("portside-local drops the app's Content-Length from a streamed HEAD answer's prelude")
+    assert t.values("content-length") == d.values("content-length"), f"direct {d!r}\nthrough {t!r}"
 
 
 def test_no_content_204(direct, through):
@@ -202,7 +222,6 @@ def test_response_5mb(direct, through):
     d, t = both(direct, through, "GET", "/large")
     assert d.status == 200 and d.body == LARGE, d
     if alb_over_limit(through, d):
-        # ALB: documented 502 for a response JSON over 1 MB; not modelled by
-        # portside-local's ALB door (defect reported), assertion left out.
+        assert_alb_refused(through, t)
         return
     assert_same(through.door, d, t)

@@ -42,6 +42,14 @@ DOORS = {
         ["--response-stream"],
         {"PORTSIDE_INVOKE_MODE": "response_stream"},
     ),
+    # A REST API whose Lambda proxy integration has the STREAM response
+    # transfer mode (API Gateway calls InvokeWithResponseStream): the prelude
+    # is {"statusCode", "multiValueHeaders"}, then the body as it is written.
+    "rest-api-stream": (
+        "rest-api",
+        ["--response-stream"],
+        {"PORTSIDE_INVOKE_MODE": "response_stream"},
+    ),
     "alb": ("alb", [], {}),
     "alb-multi": ("alb-multi", [], {}),
 }
@@ -57,7 +65,15 @@ SINGLE_VALUE_RESPONSE = {"http-api", "function-url", "function-url-stream", "alb
 # order of values under one key survives but the interleaving of different
 # keys does not (REST API `multiValueQueryStringParameters`, ALB with
 # multi-value headers).
-GROUPED_QUERY = {"rest-api", "alb-multi"}
+GROUPED_QUERY = {"rest-api", "rest-api-stream", "alb-multi"}
+
+# Sources that pass the app's body on as it is written (a Function URL in
+# RESPONSE_STREAM mode, a REST API with the STREAM transfer mode); every other
+# source reads one result, so the client gets nothing before the app is done.
+STREAMING = {"function-url-stream", "rest-api-stream"}
+
+# The ALB doors (with and without multi-value headers).
+ALB = {"alb", "alb-multi"}
 
 # ALB without multi-value headers keeps the last value of a repeated header
 # or query key: "If you do not enable multi-value headers, the load balancer

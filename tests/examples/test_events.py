@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from example_defs import EXAMPLE_DEFS
-from examples_support import EXAMPLES
+from examples_support import EXAMPLES, REPO, free_port
 
 EVENTS = EXAMPLES / "events"
 INDEX = json.loads((EVENTS / "index.json").read_text())
@@ -33,13 +33,19 @@ def test_provenance(entry):
 
 
 def invoke(artifacts, event_file):
-    """`portside-local invoke --event-file FILE -- examples/go/run.sh` (the
-    short form: the freshly built adapter and the shim); its stdout."""
+    """`portside-local invoke --event-file FILE -- examples/go/run.sh` from the
+    repository root, as the README writes it (the short form: the freshly
+    built adapter and the shim, run in the caller's folder, so both paths are
+    relative to it); its stdout."""
     portside_local, _ = artifacts
     go = EXAMPLE_DEFS["go"]
     go.check_installed()
     done = subprocess.run(
-        [str(portside_local), "invoke", "--event-file", str(EVENTS / event_file), "--quiet", "--", str(go.dir / "run.sh")],
+        [
+            str(portside_local), "invoke", "--event-file", (EVENTS / event_file).relative_to(REPO).as_posix(),
+            "--quiet", "--env", f"PORT={free_port()}", "--", "examples/go/run.sh",
+        ],
+        cwd=REPO,
         env=go.env(),
         capture_output=True,
         text=True,

@@ -1,10 +1,22 @@
 # The user's story, as terraform/README.md tells it ("Deploy your own app"):
 # a Node.js app, a published portside layer ARN, the app's port, one module
-# block. The variables below are that block's inputs (its package_zip is a
-# fixture: a real, tiny Node.js app and its run.sh), and the
-# asserts check that the app is deployed the way portside needs it: on the
-# Node.js managed runtime, run through the layer's exec wrapper, told its
-# port, behind a throttled HTTP API that alone may invoke it.
+# block. The variables below are that block's inputs, and the app is a real
+# one: the Express example (examples/express), packaged by the script its
+# README deploys with (examples/express/package.sh: app.js, run.sh,
+# package.json, the lock file and the production node_modules).
+# terraform/check.sh builds that zip into tests/fixtures/ before it runs
+# these tests, with the zip's SHA-256 (base64, as Lambda reports it) beside
+# it, computed by Python's hashlib; neither is committed. To run this file by
+# hand, from terraform/modules/function:
+#
+#   ../../../examples/express/package.sh tests/fixtures/express-example.zip
+#   python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],"rb").read()).digest()).decode())' \
+#       tests/fixtures/express-example.zip > tests/fixtures/express-example.zip.base64sha256
+#
+# The asserts check that the app is deployed the way portside needs it: that
+# very package (by its hash), on the Node.js managed runtime, run through
+# the layer's exec wrapper, told its port, behind a throttled HTTP API that
+# alone may invoke it.
 
 mock_provider "aws" {
   mock_data "aws_partition" {
@@ -57,7 +69,7 @@ run "node_app_in_one_block" {
   variables {
     name        = "hello-node"
     layer_arn   = "arn:aws:lambda:us-east-1:123456789012:layer:portside-x86_64:1"
-    package_zip = "tests/fixtures/node-app.zip"
+    package_zip = "tests/fixtures/express-example.zip"
     runtime     = "nodejs22.x"
     port        = 3000
   }
@@ -65,6 +77,11 @@ run "node_app_in_one_block" {
   assert {
     condition     = aws_lambda_function.this.runtime == "nodejs22.x" && aws_lambda_function.this.handler == "run.sh" && aws_lambda_function.this.package_type == "Zip"
     error_message = "The Node.js app must run on nodejs22.x with its run.sh as the handler."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.filename == "tests/fixtures/express-example.zip" && aws_lambda_function.this.source_code_hash == trimspace(file("tests/fixtures/express-example.zip.base64sha256"))
+    error_message = "The function must be the Express example's package, by its hash (so Lambda updates the code when the package changes), got ${aws_lambda_function.this.source_code_hash}."
   }
 
   assert {
