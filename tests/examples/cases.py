@@ -191,13 +191,6 @@ def test_head(direct, through):
     # The app's Content-Length on a HEAD answer is the GET's (RFC 9110 9.3.2),
     # and the client must see it: the source passes the result's value on
     # when there is no body to measure (local/FRONTDOOR.md, Results).
-    if through.door in STREAMING and d.values("content-length") and not t.values("content-length"):
-        # The adapter puts the app's Content-Length in the stream's prelude,
-        # but portside-local's front door reads a prelude as for a GET
-        # (frontdoor/events.rs: stream_head calls collect_headers with
-        # head = false) and drops it. Exactly that case is expected to fail;
-        # any other difference fails the assertion below.
-        pytest.xfail("portside-local drops the app's Content-Length from a streamed HEAD answer's prelude")
     assert t.values("content-length") == d.values("content-length"), f"direct {d!r}\nthrough {t!r}"
 
 

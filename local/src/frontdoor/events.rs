@@ -711,6 +711,7 @@ pub const REST_PRELUDE_LIMIT: usize = 16 * 1024;
 pub fn stream_head(
     source: Source,
     prelude: Option<&[u8]>,
+    head: bool,
 ) -> Result<(u16, Vec<(String, String)>), PreludeError> {
     let Some(prelude) = prelude else {
         if source == Source::RestApi {
@@ -728,7 +729,7 @@ pub fn stream_head(
         return Err(PreludeError::NotJson);
     };
     let mut headers = Vec::new();
-    collect_headers(&obj, HeaderFields::Merged, false, &mut headers);
+    collect_headers(&obj, HeaderFields::Merged, head, &mut headers);
     collect_cookies(&obj, &mut headers);
     Ok((status_of(&obj).unwrap_or(200), headers))
 }
@@ -1048,10 +1049,23 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_head_keeps_the_apps_content_length() {
+        let prelude = br#"{"statusCode":200,"multiValueHeaders":{"content-length":["1048576"],"content-type":["application/octet-stream"]}}"#;
+        let (_, head) = stream_head(Source::RestApi, Some(prelude), true).expect("head");
+        assert!(
+            head.iter()
+                .any(|(k, v)| k == "content-length" && v == "1048576"),
+            "{head:?}"
+        );
+        let (_, get) = stream_head(Source::RestApi, Some(prelude), false).expect("head");
+        assert!(!get.iter().any(|(k, _)| k == "content-length"), "{get:?}");
+    }
+
+    #[test]
     fn stream_preludes_carry_all_four_fields() {
         let prelude = br#"{"statusCode":202,"headers":{"content-type":"text/plain","x-both":"single"},"multiValueHeaders":{"x-both":["m1","m2"],"x-multi":["a","b"]},"cookies":["c=1","d=2"]}"#;
         for source in [Source::RestApi, Source::FunctionUrl] {
-            let (status, headers) = stream_head(source, Some(prelude)).expect("head");
+            let (status, headers) = stream_head(source, Some(prelude), false).expect("head");
             assert_eq!(status, 202);
             let r = HttpResponse {
                 status,
@@ -1065,7 +1079,7 @@ mod tests {
         }
         // A REST API needs the metadata, within 16 KB.
         assert_eq!(
-            stream_head(Source::RestApi, None),
+            stream_head(Source::RestApi, None, false),
             Err(PreludeError::Missing)
         );
         let long = format!(
@@ -1073,10 +1087,15 @@ mod tests {
             "a".repeat(17 * 1024)
         );
         assert!(matches!(
-            stream_head(Source::RestApi, Some(long.as_bytes())),
+            stream_head(Source::RestApi, Some(long.as_bytes()), false),
             Err(PreludeError::TooLong(_))
         ));
         // A Function URL without one is a 200 octet stream.
-        assert_eq!(stream_head(Source::FunctionUrl, None).expect("head").0, 200);
+        assert_eq!(
+            stream_head(Source::FunctionUrl, None, false)
+                .expect("head")
+                .0,
+            200
+        );
     }
 }

@@ -310,7 +310,7 @@ async fn http_request(
         Err(e) => return respond(HttpResponse::gateway_error(503, &e.message())),
     };
     if let Some(rx) = inv.stream.take() {
-        if let Some(resp) = streamed(cfg.source, rx).await {
+        if let Some(resp) = streamed(cfg.source, rx, head).await {
             return resp;
         }
     }
@@ -333,7 +333,7 @@ async fn http_request(
     let payload = match &outcome {
         Outcome::Response(b) => b.clone(),
         Outcome::Streamed(s) if cfg.streams() => {
-            return match events::stream_head(cfg.source, s.prelude.as_deref()) {
+            return match events::stream_head(cfg.source, s.prelude.as_deref(), head) {
                 Ok((status, headers)) => respond(HttpResponse {
                     status,
                     headers,
@@ -380,6 +380,7 @@ fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {
 async fn streamed(
     source: Source,
     mut rx: mpsc::Receiver<StreamEvent>,
+    is_head: bool,
 ) -> Option<Response<RespBody>> {
     let mut first_body = None;
     let head = loop {
@@ -387,18 +388,18 @@ async fn streamed(
             StreamEvent::Started { content_type } => {
                 if !PreludeSplitter::expects_prelude(content_type.as_deref()) {
                     if source == Source::RestApi {
-                        break events::stream_head(source, None);
+                        break events::stream_head(source, None, is_head);
                     }
                     let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
                     break Ok((200, vec![("content-type".to_string(), ct)]));
                 }
             }
-            StreamEvent::Prelude(p) => break events::stream_head(source, Some(&p)),
+            StreamEvent::Prelude(p) => break events::stream_head(source, Some(&p), is_head),
             StreamEvent::Body(b) => {
                 first_body = Some(b);
-                break events::stream_head(source, None);
+                break events::stream_head(source, None, is_head);
             }
-            StreamEvent::End { .. } => break events::stream_head(source, None),
+            StreamEvent::End { .. } => break events::stream_head(source, None, is_head),
             StreamEvent::Aborted { reason } => {
                 eprintln!("portside-local: streamed response aborted: {reason}");
                 return Some(respond(answers::answer(source, Failure::Function)));
