@@ -9,12 +9,10 @@ import hashlib
 import json
 import random
 
-import pytest
 
 from examples_support import (
     ALB,
     ALB_RESPONSE_LIMIT,
-    STREAMING,
     Reply,
     assert_same,
     comparable_pairs,
