@@ -9,7 +9,6 @@ import hashlib
 import json
 import random
 
-
 from examples_support import (
     ALB,
     ALB_RESPONSE_LIMIT,
