@@ -2,11 +2,12 @@
 //! answered, and one timer per invocation loop that bounds the wait for it.
 //!
 //! Owns: turning Lambda's `Lambda-Runtime-Deadline-Ms` into an [`Instant`]
-//! with a reserve ([`app_deadline`]), and bounding the exchange with the app
-//! (its head, then its body) by that instant ([`Deadline::within`]).
+//! with a reserve ([`app_deadline`]), and bounding an invocation's waits for
+//! the app (for it to be ready after async init, its head, its body, each
+//! streamed chunk) by that instant ([`Deadline::within`]).
 //! Must not: decide what a passed deadline means for the invocation (the
-//! caller's error), or bound waits that are not the app's (readiness, the
-//! Runtime API).
+//! caller's error), or bound waits outside an invocation (the readiness
+//! check's own polling, the Runtime API).
 //!
 //! Why one timer moved from deadline to deadline instead of a
 //! `tokio::time::timeout_at` each time: a timer tokio's driver did not know
