@@ -2,10 +2,12 @@
 //! bodies and status codes. The state changes themselves live in the parent
 //! module.
 
+use super::extensions::Extension;
+use super::snapstart::{restore_failed, restore_next};
+use super::state::Shared;
 use super::stream::{self, Piece, PreludeSplitter};
 use super::{
-    Extension, FunctionError, InitState, Outcome, Shared, StreamEvent, StreamedResponse,
-    EXTENSION_PATH, RUNTIME_PATH,
+    FunctionError, InitState, Outcome, StreamEvent, StreamedResponse, EXTENSION_PATH, RUNTIME_PATH,
 };
 use crate::util;
 use bytes::{Bytes, BytesMut};
@@ -87,7 +89,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
             (&Method::GET, "/invocation/next") => runtime_next(&shared).await,
             (&Method::POST, "/init/error") => runtime_init_error(&shared, req).await,
             (&Method::GET, "/restore/next") => {
-                super::restore_next(&shared).await;
+                restore_next(&shared).await;
                 json(StatusCode::OK, "")
             }
             (&Method::POST, "/restore/error") => {
@@ -98,7 +100,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
                     .await
                     .map(|b| b.to_bytes())
                     .unwrap_or_default();
-                super::restore_failed(&shared, FunctionError::from_post(error_type, body));
+                restore_failed(&shared, FunctionError::from_post(error_type, body));
                 accepted()
             }
             (&Method::POST, r) if r.starts_with("/invocation/") => {
