@@ -622,7 +622,7 @@ async fn serve(prepared: Prepared, o: &Options) -> i32 {
                 shell_quote(o.example_event.as_deref().unwrap_or("{}"))
             );
         }
-        InitState::Failed(e) if e.error_type == "Sandbox.PortInUse" => {
+        InitState::Failed(e) if e.is_port_in_use() => {
             // Nothing can work while another process holds the port.
             function.shutdown().await;
             return 1;

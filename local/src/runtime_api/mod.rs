@@ -115,7 +115,7 @@ pub use handle::RuntimeApi;
 pub use init::init_timeout_error;
 pub use options::{Invocation, InvokeOptions, StreamEvent};
 pub use outcome::{
-    timeout_error, FunctionError, InitState, InvokeRejected, InvokeResult, Outcome,
+    timeout_error, FunctionError, InitState, InvokeRejected, InvokeResult, Outcome, ProcessExit,
     StreamedResponse, Timeout,
 };
 pub use shutdown::{ShutdownReason, ShutdownReport};

@@ -39,9 +39,28 @@ pub struct FunctionError {
     /// The error document Lambda returns to the caller: the body the
     /// runtime posted, or Lambda's own `{"errorMessage","errorType"}`.
     pub raw: Bytes,
+    /// Which process exited and how, when this is Lambda's report of a
+    /// runtime or extension that exited ([`FunctionError::process_exited`]).
+    pub exit: Option<ProcessExit>,
+}
+
+/// A process of the sandbox that exited on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessExit {
+    /// The extension's name, or `None` for the runtime.
+    pub extension: Option<String>,
+    /// How it ended: `exit status 3`, `signal 9 (SIGKILL)`.
+    pub how: String,
 }
 
 impl FunctionError {
+    /// Lambda's error type for a runtime process that exited.
+    pub const RUNTIME_EXIT: &'static str = "Runtime.ExitError";
+    /// Lambda's error type for an extension that exited.
+    pub const EXTENSION_CRASH: &'static str = "Extension.Crash";
+    /// portside-local's error type for an app port already taken at start.
+    pub const PORT_IN_USE: &'static str = "Sandbox.PortInUse";
+
     /// An error Lambda itself reports (not posted by the runtime).
     pub fn lambda(error_type: &str, message: &str) -> FunctionError {
         FunctionError {
@@ -49,7 +68,42 @@ impl FunctionError {
             error_message: message.to_string(),
             header_error_type: None,
             raw: Bytes::from(util::error_json(error_type, message)),
+            exit: None,
         }
+    }
+
+    /// Lambda's report of a process that exited: `Runtime.ExitError`
+    /// ("Runtime exited with error: exit status 3") for the runtime,
+    /// `Extension.Crash` for an extension.
+    pub fn process_exited(exit: ProcessExit) -> FunctionError {
+        let (error_type, message) = match &exit.extension {
+            None => (
+                Self::RUNTIME_EXIT,
+                format!("Runtime exited with error: {}", exit.how),
+            ),
+            Some(name) => (
+                Self::EXTENSION_CRASH,
+                format!("Extension {name} exited: {}", exit.how),
+            ),
+        };
+        FunctionError {
+            exit: Some(exit),
+            ..FunctionError::lambda(error_type, &message)
+        }
+    }
+
+    /// Whether a process of the sandbox crashed (Lambda then resets the
+    /// sandbox): Lambda's own report of an exit, or a runtime that posted
+    /// that type itself.
+    pub fn is_crash(&self) -> bool {
+        self.exit.is_some()
+            || self.error_type.starts_with(Self::RUNTIME_EXIT)
+            || self.error_type == Self::EXTENSION_CRASH
+    }
+
+    /// Whether init was refused because the app's port was taken.
+    pub fn is_port_in_use(&self) -> bool {
+        self.error_type == Self::PORT_IN_USE
     }
 
     /// Reads a runtime's error post: header type and JSON body.
@@ -72,6 +126,7 @@ impl FunctionError {
             error_message: field("errorMessage").unwrap_or_default(),
             header_error_type,
             raw: body,
+            exit: None,
         }
     }
 }

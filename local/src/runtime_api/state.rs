@@ -9,6 +9,7 @@
 use super::extensions::Extension;
 use super::invocation::{Inflight, NextEvent, Pending};
 use super::{Config, FunctionError, InitState};
+use crate::util;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::{oneshot, watch};
@@ -66,9 +67,7 @@ impl Shared {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        util::lock(&self.state)
     }
 
     /// Wakes everyone waiting for a state change.

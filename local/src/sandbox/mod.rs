@@ -29,8 +29,8 @@ pub mod report;
 
 use crate::layer::Layer;
 use crate::runtime_api::{
-    self, Config, FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, RuntimeApi,
-    ShutdownReason, StreamEvent,
+    self, Config, FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, ProcessExit,
+    RuntimeApi, ShutdownReason, StreamEvent,
 };
 use bytes::Bytes;
 use procs::{any_alive, signal_group, Output, Tail};
@@ -441,11 +441,11 @@ impl Sandbox {
 
 impl Inner {
     fn lock_procs(&self) -> std::sync::MutexGuard<'_, Procs> {
-        self.procs.lock().unwrap_or_else(|p| p.into_inner())
+        crate::util::lock(&self.procs)
     }
 
     fn lock_failure(&self) -> std::sync::MutexGuard<'_, Option<LastFailure>> {
-        self.last_failure.lock().unwrap_or_else(|p| p.into_inner())
+        crate::util::lock(&self.last_failure)
     }
 
     /// Returns once a process died (the sandbox is broken).
@@ -675,16 +675,12 @@ impl Inner {
                 Ok(s) => procs::describe_exit(s),
                 Err(e) => e.to_string(),
             };
-            let (error_type, message) = match kind {
-                Kind::Runtime => (
-                    "Runtime.ExitError",
-                    format!("Runtime exited with error: {how}"),
-                ),
-                Kind::Extension => ("Extension.Crash", format!("Extension {name} exited: {how}")),
-            };
+            let err = FunctionError::process_exited(ProcessExit {
+                extension: (kind == Kind::Extension).then_some(name),
+                how,
+            });
             this.broken.store(true, Ordering::SeqCst);
             this.died.notify_waiters();
-            let err = FunctionError::lambda(error_type, &message);
             if this.api.init_state() == InitState::Pending {
                 this.api.fail_init(err);
             } else {
@@ -755,7 +751,10 @@ impl Inner {
         // readiness check in place of this function's app.
         if let Some((host, port)) = &self.app {
             if ports::accepts(host, *port) {
-                return Err(fail(report::port_taken(host, *port), "Sandbox.PortInUse"));
+                return Err(fail(
+                    report::port_taken(host, *port),
+                    FunctionError::PORT_IN_USE,
+                ));
             }
         }
         self.started.store(true, Ordering::SeqCst);
@@ -789,7 +788,7 @@ impl Inner {
     }
 
     fn lock_tail(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {
-        self.tail.lock().unwrap_or_else(|p| p.into_inner())
+        crate::util::lock(&self.tail)
     }
 
     /// Records and prints a failed init (the full report once, a short line
@@ -921,12 +920,7 @@ impl Inner {
             let reset = match &outcome {
                 Outcome::TimedOut(_) => Some(ShutdownReason::Timeout),
                 Outcome::InitError(_) => Some(ShutdownReason::Failure),
-                Outcome::Error(e)
-                    if e.error_type.starts_with("Runtime.ExitError")
-                        || e.error_type == "Extension.Crash" =>
-                {
-                    Some(ShutdownReason::Failure)
-                }
+                Outcome::Error(e) if e.is_crash() => Some(ShutdownReason::Failure),
                 _ => None,
             };
             match &outcome {

@@ -137,7 +137,7 @@ pub async fn copy_lines(out: Arc<Output>, reader: impl tokio::io::AsyncRead + Un
     let mut lines = BufReader::new(reader).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let Some(tail) = &out.tail {
-            let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+            let mut t = crate::util::lock(tail);
             if t.len() == TAIL_LINES {
                 t.pop_front();
             }
