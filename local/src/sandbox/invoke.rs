@@ -1,0 +1,127 @@
+//! One invocation in the sandbox: refused (too large, stopping), answered
+//! at once (init known to be failing slowly), or run: a fresh init after a
+//! crash, thaw, the event, then its aftermath (reset after a timeout,
+//! crash or init failure, else freeze) while the next invocation waits.
+//!
+//! It must not speak the Runtime API's protocol: it calls [`RuntimeApi`].
+//!
+//! [`RuntimeApi`]: crate::runtime_api::RuntimeApi
+
+use super::Inner;
+use crate::runtime_api::{
+    FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, ShutdownReason, StreamEvent,
+};
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// An invocation running in a [`Sandbox`].
+pub struct SandboxInvocation {
+    /// The request id.
+    pub request_id: String,
+    /// Stream events, when asked for ([`InvokeOptions::watch_stream`]).
+    pub stream: Option<mpsc::Receiver<StreamEvent>>,
+    pub(crate) outcome: oneshot::Receiver<Outcome>,
+}
+
+impl SandboxInvocation {
+    /// Waits for the outcome.
+    pub async fn outcome(self) -> Outcome {
+        self.outcome.await.unwrap_or_else(|_| {
+            Outcome::Error(FunctionError::lambda(
+                "Sandbox.Stopped",
+                "the sandbox stopped before the invocation ended",
+            ))
+        })
+    }
+
+    /// An invocation that ended before it started (an init failure).
+    pub(crate) fn ended(outcome: Outcome) -> SandboxInvocation {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(outcome);
+        SandboxInvocation {
+            request_id: String::new(),
+            stream: None,
+            outcome: rx,
+        }
+    }
+}
+
+impl Inner {
+    pub(super) async fn invoke(
+        self: Arc<Self>,
+        payload: Bytes,
+        opts: InvokeOptions,
+    ) -> Result<SandboxInvocation, InvokeRejected> {
+        if payload.len() > self.api.config().max_request_bytes {
+            return Err(InvokeRejected::PayloadTooLarge {
+                size: payload.len(),
+                limit: self.api.config().max_request_bytes,
+            });
+        }
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(InvokeRejected::ShuttingDown);
+        }
+        if let Some(error) = self.answer_at_once() {
+            return Ok(SandboxInvocation::ended(Outcome::InitError(error)));
+        }
+        let serial = Arc::clone(&self.serial).lock_owned().await;
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(InvokeRejected::ShuttingDown);
+        }
+        let concurrent = self.cfg.max_concurrency > 1;
+        // A crash, or an init that failed or timed out earlier (say, the
+        // eager init of `serve`): this invocation starts a fresh sandbox.
+        let failed_init = matches!(
+            self.api.init_state(),
+            InitState::Failed(_) | InitState::TimedOut
+        );
+        if self.broken.load(Ordering::SeqCst)
+            || (failed_init && self.started.load(Ordering::SeqCst))
+        {
+            self.teardown(ShutdownReason::Failure).await;
+        }
+        if let Err(e) = self.start(self.cfg.init_timeout).await {
+            let state = InitState::Failed(e.clone());
+            self.init_failed(&state, self.cfg.init_timeout);
+            self.teardown(ShutdownReason::Failure).await;
+            drop(serial);
+            return Ok(SandboxInvocation::ended(Outcome::InitError(e)));
+        }
+        self.thaw();
+        let mut inv = self.api.start_invoke(payload, opts)?;
+        let request_id = inv.request_id().to_string();
+        let stream = inv.take_stream();
+        let (tx, rx) = oneshot::channel();
+        let this = Arc::clone(&self);
+        let guard = if concurrent { None } else { Some(serial) };
+        tokio::spawn(async move {
+            let outcome = inv.outcome().await;
+            let reset = match &outcome {
+                Outcome::TimedOut(_) => Some(ShutdownReason::Timeout),
+                Outcome::InitError(_) => Some(ShutdownReason::Failure),
+                Outcome::Error(e) if e.is_crash() => Some(ShutdownReason::Failure),
+                _ => None,
+            };
+            match &outcome {
+                Outcome::InitError(_) => {
+                    let state = this.api.init_state();
+                    this.init_failed(&state, this.cfg.init_timeout);
+                }
+                _ => this.init_succeeded(),
+            }
+            let _ = tx.send(outcome);
+            match reset {
+                Some(reason) => this.teardown(reason).await,
+                None => this.freeze_when_idle().await,
+            }
+            drop(guard);
+        });
+        Ok(SandboxInvocation {
+            request_id,
+            stream,
+            outcome: rx,
+        })
+    }
+}
