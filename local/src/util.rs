@@ -89,12 +89,19 @@ pub fn epoch_millis() -> u64 {
 /// Calendar fields of a UTC instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtcTime {
+    /// The year (proleptic Gregorian).
     pub year: i64,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, 1 to 31.
     pub day: u32,
+    /// The hour, 0 to 23.
     pub hour: u32,
+    /// The minute, 0 to 59.
     pub minute: u32,
+    /// The second, 0 to 59.
     pub second: u32,
+    /// The millisecond, 0 to 999.
     pub millis: u32,
 }
 
