@@ -8,7 +8,7 @@
 use super::state::{Shared, State};
 use super::{FunctionError, InitState, Outcome, RuntimeApi};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 impl Shared {
     pub(super) fn check_init(&self, st: &mut State) {
@@ -18,6 +18,7 @@ impl Shared {
             && st.extensions.iter().all(|e| e.next_calls > 0)
         {
             st.init = InitState::Ready;
+            st.init_took = Some(st.init_started.elapsed());
         }
     }
 
@@ -48,6 +49,13 @@ impl Shared {
 }
 
 impl RuntimeApi {
+    /// How long the current init took, from its start (the server's start,
+    /// or the last [`RuntimeApi::reset`]) until it was ready: Lambda's
+    /// `Init Duration`. `None` while init is not ready.
+    pub fn init_duration(&self) -> Option<Duration> {
+        self.shared.lock().init_took
+    }
+
     /// Where init stands now.
     pub fn init_state(&self) -> InitState {
         self.shared.lock().init.clone()
@@ -91,6 +99,8 @@ impl RuntimeApi {
             let mut st = self.shared.lock();
             st.generation += 1;
             st.init = InitState::Pending;
+            st.init_started = Instant::now();
+            st.init_took = None;
             st.runtime_polled = false;
             st.extensions.clear();
             st.pollers.clear();

@@ -15,7 +15,7 @@ use super::{
 use crate::util;
 use bytes::Bytes;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// What a `/next` poller receives.
@@ -37,6 +37,9 @@ pub(super) struct Pending {
     pub(super) opts: InvokeOptions,
     pub(super) outcome_tx: oneshot::Sender<Outcome>,
     pub(super) stream_tx: Option<mpsc::Sender<StreamEvent>>,
+    /// Told the moment the event reaches a `/next` poller; dropped unsent
+    /// if it never does.
+    pub(super) dispatched_tx: oneshot::Sender<Instant>,
 }
 
 pub(crate) struct Inflight {
@@ -102,6 +105,7 @@ impl Shared {
                 st.queue.push_front(pending);
                 continue;
             }
+            let _ = pending.dispatched_tx.send(Instant::now());
             let invoke_event = serde_json::json!({
                 "eventType": "INVOKE",
                 "deadlineMs": deadline_ms,
@@ -209,6 +213,7 @@ impl RuntimeApi {
         }
         let request_id = opts.request_id.clone().unwrap_or_else(util::uuid_v4);
         let (outcome_tx, outcome_rx) = oneshot::channel();
+        let (dispatched_tx, dispatched_rx) = oneshot::channel();
         let (stream_tx, stream_rx) = if opts.watch_stream {
             let (tx, rx) = mpsc::channel(64);
             (Some(tx), Some(rx))
@@ -235,6 +240,7 @@ impl RuntimeApi {
                         opts,
                         outcome_tx,
                         stream_tx,
+                        dispatched_tx,
                     });
                     self.shared.dispatch(&mut st);
                 }
@@ -273,6 +279,7 @@ impl RuntimeApi {
             request_id,
             outcome: outcome_rx,
             stream: stream_rx,
+            dispatched: Some(dispatched_rx),
         })
     }
 

@@ -7,7 +7,7 @@
 use super::stream::StreamError;
 use super::{FunctionError, Outcome};
 use bytes::Bytes;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Per-invocation settings. Everything is optional.
@@ -109,6 +109,7 @@ pub struct Invocation {
     pub(super) request_id: String,
     pub(super) outcome: oneshot::Receiver<Outcome>,
     pub(super) stream: Option<mpsc::Receiver<StreamEvent>>,
+    pub(super) dispatched: Option<oneshot::Receiver<Instant>>,
 }
 
 impl Invocation {
@@ -121,6 +122,13 @@ impl Invocation {
     /// The channel closes when the invocation ends.
     pub fn take_stream(&mut self) -> Option<mpsc::Receiver<StreamEvent>> {
         self.stream.take()
+    }
+
+    /// When the event reached the runtime (handed to its `/next` call), once:
+    /// the receiver fails if the invocation ended before it got there (a
+    /// failed init, a timeout in the queue).
+    pub fn take_dispatched(&mut self) -> Option<oneshot::Receiver<Instant>> {
+        self.dispatched.take()
     }
 
     /// Waits for the end of the invocation.

@@ -12,6 +12,7 @@ use super::{Config, FunctionError, InitState};
 use crate::util;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 pub(crate) struct State {
@@ -33,6 +34,10 @@ pub(crate) struct State {
     pub(super) restored: bool,
     /// SnapStart: what the runtime posted to `/restore/error`.
     pub(super) restore_error: Option<FunctionError>,
+    /// When the current init started (start, or the last reset).
+    pub(super) init_started: Instant,
+    /// How long it took to be ready, once it is.
+    pub(super) init_took: Option<Duration>,
 }
 
 pub(crate) struct Shared {
@@ -61,6 +66,8 @@ impl Shared {
                 snapshot_ready: false,
                 restored: false,
                 restore_error: None,
+                init_started: Instant::now(),
+                init_took: None,
             }),
             changes,
         }

@@ -1,19 +1,25 @@
 //! One invocation in the sandbox: refused (too large, stopping), answered
 //! at once (init known to be failing slowly), or run: a fresh init after a
 //! crash, thaw, the event, then its aftermath (reset after a timeout,
-//! crash or init failure, else freeze) while the next invocation waits.
+//! crash or init failure, else freeze) while the next invocation waits;
+//! Lambda's START line when the event reaches the runtime, END and REPORT
+//! after its result.
 //!
 //! It must not speak the Runtime API's protocol: it calls [`RuntimeApi`].
 //!
 //! [`RuntimeApi`]: crate::runtime_api::RuntimeApi
 
-use super::Inner;
+use super::{platform, procs, Inner};
 use crate::runtime_api::{
     FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, ShutdownReason, StreamEvent,
 };
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The version the platform lines name (portside-local runs `$LATEST`).
+const FUNCTION_VERSION: &str = "$LATEST";
 use tokio::sync::{mpsc, oneshot};
 
 /// An invocation running in a [`Sandbox`].
@@ -92,12 +98,27 @@ impl Inner {
         self.thaw();
         let mut inv = self.api.start_invoke(payload, opts)?;
         let request_id = inv.request_id().to_string();
+        let request_id_task = request_id.clone();
         let stream = inv.take_stream();
+        let dispatched = inv.take_dispatched();
         let (tx, rx) = oneshot::channel();
         let this = Arc::clone(&self);
         let guard = if concurrent { None } else { Some(serial) };
         tokio::spawn(async move {
+            // START once the event reaches the runtime; none if it never
+            // does (init failed, or it timed out waiting).
+            let started = match dispatched {
+                Some(at) => at.await.ok(),
+                None => None,
+            };
+            if started.is_some() && this.cfg.show_logs {
+                eprintln!(
+                    "{}",
+                    platform::start_line(&request_id_task, FUNCTION_VERSION)
+                );
+            }
             let outcome = inv.outcome().await;
+            let duration = started.map(|at| at.elapsed());
             let reset = match &outcome {
                 Outcome::TimedOut(_) => Some(ShutdownReason::Timeout),
                 Outcome::InitError(_) => Some(ShutdownReason::Failure),
@@ -112,6 +133,9 @@ impl Inner {
                 _ => this.init_succeeded(),
             }
             let _ = tx.send(outcome);
+            if let Some(duration) = duration {
+                this.report(&request_id_task, duration);
+            }
             match reset {
                 Some(reason) => this.teardown(reason).await,
                 None => this.freeze_when_idle().await,
@@ -123,5 +147,28 @@ impl Inner {
             stream,
             outcome: rx,
         })
+    }
+
+    /// Prints END and REPORT for an invocation that reached the runtime
+    /// (after its result went out, as Lambda does). The memory is read
+    /// before a reset can stop the processes.
+    fn report(&self, request_id: &str, duration: Duration) {
+        if !self.cfg.show_logs {
+            return;
+        }
+        let groups: Vec<i32> = self.lock_procs().list.iter().map(|p| p.pgid).collect();
+        let cold = self.cold.swap(false, Ordering::SeqCst);
+        let report = platform::Report {
+            request_id,
+            duration,
+            memory_size_mb: self.cfg.memory_mb,
+            max_memory_used_kib: procs::peak_rss_kib(&groups),
+            init_duration: if cold { self.api.init_duration() } else { None },
+        };
+        eprintln!(
+            "{}\n{}",
+            platform::end_line(request_id),
+            platform::report_line(&report)
+        );
     }
 }

@@ -30,7 +30,8 @@
 //! | `env` | Lambda's environment variables and the runtime's command line |
 //! | `start` | starting the processes in Lambda's order, and watching each for its exit |
 //! | `init` | an init run to its end, its failure report (once, then a short line) and the retry in the background |
-//! | `invoke` | one invocation: thaw, the event, the aftermath (freeze or reset) |
+//! | `invoke` | one invocation: thaw, the event, Lambda's START, END and REPORT lines, the aftermath (freeze or reset) |
+//! | `platform` | the text of the START, END and REPORT lines, billing's rounding |
 //! | `freeze` | SIGSTOP once idle, SIGCONT before the next event |
 //! | `teardown` | the bounded stop: SIGTERM or SIGKILL, SHUTDOWN, SIGKILL at the deadline |
 //! | `procs` | process groups, signals, /proc, the copies of the output |
@@ -41,6 +42,7 @@ mod env;
 mod freeze;
 mod init;
 mod invoke;
+pub mod platform;
 pub mod ports;
 pub mod procs;
 pub mod reaper;
@@ -116,6 +118,9 @@ struct Inner {
     /// An init retry runs in the background (after an init that timed out).
     retrying: AtomicBool,
     last_failure: Mutex<Option<LastFailure>>,
+    /// The processes were started and no invocation has reported yet: the
+    /// next REPORT line carries the init duration (a cold start).
+    cold: AtomicBool,
 }
 
 impl Drop for Sandbox {
@@ -190,6 +195,7 @@ impl Sandbox {
                 app,
                 retrying: AtomicBool::new(false),
                 last_failure: Mutex::new(None),
+                cold: AtomicBool::new(false),
                 cfg,
             }),
         }

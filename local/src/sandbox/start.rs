@@ -48,6 +48,7 @@ impl Inner {
             }
         }
         self.started.store(true, Ordering::SeqCst);
+        self.cold.store(true, Ordering::SeqCst);
         let env = self.environment();
         for ext in &extensions {
             let name = ext
