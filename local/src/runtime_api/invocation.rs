@@ -196,6 +196,17 @@ impl Shared {
 }
 
 impl RuntimeApi {
+    /// Refuses a request payload of `size` bytes over
+    /// [`Config::max_request_bytes`](super::Config::max_request_bytes), as
+    /// Lambda does before anything runs (`RequestEntityTooLargeException`).
+    pub fn check_payload(&self, size: usize) -> Result<(), InvokeRejected> {
+        let limit = self.shared.config.max_request_bytes;
+        if size > limit {
+            return Err(InvokeRejected::PayloadTooLarge { size, limit });
+        }
+        Ok(())
+    }
+
     /// Queues an invocation. It reaches the runtime when init is ready and a
     /// `/next` poller is free; its timeout starts counting when init is ready.
     pub fn start_invoke(
@@ -204,13 +215,7 @@ impl RuntimeApi {
         opts: InvokeOptions,
     ) -> Result<Invocation, InvokeRejected> {
         let payload = payload.into();
-        let limit = self.shared.config.max_request_bytes;
-        if payload.len() > limit {
-            return Err(InvokeRejected::PayloadTooLarge {
-                size: payload.len(),
-                limit,
-            });
-        }
+        self.check_payload(payload.len())?;
         let request_id = opts.request_id.clone().unwrap_or_else(util::uuid_v4);
         let (outcome_tx, outcome_rx) = oneshot::channel();
         let (dispatched_tx, dispatched_rx) = oneshot::channel();

@@ -93,7 +93,7 @@
 //! | `extensions` | registered extensions and their event queues |
 //! | `shutdown` | the SHUTDOWN event |
 //! | `snapstart` | the restore point |
-//! | `server` | the HTTP side: routing, headers, bodies, status codes |
+//! | `server` | the HTTP side: the listener and routing; `server::runtime` and `server::extension` the routes of each API, `server::body` bodies within their limits |
 //! | `stream` | streamed responses: prelude, delimiter, error trailers |
 
 mod config;

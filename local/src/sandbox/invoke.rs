@@ -60,12 +60,8 @@ impl Inner {
         payload: Bytes,
         opts: InvokeOptions,
     ) -> Result<SandboxInvocation, InvokeRejected> {
-        if payload.len() > self.api.config().max_request_bytes {
-            return Err(InvokeRejected::PayloadTooLarge {
-                size: payload.len(),
-                limit: self.api.config().max_request_bytes,
-            });
-        }
+        // Refused before a cold start is spent on it.
+        self.api.check_payload(payload.len())?;
         if self.stopping.load(Ordering::SeqCst) {
             return Err(InvokeRejected::ShuttingDown);
         }
