@@ -14,10 +14,12 @@ use common::{post, venv_python, TempDir};
 use std::time::Duration;
 
 /// Answers with the process's peak resident set in KiB; `grow` first
-/// writes 64 MiB (kept alive until the answer is built).
+/// writes 64 MiB (kept alive until the answer is built); `sleep` outlasts
+/// the function timeout.
 const HANDLER: &str = r#"
-import resource, sys
+import resource, sys, time
 def fn(event, context):
+    time.sleep(event.get("sleep", 0))
     keep = b"x" * (64 * 1024 * 1024) if event.get("grow") else b""
     print("handling", context.aws_request_id, file=sys.stderr)
     return {"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "kept": len(keep)}
@@ -31,6 +33,7 @@ struct Report {
     memory_size_mb: u64,
     max_memory_used_mb: u64,
     init_duration_ms: Option<f64>,
+    timed_out: bool,
 }
 
 /// `NAME: VALUE UNIT` → VALUE, checking the name and unit.
@@ -58,9 +61,11 @@ fn parse_report(line: &str, request_id: &str) -> Report {
         format!("REPORT RequestId: {request_id}"),
         "{line:?}"
     );
+    let timed_out = fields.last() == Some(&"Status: timeout");
+    let fields = &fields[..fields.len() - usize::from(timed_out)];
     assert!(
         fields.len() == 5 || fields.len() == 6,
-        "REPORT has the request id and 4 or 5 tab-separated fields: {line:?}"
+        "REPORT has the request id, 4 or 5 tab-separated fields, then perhaps a status: {line:?}"
     );
     Report {
         duration_ms: two_decimals(field(fields[1], "Duration", "ms")),
@@ -74,6 +79,7 @@ fn parse_report(line: &str, request_id: &str) -> Report {
         init_duration_ms: fields
             .get(5)
             .map(|f| two_decimals(field(f, "Init Duration", "ms"))),
+        timed_out,
     }
 }
 
@@ -120,6 +126,8 @@ async fn each_invocation_is_framed_by_start_end_and_report() {
             "platform-fn",
             "--memory",
             "512",
+            "--timeout",
+            "2",
         ])
         .env("PORTSIDE_LOCAL_PYTHON", &python),
     );
@@ -161,6 +169,7 @@ async fn each_invocation_is_framed_by_start_end_and_report() {
 
         let r = parse_report(lines[report], id);
         assert_eq!(r.memory_size_mb, 512, "{}", lines[report]);
+        assert!(!r.timed_out, "{}", lines[report]);
         // Only the cold start's first invocation reports its init, and
         // billing (init included, as Lambda bills it since August 2025)
         // rounds up to the next millisecond; the two-decimal print can hide
@@ -200,4 +209,30 @@ async fn each_invocation_is_framed_by_start_end_and_report() {
     }
     // The second invocation wrote 64 MiB more.
     assert!(runs[1].1 >= runs[0].1 + 64 * 1024, "{runs:?}");
+
+    // One the function timeout (2 s) ends: Lambda's error, and its REPORT
+    // says so, with about the timeout as its duration.
+    let r = post(local.addr(), invoke, &[], r#"{"sleep":5}"#).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["errorType"], "Sandbox.Timedout", "{}", r.text());
+    let id = r.header("x-amzn-requestid").expect("x-amzn-requestid");
+    let stderr = local.wait_for_stderr(&format!("REPORT RequestId: {id}"), Duration::from_secs(10));
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = only_line(
+        &lines,
+        &format!("START RequestId: {id} Version: $LATEST"),
+        false,
+    );
+    let end = only_line(&lines, &format!("END RequestId: {id}"), false);
+    let report = only_line(&lines, &format!("REPORT RequestId: {id}\t"), true);
+    assert!(start < end && end == report - 1, "{stderr}");
+    let r = parse_report(lines[report], &id);
+    assert!(r.timed_out, "{}", lines[report]);
+    assert!(r.init_duration_ms.is_none(), "{}", lines[report]);
+    assert!(
+        (2000.0..2500.0).contains(&r.duration_ms),
+        "{}",
+        lines[report]
+    );
+    assert!(r.billed_ms >= 2000, "{}", lines[report]);
 }

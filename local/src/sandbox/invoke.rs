@@ -128,9 +128,10 @@ impl Inner {
                 }
                 _ => this.init_succeeded(),
             }
+            let timed_out = matches!(outcome, Outcome::TimedOut(_));
             let _ = tx.send(outcome);
             if let Some(duration) = duration {
-                this.report(&request_id_task, duration);
+                this.report(&request_id_task, duration, timed_out);
             }
             match reset {
                 Some(reason) => this.teardown(reason).await,
@@ -148,7 +149,7 @@ impl Inner {
     /// Prints END and REPORT for an invocation that reached the runtime
     /// (after its result went out, as Lambda does). The memory is read
     /// before a reset can stop the processes.
-    fn report(&self, request_id: &str, duration: Duration) {
+    fn report(&self, request_id: &str, duration: Duration, timed_out: bool) {
         if !self.cfg.show_logs {
             return;
         }
@@ -160,6 +161,7 @@ impl Inner {
             memory_size_mb: self.cfg.memory_mb,
             max_memory_used_kib: procs::peak_rss_kib(&groups),
             init_duration: if cold { self.api.init_duration() } else { None },
+            timed_out,
         };
         eprintln!(
             "{}\n{}",

@@ -7,9 +7,10 @@
 //! REPORT RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95\tDuration: 12.34 ms\tBilled Duration: 93 ms\tMemory Size: 512 MB\tMax Memory Used: 48 MB\tInit Duration: 80.12 ms
 //! ```
 //!
-//! The REPORT fields are separated by tabs (`\t` above). `Init Duration` is there only
-//! on the first invocation of an execution environment (a cold start).
-//! `Billed Duration` is the duration rounded up to the next millisecond,
+//! The REPORT fields are separated by tabs (`\t` above). `Init Duration` is
+//! there only on the first invocation of an execution environment (a cold
+//! start); `Status: timeout` ends the line of an invocation the function
+//! timeout ended. `Billed Duration` is the duration rounded up to the next millisecond,
 //! with the init added on a cold start: Lambda bills the INIT phase of every
 //! on-demand function since August 2025.
 //!
@@ -30,6 +31,8 @@ pub struct Report<'a> {
     pub max_memory_used_kib: u64,
     /// How long init took, on a cold start's first invocation.
     pub init_duration: Option<Duration>,
+    /// The function timeout ended it (`Status: timeout`).
+    pub timed_out: bool,
 }
 
 /// `START RequestId: ID Version: VERSION`.
@@ -54,6 +57,9 @@ pub fn report_line(r: &Report<'_>) -> String {
     );
     if let Some(init) = r.init_duration {
         line.push_str(&format!("\tInit Duration: {} ms", millis(init)));
+    }
+    if r.timed_out {
+        line.push_str("\tStatus: timeout");
     }
     line
 }
@@ -107,6 +113,7 @@ mod tests {
             memory_size_mb: 512,
             max_memory_used_kib: 48 * 1024,
             init_duration: Some(Duration::from_micros(80_120)),
+            timed_out: false,
         };
         assert_eq!(
             report_line(&r),
@@ -118,5 +125,7 @@ mod tests {
             report_line(&r),
             "REPORT RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 49 MB"
         );
+        r.timed_out = true;
+        assert!(report_line(&r).ends_with("\tMax Memory Used: 49 MB\tStatus: timeout"));
     }
 }
