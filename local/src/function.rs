@@ -97,7 +97,7 @@ impl Function {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
-        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+        crate::util::lock(&self.pool)
     }
 
     /// The configuration every environment starts from.

@@ -1,12 +1,13 @@
 //! Small helpers shared by every module: random identifiers (request ids,
 //! extension ids, trace ids), wall-clock time in the formats Lambda and its
-//! event sources use, and JSON error bodies.
+//! event sources use, JSON error bodies, and the one way a lock is taken.
 //!
 //! Nothing here does I/O beyond reading the clock.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -88,12 +89,19 @@ pub fn epoch_millis() -> u64 {
 /// Calendar fields of a UTC instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtcTime {
+    /// The year (proleptic Gregorian).
     pub year: i64,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, 1 to 31.
     pub day: u32,
+    /// The hour, 0 to 23.
     pub hour: u32,
+    /// The minute, 0 to 59.
     pub minute: u32,
+    /// The second, 0 to 59.
     pub second: u32,
+    /// The millisecond, 0 to 999.
     pub millis: u32,
 }
 
@@ -108,7 +116,11 @@ impl UtcTime {
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         // Days since 1970-01-01 to a civil date: shift the era to start in
-        // March so that leap days fall at the end of a year.
+        // March so that leap days fall at the end of a year. The adapter has
+        // the same conversion (`log::timestamp` in layer/src/log.rs): this
+        // crate does not depend on the adapter's (the adapter dev-depends on
+        // this one, and the local tool links none of the adapter's code), so
+        // each keeps its own, and each is tested against known instants.
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);
@@ -151,6 +163,15 @@ impl UtcTime {
     pub fn ymd_slashes(&self) -> String {
         format!("{:04}/{:02}/{:02}", self.year, self.month, self.day)
     }
+}
+
+/// Locks `mutex`, going on with its data if a holder panicked (a poisoned
+/// lock): one panicking task must not stop every later caller. Every lock
+/// in the crate is taken through here.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The JSON error body Lambda's APIs answer with:

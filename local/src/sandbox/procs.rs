@@ -1,7 +1,8 @@
 //! The function's processes at the operating-system level: process groups
-//! and signals, what `/proc` says about them (stopped, alive), how a process
-//! ended, and the copy of their output to stderr (with the last lines of the
-//! runtime's output kept for error reports). No lifecycle decisions here.
+//! and signals, what `/proc` says about them (stopped, alive, their peak
+//! memory), how a process ended, and the copy of their output to stderr
+//! (with the last lines of the runtime's output kept for error reports). No
+//! lifecycle decisions here.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -37,9 +38,9 @@ fn stat_of(pid: i32) -> Option<(char, i32)> {
     Some((state, pgrp))
 }
 
-/// Calls `f(state, pgrp)` for every process in `/proc`; stops when it
+/// Calls `f(pid, state, pgrp)` for every process in `/proc`; stops when it
 /// returns false. False when `/proc` cannot be read.
-fn for_each_process(mut f: impl FnMut(char, i32) -> bool) -> bool {
+fn for_each_process(mut f: impl FnMut(i32, char, i32) -> bool) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return false;
     };
@@ -49,7 +50,7 @@ fn for_each_process(mut f: impl FnMut(char, i32) -> bool) -> bool {
             continue;
         };
         if let Some((state, pgrp)) = stat_of(pid) {
-            if !f(state, pgrp) {
+            if !f(pid, state, pgrp) {
                 break;
             }
         }
@@ -60,7 +61,7 @@ fn for_each_process(mut f: impl FnMut(char, i32) -> bool) -> bool {
 /// Whether every process in `groups` is stopped (or dead).
 pub fn all_stopped(groups: &[i32]) -> bool {
     let mut stopped = true;
-    for_each_process(|state, pgrp| {
+    for_each_process(|_, state, pgrp| {
         if groups.contains(&pgrp) && !matches!(state, 'T' | 't' | 'Z' | 'X') {
             stopped = false;
         }
@@ -76,7 +77,7 @@ pub fn any_alive(groups: &[i32]) -> bool {
         return false;
     }
     let mut alive = false;
-    let read = for_each_process(|state, pgrp| {
+    let read = for_each_process(|_, state, pgrp| {
         if groups.contains(&pgrp) && !matches!(state, 'Z' | 'X') {
             alive = true;
         }
@@ -90,6 +91,32 @@ pub fn any_alive(groups: &[i32]) -> bool {
             .any(|g| *g > 1 && unsafe { libc::kill(-*g, 0) } == 0);
     }
     alive
+}
+
+/// The memory the processes of `groups` have used at most, in KiB: the sum
+/// of each live process's peak resident set (`VmHWM` in
+/// `/proc/PID/status`). Processes that already exited are not counted, and
+/// peaks reached at different moments add up, so it is the peak of the
+/// processes alive now, each at its own worst. 0 without `/proc`.
+pub fn peak_rss_kib(groups: &[i32]) -> u64 {
+    let mut total = 0;
+    for_each_process(|pid, state, pgrp| {
+        if groups.contains(&pgrp) && !matches!(state, 'Z' | 'X') {
+            total += vm_hwm_kib(pid).unwrap_or(0);
+        }
+        true
+    });
+    total
+}
+
+/// `VmHWM` of one process, in KiB.
+fn vm_hwm_kib(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let mut fields = line["VmHWM:".len()..].split_whitespace();
+    let value: u64 = fields.next()?.parse().ok()?;
+    // The kernel always writes kB; anything else is not understood.
+    (fields.next() == Some("kB")).then_some(value)
 }
 
 /// `exit status 3`, `signal 9 (SIGKILL)`.
@@ -137,7 +164,7 @@ pub async fn copy_lines(out: Arc<Output>, reader: impl tokio::io::AsyncRead + Un
     let mut lines = BufReader::new(reader).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let Some(tail) = &out.tail {
-            let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+            let mut t = crate::util::lock(tail);
             if t.len() == TAIL_LINES {
                 t.pop_front();
             }

@@ -63,7 +63,7 @@ fn reaper() -> &'static Mutex<Option<ChildStdin>> {
 }
 
 fn send(line: &str) {
-    let mut guard = reaper().lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = crate::util::lock(reaper());
     if let Some(stdin) = guard.as_mut() {
         if stdin.write_all(line.as_bytes()).is_err() {
             // The reaper is gone (killed by hand): nothing left to tell.

@@ -71,9 +71,10 @@ fn timed_out(f: &Facts<'_>) -> String {
 
 fn failed(f: &Facts<'_>, e: &FunctionError) -> String {
     let how = e
-        .error_message
-        .strip_prefix("Runtime exited with error: ")
-        .filter(|_| e.error_type == "Runtime.ExitError");
+        .exit
+        .as_ref()
+        .filter(|exit| exit.extension.is_none())
+        .map(|exit| exit.how.as_str());
     match (how, f.app_label) {
         (Some(how), Some(app)) => format!(
             "init failed: {app} exited with {how} before it was ready ({})",
@@ -99,6 +100,7 @@ pub fn port_taken(host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime_api::ProcessExit;
 
     fn facts(state: &InitState) -> Facts<'_> {
         Facts {
@@ -116,10 +118,10 @@ mod tests {
 
     #[test]
     fn an_app_that_exits_is_named_with_its_status_and_output() {
-        let state = InitState::Failed(FunctionError::lambda(
-            "Runtime.ExitError",
-            "Runtime exited with error: exit status 3",
-        ));
+        let state = InitState::Failed(FunctionError::process_exited(ProcessExit {
+            extension: None,
+            how: "exit status 3".into(),
+        }));
         let text = describe(&facts(&state));
         assert!(
             text.starts_with(

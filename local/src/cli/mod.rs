@@ -1,0 +1,46 @@
+//! The command line: parsing (by hand), the help text, and the two
+//! commands: serve (front door + sandbox, until Ctrl-C) and `invoke` (one
+//! event, the result JSON on stdout). Errors are messages that say what to
+//! do; nothing here panics on user input.
+//!
+//! * `args`: the help text, [`Options`] and [`parse`];
+//! * `prepare`: the [`Function`](crate::function::Function) the options
+//!   describe (the layer, the short form's scratch folder and handler);
+//! * `commands`: serve and `invoke`.
+
+mod args;
+mod commands;
+mod prepare;
+#[cfg(test)]
+mod tests;
+
+use commands::{invoke_once, serve};
+
+pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
+pub use prepare::{find_adapter, prepare, Prepared};
+
+/// Runs the command; the exit code.
+pub async fn run(args: Vec<String>) -> i32 {
+    let o = match parse(&args) {
+        Ok(Command::Help) => {
+            print!("{HELP}");
+            return 0;
+        }
+        Ok(Command::Run(o)) => o,
+        Err(e) => {
+            eprintln!("portside-local: {e}");
+            return 2;
+        }
+    };
+    let prepared = match prepare(&o).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("portside-local: {e}");
+            return 1;
+        }
+    };
+    match &o.invoke_file {
+        Some(file) => invoke_once(&prepared.function, file).await,
+        None => serve(prepared, &o).await,
+    }
+}

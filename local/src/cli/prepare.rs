@@ -1,0 +1,182 @@
+//! The function the options describe: its folder and handler (or, for the
+//! short form, a scratch folder with a handler that runs the command), the
+//! layer (or one assembled from the adapter and the shim), and the
+//! [`Function`] with its configuration.
+//!
+//! It must not serve or invoke.
+
+use super::Options;
+use crate::function::Function;
+use crate::layer::Layer;
+use crate::sandbox::{RuntimeKind, SandboxConfig};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Files made for the short form, removed on drop.
+pub(super) struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub(super) fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+pub(super) fn write_exec(path: &Path, content: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("cannot chmod {}: {e}", path.display()))
+}
+
+/// Where the portside adapter is for the short form.
+pub fn find_adapter(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(p) = explicit {
+        return if p.is_file() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(format!("--adapter {} does not exist", p.display()))
+        };
+    }
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot locate portside-local itself: {e}"))?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let candidate = dir.join("portside");
+    if candidate.is_file() {
+        return Ok(candidate);
+    }
+    Err(format!(
+        "the portside adapter is not built: expected {}. Build it with `cargo build -p portside` \
+         (into the same target folder as portside-local), or pass --adapter PATH",
+        candidate.display()
+    ))
+}
+
+pub(super) fn find_shim(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    // target*/debug/portside-local → the repository's shim/bootstrap.
+    let exe = std::env::current_exe().ok()?;
+    let repo = exe.parent()?.parent()?.parent()?;
+    let shim = repo.join("shim/bootstrap");
+    shim.is_file().then_some(shim)
+}
+
+/// A function ready to run, with what must live as long as it.
+pub struct Prepared {
+    /// The function.
+    pub function: Arc<Function>,
+    _scratch: Option<Scratch>,
+}
+
+/// Builds the function the options describe.
+pub async fn prepare(o: &Options) -> Result<Prepared, String> {
+    let mut env = o.env.clone();
+    let mut scratch = None;
+    let (function_dir, handler, layer) = if o.command.is_empty() {
+        let dir = o.function.clone().unwrap_or_default();
+        if !dir.is_dir() {
+            return Err(format!(
+                "--function {} is not a folder (unpack the function zip there)",
+                dir.display()
+            ));
+        }
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve {}: {e}", dir.display()))?;
+        let layer = match &o.layer {
+            Some(l) => {
+                let mut layer = Layer::open(l)?;
+                scratch = layer.take_cleanup().map(Scratch);
+                Some(layer)
+            }
+            None => None,
+        };
+        (
+            dir,
+            o.handler.clone().unwrap_or_else(|| "run.sh".into()),
+            layer,
+        )
+    } else {
+        // The short form runs the app where the user is: their folder is
+        // the task root and the working folder, as with `sam local` or
+        // `cargo lambda watch`; the start script and the layer live in a
+        // scratch folder, and _HANDLER names the script by its full path.
+        let adapter = find_adapter(o.adapter.as_deref())?;
+        let cwd = std::env::current_dir()
+            .and_then(|d| d.canonicalize())
+            .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
+        let root = std::env::temp_dir().join(format!(
+            "portside-local-{}-{}",
+            std::process::id(),
+            crate::util::random_hex(8)
+        ));
+        let s = Scratch(root.clone());
+        let run_sh = root.join("run.sh");
+        let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
+        write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
+        let layer_dir = root.join("layer");
+        std::fs::create_dir_all(layer_dir.join("extensions"))
+            .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
+        std::os::unix::fs::symlink(&adapter, layer_dir.join("extensions/portside"))
+            .map_err(|e| format!("cannot link the adapter: {e}"))?;
+        match find_shim(o.shim.as_deref()) {
+            Some(shim) => std::os::unix::fs::symlink(&shim, layer_dir.join("bootstrap"))
+                .map_err(|e| format!("cannot link the shim: {e}"))?,
+            None => write_exec(
+                &layer_dir.join("bootstrap"),
+                "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime.\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
+            )?,
+        }
+        if !env.iter().any(|(k, _)| k == "PORT") {
+            env.insert(0, ("PORT".into(), "8080".into()));
+        }
+        scratch = Some(s);
+        (
+            cwd,
+            run_sh.display().to_string(),
+            Some(Layer::from_dir(layer_dir, false)),
+        )
+    };
+    let runtime = match &o.runtime {
+        Some(r) => RuntimeKind::parse(r)?,
+        None if layer.is_some() => RuntimeKind::parse("python3.12")?,
+        None if function_dir.join("bootstrap").is_file() => RuntimeKind::parse("provided.al2023")?,
+        None => {
+            return Err(format!(
+                "{} has no bootstrap file: pass --layer LAYER (the portside layer) or --runtime",
+                function_dir.display()
+            ))
+        }
+    };
+    let mut cfg = SandboxConfig::new(function_dir, handler, runtime);
+    cfg.function_name = o.name.clone();
+    cfg.memory_mb = o.memory;
+    cfg.timeout = o.timeout;
+    cfg.region = o.region.clone();
+    cfg.env = env;
+    cfg.freeze = !o.no_freeze;
+    cfg.max_concurrency = o.concurrency;
+    cfg.show_logs = !o.quiet;
+    if !o.command.is_empty() {
+        cfg.app_command = Some(o.command.join(" "));
+    }
+    let environments = if o.invoke_file.is_some() {
+        1
+    } else {
+        o.environments
+    };
+    let function = Function::new(cfg, layer, environments).await?;
+    Ok(Prepared {
+        function,
+        _scratch: scratch,
+    })
+}

@@ -1,0 +1,121 @@
+//! What one function's sandbox runs and how: [`SandboxConfig`] and the
+//! runtime it names ([`RuntimeKind`]).
+//!
+//! Plain data: it must not start anything or read the environment.
+
+use crate::runtime_api;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What runs as the runtime process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// A managed runtime such as `python3.12`: AWS's runtime interface client
+    /// for Python (`python3 -m awslambdaric HANDLER`), through the exec
+    /// wrapper when one is set.
+    Python(String),
+    /// An OS-only runtime (`provided.al2023`): the function's `bootstrap`,
+    /// else the layer's.
+    Provided(String),
+}
+
+impl RuntimeKind {
+    /// Parses a Lambda runtime identifier.
+    pub fn parse(name: &str) -> Result<RuntimeKind, String> {
+        if name.starts_with("python3") {
+            Ok(RuntimeKind::Python(name.to_string()))
+        } else if name.starts_with("provided") {
+            Ok(RuntimeKind::Provided(name.to_string()))
+        } else {
+            Err(format!(
+                "the runtime {name:?} is not available locally: use a python3.x runtime or provided.al2023 (with a bootstrap file)"
+            ))
+        }
+    }
+
+    /// The identifier (`python3.12`, `provided.al2023`).
+    pub fn name(&self) -> &str {
+        match self {
+            RuntimeKind::Python(n) | RuntimeKind::Provided(n) => n,
+        }
+    }
+}
+
+/// Everything needed to run one function.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The function's code (`LAMBDA_TASK_ROOT`, and the processes' working
+    /// folder).
+    pub function_dir: PathBuf,
+    /// `_HANDLER`.
+    pub handler: String,
+    /// The runtime.
+    pub runtime: RuntimeKind,
+    /// `AWS_LAMBDA_FUNCTION_NAME`.
+    pub function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (MB).
+    pub memory_mb: u32,
+    /// The function timeout.
+    pub timeout: Duration,
+    /// Bound on init.
+    pub init_timeout: Duration,
+    /// `AWS_REGION`.
+    pub region: String,
+    /// The user's variables (`--env`), applied last.
+    pub env: Vec<(String, String)>,
+    /// Freeze between invocations.
+    pub freeze: bool,
+    /// Concurrent invocations (Lambda Managed Instances); freezing is off
+    /// when above 1.
+    pub max_concurrency: usize,
+    /// Copy the processes' output to stderr with a prefix.
+    pub show_logs: bool,
+    /// Which execution environment of the function this is (1, 2...), when
+    /// it has several: process output is prefixed `[name#N]` and messages
+    /// name it. `None` for a lone sandbox.
+    pub environment: Option<usize>,
+    /// `TMPDIR` for the processes (the environment's own /tmp).
+    pub tmp_dir: Option<PathBuf>,
+    /// How reports name the app when the exec wrapper makes the runtime
+    /// process the app (`python3 app.py`); default: "started by the handler".
+    pub app_command: Option<String>,
+}
+
+impl SandboxConfig {
+    /// Defaults for a function folder and handler.
+    pub fn new(function_dir: PathBuf, handler: impl Into<String>, runtime: RuntimeKind) -> Self {
+        SandboxConfig {
+            function_dir,
+            handler: handler.into(),
+            runtime,
+            function_name: "portside-local".to_string(),
+            memory_mb: 1024,
+            timeout: Duration::from_secs(30),
+            init_timeout: runtime_api::INIT_TIMEOUT,
+            region: "us-east-1".to_string(),
+            env: Vec::new(),
+            freeze: true,
+            max_concurrency: 1,
+            show_logs: true,
+            environment: None,
+            tmp_dir: None,
+            app_command: None,
+        }
+    }
+
+    pub(super) fn user_env(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `environment 2: ` or nothing.
+    pub(super) fn who(&self) -> String {
+        match self.environment {
+            Some(n) => format!("environment {n}: "),
+            None => String::new(),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! One invocation in the sandbox: refused (too large, stopping), answered
+//! at once (init known to be failing slowly), or run: a fresh init after a
+//! crash, thaw, the event, then its aftermath (reset after a timeout,
+//! crash or init failure, else freeze) while the next invocation waits;
+//! Lambda's START line when the event reaches the runtime, END and REPORT
+//! after its result.
+//!
+//! It must not speak the Runtime API's protocol: it calls [`RuntimeApi`].
+//!
+//! [`RuntimeApi`]: crate::runtime_api::RuntimeApi
+
+use super::{platform, procs, Inner};
+use crate::runtime_api::{
+    FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, ShutdownReason, StreamEvent,
+};
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The version the platform lines name (portside-local runs `$LATEST`).
+const FUNCTION_VERSION: &str = "$LATEST";
+use tokio::sync::{mpsc, oneshot};
+
+/// An invocation running in a [`Sandbox`].
+pub struct SandboxInvocation {
+    /// The request id.
+    pub request_id: String,
+    /// Stream events, when asked for ([`InvokeOptions::watch_stream`]).
+    pub stream: Option<mpsc::Receiver<StreamEvent>>,
+    pub(crate) outcome: oneshot::Receiver<Outcome>,
+}
+
+impl SandboxInvocation {
+    /// Waits for the outcome.
+    pub async fn outcome(self) -> Outcome {
+        self.outcome.await.unwrap_or_else(|_| {
+            Outcome::Error(FunctionError::lambda(
+                "Sandbox.Stopped",
+                "the sandbox stopped before the invocation ended",
+            ))
+        })
+    }
+
+    /// An invocation that ended before it started (an init failure).
+    pub(crate) fn ended(outcome: Outcome) -> SandboxInvocation {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(outcome);
+        SandboxInvocation {
+            request_id: String::new(),
+            stream: None,
+            outcome: rx,
+        }
+    }
+}
+
+impl Inner {
+    pub(super) async fn invoke(
+        self: Arc<Self>,
+        payload: Bytes,
+        opts: InvokeOptions,
+    ) -> Result<SandboxInvocation, InvokeRejected> {
+        // Refused before a cold start is spent on it.
+        self.api.check_payload(payload.len())?;
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(InvokeRejected::ShuttingDown);
+        }
+        if let Some(error) = self.answer_at_once() {
+            return Ok(SandboxInvocation::ended(Outcome::InitError(error)));
+        }
+        let serial = Arc::clone(&self.serial).lock_owned().await;
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(InvokeRejected::ShuttingDown);
+        }
+        let concurrent = self.cfg.max_concurrency > 1;
+        // A crash, or an init that failed or timed out earlier (say, the
+        // eager init of `serve`): this invocation starts a fresh sandbox.
+        let failed_init = matches!(
+            self.api.init_state(),
+            InitState::Failed(_) | InitState::TimedOut
+        );
+        if self.broken.load(Ordering::SeqCst)
+            || (failed_init && self.started.load(Ordering::SeqCst))
+        {
+            self.teardown(ShutdownReason::Failure).await;
+        }
+        if let Err(e) = self.start(self.cfg.init_timeout).await {
+            let state = InitState::Failed(e.clone());
+            self.init_failed(&state, self.cfg.init_timeout);
+            self.teardown(ShutdownReason::Failure).await;
+            drop(serial);
+            return Ok(SandboxInvocation::ended(Outcome::InitError(e)));
+        }
+        self.thaw();
+        let mut inv = self.api.start_invoke(payload, opts)?;
+        let request_id = inv.request_id().to_string();
+        let request_id_task = request_id.clone();
+        let stream = inv.take_stream();
+        let dispatched = inv.take_dispatched();
+        let (tx, rx) = oneshot::channel();
+        let this = Arc::clone(&self);
+        let guard = if concurrent { None } else { Some(serial) };
+        tokio::spawn(async move {
+            // START once the event reaches the runtime; none if it never
+            // does (init failed, or it timed out waiting).
+            let started = match dispatched {
+                Some(at) => at.await.ok(),
+                None => None,
+            };
+            if started.is_some() && this.cfg.show_logs {
+                eprintln!(
+                    "{}",
+                    platform::start_line(&request_id_task, FUNCTION_VERSION)
+                );
+            }
+            let outcome = inv.outcome().await;
+            let duration = started.map(|at| at.elapsed());
+            let reset = match &outcome {
+                Outcome::TimedOut(_) => Some(ShutdownReason::Timeout),
+                Outcome::InitError(_) => Some(ShutdownReason::Failure),
+                Outcome::Error(e) if e.is_crash() => Some(ShutdownReason::Failure),
+                _ => None,
+            };
+            match &outcome {
+                Outcome::InitError(_) => {
+                    let state = this.api.init_state();
+                    this.init_failed(&state, this.cfg.init_timeout);
+                }
+                _ => this.init_succeeded(),
+            }
+            let timed_out = matches!(outcome, Outcome::TimedOut(_));
+            let _ = tx.send(outcome);
+            if let Some(duration) = duration {
+                this.report(&request_id_task, duration, timed_out);
+            }
+            match reset {
+                Some(reason) => this.teardown(reason).await,
+                None => this.freeze_when_idle().await,
+            }
+            drop(guard);
+        });
+        Ok(SandboxInvocation {
+            request_id,
+            stream,
+            outcome: rx,
+        })
+    }
+
+    /// Prints END and REPORT for an invocation that reached the runtime
+    /// (after its result went out, as Lambda does). The memory is read
+    /// before a reset can stop the processes.
+    fn report(&self, request_id: &str, duration: Duration, timed_out: bool) {
+        if !self.cfg.show_logs {
+            return;
+        }
+        let groups: Vec<i32> = self.lock_procs().list.iter().map(|p| p.pgid).collect();
+        let cold = self.cold.swap(false, Ordering::SeqCst);
+        let report = platform::Report {
+            request_id,
+            duration,
+            memory_size_mb: self.cfg.memory_mb,
+            max_memory_used_kib: procs::peak_rss_kib(&groups),
+            init_duration: if cold { self.api.init_duration() } else { None },
+            timed_out,
+        };
+        eprintln!(
+            "{}\n{}",
+            platform::end_line(request_id),
+            platform::report_line(&report)
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! Starting the processes in Lambda's order (every extension registers
+//! before the runtime starts; the app's port must be free), each in a
+//! process group of its own, with its output copied and its exit watched:
+//! a process that dies fails a pending init, or ends the running
+//! invocations.
+//!
+//! It must not wait for init or decide what a failure means for the next
+//! invocation: `init` and `invoke` do.
+
+use super::procs::{self, Output};
+use super::{ports, reaper, report, Inner, Kind, Proc};
+use crate::runtime_api::{FunctionError, InitState, ProcessExit};
+use std::process::Stdio;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Inner {
+    pub(super) async fn start(
+        self: &Arc<Self>,
+        init_timeout: Duration,
+    ) -> Result<(), FunctionError> {
+        if self.started.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let extensions = self
+            .layer
+            .as_ref()
+            .map(|l| l.extensions())
+            .unwrap_or_default();
+        self.api.reset_with_init_timeout(init_timeout);
+        self.api.expect_extensions(extensions.len());
+        self.broken.store(false, Ordering::SeqCst);
+        self.lock_tail().clear();
+        let fail = |e: String, error_type: &str| {
+            let err = FunctionError::lambda(error_type, &e);
+            self.api.fail_init(err.clone());
+            err
+        };
+        // Something on the app's port would pass the new adapter's
+        // readiness check in place of this function's app.
+        if let Some((host, port)) = &self.app {
+            if ports::accepts(host, *port) {
+                return Err(fail(
+                    report::port_taken(host, *port),
+                    FunctionError::PORT_IN_USE,
+                ));
+            }
+        }
+        self.started.store(true, Ordering::SeqCst);
+        self.cold.store(true, Ordering::SeqCst);
+        let env = self.environment();
+        for ext in &extensions {
+            let name = ext
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "extension".into());
+            self.spawn(&name, Kind::Extension, &[ext.display().to_string()], &env)
+                .map_err(|e| fail(e, "Runtime.InvalidEntrypoint"))?;
+        }
+        // Lambda starts the runtime once every extension has registered.
+        if !extensions.is_empty() {
+            let registered =
+                tokio::time::timeout(init_timeout, self.api.wait_registered(extensions.len()));
+            // Init cannot be ready before they all registered, so wait_init
+            // returning here means init failed (a crash) or timed out.
+            tokio::select! {
+                r = registered => if r.is_err() { return Ok(()) },
+                _ = self.api.wait_init() => return Ok(()),
+                _ = self.stopped() => return Ok(()),
+            }
+        }
+        let argv = self
+            .runtime_command()
+            .map_err(|e| fail(e, "Runtime.InvalidEntrypoint"))?;
+        self.spawn("runtime", Kind::Runtime, &argv, &env)
+            .map_err(|e| fail(e, "Runtime.InvalidEntrypoint"))?;
+        Ok(())
+    }
+
+    pub(super) fn spawn(
+        self: &Arc<Self>,
+        name: &str,
+        kind: Kind,
+        argv: &[String],
+        env: &[(String, String)],
+    ) -> Result<(), String> {
+        let Some((program, args)) = argv.split_first() else {
+            return Err("empty command".into());
+        };
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&self.cfg.function_dir)
+            .stdin(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(false);
+        // SAFETY: the closure runs in the child between fork and exec and
+        // only calls signal(2), which is async-signal-safe. It undoes a
+        // shell's SIG_IGN for SIGINT/SIGQUIT (a backgrounded portside-local,
+        // as serve.sh runs it, inherits them), so the function's processes
+        // get default dispositions as on Lambda.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        // The runtime's output is always read: its last lines explain a
+        // failed init even with --quiet.
+        let read_output = self.cfg.show_logs || kind == Kind::Runtime;
+        if read_output {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        } else {
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {name} ({program}): {e}"))?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        reaper::watch(pid);
+        let output = Arc::new(Output {
+            own_prefix: format!("[{name}]"),
+            shown_prefix: match self.cfg.environment {
+                Some(n) => format!("[{name}#{n}]"),
+                None => format!("[{name}]"),
+            },
+            show: self.cfg.show_logs,
+            tail: (kind == Kind::Runtime).then(|| Arc::clone(&self.tail)),
+        });
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(procs::copy_lines(Arc::clone(&output), out));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(procs::copy_lines(output, err));
+        }
+        self.lock_procs().list.push(Proc {
+            name: name.to_string(),
+            kind,
+            pgid: pid,
+        });
+        // Watch for the process dying: during init that fails init, during
+        // an invocation it ends it, and either way the next one re-inits.
+        let this = Arc::clone(self);
+        let generation = self.api.generation();
+        let name = name.to_string();
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            if this.api.generation() != generation || this.broken.load(Ordering::SeqCst) {
+                return;
+            }
+            let how = match status {
+                Ok(s) => procs::describe_exit(s),
+                Err(e) => e.to_string(),
+            };
+            let err = FunctionError::process_exited(ProcessExit {
+                extension: (kind == Kind::Extension).then_some(name),
+                how,
+            });
+            this.broken.store(true, Ordering::SeqCst);
+            this.died.notify_waiters();
+            if this.api.init_state() == InitState::Pending {
+                this.api.fail_init(err);
+            } else {
+                this.api.abort_inflight(err);
+            }
+        });
+        Ok(())
+    }
+}
