@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use crate::client::Resend;
 use crate::compress;
 use crate::config::{Config, InvokeMode};
+use crate::deadline::{app_deadline, Deadline};
 use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::pool::Connection;
@@ -40,9 +41,6 @@ use crate::{debug, error, warn};
 
 /// Largest body read for a response that may be compressed below Lambda's limit.
 const COMPRESSIBLE_READ_LIMIT: usize = 4 * BUFFERED_RESPONSE_LIMIT;
-
-/// Any real deadline is after this (2001-09-09 in epoch milliseconds).
-const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
 
 /// Whether the app is ready yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,29 +122,10 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-/// The instant by which the app must have answered: Lambda's deadline minus
-/// a reserve to report the error before Lambda's own timeout hits.
-pub fn app_deadline(deadline_ms: u64) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    // Lambda sends epoch milliseconds. Some emulators send nothing, or a
-    // duration (cargo-lambda sends 600000): with no usable deadline, allow
-    // Lambda's longest timeout and let the emulator enforce its own.
-    let remaining = if deadline_ms < PLAUSIBLE_EPOCH_MS {
-        15 * 60 * 1000
-    } else {
-        deadline_ms.saturating_sub(now_ms)
-    };
-    let reserve = (remaining / 10).min(100);
-    Instant::now() + Duration::from_millis(remaining - reserve)
-}
-
 /// Reads a body to its end before `deadline`, refusing more than `limit` bytes.
 pub async fn read_body(
     body: Incoming,
-    deadline: Instant,
+    deadline: &mut Deadline,
     limit: usize,
 ) -> Result<Bytes, PortsideError> {
     let started = Instant::now();
@@ -179,13 +158,11 @@ pub async fn read_body(
         }
         Ok(buffer.freeze())
     };
-    tokio::time::timeout_at(deadline.into(), read)
-        .await
-        .unwrap_or_else(|_| {
-            Err(PortsideError::AppTimeout {
-                waited_ms: started.elapsed().as_millis() as u64,
-            })
+    deadline.within(read).await.unwrap_or_else(|| {
+        Err(PortsideError::AppTimeout {
+            waited_ms: started.elapsed().as_millis() as u64,
         })
+    })
 }
 
 /// What an invocation produced, before delivery.
@@ -204,8 +181,6 @@ struct Streamed {
     body: Incoming,
     /// The app's connection, returned once the body ends.
     lease: Lease,
-    /// When the app must be done.
-    deadline: Instant,
     /// A connection to the Runtime API opened while the app worked.
     connection: Option<Connection<OutBody>>,
     /// When the request went to the app.
@@ -234,7 +209,7 @@ pub struct Adapter {
 
 impl Adapter {
     /// Waits (until `deadline`) for the app, when async init handed init back early.
-    async fn wait_until_ready(&self, deadline: Instant) -> Result<(), PortsideError> {
+    async fn wait_until_ready(&self, deadline: &mut Deadline) -> Result<(), PortsideError> {
         let mut ready = self.ready.clone();
         let started = Instant::now();
         let wait = async {
@@ -243,13 +218,13 @@ impl Adapter {
                 .await
                 .map(|state| state.clone())
         };
-        match tokio::time::timeout_at(deadline.into(), wait).await {
-            Ok(Ok(ReadyState::Failed(why))) => Err(PortsideError::AppNotReady(why)),
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(_)) => Err(PortsideError::AppNotReady(
+        match deadline.within(wait).await {
+            Some(Ok(ReadyState::Failed(why))) => Err(PortsideError::AppNotReady(why)),
+            Some(Ok(_)) => Ok(()),
+            Some(Err(_)) => Err(PortsideError::AppNotReady(
                 "the readiness check stopped".into(),
             )),
-            Err(_) => Err(PortsideError::AppNotReady(format!(
+            None => Err(PortsideError::AppNotReady(format!(
                 "still not ready after waiting {} ms in this invocation",
                 started.elapsed().as_millis()
             ))),
@@ -261,8 +236,9 @@ impl Adapter {
         self.config.access_log || self.config.metrics_namespace.is_some()
     }
 
-    /// Handles one invocation end to end and delivers its result.
-    pub async fn handle(&self, invocation: NextInvocation) {
+    /// Handles one invocation end to end and delivers its result. `deadline`
+    /// is the invocation loop's timer, moved to this invocation's deadline.
+    pub async fn handle(&self, invocation: NextInvocation, deadline: &mut Deadline) {
         let started = Instant::now();
         let _in_flight = self.in_flight.enter();
         let request_id = invocation.context.request_id.clone();
@@ -271,7 +247,7 @@ impl Adapter {
             cold_start: self.cold.swap(false, Ordering::Relaxed),
             ..Facts::default()
         };
-        let reply = CatchUnwind(Box::pin(self.invoke(invocation, &mut facts))).await;
+        let reply = CatchUnwind(Box::pin(self.invoke(invocation, deadline, &mut facts))).await;
         let delivered = match reply {
             Ok(Ok(Reply::Buffered(json))) => {
                 self.results
@@ -283,6 +259,7 @@ impl Adapter {
                     &request_id,
                     invocation_id.as_ref(),
                     streamed,
+                    deadline,
                     started,
                     &mut facts,
                 )
@@ -348,12 +325,13 @@ impl Adapter {
     async fn invoke(
         &self,
         invocation: NextInvocation,
+        deadline: &mut Deadline,
         facts: &mut Facts,
     ) -> Result<Reply, PortsideError> {
         let NextInvocation {
             payload, context, ..
         } = invocation;
-        let deadline = app_deadline(context.deadline);
+        deadline.set(app_deadline(context.deadline));
         if *self.ready.borrow() != ReadyState::Ready {
             self.wait_until_ready(deadline).await?;
         }
@@ -458,7 +436,6 @@ impl Adapter {
                 prelude,
                 body,
                 lease,
-                deadline,
                 connection,
                 app_started,
             }));
@@ -502,6 +479,7 @@ impl Adapter {
         request_id: &str,
         invocation_id: Option<&HeaderValue>,
         streamed: Streamed,
+        deadline: &mut Deadline,
         invocation_started: Instant,
         facts: &mut Facts,
     ) -> Result<(), String> {
@@ -509,7 +487,6 @@ impl Adapter {
             prelude,
             body,
             lease,
-            deadline,
             connection,
             app_started,
         } = streamed;
@@ -525,19 +502,19 @@ impl Adapter {
             let started = Instant::now();
             let mut body = body;
             let failure = loop {
-                match tokio::time::timeout_at(deadline.into(), body.frame()).await {
-                    Err(_) => {
+                match deadline.within(body.frame()).await {
+                    None => {
                         break Some(PortsideError::AppTimeout {
                             waited_ms: started.elapsed().as_millis() as u64,
                         })
                     }
-                    Ok(None) => break None,
-                    Ok(Some(Err(e))) => {
+                    Some(None) => break None,
+                    Some(Some(Err(e))) => {
                         break Some(PortsideError::AppInvalidResponse(format!(
                             "the streamed body broke off: {e}"
                         )))
                     }
-                    Ok(Some(Ok(frame))) => {
+                    Some(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
                             if facts.first_byte.is_none() && !data.is_empty() {
                                 facts.first_byte = Some(invocation_started.elapsed());
@@ -587,22 +564,5 @@ mod tests {
 
         let fine = CatchUnwind(Box::pin(async { 7 })).await;
         assert_eq!(fine, Ok(7));
-    }
-
-    #[test]
-    fn deadlines_keep_a_reserve_and_ignore_implausible_values() {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        let deadline = app_deadline(now_ms + 3_000);
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            left <= Duration::from_millis(2_900) && left > Duration::from_millis(2_500),
-            "{left:?}"
-        );
-        // cargo-lambda's 600000 is a duration, not an epoch time: no early timeout.
-        let left = app_deadline(600_000).saturating_duration_since(Instant::now());
-        assert!(left > Duration::from_secs(14 * 60), "{left:?}");
     }
 }

@@ -15,6 +15,7 @@ pub mod body;
 pub mod client;
 pub mod compress;
 pub mod config;
+pub mod deadline;
 pub mod error;
 pub mod event;
 pub mod header;

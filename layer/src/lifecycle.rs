@@ -29,8 +29,9 @@ use bytes::BytesMut;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::deadline::{app_deadline, Deadline};
 use crate::error::PortsideError;
-use crate::invoke::{app_deadline, Adapter, InFlight, ReadyState};
+use crate::invoke::{Adapter, InFlight, ReadyState};
 use crate::lambda_api::LambdaApi;
 use crate::proxy::AppClient;
 use crate::readiness::{Outcome, ReadinessCheck};
@@ -194,11 +195,14 @@ async fn serve(adapter: Arc<Adapter>) -> Result<(), PortsideError> {
     let env = adapter.function.clone();
     let mut buffer = BytesMut::new();
     let mut failures = 0;
+    // One timer for the loop, moved to each invocation's deadline (see
+    // `deadline` for why not a new one each time).
+    let mut deadline = Deadline::new(Instant::now());
     loop {
         match adapter.results.next(&mut buffer, &env).await {
             Ok(invocation) => {
                 failures = 0;
-                adapter.handle(invocation).await;
+                adapter.handle(invocation, &mut deadline).await;
             }
             Err(err) => {
                 failures += 1;

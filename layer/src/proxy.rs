@@ -28,6 +28,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 
 use crate::client::{self, Resend, SendError, Via};
+use crate::deadline::Deadline;
 use crate::error::PortsideError;
 use crate::pool::{Connection, ConnectionPool};
 use crate::runtime_api::OutBody;
@@ -91,7 +92,7 @@ impl AppClient {
         &self,
         request: Request<Bytes>,
         again: Option<&(dyn Fn() -> Option<Request<Bytes>> + Sync)>,
-        deadline: Instant,
+        deadline: &mut Deadline,
     ) -> Result<(Response<Incoming>, Lease), PortsideError> {
         let started = Instant::now();
         let resend = if again.is_some() {
@@ -108,16 +109,16 @@ impl AppClient {
             Some(request.map(|body| OutBody::Full(Some(body))))
         };
         let exchange = client::send(&self.pool, Via::Pool, resend, build);
-        match tokio::time::timeout_at(deadline.into(), exchange).await {
-            Ok(Ok((response, connection))) => Ok((
+        match deadline.within(exchange).await {
+            Some(Ok((response, connection))) => Ok((
                 response,
                 Lease {
                     pool: self.pool.clone(),
                     connection,
                 },
             )),
-            Ok(Err(err)) => Err(self.error(&err, resend)),
-            Err(_) => Err(PortsideError::AppTimeout {
+            Some(Err(err)) => Err(self.error(&err, resend)),
+            None => Err(PortsideError::AppTimeout {
                 waited_ms: started.elapsed().as_millis() as u64,
             }),
         }

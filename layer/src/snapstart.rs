@@ -22,6 +22,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use lambda_runtime::{BoxFuture, SnapStartResource};
 
+use crate::deadline::Deadline;
 use crate::error::PortsideError;
 use crate::info;
 use crate::invoke::{read_body, Adapter};
@@ -54,10 +55,14 @@ impl SnapStartHooks {
         request
             .headers_mut()
             .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let (response, lease) = self.adapter.client.send(request, None, deadline).await?;
+        let mut deadline = Deadline::new(Instant::now() + Duration::from_secs(10));
+        let (response, lease) = self
+            .adapter
+            .client
+            .send(request, None, &mut deadline)
+            .await?;
         let status = response.status();
-        let _ = read_body(response.into_body(), deadline, 64 * 1024).await?;
+        let _ = read_body(response.into_body(), &mut deadline, 64 * 1024).await?;
         drop(lease); // Never pool a connection across the snapshot.
         if !status.is_success() {
             return Err(format!("the app answered {status} to POST {path}").into());
