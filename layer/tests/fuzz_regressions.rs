@@ -190,3 +190,33 @@ fn a_path_setting_that_is_not_a_url_path_is_refused() {
         assert!(held.contains(&&encoded), "{encoded}");
     }
 }
+
+/// `event_pipeline`: an app's answer on the pass-through path that parses
+/// as JSON when serde_json skips its strings, but holds bytes that are not
+/// UTF-8 inside one, went to Lambda untouched: a result that is not JSON.
+/// It is now the same typed error as any answer that is not UTF-8.
+#[test]
+fn a_pass_through_answer_with_invalid_utf8_inside_a_string_is_refused() {
+    use bytes::Bytes;
+    use http::{HeaderMap, StatusCode};
+    use portside::error::PortsideError;
+    use portside::event::{pass_through_result, ResponseParts};
+    let answer = |body: &[u8]| ResponseParts {
+        status: StatusCode::OK,
+        headers: HeaderMap::new(),
+        body: Bytes::copy_from_slice(body),
+    };
+    for body in [&b"\"\n\xe2  x\""[..], b"{\"a\": \"\xff\"}", b"[\"\xc3\"]"] {
+        assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
+        match pass_through_result(answer(body)) {
+            Err(PortsideError::AppInvalidResponse(message)) => {
+                assert!(message.contains("not UTF-8"), "{message}")
+            }
+            other => panic!("{body:?}: {other:?}"),
+        }
+    }
+    // Valid JSON, UTF-8 beyond ASCII included, still goes back untouched.
+    let json = "{\"name\": \"Zoë\", \"n\": [1, 2.5, null]}".as_bytes();
+    let result = pass_through_result(answer(json)).unwrap();
+    assert_eq!(result.as_ref(), json);
+}
