@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting and lints, the release build
 # (static binaries, layer and function zips), the Rust tests (unit and
-# end-to-end over real sockets and processes), the sample app's tests, the
+# end-to-end over real sockets and processes), a short run of every fuzz
+# target (fuzz/smoke.sh), the sample app's tests, the
 # offline Terraform checks, and the Terraform stacks applied against moto. CI
 # runs exactly this (.ci/run).
 #
@@ -28,6 +29,9 @@ step "release build: static adapter, layer and function zips"
 
 step "Rust tests"
 cargo test --workspace --locked
+
+step "fuzz smoke run: 30 s per target (skipped without nightly Rust)"
+fuzz/smoke.sh
 
 step "sample app tests"
 python -m pytest -q sample-app/tests

@@ -16,6 +16,13 @@ keep-alive, a thread per connection).
     GET  /stream?bytes=N&chunk=K
                        N bytes (STREAM_BYTE's pattern) in chunks of K bytes,
                        as fast as the socket takes them
+    GET  /blob?bytes=N&seed=S&type=T
+                       N seeded pseudo-random bytes (blob() below) with content type
+                       T (application/octet-stream by default; text/plain gets
+                       printable ASCII instead), for the soak (bench/soak.py)
+    POST /digest, /events
+                       reads the body, answers {"received": <bytes>, "sha256": <hex>}
+                       (/events is the pass-through path)
 
 The two chunked endpoints carry their own timing: the head has
 `x-head-ns: <time.monotonic_ns()>` taken just before the head is written, and
@@ -49,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import random
 import sys
@@ -203,6 +211,21 @@ def json_1mib() -> bytes:
 STREAM_BYTE = bytes((i * 13 + 5) & 0xFF for i in range(256))
 
 
+_ALPHABET = b"abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 .,;:!?\n\"\\{}"
+# Byte b of a text blob is _ALPHABET[b % len(_ALPHABET)].
+_TEXT_TABLE = bytes(_ALPHABET[b % len(_ALPHABET)] for b in range(256))
+
+
+def blob(size: int, seed: int, text: bool = False) -> bytes:
+    """`size` bytes from a generator seeded with `seed` (random.Random, so the
+    soak computes the same bytes to check a result): any byte values, or
+    printable ASCII with newlines when `text`."""
+    rng = random.Random(seed)
+    if not text:
+        return rng.randbytes(size)
+    return rng.randbytes(size).translate(_TEXT_TABLE)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -255,6 +278,11 @@ class Handler(BaseHTTPRequestHandler):
             self._sse(self._query())
         elif path == "/stream":
             self._stream(self._query())
+        elif path == "/blob":
+            query = self._query()
+            content_type = query.get("type", "application/octet-stream")
+            body = blob(int(query["bytes"]), int(query["seed"]), content_type.startswith("text/"))
+            self._send(200, "OK", content_type, body)
         else:
             self._send(404, "Not Found", "text/plain", b"not found")
 
@@ -310,9 +338,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?", 1)[0]
-        received = len(self._read_body())
+        request_body = self._read_body()
+        received = len(request_body)
         if path == "/upload":
             body = json.dumps({"received": received}).encode()
+            self._send(200, "OK", "application/json", body)
+        elif path in ("/digest", "/events"):
+            digest = hashlib.sha256(request_body).hexdigest()
+            body = json.dumps({"received": received, "sha256": digest}).encode()
             self._send(200, "OK", "application/json", body)
         else:
             self._send(404, "Not Found", "text/plain", b"not found")

@@ -149,49 +149,13 @@ impl ReadinessCheck {
         stream
             .write_all(request.as_bytes())
             .map_err(|e| e.to_string())?;
-        let mut head = Vec::with_capacity(256);
-        let mut buf = [0u8; 4096];
-        let deadline = Instant::now() + self.attempt_timeout;
-        let status = loop {
-            if let Some(status) = parse_status_line(&head)? {
-                break status;
-            }
-            match stream.read(&mut buf) {
-                Ok(0) => return Err("the app closed the connection without answering".into()),
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Err(format!(
-                        "no answer within {} ms",
-                        self.attempt_timeout.as_millis()
-                    ))
-                }
-                Err(e) => return Err(e.to_string()),
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "no answer within {} ms",
-                    self.attempt_timeout.as_millis()
-                ));
-            }
-        };
+        let status = read_status(stream, self.attempt_timeout)?;
         // Read the rest of the answer (its length is known from the head, or
         // it ends when the app closes), so the app finishes writing it and
         // does not see its connection reset.
         let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
-        let mut seen = head.len();
-        let wanted = expected_length(&head);
-        let mut closed = false;
-        while wanted.is_none_or(|w| seen < w) && seen < 64 * 1024 {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => {
-                    closed = true;
-                    break;
-                }
-                Ok(n) => seen += n,
-            }
-        }
-        let reusable = !closed && wanted == Some(seen) && keeps_alive(&head);
-        Ok((status, reusable))
+        let reusable = read_rest(stream, &status.head);
+        Ok((status.code, reusable))
     }
 
     /// Polls until the app is ready, or until `until` passes. `progress` is
@@ -241,10 +205,93 @@ impl ReadinessCheck {
     }
 }
 
+/// The start of an answer: its status code and every byte read so far.
+#[derive(Debug)]
+pub struct StatusRead {
+    /// The status code of the first line.
+    pub code: u16,
+    /// The bytes read: the first line and whatever came with it.
+    pub head: Vec<u8>,
+}
+
+/// Reads an answer from `stream` until its status line is complete, within
+/// `timeout` (the stream's own read timeout ends each read). A read
+/// interrupted by a signal is retried. Public for the fuzz target, which
+/// feeds it arbitrary answers in arbitrary pieces.
+pub fn read_status(stream: &mut impl Read, timeout: Duration) -> Result<StatusRead, String> {
+    let mut head = Vec::with_capacity(256);
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(code) = parse_status_line(&head)? {
+            return Ok(StatusRead { code, head });
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return Err("the app closed the connection without answering".into()),
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            // A signal arrived (SIGTERM, say): socket reads with a timeout
+            // are not restarted by SA_RESTART, so the read is simply retried.
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(format!("no answer within {} ms", timeout.as_millis()))
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no answer within {} ms", timeout.as_millis()));
+        }
+    }
+}
+
+/// Reads the rest of an answer whose first bytes are `head` (to its
+/// announced end, at most 64 KiB, or until the stream ends or a read times
+/// out); says whether the connection can carry another request: the app did
+/// not close it, the answer was read exactly to its end, and it keeps alive.
+/// A read interrupted by a signal is retried.
+pub fn read_rest(stream: &mut impl Read, head: &[u8]) -> bool {
+    let mut received = head.to_vec();
+    let mut buf = [0u8; 4096];
+    let mut closed = false;
+    loop {
+        let wanted = expected_length(&received);
+        if wanted.is_some_and(|w| received.len() >= w) || received.len() >= 64 * 1024 {
+            break;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    !closed && expected_length(&received) == Some(received.len()) && keeps_alive(&received)
+}
+
+/// The length of the head in `received`, blank line included, once it is
+/// complete: lines end in CRLF, or in a bare LF, which RFC 9112 §2.2 lets a
+/// recipient accept (and which the app's HTTP client accepts too).
+fn head_end(received: &[u8]) -> Option<usize> {
+    received
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .find_map(|(i, _)| match &received[i + 1..] {
+            [b'\n', ..] => Some(i + 2),
+            [b'\r', b'\n', ..] => Some(i + 3),
+            _ => None,
+        })
+}
+
 /// The total length of an answer whose head is in `received`, when the head
 /// is complete and says (`Content-Length`, or a status that has no body).
 fn expected_length(received: &[u8]) -> Option<usize> {
-    let end = received.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let end = head_end(received)?;
     let head = String::from_utf8_lossy(&received[..end]);
     let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
     if status == 204 || status == 304 || (100..200).contains(&status) {
@@ -254,13 +301,13 @@ fn expected_length(received: &[u8]) -> Option<usize> {
         .filter_map(|line| line.split_once(':'))
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-        .map(|length| end + length)
+        .and_then(|length| end.checked_add(length))
 }
 
 /// Whether an HTTP/1.1 answer leaves its connection open: not HTTP/1.0, no
 /// `Connection: close`.
 fn keeps_alive(received: &[u8]) -> bool {
-    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+    let Some(end) = head_end(received) else {
         return false;
     };
     let head = String::from_utf8_lossy(&received[..end]);
@@ -286,8 +333,14 @@ fn parse_status_line(head: &[u8]) -> Result<Option<u16>, String> {
     };
     let line = String::from_utf8_lossy(&head[..end]);
     let mut words = line.split_whitespace();
-    match (words.next(), words.next().map(str::parse::<u16>)) {
-        (Some(version), Some(Ok(status))) if version.starts_with("HTTP/") => Ok(Some(status)),
+    let version = words.next();
+    // A status is three digits (RFC 9110 §15): `0200` or `50` is not one.
+    let status = words
+        .next()
+        .filter(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|code| code.parse::<u16>().ok());
+    match (version, status) {
+        (Some(version), Some(status)) if version.starts_with("HTTP/") => Ok(Some(status)),
         _ => Err(format!("the answer is not HTTP: {:?}", line.trim_end())),
     }
 }
@@ -342,6 +395,18 @@ mod tests {
         );
         assert_eq!(parse_status_line(b"HTTP/1.0 200"), Ok(None));
         assert!(parse_status_line(b"SSH-2.0-OpenSSH\r\n").is_err());
+        // Found by the readiness fuzz target: a status is three digits.
+        assert!(parse_status_line(b"HTTP/1.1 0200 OK\r\n").is_err());
+        assert!(parse_status_line(b"HTTP/1.1 50 \0Service Unavailable\r\n").is_err());
+        assert!(parse_status_line(b"HTTP/1.1 +200 OK\r\n").is_err());
+        // Also found by it: a head may end in bare LFs, as the app's client reads it.
+        assert_eq!(head_end(b"HTTP/1.1 200 OK\nA: b\n\nbody"), Some(22));
+        assert_eq!(head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody"), Some(25));
+        assert_eq!(head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n"), None);
+        assert_eq!(
+            expected_length(b"HTTP/1.1 200 OK\ncontent-length: 2\n\nok"),
+            Some(37)
+        );
     }
 
     #[test]

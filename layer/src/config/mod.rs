@@ -170,9 +170,22 @@ impl ApiAddress {
         if authority.is_empty() {
             return Err("no host:port".into());
         }
+        // A user name would be sent nowhere (and `@` hides the real host
+        // from a reader); `?` or `#` would end the path of every call.
+        if authority.contains('@') {
+            return Err(format!(
+                "{authority:?} holds a user name; give host:port only"
+            ));
+        }
+        if prefix.contains(['?', '#']) {
+            return Err(format!("the path prefix {prefix:?} cannot hold ? or #"));
+        }
         let parsed: http::uri::Authority = authority
             .parse()
             .map_err(|e| format!("not a valid address: {e}"))?;
+        if parsed.host().trim_matches(['[', ']']).is_empty() {
+            return Err(format!("{authority:?} has no host"));
+        }
         let port_text = authority.len() > parsed.host().len();
         if port_text && parsed.port_u16().is_none() {
             return Err(format!("{authority:?} has no valid port number"));
@@ -382,6 +395,11 @@ fn parse_path(text: &str) -> Result<String, String> {
     {
         return Err("a path cannot hold spaces, control characters, ? or #".into());
     }
+    // Each path is a request target as it stands (the request builders
+    // would otherwise replace it).
+    if text.parse::<http::uri::PathAndQuery>().is_err() {
+        return Err("not a valid URL path; percent-encode other characters".into());
+    }
     Ok(text.to_string())
 }
 
@@ -434,6 +452,14 @@ fn parse_host(text: &str) -> Result<String, String> {
     let unbracketed = text.trim_start_matches('[').trim_end_matches(']');
     if unbracketed.parse::<std::net::Ipv6Addr>().is_err() && text.contains(':') {
         return Err("give the port in PORTSIDE_PORT, not in the host".into());
+    }
+    // The `Host` header of every request to the app is made from it.
+    if unbracketed.contains('@')
+        || crate::uri::authority(unbracketed, 80)
+            .parse::<http::uri::Authority>()
+            .is_err()
+    {
+        return Err("not a host name or IP address".into());
     }
     Ok(unbracketed.to_string())
 }

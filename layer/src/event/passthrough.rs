@@ -44,8 +44,11 @@ pub fn pass_through_result(response: ResponseParts) -> Result<Bytes, PortsideErr
     let body = response.body;
     let json = if body.iter().all(u8::is_ascii_whitespace) {
         Bytes::from_static(b"null")
-    } else if serde_json::from_slice::<IgnoredAny>(&body).is_ok() {
-        // Valid JSON: the app's bytes, untouched.
+    } else if std::str::from_utf8(&body).is_ok()
+        && serde_json::from_slice::<IgnoredAny>(&body).is_ok()
+    {
+        // Valid JSON: the app's bytes, untouched. (serde_json does not check
+        // the UTF-8 of strings it skips, so that is checked first.)
         body
     } else {
         match std::str::from_utf8(&body) {

@@ -1,0 +1,255 @@
+//! The event pipeline: payload bytes → `event::parse` → the app's request
+//! (`request::http_request` with base-path removal and the authorization
+//! source on, or `pass_through_request`) → an app response built from the
+//! rest of the input → `to_result` + `to_json` (or `pass_through_result`),
+//! and the stream prelude.
+//!
+//! Input: the payload, optionally followed by `common::SEPARATOR` and the
+//! bytes the response is built from.
+//!
+//! What must hold, beyond "no panic": a bad payload is `InvalidEvent`; the
+//! request target is the event's path (base path removed) and query as the
+//! conversion encoded them, with no raw space, CR, LF or other byte outside
+//! visible ASCII; no header the adapter owns survives from the event, and
+//! every other header reaches the app with every value; the body reaches
+//! the app unchanged; the result is valid JSON with the app's status, and
+//! its body gives back the app's bytes (text as itself, binary by base64).
+
+#![no_main]
+
+#[path = "common.rs"]
+mod common;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, EXPECT};
+use http::{HeaderMap, HeaderName, Method};
+use libfuzzer_sys::fuzz_target;
+use portside::error::PortsideError;
+use portside::event::{self, Event, ResponseParts};
+use portside::request::{
+    self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, TRACE_ID,
+    WEBSOCKET_CONNECTION_ID, WEBSOCKET_EVENT, WEBSOCKET_ROUTE,
+};
+use std::sync::OnceLock;
+
+const INFO: InvocationInfo<'static> = InvocationInfo {
+    lambda_context: r#"{"request_id":"r-1","deadline":1,"client_context":{"custom":{"k":"Zoë"}}}"#,
+    trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+};
+
+fn config() -> &'static portside::config::Config {
+    static CONFIG: OnceLock<portside::config::Config> = OnceLock::new();
+    CONFIG.get_or_init(common::config)
+}
+
+/// Visible ASCII only: what a request target may hold on the wire.
+fn is_target_text(text: &str) -> bool {
+    text.bytes().all(|b| (0x21..0x7f).contains(&b))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (payload, spec) = common::split(data);
+    let Ok(payload) = std::str::from_utf8(payload) else {
+        return;
+    };
+    let response = common::response(spec);
+    match event::parse(payload) {
+        Err(PortsideError::InvalidEvent(_)) => {}
+        Err(other) => panic!("parse failed with {other:?}, not InvalidEvent"),
+        Ok(Event::Http(http)) => check_http(*http, response),
+        Ok(Event::PassThrough(pass)) => check_pass_through(payload, &pass, response),
+    }
+});
+
+fn check_http(http: event::HttpEvent<'_>, response: ResponseParts) {
+    let config = config();
+    let source = http.source;
+    let parts = http.request.clone();
+    let context = http.request_context.as_ref().map(|c| c.get().to_string());
+    let websocket = http.websocket.clone();
+
+    // The conversion's own output: a path and a query as they go on the wire.
+    assert!(parts.path.starts_with('/'), "path {:?}", parts.path);
+    assert!(is_target_text(&parts.path), "path {:?}", parts.path);
+    assert!(!parts.path.contains(['?', '#']), "path {:?}", parts.path);
+    if let Some(query) = &parts.query {
+        assert!(is_target_text(query), "query {query:?}");
+        assert!(!query.contains('#'), "query {query:?}");
+    }
+
+    let req = request::http_request(http, &INFO, config);
+
+    // The target: exactly the event's, never a silent fallback.
+    let path = match &websocket {
+        Some(_) => config.websocket_path.as_str(),
+        None => portside::uri::strip_base_path(&parts.path, common::BASE_PATH),
+    };
+    let expected = match &parts.query {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
+    };
+    let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
+    assert_eq!(target, expected);
+    assert!(is_target_text(target), "target {target:?}");
+    assert_eq!(req.method(), parts.method);
+    assert_eq!(req.body(), &parts.body);
+
+    // Headers the adapter owns carry the adapter's values only.
+    let h = req.headers();
+    assert_eq!(
+        h[&LAMBDA_CONTEXT],
+        request::json_header_value(INFO.lambda_context)
+    );
+    assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
+    assert_eq!(h.get_all(&TRACE_ID).iter().count(), 1);
+    assert_eq!(h.get_all(&LAMBDA_CONTEXT).iter().count(), 1);
+    match &context {
+        Some(json) => {
+            assert_eq!(h.get_all(&REQUEST_CONTEXT).iter().count(), 1);
+            let sent: serde_json::Value = serde_json::from_slice(h[&REQUEST_CONTEXT].as_bytes())
+                .expect("x-amzn-request-context is JSON");
+            let original: serde_json::Value =
+                serde_json::from_str(json).expect("the event's requestContext is JSON");
+            assert_eq!(sent, original);
+        }
+        None => assert!(!h.contains_key(&REQUEST_CONTEXT)),
+    }
+    assert!(!h.contains_key(&EVENT_SOURCE));
+    for name in h.keys() {
+        assert!(
+            !portside::header::is_hop_by_hop(name),
+            "{name} reached the app"
+        );
+        assert_ne!(name, EXPECT);
+        if name.as_str().starts_with("x-portside-") {
+            let ws = websocket
+                .as_ref()
+                .expect("x-portside-* only for WebSocket events");
+            let value = if name == WEBSOCKET_EVENT {
+                &ws.event_type
+            } else if name == WEBSOCKET_ROUTE {
+                &ws.route_key
+            } else if name == WEBSOCKET_CONNECTION_ID {
+                &ws.connection_id
+            } else {
+                panic!("{name} survived from the event")
+            };
+            assert_eq!(h[name].as_bytes(), value.as_bytes());
+        }
+    }
+    let expects_body = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH);
+    match h.get(CONTENT_LENGTH) {
+        Some(length) => {
+            assert_eq!(h.get_all(CONTENT_LENGTH).iter().count(), 1);
+            assert_eq!(length.to_str().unwrap(), parts.body.len().to_string());
+        }
+        None => assert!(parts.body.is_empty() && !expects_body),
+    }
+
+    // The authorization source replaces Authorization.
+    let auth_source = HeaderName::from_static(common::AUTH_SOURCE);
+    if let Some(value) = parts.headers.get(&auth_source) {
+        assert!(!h.contains_key(&auth_source));
+        assert_eq!(&h[AUTHORIZATION], value);
+    }
+
+    // Every other header of the event reaches the app with every value.
+    every_other_header_survives(&parts.headers, h, &auth_source);
+
+    // The app's response back to Lambda.
+    if let Some(prelude) = event::stream_prelude(source, response.status, &response.headers) {
+        assert!(source.streams());
+        let prelude: serde_json::Value =
+            serde_json::from_slice(&prelude).expect("the stream prelude is JSON");
+        assert_eq!(prelude["statusCode"], response.status.as_u16());
+    } else {
+        assert!(!source.streams());
+    }
+    let result = event::to_result(source, response.clone());
+    match event::to_json(&result) {
+        Ok(json) => check_result_json(&json, &response),
+        Err(PortsideError::ResponseTooLarge { .. }) => {}
+        Err(other) => panic!("to_json failed with {other:?}"),
+    }
+}
+
+fn every_other_header_survives(event: &HeaderMap, app: &HeaderMap, auth_source: &HeaderName) {
+    for name in event.keys() {
+        let owned = portside::header::is_hop_by_hop(name)
+            || name == EXPECT
+            || name == CONTENT_LENGTH
+            || name == LAMBDA_CONTEXT
+            || name == REQUEST_CONTEXT
+            || name == TRACE_ID
+            || name.as_str().starts_with("x-portside-")
+            || name == auth_source
+            || (name == AUTHORIZATION && event.contains_key(auth_source));
+        if owned {
+            continue;
+        }
+        let sent: Vec<_> = event.get_all(name).iter().collect();
+        let received: Vec<_> = app.get_all(name).iter().collect();
+        assert_eq!(sent, received, "header {name}");
+    }
+}
+
+fn check_result_json(json: &Bytes, response: &ResponseParts) {
+    let value: serde_json::Value = serde_json::from_slice(json).expect("the result is JSON");
+    assert_eq!(value["statusCode"], response.status.as_u16());
+    let body = value["body"]
+        .as_str()
+        .expect("the result has a string body");
+    let base64 = value["isBase64Encoded"].as_bool().expect("isBase64Encoded");
+    let bytes = if base64 {
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("a base64 body decodes")
+    } else {
+        body.as_bytes().to_vec()
+    };
+    assert_eq!(bytes, response.body.as_ref(), "the body round-trips");
+}
+
+fn check_pass_through(payload: &str, pass: &event::PassThrough<'_>, response: ResponseParts) {
+    let config = config();
+    let body = Bytes::copy_from_slice(payload.as_bytes());
+    let req = request::pass_through_request(pass, body.clone(), &INFO, config);
+    assert_eq!(req.method(), Method::POST);
+    assert_eq!(
+        req.uri().path_and_query().unwrap().as_str(),
+        config.pass_through_path
+    );
+    assert_eq!(req.body(), &body);
+    let h = req.headers();
+    assert_eq!(h[CONTENT_LENGTH].to_str().unwrap(), body.len().to_string());
+    if let Some(source) = h.get(&EVENT_SOURCE) {
+        assert_eq!(source.as_bytes(), pass.source.as_bytes());
+    }
+    assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
+    let app_json = serde_json::from_slice::<serde_json::Value>(&response.body).is_ok();
+    match event::pass_through_result(response.clone()) {
+        Ok(json) => {
+            assert!(response.status.is_success());
+            let value: serde_json::Value =
+                serde_json::from_slice(&json).expect("a pass-through result is JSON");
+            if app_json {
+                assert_eq!(json, response.body, "the app's JSON goes back untouched");
+            } else if !response.body.iter().all(u8::is_ascii_whitespace) {
+                assert_eq!(
+                    value.as_str().map(str::as_bytes),
+                    Some(response.body.as_ref())
+                );
+            }
+        }
+        Err(PortsideError::AppError { status, .. }) => {
+            assert!(!response.status.is_success());
+            assert_eq!(status, response.status.as_u16());
+        }
+        Err(PortsideError::AppInvalidResponse(_)) => {
+            assert!(std::str::from_utf8(&response.body).is_err());
+        }
+        Err(PortsideError::ResponseTooLarge { .. }) => {}
+        Err(other) => panic!("pass_through_result failed with {other:?}"),
+    }
+}

@@ -1,0 +1,455 @@
+//! Faults in the middle of things, over real sockets and the real binary:
+//! the app killed during a buffered response and during a stream and
+//! restarted a second later, the Runtime API connection reset while a result
+//! is posted (buffered and streamed) and while `/next` is pending, an app
+//! trickling bytes within and past the deadline, the sandbox frozen in the
+//! middle of a response and thawed 5 s later, SIGTERM during a stream.
+//!
+//! Each test checks what the issue asks of every fault: no panic, no hang
+//! past the deadline, a typed error naming what happened, the next
+//! invocation served, and nothing sent to the app twice.
+
+#[path = "support/faulty.rs"]
+mod faulty;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use faulty::{Fault, FaultyProxy};
+use portside_local::runtime_api::{self, ErrorSource, InvokeOptions, Outcome, RuntimeApi};
+use serde_json::json;
+use support::{error_of, result_json, App, Chunk, ChunkSource, Function, KeepAlive, Reply};
+
+const STREAM: (&str, &str) = ("PORTSIDE_INVOKE_MODE", "response_stream");
+
+/// An HTTP API (payload 2.0) event: buffered whatever the invoke mode.
+fn http_api_event(method: &str, path: &str, body: &str) -> String {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"host": "api.example.com", "content-type": "text/plain"},
+        "requestContext": {"http": {"method": method, "path": path}, "domainName": "api.example.com"},
+        "body": body, "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+/// A Function URL event: streamed in `response_stream` mode.
+fn function_url_event(path: &str) -> String {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"host": "abcdefg.lambda-url.us-east-1.on.aws"},
+        "requestContext": {"http": {"method": "GET", "path": path},
+                           "domainName": "abcdefg.lambda-url.us-east-1.on.aws"},
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+fn options(timeout: Duration) -> InvokeOptions {
+    InvokeOptions::new().timeout(timeout)
+}
+
+/// The adapter is alive and has not panicked.
+fn healthy(f: &mut Function) {
+    assert!(
+        f.child.try_wait().unwrap().is_none(),
+        "the adapter exited\n{}",
+        f.log()
+    );
+    assert!(!f.log().contains("panicked"), "{}", f.log());
+}
+
+fn signal(f: &Function, name: &str) {
+    let pid = f.child.id().expect("the adapter runs").to_string();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// An app on `port` answering `/ok` (and the readiness check's `/`) with
+/// "fine" and everything else as `other` says.
+async fn app_on(
+    port: u16,
+    other: impl Fn(&support::Received) -> Reply + Send + Sync + 'static,
+) -> App {
+    App::start_on(port, KeepAlive::Forever, move |req| {
+        if req.target == "/ok" || req.target == "/" {
+            Reply::new(200)
+                .header("Content-Type", "text/plain")
+                .body("fine")
+        } else {
+            other(req)
+        }
+    })
+    .await
+}
+
+async fn served(f: &Function, app: &App, path: &str) {
+    let before = app.received().len();
+    let result = result_json(&f.invoke(&http_api_event("GET", path, "")).await);
+    assert_eq!(result["statusCode"], 200, "{result}");
+    assert_eq!(result["body"], "fine");
+    assert_eq!(
+        app.received().len(),
+        before + 1,
+        "one request for one invocation"
+    );
+}
+
+#[tokio::test]
+async fn the_app_killed_during_a_buffered_response_is_an_error_and_once_restarted_it_serves_the_next(
+) {
+    // The app dies after writing the head and 10 of 1000 body bytes.
+    let app = App::start(KeepAlive::Forever, |_| {
+        Reply::new(200).raw(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n0123456789",
+        )
+    })
+    .await;
+    let port = app.port;
+    let mut f = Function::start(port, &[]).await.ready().await;
+    let started = Instant::now();
+    let outcome = f
+        .invoke_with(
+            &http_api_event("POST", "/orders", "one order"),
+            options(Duration::from_secs(5)),
+        )
+        .await;
+    let (error_type, message) = error_of(&outcome);
+    assert_eq!(error_type, "Portside.AppInvalidResponse", "{message}");
+    assert!(message.contains("broke off"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let orders = app
+        .received()
+        .iter()
+        .filter(|r| r.target == "/orders")
+        .count();
+    assert_eq!(orders, 1, "the POST reached the app once");
+    drop(app); // the process is gone: nothing listens
+
+    // Its supervisor restarts it a second later.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let app = app_on(port, |_| Reply::new(500)).await;
+    served(&f, &app, "/ok").await;
+    assert!(
+        app.received().iter().all(|r| r.target != "/orders"),
+        "the POST was not sent again to the new app"
+    );
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn the_app_killed_during_a_stream_ends_it_with_error_trailers_and_once_restarted_it_serves_the_next(
+) {
+    let (chunks, source) = ChunkSource::new();
+    let app = app_on(0, move |_| {
+        Reply::new(200)
+            .header("Content-Type", "text/event-stream")
+            .chunked(source.clone())
+    })
+    .await;
+    let port = app.port;
+    let mut f = Function::start(port, &[STREAM]).await.ready().await;
+    let invocation = f
+        .api
+        .start_invoke(
+            function_url_event("/events"),
+            options(Duration::from_secs(10)),
+        )
+        .unwrap();
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"data: 1\n\n")))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.received().len(), 1);
+    drop(app); // killed mid-stream: its connections close
+
+    let response = match invocation.outcome().await {
+        Outcome::Streamed(response) => response,
+        other => panic!("expected a stream, got {other:?}"),
+    };
+    assert_eq!(
+        response.body, "data: 1\n\n",
+        "the app's bytes, and only them"
+    );
+    let error = response.error.expect("the cut is reported");
+    assert_eq!(error.source, ErrorSource::Trailers);
+    assert_eq!(error.error_type, "Portside.AppInvalidResponse");
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let app = app_on(port, |_| Reply::new(500)).await;
+    served(&f, &app, "/ok").await;
+    assert!(app.received().iter().all(|r| r.target != "/events"));
+    healthy(&mut f);
+}
+
+/// A function whose invocations go through a faulty proxy to their own
+/// Runtime API (registration goes to Lambda's, as with a real proxy).
+async fn behind_proxy(app: &App, extra: &[(&str, &str)]) -> (Function, RuntimeApi, FaultyProxy) {
+    let lambda = RuntimeApi::start(runtime_api::Config::default())
+        .await
+        .unwrap();
+    let proxy = FaultyProxy::start(lambda.runtime_api_env()).await;
+    let mut env = vec![("PORTSIDE_LAMBDA_RUNTIME_API_PROXY", proxy.address.as_str())];
+    env.extend_from_slice(extra);
+    let f = Function::start(app.port, &env).await;
+    let init = tokio::time::timeout(Duration::from_secs(15), lambda.wait_init())
+        .await
+        .expect("init through the proxy");
+    assert_eq!(init, runtime_api::InitState::Ready, "{}", f.log());
+    (f, lambda, proxy)
+}
+
+/// After a result was lost on the way to the Runtime API: Lambda never got
+/// it (the invocation times out, as on Lambda), the adapter is alive, and
+/// the next invocation is served, with nothing sent to the app twice.
+async fn the_next_is_served_after_a_lost_result(
+    mut f: Function,
+    lambda: &RuntimeApi,
+    proxy: &FaultyProxy,
+    app: &App,
+    lost: Outcome,
+    lost_path: &str,
+) {
+    assert!(!proxy.armed(), "the fault fired");
+    assert!(proxy.resets() >= 1);
+    assert!(
+        matches!(lost, Outcome::TimedOut(_) | Outcome::Error(_)),
+        "Lambda never received that result: {lost:?}"
+    );
+    let outcome = lambda
+        .invoke(
+            http_api_event("GET", "/ok", ""),
+            options(Duration::from_secs(10)),
+        )
+        .await
+        .unwrap();
+    let result = result_json(&outcome);
+    assert_eq!(result["body"], "fine", "{result}");
+    let lost_requests = app
+        .received()
+        .iter()
+        .filter(|r| r.target == lost_path)
+        .count();
+    assert_eq!(lost_requests, 1, "the lost invocation reached the app once");
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn a_runtime_api_reset_while_a_buffered_result_is_posted_loses_that_result_only() {
+    let app = app_on(0, |_| {
+        Reply::new(200)
+            .header("Content-Type", "text/plain")
+            .body("made")
+    })
+    .await;
+    let (f, lambda, proxy) = behind_proxy(&app, &[]).await;
+    proxy.arm(Fault::ResetResponsePost);
+    let lost = lambda
+        .invoke(
+            http_api_event("POST", "/orders", "one"),
+            options(Duration::from_secs(3)),
+        )
+        .await
+        .unwrap();
+    the_next_is_served_after_a_lost_result(f, &lambda, &proxy, &app, lost, "/orders").await;
+}
+
+#[tokio::test]
+async fn a_runtime_api_reset_while_a_stream_is_posted_loses_that_stream_only() {
+    let app = app_on(0, |_| {
+        Reply::new(200)
+            .header("Content-Type", "text/plain")
+            .body("streamed body")
+    })
+    .await;
+    let (f, lambda, proxy) = behind_proxy(&app, &[STREAM]).await;
+    proxy.arm(Fault::ResetResponsePost);
+    let lost = lambda
+        .invoke(
+            function_url_event("/events"),
+            options(Duration::from_secs(3)),
+        )
+        .await
+        .unwrap();
+    the_next_is_served_after_a_lost_result(f, &lambda, &proxy, &app, lost, "/events").await;
+}
+
+#[tokio::test]
+async fn a_runtime_api_reset_while_next_is_pending_is_followed_by_a_new_next() {
+    let app = app_on(0, |_| Reply::new(500)).await;
+    let (mut f, lambda, proxy) = behind_proxy(&app, &[]).await;
+    // The adapter is waiting on /next (init is done); the fault fires on
+    // the next /next that waits 300 ms.
+    proxy.arm(Fault::ResetPendingNext(Duration::from_millis(300)));
+    served_through(&lambda, &app).await; // its /next after this one is reset
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!proxy.armed(), "the fault fired");
+    assert_eq!(proxy.resets(), 1);
+    healthy(&mut f);
+    let started = Instant::now();
+    served_through(&lambda, &app).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    healthy(&mut f);
+}
+
+async fn served_through(lambda: &RuntimeApi, app: &App) {
+    let before = app.received().len();
+    let outcome = lambda
+        .invoke(
+            http_api_event("GET", "/ok", ""),
+            options(Duration::from_secs(10)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result_json(&outcome)["body"], "fine");
+    assert_eq!(app.received().len(), before + 1);
+}
+
+/// An app answering `/trickle` with `count` one-byte chunks, `gap` apart.
+async fn trickling_app(count: usize, gap: Duration) -> App {
+    app_on(0, move |_| {
+        let (chunks, source) = ChunkSource::new();
+        tokio::spawn(async move {
+            for i in 0..count {
+                tokio::time::sleep(gap).await;
+                let byte = Bytes::from(vec![b'a' + (i % 26) as u8]);
+                if chunks.send(Chunk::Data(byte)).is_err() {
+                    return;
+                }
+            }
+            let _ = chunks.send(Chunk::End);
+        });
+        Reply::new(200)
+            .header("Content-Type", "text/plain")
+            .chunked(source)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_trickle_that_ends_within_the_deadline_is_served_whole() {
+    let app = trickling_app(40, Duration::from_millis(20)).await;
+    let mut f = Function::start(app.port, &[]).await.ready().await;
+    let outcome = f
+        .invoke_with(
+            &http_api_event("GET", "/trickle", ""),
+            options(Duration::from_secs(5)),
+        )
+        .await;
+    let expected: String = (0..40).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    assert_eq!(result_json(&outcome)["body"], expected);
+    served(&f, &app, "/ok").await;
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn a_trickle_past_the_deadline_is_a_timeout_before_lambdas() {
+    let app = trickling_app(100, Duration::from_millis(100)).await;
+    let mut f = Function::start(app.port, &[]).await.ready().await;
+    let started = Instant::now();
+    let outcome = f
+        .invoke_with(
+            &http_api_event("GET", "/trickle", ""),
+            options(Duration::from_secs(2)),
+        )
+        .await;
+    let waited = started.elapsed();
+    let (error_type, message) = error_of(&outcome);
+    assert_eq!(error_type, "Portside.AppTimeout", "{message}");
+    assert!(waited < Duration::from_millis(2500), "no hang: {waited:?}");
+    assert!(
+        waited > Duration::from_millis(1500),
+        "not before the deadline: {waited:?}"
+    );
+    assert_eq!(app.received().len(), 1, "not sent again");
+    served(&f, &app, "/ok").await;
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn a_sandbox_frozen_mid_response_and_thawed_5_s_later_delivers_it() {
+    let (chunks, source) = ChunkSource::new();
+    let app = app_on(0, move |_| {
+        Reply::new(200)
+            .header("Content-Type", "text/plain")
+            .chunked(source.clone())
+    })
+    .await;
+    let mut f = Function::start(app.port, &[]).await.ready().await;
+    let invocation = f
+        .api
+        .start_invoke(
+            http_api_event("GET", "/slow", ""),
+            options(Duration::from_secs(30)),
+        )
+        .unwrap();
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"before ")))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    signal(&f, "STOP");
+    // The app finishes while the sandbox is frozen.
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"during")))
+        .unwrap();
+    chunks.send(Chunk::End).unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    signal(&f, "CONT");
+    let outcome = tokio::time::timeout(Duration::from_secs(10), invocation.outcome())
+        .await
+        .expect("the result comes after the thaw");
+    assert_eq!(result_json(&outcome)["body"], "before during");
+    assert_eq!(app.received().len(), 1);
+    served(&f, &app, "/ok").await;
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn sigterm_during_a_stream_lets_it_finish_then_the_adapter_exits() {
+    let (chunks, source) = ChunkSource::new();
+    let app = app_on(0, move |_| {
+        Reply::new(200)
+            .header("Content-Type", "text/event-stream")
+            .chunked(source.clone())
+    })
+    .await;
+    let mut f = Function::start(app.port, &[STREAM]).await.ready().await;
+    let invocation = f
+        .api
+        .start_invoke(
+            function_url_event("/events"),
+            options(Duration::from_secs(10)),
+        )
+        .unwrap();
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"data: 1\n\n")))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    signal(&f, "TERM");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    chunks
+        .send(Chunk::Data(Bytes::from_static(b"data: 2\n\n")))
+        .unwrap();
+    chunks.send(Chunk::End).unwrap();
+    let response = match invocation.outcome().await {
+        Outcome::Streamed(response) => response,
+        other => panic!("expected a stream, got {other:?}"),
+    };
+    assert_eq!(response.body, "data: 1\n\ndata: 2\n\n");
+    assert!(response.error.is_none(), "{:?}", response.error);
+    let status = tokio::time::timeout(Duration::from_secs(5), f.child.wait())
+        .await
+        .expect("the adapter exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}\n{}", f.log());
+    assert!(!f.log().contains("panicked"), "{}", f.log());
+    assert_eq!(app.received().len(), 1);
+}
