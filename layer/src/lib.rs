@@ -12,6 +12,7 @@
 
 pub mod alloc;
 pub mod body;
+pub mod civil;
 pub mod client;
 pub mod compress;
 pub mod config;
