@@ -282,6 +282,49 @@ fn shorten(line: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Waits (at most 5 s) until `cond` holds.
+    async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !cond() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pipe_is_drained_once_every_line_written_is_copied() {
+        use std::os::fd::AsRawFd;
+        use tokio::io::AsyncWriteExt;
+        // A socket pair stands in for the pipe: FIONREAD counts what waits
+        // in either.
+        let (mut writer, reader) = tokio::net::UnixStream::pair().expect("socket pair");
+        let watch = PipeWatch::new(reader.as_raw_fd());
+        assert!(watch.drained(), "nothing written yet");
+        writer.write_all(b"one\ntwo\n").await.expect("write");
+        assert!(!watch.drained(), "bytes wait unread");
+        let tail: Tail = Arc::new(Mutex::new(VecDeque::new()));
+        let out = Arc::new(Output {
+            own_prefix: "[test]".into(),
+            shown_prefix: "[test]".into(),
+            show: false,
+            tail: Some(Arc::clone(&tail)),
+        });
+        let copy = tokio::spawn(copy_lines(out, reader, Arc::clone(&watch)));
+        eventually("both lines copied", || crate::util::lock(&tail).len() == 2).await;
+        eventually("drained after the copy", || watch.drained()).await;
+        // A line without its newline is read but not copied: not drained.
+        writer.write_all(b"three").await.expect("write");
+        eventually("the partial line read", || unread_bytes(watch.fd) == 0).await;
+        assert!(!watch.drained(), "a partial line is not copied yet");
+        drop(writer);
+        copy.await.expect("copy ends at EOF");
+        assert!(watch.drained(), "a closed pipe has nothing left");
+        assert_eq!(
+            crate::util::lock(&tail).iter().cloned().collect::<Vec<_>>(),
+            ["one", "two", "three"]
+        );
+    }
+
     #[test]
     fn exits_are_described_by_code_or_signal() {
         use std::os::unix::process::ExitStatusExt;
