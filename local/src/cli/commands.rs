@@ -92,9 +92,14 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
         }
     }
     let url = format!("http://127.0.0.1:{port}");
+    // One listener for the whole run, registered before init: a signal that
+    // comes between init and the wait below (a client that stops us right
+    // after its first request) is not lost.
+    let stop = stop_signal();
+    tokio::pin!(stop);
     let state = tokio::select! {
         state = function.init() => state,
-        _ = wait_for_stop_signal() => {
+        _ = &mut stop => {
             eprintln!("portside-local: shutting down");
             function.shutdown().await;
             return 0;
@@ -130,7 +135,7 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
             );
         }
     }
-    wait_for_stop_signal().await;
+    stop.await;
     eprintln!("portside-local: shutting down");
     function.shutdown().await;
     0
@@ -146,18 +151,28 @@ pub(super) fn source_title(source: Source) -> &'static str {
     }
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM.
-pub(super) async fn wait_for_stop_signal() {
+/// Ctrl-C (SIGINT) or SIGTERM, listened for from the call on (the
+/// listeners exist before the returned future is first polled).
+pub(super) fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            (Ok(mut int), Err(_)) => {
+                int.recv().await;
+            }
+            (Err(_), Ok(mut term)) => {
+                term.recv().await;
+            }
+            // No signal handling at all: Ctrl-C kills as it always does.
+            (Err(_), Err(_)) => std::future::pending().await,
         }
     }
 }

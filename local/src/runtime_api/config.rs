@@ -6,6 +6,7 @@ use super::{
     INIT_TIMEOUT, MAX_BUFFERED_RESPONSE_BYTES, MAX_REQUEST_BYTES, MAX_STREAMED_RESPONSE_BYTES,
 };
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the Runtime API is set up.
@@ -39,6 +40,21 @@ pub struct Config {
     pub max_buffered_response_bytes: usize,
     /// Streamed response limit (default [`MAX_STREAMED_RESPONSE_BYTES`]).
     pub max_streamed_response_bytes: usize,
+    /// Called with the request id as an event goes out to the runtime,
+    /// before the runtime can read it (default none).
+    pub on_dispatch: Option<OnDispatch>,
+}
+
+/// A function called as each event goes out to the runtime (the sandbox
+/// prints Lambda's `START` line with it). It runs on the server's task:
+/// keep it short, and never block.
+#[derive(Clone)]
+pub struct OnDispatch(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for OnDispatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnDispatch(..)")
+    }
 }
 
 impl Default for Config {
@@ -57,6 +73,7 @@ impl Default for Config {
             max_request_bytes: MAX_REQUEST_BYTES,
             max_buffered_response_bytes: MAX_BUFFERED_RESPONSE_BYTES,
             max_streamed_response_bytes: MAX_STREAMED_RESPONSE_BYTES,
+            on_dispatch: None,
         }
     }
 }

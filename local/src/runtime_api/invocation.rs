@@ -29,6 +29,8 @@ pub(crate) struct NextEvent {
     pub client_context: Option<String>,
     pub cognito_identity: Option<String>,
     pub tenant_id: Option<String>,
+    /// Told when the `/next` answer is about to go out.
+    pub dispatched_tx: Option<oneshot::Sender<Instant>>,
 }
 
 pub(super) struct Pending {
@@ -37,9 +39,9 @@ pub(super) struct Pending {
     pub(super) opts: InvokeOptions,
     pub(super) outcome_tx: oneshot::Sender<Outcome>,
     pub(super) stream_tx: Option<mpsc::Sender<StreamEvent>>,
-    /// Told the moment the event reaches a `/next` poller; dropped unsent
-    /// if it never does.
-    pub(super) dispatched_tx: oneshot::Sender<Instant>,
+    /// Told the moment the `/next` answer carrying the event goes out;
+    /// dropped unsent if it never does.
+    pub(super) dispatched_tx: Option<oneshot::Sender<Instant>>,
 }
 
 pub(crate) struct Inflight {
@@ -76,7 +78,7 @@ impl Shared {
             if poller.is_closed() {
                 continue;
             }
-            let Some(pending) = st.queue.pop_front() else {
+            let Some(mut pending) = st.queue.pop_front() else {
                 return;
             };
             let timeout = pending.opts.timeout.unwrap_or(self.config.timeout);
@@ -100,12 +102,13 @@ impl Shared {
                 client_context: pending.opts.client_context.clone(),
                 cognito_identity: pending.opts.cognito_identity.clone(),
                 tenant_id: pending.opts.tenant_id.clone(),
+                dispatched_tx: pending.dispatched_tx.take(),
             };
-            if let Err(_event) = poller.send(event) {
+            if let Err(event) = poller.send(event) {
+                pending.dispatched_tx = event.dispatched_tx;
                 st.queue.push_front(pending);
                 continue;
             }
-            let _ = pending.dispatched_tx.send(Instant::now());
             let invoke_event = serde_json::json!({
                 "eventType": "INVOKE",
                 "deadlineMs": deadline_ms,
@@ -245,7 +248,7 @@ impl RuntimeApi {
                         opts,
                         outcome_tx,
                         stream_tx,
-                        dispatched_tx,
+                        dispatched_tx: Some(dispatched_tx),
                     });
                     self.shared.dispatch(&mut st);
                 }

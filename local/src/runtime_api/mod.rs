@@ -109,7 +109,7 @@ mod snapstart;
 mod state;
 pub mod stream;
 
-pub use config::Config;
+pub use config::{Config, OnDispatch};
 pub use extensions::ExtensionInfo;
 pub use handle::RuntimeApi;
 pub use init::init_timeout_error;

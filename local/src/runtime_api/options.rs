@@ -124,9 +124,9 @@ impl Invocation {
         self.stream.take()
     }
 
-    /// When the event reached the runtime (handed to its `/next` call), once:
+    /// When the event went out to the runtime (the `/next` answer), once:
     /// the receiver fails if the invocation ended before it got there (a
-    /// failed init, a timeout in the queue).
+    /// failed init, a timeout in the queue, a runtime gone mid-poll).
     pub fn take_dispatched(&mut self) -> Option<oneshot::Receiver<Instant>> {
         self.dispatched.take()
     }

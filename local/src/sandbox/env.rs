@@ -37,7 +37,10 @@ impl Inner {
         set("AWS_LAMBDA_RUNTIME_API", self.api.runtime_api_env());
         set("AWS_LAMBDA_FUNCTION_NAME", cfg.function_name.clone());
         set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg.memory_mb.to_string());
-        set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into());
+        set(
+            "AWS_LAMBDA_FUNCTION_VERSION",
+            self.api.config().function_version.clone(),
+        );
         set(
             "AWS_LAMBDA_LOG_GROUP_NAME",
             format!("/aws/lambda/{}", cfg.function_name),

@@ -2,8 +2,9 @@
 //! at once (init known to be failing slowly), or run: a fresh init after a
 //! crash, thaw, the event, then its aftermath (reset after a timeout,
 //! crash or init failure, else freeze) while the next invocation waits;
-//! Lambda's START line when the event reaches the runtime, END and REPORT
-//! after its result.
+//! Lambda's END and REPORT lines after its result (START is printed as the
+//! event goes out to the runtime, by the hook the sandbox gives the
+//! Runtime API: see `Sandbox::with_shared_layer`).
 //!
 //! It must not speak the Runtime API's protocol: it calls [`RuntimeApi`].
 //!
@@ -18,8 +19,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The version the platform lines name (portside-local runs `$LATEST`).
-const FUNCTION_VERSION: &str = "$LATEST";
+/// How long END waits at most for the output the processes wrote before
+/// their result to be copied (a line without its newline never is).
+const OUTPUT_DRAIN: Duration = Duration::from_millis(100);
+
 use tokio::sync::{mpsc, oneshot};
 
 /// An invocation running in a [`Sandbox`].
@@ -101,18 +104,12 @@ impl Inner {
         let this = Arc::clone(&self);
         let guard = if concurrent { None } else { Some(serial) };
         tokio::spawn(async move {
-            // START once the event reaches the runtime; none if it never
-            // does (init failed, or it timed out waiting).
+            // When the event went out to the runtime (START was printed
+            // then); never, if init failed or it timed out waiting.
             let started = match dispatched {
                 Some(at) => at.await.ok(),
                 None => None,
             };
-            if started.is_some() && this.cfg.show_logs {
-                eprintln!(
-                    "{}",
-                    platform::start_line(&request_id_task, FUNCTION_VERSION)
-                );
-            }
             let outcome = inv.outcome().await;
             let duration = started.map(|at| at.elapsed());
             let reset = match &outcome {
@@ -131,7 +128,7 @@ impl Inner {
             let timed_out = matches!(outcome, Outcome::TimedOut(_));
             let _ = tx.send(outcome);
             if let Some(duration) = duration {
-                this.report(&request_id_task, duration, timed_out);
+                this.report(&request_id_task, duration, timed_out).await;
             }
             match reset {
                 Some(reason) => this.teardown(reason).await,
@@ -147,13 +144,24 @@ impl Inner {
     }
 
     /// Prints END and REPORT for an invocation that reached the runtime
-    /// (after its result went out, as Lambda does). The memory is read
-    /// before a reset can stop the processes.
-    fn report(&self, request_id: &str, duration: Duration, timed_out: bool) {
+    /// (after its result went out, as Lambda does), once what the processes
+    /// wrote until then has been copied (bounded by [`OUTPUT_DRAIN`]). The
+    /// memory is read before a reset can stop the processes.
+    async fn report(&self, request_id: &str, duration: Duration, timed_out: bool) {
         if !self.cfg.show_logs {
             return;
         }
-        let groups: Vec<i32> = self.lock_procs().list.iter().map(|p| p.pgid).collect();
+        let (groups, pipes): (Vec<i32>, Vec<_>) = {
+            let procs = self.lock_procs();
+            (
+                procs.list.iter().map(|p| p.pgid).collect(),
+                procs.list.iter().flat_map(|p| p.pipes.clone()).collect(),
+            )
+        };
+        let drain_by = tokio::time::Instant::now() + OUTPUT_DRAIN;
+        while !pipes.iter().all(|p| p.drained()) && tokio::time::Instant::now() < drain_by {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let cold = self.cold.swap(false, Ordering::SeqCst);
         let report = platform::Report {
             request_id,

@@ -30,7 +30,7 @@
 //! | `env` | Lambda's environment variables and the runtime's command line |
 //! | `start` | starting the processes in Lambda's order, and watching each for its exit |
 //! | `init` | an init run to its end, its failure report (once, then a short line) and the retry in the background |
-//! | `invoke` | one invocation: thaw, the event, Lambda's START, END and REPORT lines, the aftermath (freeze or reset) |
+//! | `invoke` | one invocation: thaw, the event, Lambda's END and REPORT lines, the aftermath (freeze or reset); START comes from the Runtime API's dispatch hook set up here, before the runtime can read the event |
 //! | `platform` | the text of the START, END and REPORT lines, billing's rounding |
 //! | `freeze` | SIGSTOP once idle, SIGCONT before the next event |
 //! | `teardown` | the bounded stop: SIGTERM or SIGKILL, SHUTDOWN, SIGKILL at the deadline |
@@ -56,7 +56,8 @@ pub use teardown::SHUTDOWN_GRACE;
 
 use crate::layer::Layer;
 use crate::runtime_api::{
-    Config, FunctionError, InitState, InvokeOptions, InvokeRejected, RuntimeApi, ShutdownReason,
+    Config, FunctionError, InitState, InvokeOptions, InvokeRejected, OnDispatch, RuntimeApi,
+    ShutdownReason,
 };
 use bytes::Bytes;
 use init::LastFailure;
@@ -79,6 +80,8 @@ struct Proc {
     name: String,
     kind: Kind,
     pgid: i32,
+    /// Its output pipes, when they are copied.
+    pipes: Vec<Arc<procs::PipeWatch>>,
 }
 
 /// The processes now running, and whether they are frozen.
@@ -156,6 +159,12 @@ impl Sandbox {
             timeout: cfg.timeout,
             init_timeout: cfg.init_timeout,
             max_concurrency: cfg.max_concurrency.max(1),
+            on_dispatch: cfg.show_logs.then(|| {
+                let version = Config::default().function_version;
+                OnDispatch(Arc::new(move |request_id: &str| {
+                    eprintln!("{}", platform::start_line(request_id, &version));
+                }))
+            }),
             ..Config::default()
         })
         .await
@@ -165,6 +174,12 @@ impl Sandbox {
 
     fn with_api(api: RuntimeApi, cfg: SandboxConfig, layer: Option<Arc<Layer>>) -> Sandbox {
         let now = crate::util::UtcTime::now();
+        let log_stream = format!(
+            "{}/[{}]{}",
+            now.ymd_slashes(),
+            api.config().function_version,
+            crate::util::random_hex(32)
+        );
         let serves_app = layer.as_ref().is_some_and(|l| {
             l.extensions()
                 .iter()
@@ -183,11 +198,7 @@ impl Sandbox {
                 broken: AtomicBool::new(false),
                 started: AtomicBool::new(false),
                 serial: Arc::new(tokio::sync::Mutex::new(())),
-                log_stream: format!(
-                    "{}/[$LATEST]{}",
-                    now.ymd_slashes(),
-                    crate::util::random_hex(32)
-                ),
+                log_stream,
                 stopping: AtomicBool::new(false),
                 stop_notify: Notify::new(),
                 died: Notify::new(),

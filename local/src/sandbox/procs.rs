@@ -5,8 +5,12 @@
 //! lifecycle decisions here.
 
 use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 
 /// How many lines of the runtime's output an init failure report quotes.
 pub const TAIL_LINES: usize = 12;
@@ -159,26 +163,109 @@ pub struct Output {
     pub tail: Option<Tail>,
 }
 
-/// Copies `reader` line by line to stderr (and the tail) until it closes.
-pub async fn copy_lines(out: Arc<Output>, reader: impl tokio::io::AsyncRead + Unpin) {
-    let mut lines = BufReader::new(reader).lines();
+/// One output pipe being copied, and whether everything written to it so
+/// far has been copied: so that Lambda's END line comes after the lines the
+/// function wrote during the invocation, as on Lambda.
+#[derive(Debug)]
+pub struct PipeWatch {
+    fd: RawFd,
+    /// Bytes were read from the pipe that are not all copied yet.
+    busy: AtomicBool,
+    /// The copy still runs (the pipe's read end is open).
+    open: AtomicBool,
+}
+
+impl PipeWatch {
+    /// Watches the pipe whose read end is `fd` (owned by the copy).
+    pub fn new(fd: RawFd) -> Arc<PipeWatch> {
+        Arc::new(PipeWatch {
+            fd,
+            busy: AtomicBool::new(false),
+            open: AtomicBool::new(true),
+        })
+    }
+
+    /// Whether every byte written so far has been copied: nothing waits
+    /// in the pipe and nothing read from it is still being handled (a line
+    /// without its newline yet counts as not copied).
+    pub fn drained(&self) -> bool {
+        if !self.open.load(Ordering::SeqCst) {
+            return true;
+        }
+        !self.busy.load(Ordering::SeqCst) && unread_bytes(self.fd) == 0
+    }
+}
+
+/// How many bytes wait in the pipe `fd` (0 when it cannot be told).
+fn unread_bytes(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points to
+    // a live local; on a descriptor it does not apply to, it fails and
+    // writes nothing.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    if r == 0 {
+        usize::try_from(n).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+/// A reader that marks its [`PipeWatch`] busy whenever it hands out bytes.
+struct Watched<R> {
+    inner: R,
+    watch: Arc<PipeWatch>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Watched<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.watch.busy.store(true, Ordering::SeqCst);
+        }
+        polled
+    }
+}
+
+/// Copies `reader` line by line to stderr (and the tail) until it closes,
+/// keeping `watch` up to date.
+pub async fn copy_lines(out: Arc<Output>, reader: impl AsyncRead + Unpin, watch: Arc<PipeWatch>) {
+    let mut lines = BufReader::new(Watched {
+        inner: reader,
+        watch: Arc::clone(&watch),
+    })
+    .lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(tail) = &out.tail {
-            let mut t = crate::util::lock(tail);
-            if t.len() == TAIL_LINES {
-                t.pop_front();
-            }
-            t.push_back(shorten(&line));
+        copy_line(&out, line);
+        if lines.get_ref().buffer().is_empty() {
+            watch.busy.store(false, Ordering::SeqCst);
         }
-        if !out.show {
-            continue;
+    }
+    watch.open.store(false, Ordering::SeqCst);
+}
+
+/// One line to the tail and, when shown, to stderr.
+fn copy_line(out: &Output, line: String) {
+    if let Some(tail) = &out.tail {
+        let mut t = crate::util::lock(tail);
+        if t.len() == TAIL_LINES {
+            t.pop_front();
         }
-        // A process that already names itself (portside's "[portside] ...")
-        // is not named twice.
-        match line.strip_prefix(&out.own_prefix) {
-            Some(rest) => eprintln!("{}{rest}", out.shown_prefix),
-            None => eprintln!("{} {line}", out.shown_prefix),
-        }
+        t.push_back(shorten(&line));
+    }
+    if !out.show {
+        return;
+    }
+    // A process that already names itself (portside's "[portside] ...") is
+    // not named twice.
+    match line.strip_prefix(&out.own_prefix) {
+        Some(rest) => eprintln!("{}{rest}", out.shown_prefix),
+        None => eprintln!("{} {line}", out.shown_prefix),
     }
 }
 
@@ -194,6 +281,49 @@ fn shorten(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Waits (at most 5 s) until `cond` holds.
+    async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !cond() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pipe_is_drained_once_every_line_written_is_copied() {
+        use std::os::fd::AsRawFd;
+        use tokio::io::AsyncWriteExt;
+        // A socket pair stands in for the pipe: FIONREAD counts what waits
+        // in either.
+        let (mut writer, reader) = tokio::net::UnixStream::pair().expect("socket pair");
+        let watch = PipeWatch::new(reader.as_raw_fd());
+        assert!(watch.drained(), "nothing written yet");
+        writer.write_all(b"one\ntwo\n").await.expect("write");
+        assert!(!watch.drained(), "bytes wait unread");
+        let tail: Tail = Arc::new(Mutex::new(VecDeque::new()));
+        let out = Arc::new(Output {
+            own_prefix: "[test]".into(),
+            shown_prefix: "[test]".into(),
+            show: false,
+            tail: Some(Arc::clone(&tail)),
+        });
+        let copy = tokio::spawn(copy_lines(out, reader, Arc::clone(&watch)));
+        eventually("both lines copied", || crate::util::lock(&tail).len() == 2).await;
+        eventually("drained after the copy", || watch.drained()).await;
+        // A line without its newline is read but not copied: not drained.
+        writer.write_all(b"three").await.expect("write");
+        eventually("the partial line read", || unread_bytes(watch.fd) == 0).await;
+        assert!(!watch.drained(), "a partial line is not copied yet");
+        drop(writer);
+        copy.await.expect("copy ends at EOF");
+        assert!(watch.drained(), "a closed pipe has nothing left");
+        assert_eq!(
+            crate::util::lock(&tail).iter().cloned().collect::<Vec<_>>(),
+            ["one", "two", "three"]
+        );
+    }
 
     #[test]
     fn exits_are_described_by_code_or_signal() {

@@ -7,9 +7,10 @@
 //! It must not wait for init or decide what a failure means for the next
 //! invocation: `init` and `invoke` do.
 
-use super::procs::{self, Output};
+use super::procs::{self, Output, PipeWatch};
 use super::{ports, reaper, report, Inner, Kind, Proc};
 use crate::runtime_api::{FunctionError, InitState, ProcessExit};
+use std::os::fd::AsRawFd;
 use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -130,16 +131,22 @@ impl Inner {
             show: self.cfg.show_logs,
             tail: (kind == Kind::Runtime).then(|| Arc::clone(&self.tail)),
         });
+        let mut pipes = Vec::new();
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(procs::copy_lines(Arc::clone(&output), out));
+            let watch = PipeWatch::new(out.as_raw_fd());
+            pipes.push(Arc::clone(&watch));
+            tokio::spawn(procs::copy_lines(Arc::clone(&output), out, watch));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(procs::copy_lines(output, err));
+            let watch = PipeWatch::new(err.as_raw_fd());
+            pipes.push(Arc::clone(&watch));
+            tokio::spawn(procs::copy_lines(output, err, watch));
         }
         self.lock_procs().list.push(Proc {
             name: name.to_string(),
             kind,
             pgid: pid,
+            pipes,
         });
         // Watch for the process dying: during init that fails init, during
         // an invocation it ends it, and either way the next one re-inits.

@@ -33,13 +33,21 @@ pub(super) async fn runtime_next(shared: &Arc<Shared>) -> Resp {
     let guard = PollGuard(Arc::clone(shared));
     let result = rx.await;
     drop(guard);
-    let Ok(ev) = result else {
+    let Ok(mut ev) = result else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Sandbox.Reset",
             "the sandbox was reset; this runtime process should exit",
         );
     };
+    // Before the runtime can read the event: whatever the hook prints comes
+    // before anything the runtime writes about it.
+    if let Some(hook) = &shared.config.on_dispatch {
+        (hook.0)(&ev.request_id);
+    }
+    if let Some(tx) = ev.dispatched_tx.take() {
+        let _ = tx.send(std::time::Instant::now());
+    }
     let mut resp = json(StatusCode::OK, ev.payload);
     let h = resp.headers_mut();
     let mut set = |name: &'static str, value: &str| {
