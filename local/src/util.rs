@@ -4,6 +4,11 @@
 //!
 //! Nothing here does I/O beyond reading the clock.
 
+// The civil-date conversion is the adapter's own file, compiled here too:
+// one copy of the algorithm, and this crate still links none of the adapter.
+#[path = "../../layer/src/civil.rs"]
+mod civil;
+
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,21 +120,7 @@ impl UtcTime {
         let secs = (ms / 1000) as i64;
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
-        // Days since 1970-01-01 to a civil date: shift the era to start in
-        // March so that leap days fall at the end of a year. The adapter has
-        // the same conversion (`log::timestamp` in layer/src/log.rs): this
-        // crate does not depend on the adapter's (the adapter dev-depends on
-        // this one, and the local tool links none of the adapter's code), so
-        // each keeps its own, and each is tested against known instants.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = civil::date_from_days(days);
         UtcTime {
             year,
             month,
