@@ -544,7 +544,12 @@ mod tests {
 
     #[test]
     fn nothing_listening_gives_up_with_connection_refused() {
-        let outcome = check(free_address(), ReadinessProtocol::Http)
+        // Port 1 (tcpmux): privileged and outside the ephemeral range, so no
+        // other test can bind it in the meantime and no connection attempt
+        // can connect to itself, as a freed ephemeral port allows (seen
+        // once in CI: "closed the connection without answering").
+        let nothing = SocketAddr::from(([127, 0, 0, 1], 1));
+        let outcome = check(nothing, ReadinessProtocol::Http)
             .wait(Some(Instant::now() + Duration::from_millis(50)), |_, _| {});
         match outcome {
             Outcome::GaveUp { last_problem, .. } => {
