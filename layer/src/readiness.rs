@@ -2,7 +2,10 @@
 //!
 //! Owns: polling the app's readiness port (TCP connect, then an HTTP `GET` of
 //! the readiness path when the protocol is HTTP), the polling schedule, the
-//! per-attempt timeouts, and progress logging.
+//! per-attempt timeouts, progress logging, and the hand-written reader of
+//! the app's answer (`read_status`, `read_rest`: over any `Read`, so the
+//! fuzz target in fuzz/ drives it with answers in pieces and interrupted
+//! reads).
 //! Must not: start the runtime or decide what "not ready" means for init (the
 //! caller does, depending on async init and the readiness timeout).
 //!
