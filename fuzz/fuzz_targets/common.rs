@@ -93,3 +93,136 @@ pub fn response(spec: &[u8]) -> ResponseParts {
         body,
     }
 }
+
+/// Whether `text` is one JSON text by RFC 8259's grammar (any number's
+/// size, any `\u` escape): the oracle for bytes the adapter passes on as
+/// they are, independent of serde_json.
+pub fn is_json(text: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return false;
+    };
+    let b = text.as_bytes();
+    let mut i = 0;
+    fn ws(b: &[u8], i: &mut usize) {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\t' | b'\n' | b'\r') {
+            *i += 1;
+        }
+    }
+    fn digits(b: &[u8], i: &mut usize) -> bool {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    }
+    fn value(b: &[u8], i: &mut usize, depth: usize) -> bool {
+        if depth > 128 {
+            return false;
+        }
+        ws(b, i);
+        let Some(&c) = b.get(*i) else { return false };
+        let ok = match c {
+            b'{' | b'[' => {
+                let close = if c == b'{' { b'}' } else { b']' };
+                *i += 1;
+                ws(b, i);
+                if b.get(*i) == Some(&close) {
+                    *i += 1;
+                    return true;
+                }
+                loop {
+                    if c == b'{' {
+                        ws(b, i);
+                        if b.get(*i) != Some(&b'"') || !string(b, i) {
+                            return false;
+                        }
+                        ws(b, i);
+                        if b.get(*i) != Some(&b':') {
+                            return false;
+                        }
+                        *i += 1;
+                    }
+                    if !value(b, i, depth + 1) {
+                        return false;
+                    }
+                    ws(b, i);
+                    match b.get(*i) {
+                        Some(&b',') => *i += 1,
+                        Some(&x) if x == close => {
+                            *i += 1;
+                            break true;
+                        }
+                        _ => return false,
+                    }
+                }
+            }
+            b'"' => string(b, i),
+            b't' | b'f' | b'n' => {
+                let word: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                let ok = b[*i..].starts_with(word);
+                *i += word.len();
+                ok
+            }
+            b'-' | b'0'..=b'9' => {
+                if c == b'-' {
+                    *i += 1;
+                }
+                if b.get(*i) == Some(&b'0') {
+                    *i += 1;
+                } else if !digits(b, i) {
+                    return false;
+                }
+                if b.get(*i) == Some(&b'.') {
+                    *i += 1;
+                    if !digits(b, i) {
+                        return false;
+                    }
+                }
+                if matches!(b.get(*i), Some(b'e' | b'E')) {
+                    *i += 1;
+                    if matches!(b.get(*i), Some(b'+' | b'-')) {
+                        *i += 1;
+                    }
+                    if !digits(b, i) {
+                        return false;
+                    }
+                }
+                true
+            }
+            _ => false,
+        };
+        ok
+    }
+    fn string(b: &[u8], i: &mut usize) -> bool {
+        *i += 1; // the opening quote
+        while let Some(&c) = b.get(*i) {
+            *i += 1;
+            match c {
+                b'"' => return true,
+                b'\\' => match b.get(*i) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *i += 1,
+                    Some(b'u') => {
+                        let hex = b.get(*i + 1..*i + 5);
+                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                            return false;
+                        }
+                        *i += 5;
+                    }
+                    _ => return false,
+                },
+                0x00..=0x1f => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+    if !value(b, &mut i, 0) {
+        return false;
+    }
+    ws(b, &mut i);
+    i == b.len()
+}

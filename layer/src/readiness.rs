@@ -2,7 +2,10 @@
 //!
 //! Owns: polling the app's readiness port (TCP connect, then an HTTP `GET` of
 //! the readiness path when the protocol is HTTP), the polling schedule, the
-//! per-attempt timeouts, and progress logging.
+//! per-attempt timeouts, progress logging, and the hand-written reader of
+//! the app's answer (`read_status`, `read_rest`: over any `Read`, so the
+//! fuzz target in fuzz/ drives it with answers in pieces and interrupted
+//! reads).
 //! Must not: start the runtime or decide what "not ready" means for init (the
 //! caller does, depending on async init and the readiness timeout).
 //!
@@ -297,11 +300,18 @@ fn expected_length(received: &[u8]) -> Option<usize> {
     if status == 204 || status == 304 || (100..200).contains(&status) {
         return Some(end);
     }
-    head.lines()
+    // Every Content-Length must be a number, and the same one (RFC 9112
+    // §6.3): otherwise where the answer ends is not known.
+    let mut lengths = head
+        .lines()
         .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-        .and_then(|length| end.checked_add(length))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .map(|(_, value)| value.trim().parse::<usize>().ok());
+    let first = lengths.next()??;
+    if !lengths.all(|length| length == Some(first)) {
+        return None;
+    }
+    end.checked_add(first)
 }
 
 /// Whether an HTTP/1.1 answer leaves its connection open: not HTTP/1.0, no

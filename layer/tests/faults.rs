@@ -335,16 +335,20 @@ async fn trickling_app(count: usize, gap: Duration) -> App {
 }
 
 #[tokio::test]
-async fn a_trickle_that_ends_within_the_deadline_is_served_whole() {
-    let app = trickling_app(40, Duration::from_millis(20)).await;
+async fn a_trickle_that_ends_just_within_the_deadline_is_served_whole() {
+    // 30 bytes 100 ms apart: 3 s of the 3.9 s the adapter has (Lambda's 4 s
+    // less its reserve).
+    let app = trickling_app(30, Duration::from_millis(100)).await;
     let mut f = Function::start(app.port, &[]).await.ready().await;
+    let started = Instant::now();
     let outcome = f
         .invoke_with(
             &http_api_event("GET", "/trickle", ""),
-            options(Duration::from_secs(5)),
+            options(Duration::from_secs(4)),
         )
         .await;
-    let expected: String = (0..40).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    let expected: String = (0..30).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     assert_eq!(result_json(&outcome)["body"], expected);
     served(&f, &app, "/ok").await;
     healthy(&mut f);

@@ -220,3 +220,27 @@ fn a_pass_through_answer_with_invalid_utf8_inside_a_string_is_refused() {
     let result = pass_through_result(answer(json)).unwrap();
     assert_eq!(result.as_ref(), json);
 }
+
+/// `readiness`: with two `Content-Length` headers, the first (`0`) was
+/// taken and the second (not a number) ignored, so a connection whose
+/// answer's end is unknown was handed over for the first invocation.
+#[test]
+fn an_answer_with_conflicting_content_lengths_is_not_reused() {
+    for answer in [
+        &b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nContent-Length: \xca\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+    ] {
+        let mut wire = Interrupted {
+            data: answer,
+            piece: 4096,
+            reads: 0,
+            closed: false,
+        };
+        let status = read_status(&mut wire, Duration::from_secs(5)).unwrap();
+        assert!(
+            !read_rest(&mut wire, &status.head),
+            "{:?}",
+            String::from_utf8_lossy(answer)
+        );
+    }
+}
