@@ -20,6 +20,11 @@ from e2e_support import REPO, descendants, free_port, wait_until
 UP = re.compile(r"is up at (http://127\.0\.0\.1:\d+)/")
 
 
+def _terminal_signals():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class Serve:
     def __init__(self, tmp_path: Path, env=None):
         self.out = tmp_path / "serve.stdout"
@@ -28,7 +33,11 @@ class Serve:
         run_env.update(env or {})
         with self.out.open("w") as out, self.err.open("w") as err:
             # A session of its own, as a terminal gives it: signals go to
-            # serve.sh alone, as `kill <pid>` sends them.
+            # serve.sh alone, as `kill <pid>` sends them. And SIGINT and
+            # SIGQUIT at their defaults, as a terminal's shell leaves them: a
+            # test run started in the background by a non-interactive shell
+            # (`./test.sh &`) inherits them ignored, and a shell cannot trap
+            # a signal ignored when it started.
             self.proc = subprocess.Popen(
                 [str(REPO / "serve.sh"), "--port", "0", "--env", f"PORT={free_port()}"],
                 cwd=tmp_path,
@@ -37,6 +46,7 @@ class Serve:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                preexec_fn=_terminal_signals,
             )
 
     def stdout(self):
