@@ -7,19 +7,30 @@
 //! Input: one control byte (bit 0: the app closes the connection after its
 //! answer; bits 1-7: the size of the pieces it writes), then the answer.
 //!
-//! What must hold: no panic; no wait past the deadline (plus scheduling
-//! slack); a typed error (`AppInvalidResponse`, `AppTimeout`,
-//! `ResponseTooLarge`), never `Internal`; a response only when httparse (an
-//! independent parser) reads a complete head with the same status, a
-//! fixed-length body exactly the bytes the head announced; and the request,
-//! a POST, reaches the app once: never again on a second connection.
+//! What must hold: no panic; no wait past the deadline; a typed error
+//! (`AppInvalidResponse`, `AppTimeout`, `ResponseTooLarge`), never
+//! `Internal`; a response only when httparse (an independent parser) reads a
+//! complete head with the same status, a fixed-length body exactly the bytes
+//! the head announced; and the request, a POST, reaches the app once: never
+//! again on a second connection.
+//!
+//! How it stays fast: the fake app is a task on the client's own
+//! current-thread runtime (no thread, no wake-up across cores), and that
+//! runtime's clock is paused. tokio then moves the clock to the next timer
+//! whenever no task can run, so an answer that stops short on a connection
+//! left open reaches the 40 ms deadline at once instead of in 40 real ms.
+//! A spinner task keeps the runtime from parking (and so the clock from
+//! moving) while the fake app still has something to do: a loopback write is
+//! in the reader's socket when it returns, but tokio would move the clock
+//! before running the task that reads it. Waits are checked in both clocks:
+//! the runtime's (the deadline, exactly) and the real one (a hang).
 
 #![no_main]
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::mpsc;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -29,11 +40,14 @@ use portside::deadline::Deadline;
 use portside::error::PortsideError;
 use portside::invoke::read_body;
 use portside::proxy::AppClient;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The invocation's deadline: short, because an answer that never ends on a
-/// connection left open waits for all of it.
+/// The invocation's deadline, in the runtime's paused time.
 const DEADLINE: Duration = Duration::from_millis(40);
-/// How late past the deadline an answer may still come (a loaded machine).
+/// The timer's granularity: tokio rounds a deadline up to the millisecond.
+const TICK: Duration = Duration::from_millis(2);
+/// How long one input may take in real time before it counts as a hang
+/// (a loaded machine), and how long the spinner keeps the clock still.
 const SLACK: Duration = Duration::from_millis(1500);
 /// The body limit (Lambda's 6 MB in the adapter; small here so the fuzzer
 /// reaches it).
@@ -44,50 +58,63 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .start_paused(true)
             .build()
             .expect("a runtime")
     })
 }
 
 /// The fake app: takes one connection, reads the request head and its
-/// one-byte body, writes `answer` in `piece`-byte writes, then closes or
-/// holds the connection until told to stop. Says whether it read a request
-/// carrying `token`.
-fn serve(
-    listener: TcpListener,
+/// one-byte body, writes `answer` in `piece`-byte writes (letting the client
+/// read each before the next), then closes or holds the connection until the
+/// input ends. Sets `served` when it read a request carrying `mark`, and
+/// clears `busy` when it has nothing more to do.
+async fn serve(
+    listener: tokio::net::TcpListener,
     answer: Vec<u8>,
     piece: usize,
     close: bool,
-    stop: mpsc::Receiver<()>,
-    token: String,
-) -> bool {
-    let Ok((mut conn, _)) = listener.accept() else {
-        return false;
-    };
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = conn.set_nodelay(true);
-    let mut request = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-            if request.len() > end + 4 {
-                break;
+    mark: String,
+    served: Arc<AtomicBool>,
+    busy: Arc<AtomicBool>,
+) {
+    let script = async {
+        let Ok((mut conn, _)) = listener.accept().await else {
+            return None;
+        };
+        let _ = conn.set_nodelay(true);
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                if request.len() > end + 4 {
+                    break;
+                }
+            }
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    served.store(carries(&request, &mark), Ordering::SeqCst);
+                    return None;
+                }
+                Ok(n) => request.extend_from_slice(&buf[..n]),
             }
         }
-        match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return carries(&request, &token),
-            Ok(n) => request.extend_from_slice(&buf[..n]),
+        served.store(carries(&request, &mark), Ordering::SeqCst);
+        for chunk in answer.chunks(piece) {
+            if conn.write_all(chunk).await.is_err() {
+                return None;
+            }
+            tokio::task::yield_now().await;
         }
-    }
-    for chunk in answer.chunks(piece) {
-        if conn.write_all(chunk).is_err() {
-            return true;
-        }
-    }
+        Some(conn)
+    };
+    let conn = script.await;
+    busy.store(false, Ordering::SeqCst);
     if !close {
-        let _ = stop.recv_timeout(Duration::from_secs(5));
+        // Held open until the input ends (the task is aborted then).
+        let _conn = conn;
+        std::future::pending::<()>().await;
     }
-    true
 }
 
 fn carries(bytes: &[u8], token: &str) -> bool {
@@ -103,25 +130,41 @@ fuzz_target!(|data: &[u8]| {
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let address: SocketAddr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
     let app_side = listener.try_clone().unwrap();
     // This request's own mark, to know it if it ever arrives twice.
-    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
     let token = format!("{}-{n}", std::process::id());
     let header = http::HeaderValue::from_str(&token).unwrap();
-
-    let (stop_tx, stop_rx) = mpsc::channel();
-    let owned = answer.to_vec();
     // The header line as the app reads it (CR included: no other token is a
     // prefix of it).
     let mark = format!("{token}\r");
-    let app_mark = mark.clone();
-    let app = std::thread::spawn(move || serve(app_side, owned, piece, close, stop_rx, app_mark));
 
+    let served = Arc::new(AtomicBool::new(false));
+    let busy = Arc::new(AtomicBool::new(true));
     let started = Instant::now();
-    let outcome = runtime().block_on(async {
+    let (outcome, waited) = runtime().block_on(async {
+        let app_listener = tokio::net::TcpListener::from_std(app_side).unwrap();
+        let app = tokio::spawn(serve(
+            app_listener,
+            answer.to_vec(),
+            piece,
+            close,
+            mark.clone(),
+            served.clone(),
+            busy.clone(),
+        ));
+        let still = busy.clone();
+        let spinner = tokio::spawn(async move {
+            while still.load(Ordering::SeqCst) && started.elapsed() < SLACK {
+                tokio::task::yield_now().await;
+            }
+        });
+
+        let paused_start = tokio::time::Instant::now();
         let client = AppClient::new(vec![address], Duration::from_secs(4), 1);
-        let mut deadline = Deadline::new(Instant::now() + DEADLINE);
+        let mut deadline = Deadline::new(paused_start.into_std() + DEADLINE);
         let mut request = Request::new(Bytes::from_static(b"x"));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = http::Uri::from_static("/fuzz");
@@ -142,25 +185,29 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(err) => Err(err),
         };
+        let waited = paused_start.elapsed();
         drop(client);
+        busy.store(false, Ordering::SeqCst);
+        app.abort();
+        let _ = app.await;
+        let _ = spinner.await;
         // Let the connection's task see it is no longer wanted.
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
-        result
+        (result, waited)
     });
-    let waited = started.elapsed();
     assert!(
-        waited < DEADLINE + SLACK,
-        "waited {waited:?}, past the deadline"
+        waited <= DEADLINE + TICK,
+        "waited {waited:?} in the runtime's time, past the deadline"
     );
+    let real = started.elapsed();
+    assert!(real < SLACK * 2, "took {real:?} in real time: a hang");
 
     // The request reached the app once at most: never again on a second
-    // connection. Connections left unaccepted are read here (the app may
-    // not have taken even the first before the deadline on a loaded
-    // machine), and one from elsewhere (a test on this shared machine
-    // polling a port it thought free) does not carry this request's mark.
-    listener.set_nonblocking(true).unwrap();
+    // connection. Connections the app did not accept are read here, and one
+    // from elsewhere (a test on this shared machine polling a port it
+    // thought free) does not carry this request's mark.
     let mut unaccepted = 0;
     while let Ok((mut other, _)) = listener.accept() {
         let _ = other.set_nonblocking(false);
@@ -175,12 +222,8 @@ fuzz_target!(|data: &[u8]| {
         }
         unaccepted += usize::from(carries(&seen, &mark));
     }
-    let _ = stop_tx.send(());
-    // Wakes the app if it still waits to accept (it then reads nothing).
-    drop(std::net::TcpStream::connect(address));
-    let served = app.join().expect("the fake app does not panic");
     assert!(
-        usize::from(served) + unaccepted <= 1,
+        usize::from(served.load(Ordering::SeqCst)) + unaccepted <= 1,
         "the POST was sent again on a new connection"
     );
 
