@@ -225,10 +225,16 @@ pub fn read_status(stream: &mut impl Read, timeout: Duration) -> Result<StatusRe
     let mut head = Vec::with_capacity(256);
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + timeout;
+    // The bytes of `head` known to hold no line end: each read's bytes are
+    // searched once, however small the pieces (no rescan from the start).
+    let mut searched = 0;
     loop {
-        if let Some(code) = parse_status_line(&head)? {
-            return Ok(StatusRead { code, head });
+        if head[searched..].contains(&b'\n') || head.len() > 8 * 1024 {
+            if let Some(code) = parse_status_line(&head)? {
+                return Ok(StatusRead { code, head });
+            }
         }
+        searched = head.len();
         match stream.read(&mut buf) {
             Ok(0) => return Err("the app closed the connection without answering".into()),
             Ok(n) => head.extend_from_slice(&buf[..n]),
@@ -255,9 +261,21 @@ pub fn read_rest(stream: &mut impl Read, head: &[u8]) -> bool {
     let mut received = head.to_vec();
     let mut buf = [0u8; 4096];
     let mut closed = false;
+    // Once the head is complete: the answer's whole length, if it says.
+    // Until then, where its end may start: a head end (`\n\n` or `\n\r\n`)
+    // not found before holds at least one new byte, so each read's bytes are
+    // searched once however small the pieces (no rescan from the start).
+    let mut wanted: Option<Option<usize>> = None;
+    let mut searched = 0;
     loop {
-        let wanted = expected_length(&received);
-        if wanted.is_some_and(|w| received.len() >= w) || received.len() >= 64 * 1024 {
+        if wanted.is_none() {
+            if head_end(&received[searched..]).is_some() {
+                wanted = Some(expected_length(&received));
+            } else {
+                searched = received.len().saturating_sub(2);
+            }
+        }
+        if wanted.flatten().is_some_and(|w| received.len() >= w) || received.len() >= 64 * 1024 {
             break;
         }
         match stream.read(&mut buf) {

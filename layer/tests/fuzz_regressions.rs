@@ -134,6 +134,46 @@ fn a_head_that_arrives_in_pieces_still_hands_its_connection_over() {
     assert!(read_rest(&mut wire, &status.head));
 }
 
+/// `readiness` (a slow unit, not a crash): each read rescanned the whole
+/// answer for its status line and head end, so an answer arriving in small
+/// pieces cost time quadratic in its length. Each read's bytes are now
+/// searched once; what must not change is where the head ends, however the
+/// pieces split its end (CRLF, bare LF, or the two mixed).
+#[test]
+fn a_head_end_split_across_reads_at_every_point_is_still_found() {
+    for ending in ["\r\n\r\n", "\n\n", "\n\r\n", "\r\n\n"] {
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: 2{ending}");
+        let answer = format!("{head}ok");
+        for piece in 1..=answer.len() {
+            let mut wire = Interrupted {
+                data: answer.as_bytes(),
+                piece,
+                reads: 0,
+                closed: false,
+            };
+            let status = read_status(&mut wire, Duration::from_secs(5)).unwrap();
+            assert_eq!(status.code, 200);
+            assert!(
+                read_rest(&mut wire, &status.head),
+                "{ending:?} in pieces of {piece}: the answer's end was found"
+            );
+            assert!(wire.data.is_empty(), "read to the end and no further");
+        }
+        // Without a length the end is unknown: never reused, in any pieces.
+        let answer = format!("HTTP/1.1 200 OK\r\nServer: x{ending}ok");
+        for piece in 1..=answer.len() {
+            let mut wire = Interrupted {
+                data: answer.as_bytes(),
+                piece,
+                reads: 0,
+                closed: true,
+            };
+            let status = read_status(&mut wire, Duration::from_secs(5)).unwrap();
+            assert!(!read_rest(&mut wire, &status.head));
+        }
+    }
+}
+
 /// `readiness`: a `Content-Length` near `usize::MAX` overflowed the sum of
 /// head and body length (a panic in a debug build).
 #[test]
