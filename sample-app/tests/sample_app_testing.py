@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import random
 import socket
 import sys
 import time
@@ -20,8 +21,43 @@ if str(SAMPLE_APP) not in sys.path:
     sys.path.insert(0, str(SAMPLE_APP))
 
 
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out on its own (bind to 0, connect)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A loopback port free now, for a process to listen on shortly after.
+
+    Chosen below the kernel's ephemeral range: a port from ``bind(0)`` is
+    free again once this returns, and any socket on the machine that binds
+    to 0 or connects out (a fuzz target binding a thousand listeners a
+    second, the tests' own clients) may be given it before the app listens.
+    Below that range only a process naming the port takes it. Each port is
+    handed out once per test process."""
+    low, high = 20000, _EPHEMERAL_LOW - 1
+    if high - low < 1000:
+        low = 1024
+    rng = random.Random()
+    for _ in range(200 if high - low >= 1000 else 0):
+        port = rng.randint(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket() as s:  # a machine whose low ports are all taken
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
