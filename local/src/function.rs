@@ -305,7 +305,7 @@ fn own_ports(env: &[(String, String)]) -> Result<Vec<(String, String)>, String> 
         if let Some((_, new)) = mapping.iter().find(|(o, _)| o == old) {
             return Ok(*new);
         }
-        let new = free_port()?;
+        let new = ports::free_port()?;
         mapping.push((old.to_string(), new));
         Ok(new)
     };
@@ -322,14 +322,6 @@ fn own_ports(env: &[(String, String)]) -> Result<Vec<(String, String)>, String> 
         }
     }
     Ok(out)
-}
-
-/// A port nothing listens on now (the OS picks it).
-fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))
 }
 
 #[cfg(test)]

@@ -4,10 +4,63 @@
 //!
 //! Used before a function starts (an app left over from an earlier run
 //! would otherwise pass the new adapter's readiness check) and to explain an
-//! init that timed out. Never binds or listens.
+//! init that timed out. Also picks a free port for an app to listen on
+//! ([`free_port`]); binds only to check one is free, never listens.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
+
+/// The ports below this are never handed out by the kernel on its own.
+const EPHEMERAL_RANGE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
+/// The lowest port [`free_port`] picks.
+const LOWEST: u16 = 20_000;
+
+/// A loopback port free now, for a process to listen on shortly after (an
+/// environment's own app port; tests' apps).
+///
+/// Chosen below the kernel's ephemeral range (`ip_local_port_range`): a
+/// port from binding to 0 is free again once the probe closes, and any
+/// socket on the machine that binds to 0 or connects out (a browser, a test
+/// client, a fuzzer binding a thousand listeners a second) may be given it
+/// before the app listens. Below that range only a process naming the port
+/// takes it. Tried in an order that differs between processes and never
+/// repeats a port within one before it has tried them all; the kernel's
+/// choice when every one tried is taken, or the range is too small.
+pub fn free_port() -> Result<u16, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: OnceLock<u64> = OnceLock::new();
+    let low = std::fs::read_to_string(EPHEMERAL_RANGE)
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    if low > LOWEST + 1_000 {
+        let span = u64::from(low - LOWEST);
+        let start = *START.get_or_init(|| {
+            let clock = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            u64::from(std::process::id()).wrapping_mul(2_654_435_761) ^ u64::from(clock)
+        });
+        // A prime stride that does not divide the span is prime to it, so
+        // it visits every port of the span before one comes back (a span
+        // under 65,536 cannot be a multiple of both primes).
+        let stride = if span % 7_919 == 0 { 7_907 } else { 7_919 };
+        for _ in 0..200 {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let offset = start.wrapping_add(n.wrapping_mul(stride)) % span;
+            let port = LOWEST + offset as u16; // offset < span <= u16::MAX - LOWEST
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))
+}
 
 /// Whether something accepts TCP connections at `host:port` now.
 pub fn accepts(host: &str, port: u16) -> bool {
@@ -136,6 +189,28 @@ pub fn app_address(env: &[(String, String)]) -> Option<(String, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_ports_are_below_the_kernels_own_and_not_repeated() {
+        // The kernel's range as the kernel documents it: two numbers.
+        let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|r| r.split_whitespace().next()?.parse().ok())
+            .unwrap_or(32_768);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let port = free_port().unwrap();
+            // Bindable now, by someone naming it.
+            drop(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
+            if low > 21_000 {
+                assert!(
+                    (20_000..low).contains(&port),
+                    "{port} is in the ephemeral range from {low}"
+                );
+            }
+            assert!(seen.insert(port), "{port} handed out twice");
+        }
+    }
 
     #[test]
     fn the_app_address_follows_the_adapters_precedence() {

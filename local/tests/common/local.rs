@@ -20,44 +20,10 @@ pub fn adapter_binary() -> PathBuf {
     adapter
 }
 
-/// A port nothing listens on now, for a process to listen on shortly after.
-///
-/// Chosen below the kernel's ephemeral range: a port from binding to 0 is
-/// free again once this returns, and any socket on the machine that binds to
-/// 0 or connects out (a fuzz target binding a thousand listeners a second,
-/// the tests' own clients) may be given it before the process listens. Below
-/// that range only a process naming the port takes it.
+/// A port nothing listens on now, for a process to listen on shortly after
+/// (below the kernel's ephemeral range: see `ports::free_port`).
 pub fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u64>().ok())
-        .unwrap_or(32768);
-    if low >= 21_000 {
-        let span = low - 20_000;
-        // A start that differs between test processes (pid, clock), then a
-        // stride that is prime to the span, so one process never hands out
-        // the same port twice before trying them all.
-        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        let seed = *SEED.get_or_init(|| {
-            u64::from(std::process::id()).wrapping_mul(2_654_435_761)
-                ^ std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64)
-        });
-        for _ in 0..200 {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let port = 20_000 + (seed.wrapping_add(n.wrapping_mul(7_919))) % span;
-            if std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
-                return port as u16;
-            }
-        }
-    }
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    portside_local::sandbox::ports::free_port().expect("a free port")
 }
 
 /// One `portside-local` run.
