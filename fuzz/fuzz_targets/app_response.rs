@@ -24,7 +24,8 @@
 //! moving) while the fake app still has something to do: a loopback write is
 //! in the reader's socket when it returns, but tokio would move the clock
 //! before running the task that reads it. Waits are checked in both clocks:
-//! the runtime's (the deadline, exactly) and the real one (a hang).
+//! the runtime's (the deadline, exactly) and the real one (a hang). And the
+//! fake app keeps one port for the whole run.
 
 #![no_main]
 
@@ -67,6 +68,21 @@ fn runtime() -> &'static tokio::runtime::Runtime {
             .build()
             .expect("a runtime")
     })
+}
+
+/// The fake app's port, bound once: binding a fresh port per input made
+/// the kernel search an ephemeral range full of TIME_WAIT sockets (each
+/// input leaves one), and the target slowed by half as the run went on.
+/// Nonblocking, so leftovers are drained without waiting.
+fn listener() -> (&'static TcpListener, SocketAddr) {
+    static LISTENER: OnceLock<(TcpListener, SocketAddr)> = OnceLock::new();
+    let (listener, address) = LISTENER.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).unwrap();
+        let address = listener.local_addr().unwrap();
+        (listener, address)
+    });
+    (listener, *address)
 }
 
 /// The fake app: takes one connection, reads the request head and its
@@ -135,9 +151,10 @@ fuzz_target!(|data: &[u8]| {
     // a long one in as many places.
     let piece = (1 + (control as usize >> 1)).max(answer.len().div_ceil(PIECES));
 
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    let address: SocketAddr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
+    let (listener, address) = listener();
+    // What an earlier input left queued (a connection its client gave up
+    // while connecting) is not this input's to accept.
+    while listener.accept().is_ok() {}
     let app_side = listener.try_clone().unwrap();
     // This request's own mark, to know it if it ever arrives twice.
     static COUNT: AtomicU64 = AtomicU64::new(0);
