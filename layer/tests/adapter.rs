@@ -336,6 +336,42 @@ async fn garbage_from_the_app_is_a_typed_error_and_the_next_invocation_is_served
     );
 }
 
+/// RFC 9110 §8.6: a `Content-Length` that is a list of one value repeated
+/// (`3, 3`, or `00,0`) is that value; differing values are an invalid
+/// message (RFC 9112 §6.3). Found by the `app_response` fuzz target, whose
+/// oracle had read only a single number.
+#[tokio::test]
+async fn a_content_length_list_of_one_value_is_that_value_and_differing_ones_are_refused() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        let length = match req.target.as_str() {
+            "/repeated" => "3, 3",
+            "/zeros" => "00,0",
+            "/differing" => "3, 4",
+            _ => return Reply::echo(req),
+        };
+        Reply::new(200).raw(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {length}\r\n\r\nabcdef"
+        ))
+    })
+    .await;
+    let f = Function::start(app.port, &[]).await.ready().await;
+    for (path, body) in [("/repeated", "abc"), ("/zeros", "")] {
+        let result = result_json(&f.invoke(&http_api_event("GET", path, "", b"")).await);
+        assert_eq!(result["statusCode"], 200, "{path}");
+        assert_eq!(result["body"], body, "{path}: the announced bytes, exactly");
+    }
+    let (kind, _) = error_of(
+        &f.invoke(&http_api_event("GET", "/differing", "", b""))
+            .await,
+    );
+    assert_eq!(kind, "Portside.AppInvalidResponse");
+    assert_eq!(app.received().len(), 3, "each request reached the app once");
+    assert_eq!(
+        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        200
+    );
+}
+
 #[tokio::test]
 async fn a_response_head_too_large_to_read_is_a_typed_error_and_the_next_invocation_is_served() {
     let app = App::start(KeepAlive::Forever, |req| {
