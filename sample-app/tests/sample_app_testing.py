@@ -31,6 +31,7 @@ def _ephemeral_low() -> int:
 
 _EPHEMERAL_LOW = _ephemeral_low()
 _handed_out: set[int] = set()
+_rng = random.Random()
 
 
 def free_port() -> int:
@@ -43,11 +44,9 @@ def free_port() -> int:
     Below that range only a process naming the port takes it. Each port is
     handed out once per test process."""
     low, high = 20000, _EPHEMERAL_LOW - 1
-    if high - low < 1000:
-        low = 1024
-    rng = random.Random()
+    # Too few ports below the range (an unusual machine): the kernel's choice.
     for _ in range(200 if high - low >= 1000 else 0):
-        port = rng.randint(low, high)
+        port = _rng.randint(low, high)
         if port in _handed_out:
             continue
         with socket.socket() as s:

@@ -10,7 +10,8 @@
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-/// The ports below this are never handed out by the kernel on its own.
+/// Where Linux keeps the range of ports it hands out on its own (two
+/// numbers: the lowest and the highest).
 const EPHEMERAL_RANGE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
 /// The lowest port [`free_port`] picks.
 const LOWEST: u16 = 20_000;
@@ -30,19 +31,21 @@ pub fn free_port() -> Result<u16, String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    static START: OnceLock<u64> = OnceLock::new();
-    let low = std::fs::read_to_string(EPHEMERAL_RANGE)
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768);
+    // Read once per process: the range's low end and where to start in it.
+    static FIRST: OnceLock<(u16, u64)> = OnceLock::new();
+    let &(low, start) = FIRST.get_or_init(|| {
+        let low = std::fs::read_to_string(EPHEMERAL_RANGE)
+            .ok()
+            .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+            .unwrap_or(32_768);
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let start = u64::from(std::process::id()).wrapping_mul(2_654_435_761) ^ u64::from(clock);
+        (low, start)
+    });
     if low > LOWEST + 1_000 {
         let span = u64::from(low - LOWEST);
-        let start = *START.get_or_init(|| {
-            let clock = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos());
-            u64::from(std::process::id()).wrapping_mul(2_654_435_761) ^ u64::from(clock)
-        });
         // A prime stride that does not divide the span is prime to it, so
         // it visits every port of the span before one comes back (a span
         // under 65,536 cannot be a multiple of both primes).
