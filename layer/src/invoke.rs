@@ -332,6 +332,7 @@ impl Adapter {
             payload, context, ..
         } = invocation;
         deadline.set(app_deadline(context.deadline));
+        let payload = payload?;
         if *self.ready.borrow() != ReadyState::Ready {
             self.wait_until_ready(deadline).await?;
         }
@@ -347,7 +348,7 @@ impl Adapter {
         let (source, request) = match event::parse(text)? {
             Event::Http(http) => (
                 Some(http.source),
-                request::http_request(*http, &info, &self.config),
+                request::http_request(*http, &info, &self.config)?,
             ),
             Event::PassThrough(pass) => {
                 if self.records() {
@@ -355,7 +356,7 @@ impl Adapter {
                 }
                 (
                     None,
-                    request::pass_through_request(&pass, payload.clone(), &info, &self.config),
+                    request::pass_through_request(&pass, payload.clone(), &info, &self.config)?,
                 )
             }
         };
@@ -371,7 +372,7 @@ impl Adapter {
         let again = || {
             let text = std::str::from_utf8(event.as_ref()?).ok()?;
             match event::parse(text).ok()? {
-                Event::Http(http) => Some(request::http_request(*http, &info, &self.config)),
+                Event::Http(http) => request::http_request(*http, &info, &self.config).ok(),
                 Event::PassThrough(_) => None,
             }
         };

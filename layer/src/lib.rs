@@ -23,6 +23,7 @@ pub mod header;
 pub mod invoke;
 pub mod lambda_api;
 pub mod lifecycle;
+pub mod limits;
 pub mod log;
 pub mod pool;
 pub mod proxy;

@@ -9,6 +9,8 @@
 //! past the deadline, a typed error naming what happened, the next
 //! invocation served, and nothing sent to the app twice.
 
+#[path = "support/declining.rs"]
+mod declining;
 #[path = "support/faulty.rs"]
 mod faulty;
 mod support;
@@ -16,6 +18,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use declining::{Decline, DecliningApp};
 use faulty::{Fault, FaultyProxy};
 use portside_local::runtime_api::{self, ErrorSource, InvokeOptions, Outcome, RuntimeApi};
 use serde_json::json;
@@ -456,4 +459,87 @@ async fn sigterm_during_a_stream_lets_it_finish_then_the_adapter_exits() {
     assert!(status.success(), "{status:?}\n{}", f.log());
     assert!(!f.log().contains("panicked"), "{}", f.log());
     assert_eq!(app.received().len(), 1);
+}
+
+/// Open file descriptors of a process.
+fn descriptors(f: &Function) -> usize {
+    let pid = f.child.id().expect("the adapter runs");
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+/// An upload the app declines at once; then a GET, which must be served on
+/// a connection of its own while the app still holds the declined one.
+/// `warm`: a GET goes first, so the upload takes a connection that carried a
+/// request (otherwise it takes the one the readiness check opened).
+async fn declined_upload_then_get(decline: Decline, warm: bool) {
+    let app = DecliningApp::start(decline).await;
+    let mut f = Function::start(app.port, &[]).await.ready().await;
+    if warm {
+        let first = result_json(&f.invoke(&http_api_event("GET", "/warm", "")).await);
+        assert_eq!(first["body"], "ok /warm");
+    }
+    let before = descriptors(&f);
+
+    let upload = "u".repeat(4 * 1024 * 1024);
+    let outcome = f
+        .invoke_with(
+            &http_api_event("POST", "/upload", &upload),
+            options(Duration::from_secs(20)),
+        )
+        .await;
+    let result = result_json(&outcome);
+    assert_eq!(result["statusCode"], 413, "the app's answer is the result");
+    assert_eq!(result["body"], "request entity too large");
+
+    // The app holds the declined connection for `hold` (longer than this
+    // invocation's whole timeout): the GET must not wait for it.
+    let outcome = f
+        .invoke_with(
+            &http_api_event("GET", "/after", ""),
+            options(Duration::from_secs(3)),
+        )
+        .await;
+    let result = result_json(&outcome);
+    assert_eq!(result["statusCode"], 200, "{result}");
+    assert_eq!(result["body"], "ok /after");
+    assert_eq!(app.count("/upload"), 1, "the upload was sent once");
+    assert_eq!(app.count("/after"), 1, "the GET was sent once");
+    assert_eq!(
+        descriptors(&f),
+        before,
+        "the declined connection was closed, not kept\n{}",
+        f.log()
+    );
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn an_upload_declined_with_connection_close_is_not_finished_and_the_next_invocation_is_served_at_once(
+) {
+    declined_upload_then_get(
+        Decline {
+            limit: 1024 * 1024,
+            read_first: 0,
+            close: true,
+            hold: Duration::from_secs(8),
+        },
+        false,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_upload_declined_after_a_slow_partial_read_does_not_hold_up_the_next_invocation() {
+    declined_upload_then_get(
+        Decline {
+            limit: 1024 * 1024,
+            read_first: 256 * 1024,
+            close: false,
+            hold: Duration::from_secs(8),
+        },
+        true,
+    )
+    .await;
 }

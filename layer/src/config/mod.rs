@@ -268,6 +268,9 @@ pub struct Config {
     pub host: String,
     /// Port the app listens on.
     pub port: u16,
+    /// `host:port`, the `Host` header of the requests the adapter makes to
+    /// the app (when the event has none).
+    pub app_host: http::HeaderValue,
     /// How to tell that the app is ready.
     pub readiness: Readiness,
     /// Hand init back to Lambda before its 10 s limit and keep waiting in the first invocation.
@@ -279,7 +282,7 @@ pub struct Config {
     /// Buffered results, or streamed Function URL and REST API responses.
     pub invoke_mode: InvokeMode,
     /// Path non-HTTP events are POSTed to.
-    pub pass_through_path: String,
+    pub pass_through_path: UrlPath,
     /// Request header whose value replaces `Authorization`.
     pub authorization_source: Option<HeaderName>,
     /// App statuses that fail the invocation.
@@ -287,11 +290,11 @@ pub struct Config {
     /// How long an idle connection to the app is kept for reuse.
     pub pool_idle_timeout: Duration,
     /// Path the app receives WebSocket API events on.
-    pub websocket_path: String,
+    pub websocket_path: UrlPath,
     /// App path POSTed before a SnapStart snapshot.
-    pub snapstart_before_checkpoint_path: Option<String>,
+    pub snapstart_before_checkpoint_path: Option<UrlPath>,
     /// App path POSTed after a SnapStart restore.
-    pub snapstart_after_restore_path: Option<String>,
+    pub snapstart_after_restore_path: Option<UrlPath>,
     /// Write an access record per invocation.
     pub access_log: bool,
     /// Write a CloudWatch EMF metrics record per invocation, in this namespace.
@@ -383,6 +386,44 @@ fn parse_bool(text: &str) -> Result<bool, String> {
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err("not a boolean".into()),
     }
+}
+
+/// A URL path checked at start-up: a valid request target as it stands,
+/// so the requests made with it never fail to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlPath(http::uri::PathAndQuery);
+
+impl UrlPath {
+    /// The path as a request target.
+    pub fn uri(&self) -> http::Uri {
+        http::Uri::from(self.0.clone())
+    }
+}
+
+impl std::ops::Deref for UrlPath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl PartialEq<&str> for UrlPath {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.as_str() == *other
+    }
+}
+
+impl fmt::Display for UrlPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+fn parse_url_path(text: &str) -> Result<UrlPath, String> {
+    let path = parse_path(text)?;
+    path.parse()
+        .map(UrlPath)
+        .map_err(|_| "not a valid URL path; percent-encode other characters".into())
 }
 
 fn parse_path(text: &str) -> Result<String, String> {
@@ -575,9 +616,19 @@ impl Config {
                 .is_some_and(|v| v == "snap-start"),
         };
 
+        // A host `parse_host` accepted makes a valid authority, so a valid
+        // header value; said, not assumed.
+        let app_host =
+            http::HeaderValue::from_str(&crate::uri::authority(&host, port)).map_err(|_| {
+                ConfigError {
+                    variable: settings::HOST.names[0],
+                    message: format!("{host:?} does not make a valid Host header"),
+                }
+            })?;
         Ok(Config {
             host,
             port,
+            app_host,
             readiness,
             async_init: env
                 .read(&settings::ASYNC_INIT, parse_bool)?
@@ -595,9 +646,10 @@ impl Config {
                     }
                 })?
                 .unwrap_or(InvokeMode::Buffered),
-            pass_through_path: env
-                .read(&settings::PASS_THROUGH_PATH, parse_path)?
-                .unwrap_or_else(|| "/events".to_string()),
+            pass_through_path: match env.read(&settings::PASS_THROUGH_PATH, parse_url_path)? {
+                Some(path) => path,
+                None => UrlPath(http::uri::PathAndQuery::from_static("/events")),
+            },
             authorization_source: env.read(&settings::AUTHORIZATION_SOURCE, |text| {
                 HeaderName::from_bytes(text.as_bytes()).map_err(|_| "not a header name".into())
             })?,
@@ -605,13 +657,14 @@ impl Config {
                 .read(&settings::ERROR_STATUS_CODES, StatusSet::parse)?
                 .unwrap_or_default(),
             pool_idle_timeout,
-            websocket_path: env
-                .read(&settings::WEBSOCKET_PATH, parse_path)?
-                .unwrap_or_else(|| "/websocket".to_string()),
+            websocket_path: match env.read(&settings::WEBSOCKET_PATH, parse_url_path)? {
+                Some(path) => path,
+                None => UrlPath(http::uri::PathAndQuery::from_static("/websocket")),
+            },
             snapstart_before_checkpoint_path: env
-                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_path)?,
+                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_url_path)?,
             snapstart_after_restore_path: env
-                .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_path)?,
+                .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_url_path)?,
             access_log: env
                 .read(&settings::ACCESS_LOG, parse_bool)?
                 .unwrap_or(false),
