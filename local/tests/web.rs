@@ -1066,3 +1066,47 @@ http.createServer((req, res) => res.end(require('path').basename(__filename)))
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no index.js"));
 }
+
+#[tokio::test]
+async fn a_request_carries_up_to_6300_header_lines_and_more_get_431() {
+    // maxHeadersCount 0: Node keeps every header line it gets.
+    let app = r#"
+const http = require('http');
+const [host, port] = process.env.AWS_LAMBDA_HTTP_ENDPOINT.split(':');
+const server = http.createServer((req, res) => {
+  const n = req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase().startsWith('x-n-')).length;
+  res.setHeader('x-many', Array.from({ length: 150 }, (_, i) => i).map(String));
+  res.end(String(n));
+});
+server.maxHeadersCount = 0;
+server.listen(Number(port), host);
+"#;
+    let dir = TempDir::new("many");
+    std::fs::write(dir.path().join("index.js"), app).unwrap();
+    let local = Local::start(Launch::new(&["web"]).cwd(dir.path()));
+    // Read raw: hyper's own client stops at 100 header lines.
+    let mut head = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..1_500 {
+        head.push_str(&format!("x-n-{i}: v\r\n"));
+    }
+    head.push_str("\r\n");
+    let (status, text) = raw(local.addr(), &head).await;
+    assert_eq!(status, 200, "{}", local.stderr());
+    assert!(
+        text.ends_with("\r\n\r\n1500"),
+        "every header line reached the app: {text}"
+    );
+    let many = text
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("x-many:"))
+        .count();
+    assert_eq!(many, 150, "and every line of its answer came back");
+    // Past the quota: 431 from the endpoint, before the app.
+    let mut head = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..6_300 {
+        head.push_str(&format!("x-n-{i}: v\r\n"));
+    }
+    head.push_str("\r\n");
+    let (status, _) = raw(local.addr(), &head).await;
+    assert_eq!(status, 431);
+}

@@ -138,7 +138,11 @@ impl Fleet {
             list.iter().for_each(|i| {
                 i.mark_stopping();
             });
-            list.clone()
+            // Those whose init failed or whose app exited are gone already.
+            list.iter()
+                .filter(|i| !matches!(i.phase(), Phase::Failed(..) | Phase::Exited(_)))
+                .cloned()
+                .collect()
         };
         let drain = self.cfg.timeout + Duration::from_secs(1);
         let mut stops = tokio::task::JoinSet::new();

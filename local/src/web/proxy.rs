@@ -99,7 +99,9 @@ async fn exchange(
         .await
         .map_err(|e| format!("cannot connect to the app at {endpoint}: {e}"))?;
     let _ = stream.set_nodelay(true);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_headers(super::server::MAX_HEADERS)
+        .handshake(TokioIo::new(stream))
         .await
         .map_err(|e| format!("HTTP/1.1 with the app failed: {e}"))?;
     tokio::spawn(conn);

@@ -22,6 +22,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// Header lines a request may carry (Lambda quotas for Web Functions:
+/// 6,300 per request); past them hyper answers 431.
+pub const MAX_HEADERS: usize = 6_300;
+
 /// What every request needs.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -47,6 +51,7 @@ pub async fn serve(listener: TcpListener, endpoint: Arc<Endpoint>) {
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
+                .max_headers(MAX_HEADERS)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
