@@ -282,14 +282,26 @@ pub async fn for_each_line(
     watch: Arc<PipeWatch>,
     mut each: impl FnMut(String),
 ) {
-    let mut lines = BufReader::new(Watched {
+    let mut reader = BufReader::new(Watched {
         inner: reader,
         watch: Arc::clone(&watch),
-    })
-    .lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        each(line);
-        if lines.get_ref().buffer().is_empty() {
+    });
+    let mut line = Vec::new();
+    // Bytes, not `lines()`: a line that is not UTF-8 must not stop the
+    // copy (the process would then block on a full pipe).
+    while let Ok(n) = reader.read_until(b'\n', &mut line).await {
+        if n == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        each(String::from_utf8_lossy(&line).into_owned());
+        line.clear();
+        if reader.buffer().is_empty() {
             watch.busy.store(false, Ordering::SeqCst);
         }
     }
@@ -359,6 +371,13 @@ mod tests {
         let copy = tokio::spawn(copy_lines(out, reader, Arc::clone(&watch)));
         eventually("both lines copied", || crate::util::lock(&tail).len() == 2).await;
         eventually("drained after the copy", || watch.drained()).await;
+        // A line that is not UTF-8 is copied too (with replacement
+        // characters), and the copy goes on after it.
+        writer
+            .write_all(b"bad \xff\xfe byte\r\nnext\n")
+            .await
+            .expect("write");
+        eventually("both copied", || crate::util::lock(&tail).len() == 4).await;
         // A line without its newline is read but not copied: not drained.
         writer.write_all(b"three").await.expect("write");
         eventually("the partial line read", || unread_bytes(watch.fd) == 0).await;
@@ -368,7 +387,7 @@ mod tests {
         assert!(watch.drained(), "a closed pipe has nothing left");
         assert_eq!(
             crate::util::lock(&tail).iter().cloned().collect::<Vec<_>>(),
-            ["one", "two", "three"]
+            ["one", "two", "bad \u{fffd}\u{fffd} byte", "next", "three"]
         );
     }
 
