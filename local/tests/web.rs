@@ -718,21 +718,25 @@ async fn an_app_that_ignores_sigterm_is_killed_1_s_later() {
     let pid = get(local.addr(), "/info", &[]).await.json()["pid"]
         .as_i64()
         .unwrap() as i32;
+    // Nothing in flight: the app gets SIGTERM as soon as portside-local
+    // does; measured from here, not from the app's handler, which may run
+    // late on a loaded machine.
+    let stopped_at = now_secs();
     let (took, code) = local.stop_with(libc::SIGTERM);
     assert_eq!(code, Some(0));
     assert!(!alive(pid), "the app outlived the stop");
     let log = term_log(&term);
-    let sigterm = log.iter().find(|(k, _)| k == "term").expect("SIGTERM").1;
+    assert!(log.iter().any(|(k, _)| k == "term"), "the app got SIGTERM");
     let last_alive = log
         .iter()
         .filter(|(k, _)| k == "alive")
         .map(|(_, t)| *t)
         .fold(0.0, f64::max);
-    let grace = last_alive - sigterm;
+    let grace = last_alive - stopped_at;
     // Alive for the whole second (heartbeats every 20 ms), dead soon after.
     assert!(
         (0.9..1.3).contains(&grace),
-        "lived {grace:.3} s after SIGTERM"
+        "lived {grace:.3} s after the stop"
     );
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(3),
