@@ -1,4 +1,7 @@
 //! Faults in the middle of things, over real sockets and the real binary:
+//! an app that declines an upload before reading it, 64 Managed Instances
+//! invocations in flight mixing crashes, resets, slow readers, early answers
+//! and hangs,
 //! the app killed during a buffered response and during a stream and
 //! restarted a second later, the Runtime API connection reset while a result
 //! is posted (buffered and streamed) and while `/next` is pending, an app
@@ -13,6 +16,8 @@
 mod declining;
 #[path = "support/faulty.rs"]
 mod faulty;
+#[path = "support/mixed.rs"]
+mod mixed;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -20,6 +25,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use declining::{Decline, DecliningApp};
 use faulty::{Fault, FaultyProxy};
+use mixed::MixedApp;
 use portside_local::runtime_api::{self, ErrorSource, InvokeOptions, Outcome, RuntimeApi};
 use serde_json::json;
 use support::{error_of, result_json, App, Chunk, ChunkSource, Function, KeepAlive, Reply};
@@ -542,4 +548,127 @@ async fn an_upload_declined_after_a_slow_partial_read_does_not_hold_up_the_next_
         true,
     )
     .await;
+}
+
+/// The faults of `MixedApp`, one per path: each batch mixes them.
+const KINDS: [&str; 6] = ["ok", "slow", "early", "crash", "reset", "hang"];
+
+/// Starts `kinds.len()` invocations at once (`/kind/round-i`, each a POST
+/// with a body its kind needs) and waits for every outcome.
+async fn batch(f: &Function, round: usize, kinds: &[&str]) -> Vec<(String, Outcome)> {
+    let invocations: Vec<_> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let target = format!("/{kind}/{round}-{i}");
+            let body = match *kind {
+                "slow" => "s".repeat(1024 * 1024),
+                "early" => "e".repeat(2 * 1024 * 1024),
+                _ => "x".to_string(),
+            };
+            // A hang ends at its own deadline; the rest have time to spare
+            // in a debug build serving 64 at once.
+            let timeout = if *kind == "hang" { 6 } else { 30 };
+            let invocation = f
+                .api
+                .start_invoke(
+                    http_api_event("POST", &target, &body),
+                    options(Duration::from_secs(timeout)),
+                )
+                .unwrap();
+            (target, invocation)
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for (target, invocation) in invocations {
+        outcomes.push((target, invocation.outcome().await));
+    }
+    outcomes
+}
+
+/// Waits (up to 5 s) until the adapter holds `want` descriptors; the count.
+async fn settle_descriptors(f: &Function, want: usize) -> usize {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = descriptors(f);
+        if now == want || Instant::now() > until {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The result of a buffered success, or a panic naming the invocation.
+fn result_of(target: &str, outcome: &Outcome) -> serde_json::Value {
+    match outcome {
+        Outcome::Response(_) => result_json(outcome),
+        other => panic!("{target}: expected a result, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_instances_64_in_flight_with_crashes_resets_slow_readers_and_early_answers() {
+    const N: usize = 64;
+    let app = MixedApp::start(N).await;
+    let config = runtime_api::Config {
+        max_concurrency: N,
+        ..runtime_api::Config::default()
+    };
+    let concurrency = N.to_string();
+    let mut f = Function::start_with(
+        config,
+        app.port,
+        &[
+            ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.as_str()),
+            ("PORTSIDE_LOG_LEVEL", "info"),
+        ],
+    )
+    .await
+    .ready()
+    .await;
+    let all_ok = vec!["gate"; N];
+    // The pool at its steady state: one connection per invocation in flight
+    // (all N at the app at once).
+    for (target, outcome) in batch(&f, 0, &all_ok).await {
+        assert_eq!(result_of(&target, &outcome)["body"], format!("ok {target}"));
+    }
+    let steady = descriptors(&f);
+
+    let mixed: Vec<&str> = (0..N).map(|i| KINDS[i % KINDS.len()]).collect();
+    for (target, outcome) in batch(&f, 1, &mixed).await {
+        let kind = target.split('/').nth(1).unwrap();
+        match kind {
+            "ok" | "slow" => {
+                let result = result_of(&target, &outcome);
+                assert_eq!(result["statusCode"], 200, "{target}: {result}");
+                assert_eq!(result["body"], format!("ok {target}"), "its own answer");
+            }
+            "early" => assert_eq!(result_of(&target, &outcome)["statusCode"], 413),
+            "crash" | "reset" => {
+                let (error_type, message) = error_of(&outcome);
+                assert_eq!(
+                    error_type, "Portside.AppInvalidResponse",
+                    "{target}: {message}"
+                );
+            }
+            "hang" => {
+                let (error_type, message) = error_of(&outcome);
+                assert_eq!(error_type, "Portside.AppTimeout", "{target}: {message}");
+            }
+            other => unreachable!("{other}"),
+        }
+        assert_eq!(app.count(&target), 1, "{target} reached the app once");
+    }
+
+    // Served again at full concurrency, with no descriptor left behind.
+    for (target, outcome) in batch(&f, 2, &all_ok).await {
+        assert_eq!(result_of(&target, &outcome)["body"], format!("ok {target}"));
+        assert_eq!(app.count(&target), 1);
+    }
+    assert_eq!(
+        settle_descriptors(&f, steady).await,
+        steady,
+        "descriptors back to their steady count"
+    );
+    healthy(&mut f);
 }
