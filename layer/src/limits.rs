@@ -158,6 +158,22 @@ impl fmt::Display for Limit {
     }
 }
 
+/// The guide's table of the adapter's limits (docs/src/limits.md holds
+/// exactly this, between its `adapter-limits` markers; a test checks).
+pub fn markdown_table() -> String {
+    let mut table = String::from("| what | limit | where it comes from | past it |\n");
+    table.push_str("| --- | --- | --- | --- |\n");
+    for limit in Limit::ALL {
+        table.push_str(&format!(
+            "| {} | {limit} | {} | {} |\n",
+            limit.what(),
+            limit.source(),
+            limit.past()
+        ));
+    }
+    table
+}
+
 /// `65534` as `65,534`.
 pub fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -190,6 +206,29 @@ mod tests {
         assert_eq!(Limit::Event.to_string(), "67,108,864 bytes (64 MiB)");
         assert_eq!(Limit::BufferedResult.to_string(), "6,291,556 bytes");
         assert_eq!(Limit::RequestHeaderLines.to_string(), "16,384 lines");
+    }
+
+    #[test]
+    fn the_guide_lists_every_limit_as_the_code_has_it() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/limits.md");
+        let guide = std::fs::read_to_string(path).expect("docs/src/limits.md");
+        let start = "<!-- adapter-limits: begin (portside::limits::markdown_table) -->\n";
+        let end = "<!-- adapter-limits: end -->";
+        let table = guide
+            .split_once(start)
+            .and_then(|(_, rest)| rest.split_once(end))
+            .map(|(table, _)| table)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no markers in {path}; put in:\n{start}{}{end}",
+                    markdown_table()
+                )
+            });
+        let want = markdown_table();
+        assert!(
+            table == want,
+            "docs/src/limits.md is out of date; between its markers goes:\n{want}"
+        );
     }
 
     #[test]
