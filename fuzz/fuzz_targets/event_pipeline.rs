@@ -40,6 +40,7 @@ use portside::request::{
 use std::sync::OnceLock;
 
 const INFO: InvocationInfo<'static> = InvocationInfo {
+    request_id: "r-1",
     lambda_context: r#"{"request_id":"r-1","deadline":1,"client_context":{"custom":{"k":"Zoë"}}}"#,
     trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
 };

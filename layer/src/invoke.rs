@@ -339,6 +339,7 @@ impl Adapter {
 
         let lambda_context = self.context_json.write(&context);
         let info = InvocationInfo {
+            request_id: &context.request_id,
             lambda_context: &lambda_context,
             trace_id: context.xray_trace_id.as_deref(),
         };
@@ -421,7 +422,10 @@ impl Adapter {
             (self.client.send(request, again, deadline).await, None)
         };
         let (response, lease) = sent?;
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        if self.config.web_function.is_some() && source.is_some() {
+            crate::web::response_headers(&mut parts.headers, &context.request_id);
+        }
         let status = parts.status.as_u16();
         let failed = self.config.error_status_codes.contains(status);
         facts.outcome = Outcome::Status(status);

@@ -33,3 +33,4 @@ pub mod request;
 pub mod runtime_api;
 pub mod snapstart;
 pub mod uri;
+pub mod web;

@@ -42,6 +42,8 @@ const TRUSTED: [HeaderName; 3] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID];
 /// Per-invocation facts that become headers.
 #[derive(Debug, Clone, Copy)]
 pub struct InvocationInfo<'a> {
+    /// Lambda's request id for this invocation.
+    pub request_id: &'a str,
     /// The Lambda context as JSON (see [`LambdaContextWriter`]).
     pub lambda_context: &'a str,
     /// Lambda's X-Ray trace header for this invocation, if any.
@@ -300,10 +302,22 @@ pub fn http_request(
         request,
         request_context,
         websocket,
+        client_ip,
         ..
     } = event;
     let mut headers = request.headers;
+    if config.web_function.is_some() {
+        crate::web::remove_client_headers(&mut headers);
+    }
     remove_untrusted(&mut headers);
+    if let Some(web) = &config.web_function {
+        crate::web::add_request_headers(
+            &mut headers,
+            info.request_id,
+            &web.endpoint_name,
+            client_ip.as_deref(),
+        )?;
+    }
     let is_websocket = websocket.is_some();
     if let Some(websocket) = websocket {
         put(&mut headers, WEBSOCKET_EVENT, websocket.event_type)?;
@@ -429,6 +443,7 @@ mod tests {
     }
 
     const INFO: InvocationInfo<'static> = InvocationInfo {
+        request_id: "r-1",
         lambda_context: r#"{"request_id":"r-1","deadline":1}"#,
         trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
     };

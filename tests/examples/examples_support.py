@@ -102,6 +102,18 @@ ALB_RESPONSE_LIMIT = 1024 * 1024
 WEB_FUNCTION = {"web-function"}
 WEB_FUNCTION_ADDED = ("lambda-web-request-id", "lambda-web-logstream")
 
+
+class Door(str):
+    """A door's name (every rule above looks it up), and the response
+    headers a Lambda Web Functions path through it adds (`portside-local
+    web`'s two, or the adapter's `lambda-web-request-id` with
+    PORTSIDE_WEB_FUNCTION on)."""
+
+    def __new__(cls, name: str, web_added: tuple = ()):
+        door = super().__new__(cls, name)
+        door.web_added = web_added
+        return door
+
 # Headers that describe one connection, not the response (RFC 9110 7.6.1),
 # and Date, which is compared on its own.
 CONNECTION_HEADERS = {"connection", "keep-alive", "transfer-encoding", "date", "content-length"}
@@ -317,8 +329,9 @@ def assert_same(door: str, direct: Reply, through: Reply, head: bool = False):
     the source documents (joined single-value headers)."""
     assert through.status == direct.status, f"status: direct {direct!r}\nthrough {through!r}"
     got, want = through.grouped(), door_response_headers(door, direct)
-    if door in WEB_FUNCTION:
-        for name in WEB_FUNCTION_ADDED:
+    added = getattr(door, "web_added", WEB_FUNCTION_ADDED if door in WEB_FUNCTION else ())
+    if added:
+        for name in added:
             values = got.pop(name, [])
             assert len(values) == 1 and values[0], f"{name} must be on every response once: {through!r}"
     if door in UNORDERED_COOKIES:

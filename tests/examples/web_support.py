@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from examples_support import Example, stop_process_tree, wait_until
+from examples_support import DOORS, Door, Example, LocalLambda, stop_process_tree, wait_until
 
 from e2e_support import READY_LINE  # noqa: E402  (tests/e2e is on sys.path)
 
@@ -92,14 +92,61 @@ def open_web_function(example: Example, artifacts, logdir: Path) -> WebEndpoint:
     return WebEndpoint(portside_local, example, logdir).wait_ready()
 
 
+def classic(door: str):
+    """The example on classic Lambda: portside-local's Lambda behind the
+    event source `door`, the portside layer's adapter and shim starting the
+    app unchanged (no start script for the Node app: the shim runs
+    `node index.js` as Web Functions does; the Python app's run.sh names its
+    command), with PORTSIDE_WEB_FUNCTION on."""
+    event, extra_args, env = DOORS[door]
+
+    def open_classic(example: Example, artifacts, logdir: Path) -> LocalLambda:
+        portside_local, layer = artifacts
+        fn = LocalLambda(
+            portside_local,
+            layer,
+            event,
+            {**env, "PORTSIDE_WEB_FUNCTION": "true"},
+            example.env(),
+            logdir,
+            name=f"{example.name}-classic",
+            function=example.dir,
+            handler="run.sh" if example.command else "index.handler",
+            extra_args=extra_args,
+        )
+        fn.classic = True
+        return fn.wait_ready()
+
+    return open_classic
+
+
 # path name -> how to start the example behind it.
 PATHS = {
     "web-function": open_web_function,
+    "classic-http-api": classic("http-api"),
+    "classic-function-url-stream": classic("function-url-stream"),
+    "classic-alb": classic("alb"),
+}
+
+# The event-source door of each path (its rules for what a client sees,
+# examples_support), with the response headers the path adds.
+DOOR_OF = {
+    "web-function": Door("web-function", ("lambda-web-request-id", "lambda-web-logstream")),
+    "classic-http-api": Door("http-api", ("lambda-web-request-id",)),
+    "classic-function-url-stream": Door("function-url-stream", ("lambda-web-request-id",)),
+    "classic-alb": Door("alb", ("lambda-web-request-id",)),
 }
 
 # The paths whose app gets Web Functions' request semantics (the
 # lambda-web-* request headers, X-Forwarded-For with the client appended).
-WEB_SEMANTICS = {"web-function"}
+WEB_SEMANTICS = set(PATHS)
+
+# The paths through the adapter on classic Lambda.
+CLASSIC = {"classic-http-api", "classic-function-url-stream", "classic-alb"}
 
 # The paths that pass the app's body on as it is written.
-STREAMING_PATHS = {"web-function"}
+STREAMING_PATHS = {"web-function", "classic-function-url-stream"}
+
+# What a buffered event source answers for a result over Lambda's 6 MB
+# (local/FRONTDOOR.md: the function fails, the source answers its error).
+OVERSIZED = {"classic-http-api": 500, "classic-alb": 502}

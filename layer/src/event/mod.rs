@@ -132,6 +132,8 @@ pub struct HttpEvent<'a> {
     pub request_context: Option<Cow<'a, RawValue>>,
     /// For WebSocket events: the event type, route and connection.
     pub websocket: Option<WebSocketInfo>,
+    /// The client's address as the event gives it (see `ContextProbe::client_ip`).
+    pub client_ip: Option<String>,
 }
 
 /// A payload that is not an HTTP request: the app receives it as JSON.
@@ -243,6 +245,8 @@ pub(crate) struct ContextProbe<'a> {
     http: Option<Obj<HttpProbe<'a>>>,
     #[serde(rename = "domainName", borrow)]
     domain_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    identity: Option<Obj<IdentityProbe<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -255,6 +259,15 @@ struct ElbProbe {
 struct HttpProbe<'a> {
     #[serde(borrow)]
     method: Option<Text<'a>>,
+    #[serde(rename = "sourceIp", borrow)]
+    source_ip: Option<Text<'a>>,
+}
+
+/// `requestContext.identity` (REST APIs, payload 1.0, WebSocket APIs).
+#[derive(Deserialize, Default)]
+struct IdentityProbe<'a> {
+    #[serde(rename = "sourceIp", borrow)]
+    source_ip: Option<Text<'a>>,
 }
 
 impl<'a> ContextProbe<'a> {
@@ -271,6 +284,23 @@ impl<'a> ContextProbe<'a> {
 
     fn http_method(&self) -> Option<&Text<'a>> {
         self.http.as_ref()?.get()?.method.as_ref()
+    }
+
+    /// The address of the client that connected to the front door, where
+    /// the event's source says it (`requestContext.http.sourceIp` for
+    /// payload 2.0, `requestContext.identity.sourceIp` for the REST shape);
+    /// ALB and VPC Lattice say it in `X-Forwarded-For` instead.
+    fn client_ip(&self, source: HttpSource) -> Option<String> {
+        let ip = match source {
+            HttpSource::HttpApiV2 | HttpSource::FunctionUrl => {
+                self.http.as_ref()?.get()?.source_ip.as_ref()
+            }
+            HttpSource::RestApi | HttpSource::HttpApiV1 | HttpSource::WebSocket => {
+                self.identity.as_ref()?.get()?.source_ip.as_ref()
+            }
+            HttpSource::Alb { .. } | HttpSource::LatticeV1 | HttpSource::LatticeV2 => None,
+        };
+        ip?.as_str().filter(|ip| !ip.is_empty()).map(str::to_owned)
     }
 }
 
@@ -476,6 +506,7 @@ fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
         request,
         request_context: event.request_context.map(Cow::Borrowed),
         websocket,
+        client_ip: context.client_ip(source),
     })))
 }
 
@@ -489,12 +520,14 @@ impl Event<'_> {
                     request,
                     request_context,
                     websocket,
+                    client_ip,
                 } = *http;
                 Event::Http(Box::new(HttpEvent {
                     source,
                     request,
                     request_context: request_context.map(|c| Cow::Owned(c.into_owned())),
                     websocket,
+                    client_ip,
                 }))
             }
             Event::PassThrough(pass) => Event::PassThrough(PassThrough {
