@@ -337,15 +337,19 @@ def soak_concurrent(args: argparse.Namespace) -> dict:
         adapter.wait_first_next()
         quiet_point(0)
         submitted = finished = 0
+        next_quiet = WINDOW
         while finished < args.invocations:
-            drain = finished > 0 and finished % WINDOW == 0 and samples[-1]["n"] != finished
-            while not drain and len(flight) < args.concurrency and submitted < args.invocations:
+            # Submit up to the next quiet point, then let the flight drain.
+            limit = min(next_quiet, args.invocations)
+            while len(flight) < args.concurrency and submitted < limit:
                 submitted += 1
                 case = rng.choices(cases, weights)[0][1]
                 counts[case.name] = counts.get(case.name, 0) + 1
                 flight.append((submitted, case, emu.enqueue(case.event)))
             done = [item for item in flight if item[2].done.is_set()]
             if not done:
+                if adapter.proc.poll() is not None:
+                    raise RuntimeError(adapter.failure("died"))
                 if time.monotonic() - started > args.invocations:  # a second per invocation: stuck
                     raise RuntimeError(adapter.failure("stopped answering"))
                 time.sleep(0.0005)
@@ -363,17 +367,14 @@ def soak_concurrent(args: argparse.Namespace) -> dict:
                     failures.append(f"#{n} {err}")
                     if len(failures) > args.max_failures:
                         raise RuntimeError(f"too many failures: {failures[:5]}") from None
-                if finished % WINDOW == 0:
-                    window = latencies[-WINDOW:] or [0.0]
-                    windows.append({
-                        "to": finished, "p50_ms": pct(window, 50), "p90_ms": pct(window, 90),
-                        "p99_ms": pct(window, 99), "p999_ms": pct(window, 99.9),
-                        "max_ms": max(window),
-                    })
-            if adapter.proc.poll() is not None:
-                raise RuntimeError(adapter.failure("died"))
-            if finished % WINDOW == 0 and not flight and samples[-1]["n"] != finished:
+            if finished == limit and not flight:
+                window = latencies[-(finished - samples[-1]["n"]):] or [0.0]
+                windows.append({
+                    "to": finished, "p50_ms": pct(window, 50), "p90_ms": pct(window, 90),
+                    "p99_ms": pct(window, 99), "p999_ms": pct(window, 99.9), "max_ms": max(window),
+                })
                 quiet_point(finished)
+                next_quiet += WINDOW
                 s = samples[-1]
                 print(f"{finished:>7} invocations, {s['t']:>7.1f} s: RSS {s['rss_kib']} KiB, "
                       f"{s['threads']} threads, {s['fds']} fds, p50 {windows[-1]['p50_ms']:.2f} ms, "
@@ -464,8 +465,13 @@ def report_concurrent(r: dict, command: str, binary: str) -> str:
     lines.append(f"- RSS after the first {WARM_UP:,}, read with nothing in flight every "
                  f"{WINDOW:,} after one small invocation: {lo:,}–{hi:,} KiB (spread {hi - lo:,} "
                  f"KiB), slope {r['rss_slope_kib_per_10k']} KiB per 10,000 invocations")
+    c = r["concurrency"]
+    bound = 2 * ((c + 1) + c + (c + 1))
     lines.append(f"- threads: {r['threads']}; open file descriptors: {r['fds']} (read at the "
-                 "same quiet points)")
+                 "same quiet points; they move with what the pools keep: up to "
+                 f"{c + 1} idle connections to the app and {c + 1} to the Runtime API beside "
+                 f"the {c} waiting on /next, two descriptors each, so at most {bound} plus the "
+                 "process's own dozen)")
     lines.append("")
     lines.append("| invocations | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | RSS KiB | threads | fds |")
     lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
