@@ -316,6 +316,12 @@ fn without_a_handler_script_a_node_package_starts_as_a_web_function_does() {
         stderr.contains("AWS_LAMBDA_NODEJS_ENTRYPOINT=main.js"),
         "{stderr}"
     );
+    // A JavaScript handler runs under node.
+    let out = run(None, &task.0, &[("_HANDLER", "server.js")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "node server.js endpoint=127.0.0.1:8080"
+    );
     // A handler script, when there is one, wins.
     task.script("run.sh", &format!("#!/bin/sh\n{ENDPOINT_REPORT}"), 0o755);
     let out = run(None, &task.0, &[("_HANDLER", "run.sh")]);

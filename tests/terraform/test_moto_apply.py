@@ -121,6 +121,7 @@ MODULE_STACK_RESOURCES = {
     *(f'module.apps["node"].{r}' for r in _CORE + _REST + _URL),
     *(f'module.apps["python"].{r}' for r in _CORE + _HTTP),
     *(f"module.images[0].{r}" for r in _CORE + _HTTP),
+    *(f"module.web.{r}" for r in _CORE + _URL),
 }
 
 
@@ -551,6 +552,20 @@ def test_module_stack_deployed_as_configured(stacks):
     assert _scoped_to(python_permissions["AllowHttpApi"], f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{http_id}")
     assert set(python_permissions) == {"AllowHttpApi"}
     assert out["apps"]["python"]["rest_api_id"] is None and out["apps"]["python"]["function_url"] is None
+
+    # A Web Functions app: started from its index.js, with Web Functions'
+    # request semantics, behind a streaming URL.
+    web = aws["lambda"].get_function(FunctionName=f"{MODULE_PREFIX}-web")["Configuration"]
+    assert (web["Runtime"], web["Handler"]) == ("nodejs22.x", "index.js")
+    assert web["Environment"]["Variables"] == {
+        "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+        "PORT": "3000",
+        "PORTSIDE_INVOKE_MODE": "response_stream",
+        "PORTSIDE_WEB_FUNCTION": "true",
+    }
+    web_url = aws["lambda"].get_function_url_config(FunctionName=f"{MODULE_PREFIX}-web")
+    assert (web_url["AuthType"], web_url["InvokeMode"]) == ("NONE", "RESPONSE_STREAM")
+    assert out["web"]["invoke_mode"] == "response_stream"
 
     # count: the container image, with no layer, runtime or wrapper.
     [image_name] = out["image_function_names"]

@@ -14,7 +14,8 @@ data "aws_partition" "current" {}
 locals {
   is_zip   = var.package_zip != null
   is_image = var.image_uri != null
-  handler  = coalesce(var.handler, "run.sh")
+  # A Web Functions app has no start script: its index.js starts it.
+  handler = coalesce(var.handler, var.web_function ? "index.js" : "run.sh")
 
   # One variable switches the adapter to streaming for both REST API and
   # Function URL events (HTTP API, ALB and Lattice events stay buffered), so
@@ -28,6 +29,7 @@ locals {
     local.is_zip ? { AWS_LAMBDA_EXEC_WRAPPER = "/opt/bootstrap" } : {},
     { PORT = tostring(var.port) },
     local.streams ? { PORTSIDE_INVOKE_MODE = "response_stream" } : {},
+    var.web_function ? { PORTSIDE_WEB_FUNCTION = "true" } : {},
   )
   # var.environment cannot hold the adapter's keys (its validation refuses
   # them), so the merge order only documents who wins.

@@ -83,7 +83,7 @@ variable "runtime" {
 }
 
 variable "handler" {
-  description = "Script in package_zip that starts the web app on $PORT (the layer's exec wrapper runs it). null means run.sh. Leave null with image_uri (the image's CMD starts the app)."
+  description = "Script in package_zip that starts the web app on $PORT (the layer's exec wrapper runs it; a .js file runs under node). null means run.sh, or index.js with web_function. Leave null with image_uri (the image's CMD starts the app)."
   type        = string
   default     = null
 
@@ -91,6 +91,12 @@ variable "handler" {
     condition     = var.handler == null || can(regex("^[^\\s]{1,128}$", var.handler))
     error_message = "handler must be a path in the zip of at most 128 characters without spaces, such as run.sh or bin/start.sh."
   }
+}
+
+variable "web_function" {
+  description = "An app written for Lambda Web Functions (it listens on AWS_LAMBDA_HTTP_ENDPOINT, which the layer's shim exports): the adapter gives it Web Functions' request semantics (PORTSIDE_WEB_FUNCTION: lambda-web-request-id, lambda-web-endpoint-name, the client's IP last in X-Forwarded-For), and with handler left null the package's index.js starts it, as Web Functions does."
+  type        = bool
+  default     = false
 }
 
 variable "port" {
@@ -110,13 +116,13 @@ variable "port" {
 }
 
 variable "environment" {
-  description = "The app's own environment variables, merged with the adapter's (PORT, AWS_LAMBDA_EXEC_WRAPPER, PORTSIDE_INVOKE_MODE), which the module owns. Other PORTSIDE_* / AWS_LWA_* settings (readiness path, compression...) go here."
+  description = "The app's own environment variables, merged with the adapter's (PORT, AWS_LAMBDA_EXEC_WRAPPER, PORTSIDE_INVOKE_MODE, PORTSIDE_WEB_FUNCTION), which the module owns. Other PORTSIDE_* / AWS_LWA_* settings (readiness path, compression...) go here."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = length(setintersection(keys(var.environment), ["PORT", "PORTSIDE_PORT", "AWS_LWA_PORT", "AWS_LAMBDA_EXEC_WRAPPER", "PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE"])) == 0
-    error_message = "environment must not set ${join(", ", sort(setintersection(keys(var.environment), ["PORT", "PORTSIDE_PORT", "AWS_LWA_PORT", "AWS_LAMBDA_EXEC_WRAPPER", "PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE"])))}: the module sets them. Use port for the app's port, and rest_api_response_transfer_mode / function_url_invoke_mode for streaming."
+    condition     = length(setintersection(keys(var.environment), ["PORT", "PORTSIDE_PORT", "AWS_LWA_PORT", "AWS_LAMBDA_EXEC_WRAPPER", "PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE", "PORTSIDE_WEB_FUNCTION", "AWS_LAMBDA_HTTP_ENDPOINT"])) == 0
+    error_message = "environment must not set ${join(", ", sort(setintersection(keys(var.environment), ["PORT", "PORTSIDE_PORT", "AWS_LWA_PORT", "AWS_LAMBDA_EXEC_WRAPPER", "PORTSIDE_INVOKE_MODE", "AWS_LWA_INVOKE_MODE", "PORTSIDE_WEB_FUNCTION", "AWS_LAMBDA_HTTP_ENDPOINT"])))}: the module sets them. Use port for the app's port, rest_api_response_transfer_mode / function_url_invoke_mode for streaming, and web_function for a Web Functions app."
   }
 }
 

@@ -93,6 +93,24 @@ module "apps" {
   function_url_invoke_mode = var.streaming ? "RESPONSE_STREAM" : "BUFFERED"
 }
 
+# An app written for Lambda Web Functions, deployed on classic Lambda by the
+# same module: its index.js starts it, the adapter gives it Web Functions'
+# request semantics, a streaming Function URL in front.
+module "web" {
+  source = "../modules/function"
+
+  name                     = "${var.name_prefix}-web"
+  layer_arn                = module.layer.arn
+  package_zip              = var.app_zip
+  runtime                  = "nodejs22.x"
+  port                     = 3000
+  web_function             = true
+  http_api                 = false
+  function_url             = true
+  function_url_auth_type   = "NONE"
+  function_url_invoke_mode = "RESPONSE_STREAM"
+}
+
 module "images" {
   source = "../modules/function"
   count  = 1
@@ -118,6 +136,14 @@ output "apps" {
       function_url  = m.function_url
       invoke_mode   = m.invoke_mode
     }
+  }
+}
+
+output "web" {
+  value = {
+    function_name = module.web.function_name
+    function_url  = module.web.function_url
+    invoke_mode   = module.web.invoke_mode
   }
 }
 

@@ -109,3 +109,48 @@ run "node_app_in_one_block" {
     error_message = "The block must give the HTTP API's address (module.app.http_api_url), and no REST API or Function URL, which it did not ask for."
   }
 }
+
+# An app written for Lambda Web Functions (examples/web-function's shape: it
+# listens on AWS_LAMBDA_HTTP_ENDPOINT, which the shim exports), deployed on
+# classic Lambda by the same block with web_function: no start script, and
+# Web Functions' request semantics from the adapter.
+run "web_function_app" {
+  command = apply
+
+  variables {
+    name                     = "hello-web"
+    layer_arn                = "arn:aws:lambda:us-east-1:123456789012:layer:portside-arm64:1"
+    package_zip              = "tests/fixtures/express-example.zip"
+    runtime                  = "nodejs22.x"
+    architecture             = "arm64"
+    port                     = 3000
+    web_function             = true
+    http_api                 = false
+    function_url             = true
+    function_url_invoke_mode = "RESPONSE_STREAM"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == "index.js"
+    error_message = "A Web Functions app starts from its index.js, got handler ${aws_lambda_function.this.handler}."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables == tomap({ AWS_LAMBDA_EXEC_WRAPPER = "/opt/bootstrap", PORT = "3000", PORTSIDE_INVOKE_MODE = "response_stream", PORTSIDE_WEB_FUNCTION = "true" })
+    error_message = "The adapter must give the app Web Functions' request semantics and stream the URL's responses (got ${jsonencode(aws_lambda_function.this.environment[0].variables)})."
+  }
+}
+
+run "web_function_environment_is_the_modules" {
+  command = plan
+
+  variables {
+    name        = "hello-web"
+    layer_arn   = "arn:aws:lambda:us-east-1:123456789012:layer:portside-arm64:1"
+    package_zip = "tests/fixtures/express-example.zip"
+    runtime     = "nodejs22.x"
+    environment = { AWS_LAMBDA_HTTP_ENDPOINT = "0.0.0.0:3000" }
+  }
+
+  expect_failures = [var.environment]
+}
