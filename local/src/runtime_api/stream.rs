@@ -25,8 +25,9 @@ pub const ERROR_TYPE_TRAILER: &str = "lambda-runtime-function-error-type";
 /// Trailer carrying the base64 error body of a failed stream.
 pub const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
 
-/// How far a prelude may reach before the stream is treated as having none.
-const MAX_PRELUDE: usize = 1024 * 1024;
+/// How far a prelude may reach before the stream is treated as having none
+/// ([`crate::limits::Limit::StreamPrelude`]).
+const MAX_PRELUDE: usize = crate::limits::Limit::StreamPrelude.max();
 
 /// Where a stream's error report was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,8 +171,10 @@ impl PreludeSplitter {
                 // delimiter that ends in this chunk.
                 let from = buf.len().saturating_sub(PRELUDE_DELIMITER.len() - 1);
                 buf.extend_from_slice(&chunk);
-                if let Some(pos) = find(&buf[from..], &PRELUDE_DELIMITER) {
-                    let pos = from + pos;
+                let found = find(&buf[from..], &PRELUDE_DELIMITER).map(|pos| from + pos);
+                // A delimiter past the limit is body, however the bytes
+                // were chunked (as `split_prelude` has it).
+                if let Some(pos) = found.filter(|pos| *pos <= MAX_PRELUDE) {
                     let mut all = std::mem::take(buf);
                     let body = all.split_off(pos + PRELUDE_DELIMITER.len());
                     all.truncate(pos);
@@ -181,7 +184,7 @@ impl PreludeSplitter {
                         out.push(Piece::Body(body.freeze()));
                     }
                     out
-                } else if buf.len() > MAX_PRELUDE {
+                } else if buf.len() >= MAX_PRELUDE + PRELUDE_DELIMITER.len() {
                     let all = std::mem::take(buf).freeze();
                     self.state = SplitState::Body;
                     vec![Piece::Body(all)]
