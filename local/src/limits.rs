@@ -156,9 +156,7 @@ impl Limit {
             Limit::AsyncPayload => "an asynchronous (`Event`) Invoke API payload",
             Limit::HttpApiHead => "an HTTP API request line and header values",
             Limit::RestApiRequestLine => "a REST API request line",
-            Limit::RestApiHeaders => {
-                "a REST API header block (names, values, line ends)"
-            }
+            Limit::RestApiHeaders => "a REST API header block (names, values, line ends)",
             Limit::AlbRequestLine => "an ALB request line",
             Limit::AlbHeaderLine => "one ALB request header line",
             Limit::AlbHeaders => "an ALB request header block",
@@ -226,9 +224,9 @@ impl Limit {
                  bytes\"; the answer is not documented: portside-local gives a REST API's"
             }
             Limit::RestApiRequestLine => {
-                "REST API quotas: \"Length, in characters, of the URL for a regional API: 10240\"; \
-                 the answer is not documented: portside-local's 414 follows the wording of the \
-                 other two REST answers"
+                "REST API quotas: \"Length, in characters, of the URL for a regional API: 10240\", \
+                 counted as the request line (a local URL's host differs); the answer is not \
+                 documented: a 414 in the words of the REST API's two other limit answers"
             }
             Limit::RestApiHeaders => {
                 "REST API quotas: \"Total combined size of all header values, including header \
@@ -251,8 +249,8 @@ impl Limit {
             }
             Limit::HeaderLines => {
                 "inherited: the most names `http`'s HeaderMap holds (hyper's default of 100 \
-                 raised); every AWS limit above is reached first, but a Function URL's 1 MB of \
-                 empty headers"
+                 raised to it); API Gateway's and ALB's byte limits are reached first, a Function \
+                 URL's 1 MB could hold more empty lines"
             }
             Limit::RequestTarget => {
                 "inherited: the most hyper's parser takes (u16::MAX - 1); API Gateway's and \
@@ -280,8 +278,8 @@ impl Limit {
                  no delimiter is taken as all body (REST API: 16 KB already)"
             }
             Limit::RuntimeApiHead => {
-                "portside-local's own (hyper's ~400 KiB buffer raised): Lambda documents none; \
-                 Lambda's 1 MB for the Invoke API's request line and headers"
+                "portside-local's own (hyper's ~400 KiB raised): Lambda documents none; the \
+                 same 1 MiB as Lambda's own Invoke API"
             }
             Limit::StreamTrailers => {
                 "portside-local's own (hyper's 16 KiB raised, so a long error body fits): Lambda \
@@ -295,7 +293,7 @@ impl Limit {
                 "portside-local's own: a registration is a list of events; Lambda documents none"
             }
             Limit::WebHeaderLines => {
-                "Lambda's Web Functions quota: \"Per request | Header count | 6,300\" \
+                "Lambda's Web Functions quota: per request, a header count of 6,300 \
                  (local/WEBFUNCTIONS.md)"
             }
         }
@@ -312,8 +310,8 @@ impl Limit {
             Limit::AlbBody => "413, the load balancer's page; nothing is invoked",
             Limit::Event => {
                 "REST API: 413 {\"message\": \"Request Too Long\"} with `x-amzn-errortype: \
-                 BadRequestException`; the others: 413 {\"message\": ...} (not documented); \
-                 nothing is invoked"
+                 BadRequestException`; the others: 413 {\"message\":\"Request Entity Too \
+                 Large\"} (not documented); nothing is invoked"
             }
             Limit::InvokePayload => {
                 "413, `x-amzn-errortype: RequestEntityTooLargeException`, \"Request must be \
@@ -338,8 +336,9 @@ impl Limit {
             Limit::AlbResult | Limit::AlbResponseHeaders => "502, the load balancer's page",
             Limit::RestStreamPrelude => "502 {\"message\": \"Internal server error\"}",
             Limit::BufferedResult | Limit::StreamedResult => {
-                "the runtime gets 413 RequestEntityTooLarge; the invocation fails with \
-                 Function.ResponseSizeTooLarge (a stream is cut); an init error is not recorded"
+                "the runtime gets 413 RequestEntityTooLarge; a result fails the invocation with \
+                 Function.ResponseSizeTooLarge (a stream is cut); an init or restore error is \
+                 not recorded"
             }
             Limit::StreamPrelude => "nothing fails: the stream has no prelude, all of it is body",
             Limit::RuntimeApiHead => "431 from hyper, no body",
@@ -428,6 +427,15 @@ mod tests {
     fn every_limit_is_listed_once() {
         for (i, a) in Limit::ALL.iter().enumerate() {
             assert!(!Limit::ALL[i + 1..].contains(a), "{a:?} twice");
+        }
+    }
+
+    #[test]
+    fn no_cell_breaks_the_table() {
+        for limit in Limit::ALL {
+            for cell in [limit.what(), limit.source(), limit.past()] {
+                assert!(!cell.contains('|'), "{limit:?}: {cell}");
+            }
         }
     }
 

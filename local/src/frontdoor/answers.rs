@@ -112,10 +112,9 @@ pub fn answer(source: Source, failure: Failure) -> HttpResponse {
 pub fn over_limit(source: Source, limit: Limit) -> HttpResponse {
     let bytes = limit.max();
     match (source, limit) {
-        (Source::RestApi, Limit::ApiGatewayBody) => text(
-            413,
-            format!("HTTP content length exceeded {bytes} bytes."),
-        ),
+        (Source::RestApi, Limit::ApiGatewayBody) => {
+            text(413, format!("HTTP content length exceeded {bytes} bytes."))
+        }
         (_, Limit::HttpApiHead | Limit::RestApiHeaders) => {
             text(431, format!("HTTP header is larger than {bytes} bytes."))
         }

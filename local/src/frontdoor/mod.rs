@@ -197,9 +197,9 @@ async fn read_request(
             limit.what()
         );
         match (door, limit) {
-            (Door::InvokeApi, Limit::InvokePayload) => rejected(&InvokeRejected::PayloadTooLarge {
-                limit: limit.max(),
-            }),
+            (Door::InvokeApi, Limit::InvokePayload) => {
+                rejected(&InvokeRejected::PayloadTooLarge { limit: limit.max() })
+            }
             _ => respond(answers::over_limit(source, limit)),
         }
     };
@@ -397,7 +397,11 @@ async fn http_request(
     }
     let resp = events::to_response(cfg.source, &payload, head);
     if let Some(limit) = answers::result_head_limit(cfg.source) {
-        let block: usize = resp.headers.iter().map(|(k, v)| k.len() + v.len() + 3).sum();
+        let block: usize = resp
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 3)
+            .sum();
         if block > limit.max() {
             eprintln!(
                 "portside-local: the result's headers are {block} bytes, over the {} limit of {limit}",

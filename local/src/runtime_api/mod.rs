@@ -119,9 +119,9 @@ pub use outcome::{
     timeout_error, FunctionError, InitState, InvokeRejected, InvokeResult, Outcome, ProcessExit,
     StreamedResponse, Timeout,
 };
+pub(crate) use server::body::{drain, read_limited, ReadError};
 pub use shutdown::{ShutdownReason, ShutdownReport};
 pub use stream::{ErrorSource, StreamError};
-pub(crate) use server::body::{drain, read_limited, ReadError};
 
 use crate::limits::Limit;
 use std::time::Duration;

@@ -238,9 +238,8 @@ impl InvokeRejected {
     /// Lambda's error type (`RequestEntityTooLargeException`, HTTP 413).
     pub fn error_type(&self) -> &'static str {
         match self {
-            InvokeRejected::PayloadTooLarge { .. } | InvokeRejected::EventPayloadTooLarge { .. } => {
-                "RequestEntityTooLargeException"
-            }
+            InvokeRejected::PayloadTooLarge { .. }
+            | InvokeRejected::EventPayloadTooLarge { .. } => "RequestEntityTooLargeException",
             InvokeRejected::ShuttingDown => "ServiceException",
         }
     }
@@ -248,9 +247,8 @@ impl InvokeRejected {
     /// The HTTP status the Invoke API answers with.
     pub fn status(&self) -> u16 {
         match self {
-            InvokeRejected::PayloadTooLarge { .. } | InvokeRejected::EventPayloadTooLarge { .. } => {
-                413
-            }
+            InvokeRejected::PayloadTooLarge { .. }
+            | InvokeRejected::EventPayloadTooLarge { .. } => 413,
             InvokeRejected::ShuttingDown => 503,
         }
     }

@@ -319,7 +319,10 @@ mod tests {
         let mut body = vec![b'a'; 100 * 1024];
         body.extend_from_slice(suffix);
         let e = body_suffix_error(&body).expect("at the end");
-        assert_eq!((e.error_type.as_str(), &e.error_body[..]), ("Boom", &b"x"[..]));
+        assert_eq!(
+            (e.error_type.as_str(), &e.error_body[..]),
+            ("Boom", &b"x"[..])
+        );
         body.extend_from_slice(b"more");
         assert_eq!(body_suffix_error(&body), None);
     }
