@@ -30,11 +30,6 @@ use crate::limits::Limit;
 use bytes::Bytes;
 use std::time::Duration;
 
-/// ALB's limit on a request body and on the response JSON (1 MB).
-pub const ALB_LIMIT: usize = Limit::AlbBody.max();
-/// API Gateway's payload limit (10 MB).
-pub const API_GATEWAY_LIMIT: usize = Limit::ApiGatewayBody.max();
-
 /// Why the source answers by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -162,9 +157,9 @@ pub fn result_head_limit(source: Source) -> Option<Limit> {
 
 /// The largest result the source accepts from the function (Lambda's own
 /// 6 MB limit applies first).
-pub fn result_limit(source: Source) -> Option<usize> {
+pub fn result_limit(source: Source) -> Option<Limit> {
     match source {
-        Source::Alb | Source::AlbMulti => Some(ALB_LIMIT),
+        Source::Alb | Source::AlbMulti => Some(Limit::AlbResult),
         _ => None,
     }
 }
@@ -215,7 +210,7 @@ mod tests {
             413
         );
         assert_eq!(request_limit(Source::Alb).max(), 1024 * 1024);
-        assert_eq!(result_limit(Source::Alb), Some(1024 * 1024));
+        assert_eq!(result_limit(Source::Alb).map(Limit::max), Some(1024 * 1024));
         assert_eq!(result_limit(Source::RestApi), None);
     }
 }

@@ -385,32 +385,35 @@ async fn http_request(
         Outcome::Streamed(s) => s.raw.clone(),
         _ => return respond(answers::answer(cfg.source, Failure::Function)),
     };
-    if let Some(limit) = answers::result_limit(cfg.source) {
-        if payload.len() > limit {
-            eprintln!(
-                "portside-local: the result is {} bytes, over the {} limit of {limit} bytes",
-                payload.len(),
-                cfg.source.name()
-            );
-            return respond(answers::answer(cfg.source, Failure::BadResult));
-        }
-    }
     let resp = events::to_response(cfg.source, &payload, head);
-    if let Some(limit) = answers::result_head_limit(cfg.source) {
-        let block: usize = resp
-            .headers
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 3)
-            .sum();
-        if block > limit.max() {
+    match over_result_limits(cfg.source, payload.len(), &resp) {
+        Some(limit) => {
             eprintln!(
-                "portside-local: the result's headers are {block} bytes, over the {} limit of {limit}",
+                "portside-local: {} is over the {} limit of {limit}",
+                limit.what(),
                 cfg.source.name()
             );
-            return respond(answers::answer(cfg.source, Failure::BadResult));
+            respond(answers::answer(cfg.source, Failure::BadResult))
         }
+        None => respond(resp),
     }
-    respond(resp)
+}
+
+/// The source's limit on results (an ALB's 1 MB of JSON, 32 K of headers
+/// as `name:value` CRLF each) that a result of `len` bytes answered as
+/// `resp` is past, if any.
+fn over_result_limits(source: Source, len: usize, resp: &HttpResponse) -> Option<Limit> {
+    let block: usize = resp
+        .headers
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 3)
+        .sum();
+    [
+        (answers::result_limit(source), len),
+        (answers::result_head_limit(source), block),
+    ]
+    .into_iter()
+    .find_map(|(limit, size)| limit.filter(|l| size > l.max()))
 }
 
 fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {
