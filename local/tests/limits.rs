@@ -457,8 +457,13 @@ fn payload(n: usize) -> Vec<u8> {
 async fn invoke_api_payloads_stop_where_lambda_says_with_its_own_words() {
     let dir = TempDir::new("limits-invoke");
     let local = door(&dir, "http-api", &[]);
-    // Synchronous: "Request must be smaller than 6291456 bytes".
-    for (size, within) in edges(Limit::InvokePayload) {
+    // Synchronous: "Request must be smaller than 6291456 bytes", so
+    // 6,291,455 is the largest; 6,291,457 is refused as well.
+    let past = Limit::InvokePayload.max() + 2;
+    for (size, within) in edges(Limit::InvokePayload)
+        .into_iter()
+        .chain([(past, false)])
+    {
         let r = post(local.addr(), INVOKE, &[], payload(size)).await;
         if within {
             assert_eq!(r.status, 200, "{size}: {}", r.text());
