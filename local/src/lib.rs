@@ -13,6 +13,8 @@
 //!   app listens on `AWS_LAMBDA_HTTP_ENDPOINT`; no Runtime API).
 //! * [`cli`]: the command line (`main.rs` only calls [`cli::run`]).
 //! * [`layer`]: layer zips and folders.
+//! * [`limits`]: every limit portside-local enforces or inherits, with its
+//!   source and what a user sees past it (the guide's table).
 //! * [`util`]: identifiers and time formats.
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod frontdoor;
 pub mod function;
 pub mod layer;
+pub mod limits;
 pub mod runtime_api;
 pub mod sandbox;
 pub mod util;

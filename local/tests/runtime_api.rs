@@ -340,7 +340,10 @@ async fn payload_limits_use_lambdas_errors() {
         Err(e @ InvokeRejected::PayloadTooLarge { .. }) => {
             assert_eq!(e.status(), 413);
             assert_eq!(e.error_type(), "RequestEntityTooLargeException");
-            assert!(e.message().contains("(limit 6291456 bytes)"));
+            assert_eq!(
+                e.message(),
+                "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+            );
         }
         other => panic!("expected a refusal, got {other:?}"),
     }

@@ -22,15 +22,13 @@
 //!   timeout is the only bound (urls-invocation.html).
 //! * VPC Lattice: a function error is `502`; request and response are
 //!   limited to 6 MB (vpc-lattice lambda-functions.html, "Limitations").
+//! * Past a request limit of `crate::limits` ([`over_limit`]): each limit's
+//!   `past` says the answer and where it comes from.
 
 use super::events::{HttpResponse, Source};
+use crate::limits::Limit;
 use bytes::Bytes;
 use std::time::Duration;
-
-/// ALB's limit on a request body and on the response JSON (1 MB).
-pub const ALB_LIMIT: usize = 1024 * 1024;
-/// API Gateway's payload limit (10 MB).
-pub const API_GATEWAY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Why the source answers by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +41,7 @@ pub enum Failure {
     BadResult,
     /// The source's integration timeout ran out before the function answered.
     IntegrationTimeout,
-    /// The request is over the source's (or Lambda's) size limit.
+    /// The event is over Lambda's size limit.
     RequestTooLarge,
 }
 
@@ -66,13 +64,28 @@ fn alb_page(status: u16, reason: &str) -> HttpResponse {
     }
 }
 
+/// API Gateway's plain-text answers to a request past its limits.
+fn text(status: u16, message: String) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "text; charset=utf-8".into())],
+        body: Bytes::from(message),
+    }
+}
+
 /// The source's own answer for `failure`.
 pub fn answer(source: Source, failure: Failure) -> HttpResponse {
     use Failure::*;
     match (source, failure) {
         (Source::RestApi, Function | BadResult) => json(502, "Internal server error"),
         (Source::RestApi, IntegrationTimeout) => json(504, "Endpoint request timed out"),
-        (Source::RestApi, RequestTooLarge) => json(413, "Request Too Long"),
+        // As observed when Lambda refuses the event (koki-develop/lgtm-generator#10).
+        (Source::RestApi, RequestTooLarge) => {
+            let mut r = json(413, "Request Too Long");
+            r.headers
+                .push(("x-amzn-errortype".into(), "BadRequestException".into()));
+            r
+        }
         (Source::HttpApi, Function | BadResult) => json(500, "Internal Server Error"),
         (Source::HttpApi, IntegrationTimeout) => json(503, "Service Unavailable"),
         (Source::HttpApi, RequestTooLarge) => json(413, "Request Entity Too Large"),
@@ -89,6 +102,30 @@ pub fn answer(source: Source, failure: Failure) -> HttpResponse {
     }
 }
 
+/// The source's answer to a request past `limit`, one of its request
+/// limits (a head, or a body); `Limit::past` describes each.
+pub fn over_limit(source: Source, limit: Limit) -> HttpResponse {
+    let bytes = limit.max();
+    match (source, limit) {
+        (Source::RestApi, Limit::ApiGatewayBody) => {
+            text(413, format!("HTTP content length exceeded {bytes} bytes."))
+        }
+        (_, Limit::HttpApiHead | Limit::RestApiHeaders) => {
+            text(431, format!("HTTP header is larger than {bytes} bytes."))
+        }
+        (_, Limit::RestApiRequestLine) => {
+            text(414, format!("An HTTP line is larger than {bytes} bytes."))
+        }
+        (_, Limit::AlbRequestLine | Limit::AlbHeaderLine | Limit::AlbHeaders) => {
+            alb_page(400, "Bad Request")
+        }
+        (_, Limit::AlbBody) => alb_page(413, "Request Entity Too Large"),
+        (_, Limit::LambdaHead) => json(431, "Request Header Fields Too Large"),
+        (Source::HttpApi, _) => json(413, "Request Entity Too Large"),
+        _ => answer(source, Failure::RequestTooLarge),
+    }
+}
+
 /// The source's integration timeout, if it has one shorter than Lambda's
 /// 15 minutes: 29 s for a REST API, 30 s for an HTTP API.
 pub fn integration_timeout(source: Source) -> Option<Duration> {
@@ -100,20 +137,29 @@ pub fn integration_timeout(source: Source) -> Option<Duration> {
 }
 
 /// The largest request body the source passes on (the event must still fit
-/// Lambda's 6 MB).
-pub fn request_limit(source: Source) -> usize {
+/// Lambda's 6 MB: a Function URL's or Lattice's body never reaches more).
+pub fn request_limit(source: Source) -> Limit {
     match source {
-        Source::Alb | Source::AlbMulti => ALB_LIMIT,
-        Source::RestApi | Source::HttpApi => API_GATEWAY_LIMIT,
-        _ => crate::runtime_api::MAX_REQUEST_BYTES,
+        Source::Alb | Source::AlbMulti => Limit::AlbBody,
+        Source::RestApi | Source::HttpApi => Limit::ApiGatewayBody,
+        _ => Limit::Event,
+    }
+}
+
+/// The largest response header block the source accepts (the function's
+/// headers, as `name:value` CRLF each).
+pub fn result_head_limit(source: Source) -> Option<Limit> {
+    match source {
+        Source::Alb | Source::AlbMulti => Some(Limit::AlbResponseHeaders),
+        _ => None,
     }
 }
 
 /// The largest result the source accepts from the function (Lambda's own
 /// 6 MB limit applies first).
-pub fn result_limit(source: Source) -> Option<usize> {
+pub fn result_limit(source: Source) -> Option<Limit> {
     match source {
-        Source::Alb | Source::AlbMulti => Some(ALB_LIMIT),
+        Source::Alb | Source::AlbMulti => Some(Limit::AlbResult),
         _ => None,
     }
 }
@@ -163,8 +209,8 @@ mod tests {
             answer(Source::AlbMulti, Failure::RequestTooLarge).status,
             413
         );
-        assert_eq!(request_limit(Source::Alb), 1024 * 1024);
-        assert_eq!(result_limit(Source::Alb), Some(1024 * 1024));
+        assert_eq!(request_limit(Source::Alb).max(), 1024 * 1024);
+        assert_eq!(result_limit(Source::Alb).map(Limit::max), Some(1024 * 1024));
         assert_eq!(result_limit(Source::RestApi), None);
     }
 }

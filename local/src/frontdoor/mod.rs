@@ -8,16 +8,21 @@
 
 pub mod answers;
 pub mod events;
+pub mod head;
 
 use crate::function::Function;
+use crate::limits::Limit;
 use crate::runtime_api::stream::PreludeSplitter;
-use crate::runtime_api::{InvokeOptions, InvokeRejected, Outcome, StreamEvent};
+use crate::runtime_api::{
+    drain, read_limited, InvokeOptions, InvokeRejected, Outcome, ReadError, StreamEvent,
+};
 use answers::Failure;
 use base64::Engine;
 use bytes::Bytes;
 use events::{EventContext, HttpRequest, HttpResponse, Source};
+use head::{Door, HeadSize};
 use http::{Request, Response};
-use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -29,9 +34,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-/// Largest request body the front door reads (API Gateway's 10 MB).
-pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// How the front door presents the function.
 #[derive(Debug, Clone)]
@@ -122,7 +124,13 @@ pub async fn serve(listener: TcpListener, function: Arc<Function>, cfg: Arc<Fron
             let svc = service_fn(move |req| {
                 handle(Arc::clone(&function), Arc::clone(&cfg), peer, port, req)
             });
+            // hyper's defaults (100 header lines, ~400 KiB of head) are less
+            // generous than the front doors: raised, and each door's own
+            // limits checked in `handle` (crate::limits).
             let _ = hyper::server::conn::http1::Builder::new()
+                .max_headers(Limit::HeaderLines.max())
+                .max_header_size(Limit::RawHead.max())
+                .max_buf_size(Limit::RawHead.max() + 64 * 1024)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
         });
@@ -149,25 +157,14 @@ async fn handle(
     let is_invoke_api = method == "POST"
         && path.starts_with("/2015-03-31/functions/")
         && path.ends_with("/invocations");
-    let limit = if is_invoke_api {
-        MAX_BODY
+    let door = if is_invoke_api {
+        Door::InvokeApi
     } else {
-        answers::request_limit(cfg.source)
+        Door::Source(cfg.source)
     };
-    let body = match Limited::new(req.into_body(), limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) if is_invoke_api => {
-            return Ok(respond(HttpResponse::gateway_error(
-                413,
-                "Request Entity Too Large",
-            )))
-        }
-        Err(_) => {
-            return Ok(respond(answers::answer(
-                cfg.source,
-                Failure::RequestTooLarge,
-            )))
-        }
+    let body = match read_request(door, cfg.source, req).await {
+        Ok(body) => body,
+        Err(refusal) => return Ok(refusal),
     };
     if is_invoke_api {
         return Ok(invoke_api(&function, &headers, body).await);
@@ -182,6 +179,49 @@ async fn handle(
         port,
     };
     Ok(http_request(&function, &cfg, request).await)
+}
+
+/// The request's body, within the door's limits; or the door's answer to
+/// a head or a body past them, given once the rest of the body is read (so
+/// the client, still writing it, reads the answer).
+async fn read_request(
+    door: Door,
+    source: Source,
+    req: Request<Incoming>,
+) -> Result<Bytes, Response<RespBody>> {
+    let (parts, body) = req.into_parts();
+    let size = HeadSize::of(&parts.method, &parts.uri, &parts.headers);
+    let refuse = |limit: Limit| {
+        eprintln!(
+            "portside-local: {} is over its limit of {limit}",
+            limit.what()
+        );
+        match (door, limit) {
+            (Door::InvokeApi, Limit::InvokePayload) => {
+                rejected(&InvokeRejected::PayloadTooLarge { limit: limit.max() })
+            }
+            _ => respond(answers::over_limit(source, limit)),
+        }
+    };
+    if let Some(limit) = head::over(door, &size) {
+        drain(body).await;
+        return Err(refuse(limit));
+    }
+    let limit = match door {
+        Door::InvokeApi => Limit::InvokePayload,
+        Door::Source(source) => answers::request_limit(source),
+    };
+    match read_limited(&parts.headers, body, limit.max(), None).await {
+        Ok(bytes) => Ok(bytes),
+        Err(ReadError::TooLarge(rest)) => {
+            drain(rest).await;
+            Err(refuse(limit))
+        }
+        Err(_) => Err(respond(HttpResponse::gateway_error(
+            400,
+            "the request body ended early",
+        ))),
+    }
 }
 
 fn rejected(e: &InvokeRejected) -> Response<RespBody> {
@@ -224,14 +264,15 @@ async fn invoke_api(
             }
         }
     }
+    let asynchronous = get("x-amz-invocation-type").is_some_and(|t| t == "Event");
+    let limit = Limit::AsyncPayload.max();
+    if asynchronous && body.len() > limit {
+        let size = body.len();
+        return rejected(&InvokeRejected::EventPayloadTooLarge { size, limit });
+    }
     // Lambda's Invoke API refuses a payload that is not JSON before any code
-    // runs (after refusing one that is too large, below).
-    let parsed = if body.len() <= crate::runtime_api::MAX_REQUEST_BYTES {
-        serde_json::from_slice::<serde::de::IgnoredAny>(&body).map(|_| ())
-    } else {
-        Ok(())
-    };
-    if let Err(e) = parsed {
+    // runs (after refusing one that is too large, in `read_request`).
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
         let mut resp = Response::new(full(
             serde_json::json!({
                 "Type": "User",
@@ -252,7 +293,6 @@ async fn invoke_api(
         );
         return resp;
     }
-    let asynchronous = get("x-amz-invocation-type").is_some_and(|t| t == "Event");
     let inv = match function.invoke(body, opts).await {
         Ok(inv) => inv,
         Err(e) => return rejected(&e),
@@ -345,17 +385,35 @@ async fn http_request(
         Outcome::Streamed(s) => s.raw.clone(),
         _ => return respond(answers::answer(cfg.source, Failure::Function)),
     };
-    if let Some(limit) = answers::result_limit(cfg.source) {
-        if payload.len() > limit {
+    let resp = events::to_response(cfg.source, &payload, head);
+    match over_result_limits(cfg.source, payload.len(), &resp) {
+        Some(limit) => {
             eprintln!(
-                "portside-local: the result is {} bytes, over the {} limit of {limit} bytes",
-                payload.len(),
+                "portside-local: {} is over the {} limit of {limit}",
+                limit.what(),
                 cfg.source.name()
             );
-            return respond(answers::answer(cfg.source, Failure::BadResult));
+            respond(answers::answer(cfg.source, Failure::BadResult))
         }
+        None => respond(resp),
     }
-    respond(events::to_response(cfg.source, &payload, head))
+}
+
+/// The source's limit on results (an ALB's 1 MB of JSON, 32 K of headers
+/// as `name:value` CRLF each) that a result of `len` bytes answered as
+/// `resp` is past, if any.
+fn over_result_limits(source: Source, len: usize, resp: &HttpResponse) -> Option<Limit> {
+    let block: usize = resp
+        .headers
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 3)
+        .sum();
+    [
+        (answers::result_limit(source), len),
+        (answers::result_head_limit(source), block),
+    ]
+    .into_iter()
+    .find_map(|(limit, size)| limit.filter(|l| size > l.max()))
 }
 
 fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {

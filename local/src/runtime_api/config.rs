@@ -34,11 +34,13 @@ pub struct Config {
     pub init_timeout: Duration,
     /// How many invocations may run at once (default 1).
     pub max_concurrency: usize,
-    /// Request payload limit (default [`MAX_REQUEST_BYTES`]).
+    /// The largest request payload accepted (default [`MAX_REQUEST_BYTES`]).
     pub max_request_bytes: usize,
-    /// Buffered response limit (default [`MAX_BUFFERED_RESPONSE_BYTES`]).
+    /// The largest buffered response accepted (default
+    /// [`MAX_BUFFERED_RESPONSE_BYTES`]).
     pub max_buffered_response_bytes: usize,
-    /// Streamed response limit (default [`MAX_STREAMED_RESPONSE_BYTES`]).
+    /// The largest streamed response accepted (default
+    /// [`MAX_STREAMED_RESPONSE_BYTES`]).
     pub max_streamed_response_bytes: usize,
     /// Called with the request id as an event goes out to the runtime,
     /// before the runtime can read it (default none).

@@ -205,7 +205,7 @@ impl RuntimeApi {
     pub fn check_payload(&self, size: usize) -> Result<(), InvokeRejected> {
         let limit = self.shared.config.max_request_bytes;
         if size > limit {
-            return Err(InvokeRejected::PayloadTooLarge { size, limit });
+            return Err(InvokeRejected::PayloadTooLarge { limit });
         }
         Ok(())
     }

@@ -55,8 +55,9 @@
 //!   response over 6 MB as `Function.ResponseSizeTooLarge`), a streamed
 //!   response (raw bytes, prelude/body split at the eight NUL bytes, error
 //!   trailers), a timeout (`Sandbox.Timedout`) or an init failure. A request
-//!   over 6 MB is refused up front ([`InvokeRejected::PayloadTooLarge`],
-//!   Lambda's `RequestEntityTooLargeException`).
+//!   of 6,291,456 bytes or more is refused up front
+//!   ([`InvokeRejected::PayloadTooLarge`], Lambda's
+//!   `RequestEntityTooLargeException`).
 //! * Concurrency: with [`Config::max_concurrency`] N > 1, up to N `/next`
 //!   pollers each get a different event at once (Lambda Managed Instances).
 //!   With 1 (Lambda's default), the next event waits until the runtime and
@@ -118,20 +119,24 @@ pub use outcome::{
     timeout_error, FunctionError, InitState, InvokeRejected, InvokeResult, Outcome, ProcessExit,
     StreamedResponse, Timeout,
 };
+pub(crate) use server::body::{drain, read_limited, ReadError};
 pub use shutdown::{ShutdownReason, ShutdownReport};
 pub use stream::{ErrorSource, StreamError};
 
+use crate::limits::Limit;
 use std::time::Duration;
 
 /// Path prefix of the Runtime API.
 pub const RUNTIME_PATH: &str = "/2018-06-01/runtime";
 /// Path prefix of the Extensions API.
 pub const EXTENSION_PATH: &str = "/2020-01-01/extension";
-/// Largest synchronous invocation request Lambda accepts (6 MB).
-pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
-/// Largest buffered response (Lambda's 6 MB plus its 100 bytes of slack).
-pub const MAX_BUFFERED_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
-/// Largest streamed response (200 MB).
-pub const MAX_STREAMED_RESPONSE_BYTES: usize = 200 * 1024 * 1024;
+/// Largest synchronous invocation request Lambda accepts: "Request must be
+/// smaller than 6291456 bytes" ([`Limit::InvokePayload`]).
+pub const MAX_REQUEST_BYTES: usize = Limit::InvokePayload.max();
+/// Largest buffered response (Lambda's 6 MB plus its 100 bytes of slack;
+/// [`Limit::BufferedResult`]).
+pub const MAX_BUFFERED_RESPONSE_BYTES: usize = Limit::BufferedResult.max();
+/// Largest streamed response (200 MB; [`Limit::StreamedResult`]).
+pub const MAX_STREAMED_RESPONSE_BYTES: usize = Limit::StreamedResult.max();
 /// Lambda's bound on the init phase of an on-demand function.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);

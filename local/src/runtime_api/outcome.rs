@@ -217,11 +217,17 @@ impl Outcome {
 /// Why an invocation was refused before it started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InvokeRejected {
-    /// The payload is over [`Config::max_request_bytes`].
+    /// The payload is over [`Config::max_request_bytes`] (Lambda's Invoke
+    /// API: the request is too large for the `InvokeFunction` operation).
     PayloadTooLarge {
+        /// The largest payload accepted.
+        limit: usize,
+    },
+    /// An asynchronous (`Event`) invocation's payload is over its limit.
+    EventPayloadTooLarge {
         /// The payload size.
         size: usize,
-        /// The limit.
+        /// The largest payload accepted.
         limit: usize,
     },
     /// The Runtime API was stopped or is shutting down.
@@ -232,7 +238,8 @@ impl InvokeRejected {
     /// Lambda's error type (`RequestEntityTooLargeException`, HTTP 413).
     pub fn error_type(&self) -> &'static str {
         match self {
-            InvokeRejected::PayloadTooLarge { .. } => "RequestEntityTooLargeException",
+            InvokeRejected::PayloadTooLarge { .. }
+            | InvokeRejected::EventPayloadTooLarge { .. } => "RequestEntityTooLargeException",
             InvokeRejected::ShuttingDown => "ServiceException",
         }
     }
@@ -240,7 +247,8 @@ impl InvokeRejected {
     /// The HTTP status the Invoke API answers with.
     pub fn status(&self) -> u16 {
         match self {
-            InvokeRejected::PayloadTooLarge { .. } => 413,
+            InvokeRejected::PayloadTooLarge { .. }
+            | InvokeRejected::EventPayloadTooLarge { .. } => 413,
             InvokeRejected::ShuttingDown => 503,
         }
     }
@@ -248,8 +256,14 @@ impl InvokeRejected {
     /// Lambda's message.
     pub fn message(&self) -> String {
         match self {
-            InvokeRejected::PayloadTooLarge { size, limit } => format!(
-                "{size} byte payload is too large for the RequestResponse invocation type (limit {limit} bytes)"
+            // Lambda's words (quoted in pelmers/streetwarp-web#14 and
+            // JupiterOne/sdk#565; faultline/faultline#12 for Event).
+            InvokeRejected::PayloadTooLarge { limit } => format!(
+                "Request must be smaller than {} bytes for the InvokeFunction operation",
+                limit + 1
+            ),
+            InvokeRejected::EventPayloadTooLarge { size, limit } => format!(
+                "{size} byte payload is too large for the Event invocation type (limit {limit} bytes)"
             ),
             InvokeRejected::ShuttingDown => "the sandbox is shutting down".to_string(),
         }

@@ -8,6 +8,7 @@
 use super::{EventContext, HttpRequest, Source};
 use base64::Engine;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 use crate::util::{self, UtcTime};
 
@@ -59,19 +60,25 @@ fn query_pairs(query: &str, decode: bool) -> Vec<(String, String)> {
 /// client's order: API Gateway, ALB and Lattice keep it in their maps).
 type Grouped = Vec<(String, Vec<String>)>;
 
-fn push_grouped(map: &mut Grouped, key: &str, value: String) {
-    match map.iter_mut().find(|(k, _)| k == key) {
-        Some((_, values)) => values.push(value),
-        None => map.push((key.to_string(), vec![value])),
+/// Pairs grouped by key in first-seen order, in one pass: a request may
+/// carry thousands of header lines (a search per line took seconds).
+fn grouped_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Grouped {
+    let mut map = Grouped::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (k, v) in pairs {
+        match index.get(&k) {
+            Some(&i) => map[i].1.push(v),
+            None => {
+                index.insert(k.clone(), map.len());
+                map.push((k, vec![v]));
+            }
+        }
     }
+    map
 }
 
 fn grouped(pairs: &[(String, String)]) -> Grouped {
-    let mut map = Grouped::new();
-    for (k, v) in pairs {
-        push_grouped(&mut map, k, v.clone());
-    }
-    map
+    grouped_pairs(pairs.iter().cloned())
 }
 
 fn set_grouped(map: &mut Grouped, key: &str, values: Vec<String>) {
@@ -90,10 +97,8 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 
 /// Headers with lowercase names, grouped, plus what the source adds.
 fn lower_headers(req: &HttpRequest, ctx: &EventContext, forwarded: bool) -> Grouped {
-    let mut map = Grouped::new();
-    for (k, v) in &req.headers {
-        push_grouped(&mut map, &k.to_ascii_lowercase(), v.clone());
-    }
+    let lower = req.headers.iter();
+    let mut map = grouped_pairs(lower.map(|(k, v)| (k.to_ascii_lowercase(), v.clone())));
     if forwarded {
         let xff = match map.iter().find(|(k, _)| k == "x-forwarded-for") {
             Some((_, v)) => format!("{}, {}", v.join(", "), req.source_ip),
@@ -262,10 +267,7 @@ pub fn to_event(source: Source, req: &HttpRequest, ctx: &EventContext) -> Value 
         Source::RestApi => {
             let headers = lower_headers(req, ctx, true);
             // REST APIs keep header names as the client sent them.
-            let mut as_sent = Grouped::new();
-            for (k, v) in &req.headers {
-                push_grouped(&mut as_sent, k, v.clone());
-            }
+            let mut as_sent = grouped(&req.headers);
             for (k, v) in &headers {
                 if k.starts_with("x-forwarded-") || k == "x-amzn-trace-id" {
                     let name = match k.as_str() {

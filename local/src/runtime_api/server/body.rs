@@ -2,7 +2,8 @@
 //! ends), and draining an oversized one so the client reads the 413 and
 //! keeps its connection.
 //!
-//! It must not decide what a too-large body means for an invocation.
+//! It must not decide what a too-large body means for an invocation. The
+//! front door reads its request bodies here too.
 
 use super::{error, header, Resp};
 use bytes::{Bytes, BytesMut};
@@ -11,7 +12,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::Notify;
 
-pub(super) enum ReadError {
+pub(crate) enum ReadError {
     /// Over the limit; carries the rest of the body, which the caller should
     /// [`drain`] before answering.
     TooLarge(Incoming),
@@ -20,15 +21,15 @@ pub(super) enum ReadError {
 }
 
 /// Most of an oversized body read (and dropped) before answering 413.
-pub(super) const DRAIN_LIMIT: usize = 256 * 1024 * 1024;
+const DRAIN_LIMIT: usize = crate::limits::Limit::Drain.max();
 /// How long an oversized body may take to arrive before the 413 goes out.
-pub(super) const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Reads and drops the rest of an oversized body, so that the client, which
 /// is still writing it, gets to read the 413 and keep its connection (a
 /// runtime blocked writing into a connection nobody reads never comes back
 /// for its next event).
-pub(super) async fn drain(mut body: Incoming) {
+pub(crate) async fn drain(mut body: Incoming) {
     let mut seen = 0usize;
     let read = async {
         while let Some(Ok(frame)) = body.frame().await {
@@ -43,7 +44,7 @@ pub(super) async fn drain(mut body: Incoming) {
     let _ = tokio::time::timeout(DRAIN_TIME, read).await;
 }
 
-pub(super) async fn read_limited(
+pub(crate) async fn read_limited(
     headers: &HeaderMap,
     mut body: Incoming,
     limit: usize,

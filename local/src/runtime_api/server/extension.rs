@@ -4,9 +4,10 @@
 //!
 //! It must not decide when events are sent: `invocation` and `shutdown` do.
 
-use super::body::read_limited;
+use super::body::{drain, read_limited, too_large_for_runtime, ReadError};
 use super::runtime::fail_init;
 use super::{accepted, error, header, json, PollGuard, Resp};
+use crate::limits::Limit;
 use crate::runtime_api::extensions::Extension;
 use crate::runtime_api::state::Shared;
 use crate::runtime_api::{FunctionError, InitState};
@@ -29,8 +30,17 @@ pub(super) async fn extension_register(shared: &Arc<Shared>, req: Request<Incomi
     let want_account = header(req.headers(), "lambda-extension-accept-feature")
         .is_some_and(|f| f.split(',').any(|f| f.trim() == "accountId"));
     let (parts, body) = req.into_parts();
-    let bytes = match read_limited(&parts.headers, body, 64 * 1024, None).await {
+    let limit = Limit::ExtensionRegistration;
+    let bytes = match read_limited(&parts.headers, body, limit.max(), None).await {
         Ok(b) => b,
+        Err(ReadError::TooLarge(rest)) => {
+            drain(rest).await;
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Extension.InvalidRequest",
+                &format!("{} is over its limit of {limit}", limit.what()),
+            );
+        }
         Err(_) => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -181,10 +191,23 @@ pub(super) async fn extension_init_error(shared: &Arc<Shared>, req: Request<Inco
         return *resp;
     }
     let error_type = header(req.headers(), "lambda-extension-function-error-type");
+    // Within the same limit as the runtime's own `/init/error`: a larger
+    // one is refused, never cut (or dropped) silently.
+    let limit = shared.config.max_buffered_response_bytes;
     let (parts, body) = req.into_parts();
-    let bytes = read_limited(&parts.headers, body, 64 * 1024, None)
-        .await
-        .unwrap_or_default();
+    let bytes = match read_limited(&parts.headers, body, limit, None).await {
+        Ok(b) => b,
+        Err(ReadError::TooLarge(rest)) => {
+            drain(rest).await;
+            return too_large_for_runtime(limit);
+        }
+        Err(ReadError::Broken(why)) => {
+            return error(StatusCode::BAD_REQUEST, "InvalidRequest", &why)
+        }
+        Err(ReadError::Cancelled) => {
+            return error(StatusCode::BAD_REQUEST, "InvalidRequest", "cancelled")
+        }
+    };
     fail_init(shared, FunctionError::from_post(error_type, bytes))
 }
 

@@ -6,18 +6,19 @@
 //! It speaks HTTP only: the state changes themselves live in the parent's
 //! modules (`init`, `invocation`, `extensions`, `snapstart`).
 
-mod body;
+pub(crate) mod body;
 mod extension;
 mod runtime;
 
 use super::snapstart::{restore_failed, restore_next};
 use super::state::Shared;
 use super::{FunctionError, EXTENSION_PATH, RUNTIME_PATH};
+use crate::limits::Limit;
 use crate::util;
 use bytes::Bytes;
 use extension::{extension_exit_error, extension_init_error, extension_next, extension_register};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -28,6 +29,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub(super) type Resp = Response<Full<Bytes>>;
+
+/// A request head, and a stream's trailers, within hyper's own bound
+/// (raised from ~400 KiB and 16 KiB: [`Limit::RuntimeApiHead`],
+/// [`Limit::StreamTrailers`]).
+const HEAD_LIMIT: usize = Limit::RuntimeApiHead.max();
 
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -44,6 +50,8 @@ pub(crate) async fn serve(
                     tokio::spawn(async move {
                         let svc = service_fn(move |req| handle(Arc::clone(&shared), req));
                         let conn = hyper::server::conn::http1::Builder::new()
+                            .max_header_size(HEAD_LIMIT)
+                            .max_buf_size(HEAD_LIMIT + 64 * 1024)
                             .serve_connection(TokioIo::new(stream), svc);
                         tokio::select! {
                             _ = conn => {}
@@ -98,17 +106,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
                 restore_next(&shared).await;
                 json(StatusCode::OK, "")
             }
-            (&Method::POST, "/restore/error") => {
-                let error_type = header(req.headers(), "lambda-runtime-function-error-type");
-                let body = req
-                    .into_body()
-                    .collect()
-                    .await
-                    .map(|b| b.to_bytes())
-                    .unwrap_or_default();
-                restore_failed(&shared, FunctionError::from_post(error_type, body));
-                accepted()
-            }
+            (&Method::POST, "/restore/error") => restore_error(&shared, req).await,
             (&Method::POST, r) if r.starts_with("/invocation/") => {
                 let r = &r["/invocation/".len()..];
                 if let Some(id) = r.strip_suffix("/response") {
@@ -133,6 +131,28 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
         not_found(&full_path)
     };
     Ok(resp)
+}
+
+/// `POST /runtime/restore/error`, its body within the buffered limit.
+async fn restore_error(shared: &Arc<Shared>, req: Request<Incoming>) -> Resp {
+    let error_type = header(req.headers(), "lambda-runtime-function-error-type");
+    let limit = shared.config.max_buffered_response_bytes;
+    let (parts, body) = req.into_parts();
+    match body::read_limited(&parts.headers, body, limit, None).await {
+        Ok(bytes) => {
+            restore_failed(shared, FunctionError::from_post(error_type, bytes));
+            accepted()
+        }
+        Err(body::ReadError::TooLarge(rest)) => {
+            body::drain(rest).await;
+            body::too_large_for_runtime(limit)
+        }
+        Err(_) => error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "could not read the body",
+        ),
+    }
 }
 
 pub(super) fn not_found(path: &str) -> Resp {
