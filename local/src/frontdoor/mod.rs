@@ -47,6 +47,9 @@ pub struct FrontDoorConfig {
     /// by default): past it the source answers by itself while the function
     /// may still run. `None`: only the function timeout applies.
     pub integration_timeout: Option<Duration>,
+    /// An HTTP API with payload format 1.0: results are read as REST API
+    /// results (its own failures stay the HTTP API's).
+    pub payload_v1: bool,
 }
 
 impl FrontDoorConfig {
@@ -57,6 +60,7 @@ impl FrontDoorConfig {
             response_stream: false,
             region: region.to_string(),
             integration_timeout: answers::integration_timeout(source),
+            payload_v1: false,
         }
     }
 
@@ -65,7 +69,8 @@ impl FrontDoorConfig {
     }
 }
 
-type RespBody = BoxBody<Bytes, std::io::Error>;
+/// The body of the front door's responses.
+pub type RespBody = BoxBody<Bytes, std::io::Error>;
 
 fn full(b: impl Into<Bytes>) -> RespBody {
     Full::new(b.into()).map_err(|never| match never {}).boxed()
@@ -85,7 +90,8 @@ impl Body for ChannelBody {
     }
 }
 
-fn respond(r: HttpResponse) -> Response<RespBody> {
+/// A response made from an [`HttpResponse`].
+pub fn respond(r: HttpResponse) -> Response<RespBody> {
     let mut resp = Response::new(full(r.body));
     *resp.status_mut() =
         http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
@@ -301,6 +307,19 @@ async fn http_request(
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let ctx = EventContext::new(&cfg.region);
     let event = events::to_event(cfg.source, &req, &ctx).to_string();
+    deliver(function, cfg, event, head).await
+}
+
+/// Invokes `function` with an HTTP event of `cfg`'s source and answers as
+/// that source does: the result as a response, streamed when the source
+/// streams, or the source's own answer for a failure (`head`: the request
+/// was a HEAD).
+pub async fn deliver(
+    function: &Arc<Function>,
+    cfg: &FrontDoorConfig,
+    event: String,
+    head: bool,
+) -> Response<RespBody> {
     let opts = InvokeOptions::new().watch_stream(cfg.streams());
     let mut inv = match function.invoke(Bytes::from(event), opts).await {
         Ok(inv) => inv,
@@ -355,7 +374,12 @@ async fn http_request(
             return respond(answers::answer(cfg.source, Failure::BadResult));
         }
     }
-    respond(events::to_response(cfg.source, &payload, head))
+    let result_source = if cfg.payload_v1 {
+        Source::RestApi
+    } else {
+        cfg.source
+    };
+    respond(events::to_response(result_source, &payload, head))
 }
 
 fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {
