@@ -79,6 +79,10 @@ pub struct SandboxConfig {
     /// How reports name the app when the exec wrapper makes the runtime
     /// process the app (`python3 app.py`); default: "started by the handler".
     pub app_command: Option<String>,
+    /// What every line the function prints starts with (its output, its
+    /// START, END and REPORT lines, its environments' messages), when
+    /// several functions share one log (`portside-local up`).
+    pub log_prefix: Option<String>,
 }
 
 impl SandboxConfig {
@@ -100,6 +104,19 @@ impl SandboxConfig {
             environment: None,
             tmp_dir: None,
             app_command: None,
+            log_prefix: None,
+        }
+    }
+
+    /// `text`, each line preceded by [`SandboxConfig::log_prefix`] if set.
+    pub fn prefixed(&self, text: &str) -> String {
+        match &self.log_prefix {
+            None => text.to_string(),
+            Some(p) => text
+                .lines()
+                .map(|l| format!("{p} {l}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
     }
 
@@ -111,11 +128,16 @@ impl SandboxConfig {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `environment 2: ` or nothing.
+    /// `environment 2: ` or nothing (after the function's name when several
+    /// functions share the log).
     pub(super) fn who(&self) -> String {
-        match self.environment {
-            Some(n) => format!("environment {n}: "),
+        let name = match &self.log_prefix {
+            Some(_) => format!("{}: ", self.function_name),
             None => String::new(),
+        };
+        match self.environment {
+            Some(n) => format!("{name}environment {n}: "),
+            None => name,
         }
     }
 }

@@ -124,10 +124,10 @@ impl Inner {
         reaper::watch(pid);
         let output = Arc::new(Output {
             own_prefix: format!("[{name}]"),
-            shown_prefix: match self.cfg.environment {
+            shown_prefix: self.cfg.prefixed(&match self.cfg.environment {
                 Some(n) => format!("[{name}#{n}]"),
                 None => format!("[{name}]"),
-            },
+            }),
             show: self.cfg.show_logs,
             tail: (kind == Kind::Runtime).then(|| Arc::clone(&self.tail)),
         });
