@@ -11,6 +11,8 @@
 //!   format and answers as it does, and Lambda's Invoke API.
 //! * [`cli`]: the command line (`main.rs` only calls [`cli::run`]).
 //! * [`layer`]: layer zips and folders.
+//! * [`up`]: `portside-local up`, a whole Terraform stack (functions,
+//!   front doors with their routes, triggers, S3/SQS/DynamoDB in moto).
 //! * [`util`]: identifiers and time formats.
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
@@ -21,4 +23,5 @@ pub mod function;
 pub mod layer;
 pub mod runtime_api;
 pub mod sandbox;
+pub mod up;
 pub mod util;

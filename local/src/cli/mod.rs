@@ -14,13 +14,18 @@ mod prepare;
 #[cfg(test)]
 mod tests;
 
+pub use commands::stop_signal;
 use commands::{invoke_once, serve};
 
 pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
-pub use prepare::{find_adapter, prepare, Prepared};
+pub use prepare::{find_adapter, local_layer, prepare, Prepared};
 
 /// Runs the command; the exit code.
 pub async fn run(args: Vec<String>) -> i32 {
+    // `up` has its own options (crate::up::UpOptions).
+    if args.first().map(String::as_str) == Some("up") {
+        return crate::up::run(&args[1..]).await;
+    }
     let o = match parse(&args) {
         Ok(Command::Help) => {
             print!("{HELP}");
