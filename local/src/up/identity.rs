@@ -142,6 +142,11 @@ impl Identities {
                 let arn = self.arn("sns", &n);
                 json!({"id": arn, "arn": arn, "name": n})
             }
+            "aws_kinesis_stream" => {
+                let n = name_of(r, "name", "name");
+                let arn = self.arn("kinesis", &format!("stream/{n}"));
+                json!({"id": arn, "arn": arn})
+            }
             "aws_cloudwatch_event_rule" => {
                 let n = name_of(r, "name", "name_prefix");
                 json!({"id": n, "name": n, "arn": self.arn("events", &format!("rule/{n}"))})
@@ -247,6 +252,8 @@ mod tests {
             provider: String::new(),
             values,
             unknown,
+            configured: Vec::new(),
+            placeholders: Value::Null,
         }
     }
 

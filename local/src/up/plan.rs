@@ -34,6 +34,12 @@ pub struct Resource {
     pub values: Value,
     /// Which planned values are unknown until an apply (`after_unknown`).
     pub unknown: Value,
+    /// The top-level arguments its configuration sets (empty when the
+    /// plan has no configuration part, as a test run's has not).
+    pub configured: Vec<String>,
+    /// Values a mocked plan made up for what only AWS would tell, taken out
+    /// of `values` (an object; see `resolve`).
+    pub placeholders: Value,
 }
 
 impl Resource {
@@ -45,6 +51,13 @@ impl Resource {
     /// Whether the top-level value `key` is unknown until an apply.
     pub fn is_unknown(&self, key: &str) -> bool {
         self.unknown.get(key) == Some(&Value::Bool(true))
+    }
+
+    /// Whether `key` is unknown and only AWS would say it (the
+    /// configuration does not set it: an id, an ARN, a default the service
+    /// picks), as opposed to one computed from other unknown values.
+    pub fn is_aws_computed(&self, key: &str) -> bool {
+        self.is_unknown(key) && !self.configured.iter().any(|c| c == key)
     }
 
     /// The first element of a nested block (`environment[0]`), or `Null`.
@@ -96,6 +109,13 @@ impl Plan {
             resources: changes(v),
             ..Plan::default()
         };
+        let mut configured = std::collections::HashMap::new();
+        configuration(&v["configuration"]["root_module"], "", &mut configured);
+        for r in &mut plan.resources {
+            if let Some(c) = configured.get(&config_key(r)) {
+                r.configured = c.clone();
+            }
+        }
         collect_state(&v["prior_state"]["values"]["root_module"], &mut plan.read);
         plan.read.retain(|r| r.mode == Mode::Data);
         plan.region = configured_region(v);
@@ -155,6 +175,42 @@ fn configured_region(v: &Value) -> Option<String> {
     v["variables"][var]["value"].as_str().map(str::to_string)
 }
 
+/// `module.a["x"].module.b.aws_s3_bucket.c[0]` as its configuration's
+/// address, `module.a.module.b.aws_s3_bucket.c`: instance keys removed.
+fn config_key(r: &Resource) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in r.address.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Each resource block's address (by its configuration) with the arguments
+/// it sets, through every module call.
+fn configuration(
+    module: &Value,
+    prefix: &str,
+    out: &mut std::collections::HashMap<String, Vec<String>>,
+) {
+    for r in module["resources"].as_array().into_iter().flatten() {
+        let address = r["address"].as_str().unwrap_or_default();
+        let keys = r["expressions"]
+            .as_object()
+            .map(|e| e.keys().cloned().collect())
+            .unwrap_or_default();
+        out.insert(format!("{prefix}{address}"), keys);
+    }
+    for (name, call) in module["module_calls"].as_object().into_iter().flatten() {
+        configuration(&call["module"], &format!("{prefix}module.{name}."), out);
+    }
+}
+
 fn mode(s: Option<&str>) -> Mode {
     if s == Some("data") {
         Mode::Data
@@ -182,6 +238,8 @@ fn changes(v: &Value) -> Vec<Resource> {
             provider: rc["provider_name"].as_str().unwrap_or_default().to_string(),
             values: non_null(&rc["change"]["after"]),
             unknown: non_null(&rc["change"]["after_unknown"]),
+            configured: Vec::new(),
+            placeholders: Value::Null,
         });
     }
     out
@@ -204,6 +262,8 @@ fn collect_state(module: &Value, out: &mut Vec<Resource>) {
             provider: r["provider_name"].as_str().unwrap_or_default().to_string(),
             values: non_null(&r["values"]),
             unknown: Value::Object(Map::new()),
+            configured: Vec::new(),
+            placeholders: Value::Null,
         });
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {
@@ -226,7 +286,7 @@ mod tests {
                  "type": "aws_lambda_function", "provider_name": "registry.terraform.io/hashicorp/aws",
                  "change": {"actions": ["create"],
                             "after": {"function_name": "app", "environment": [{"variables": {"A": "1"}}]},
-                            "after_unknown": {"arn": true, "environment": [{"variables": {"B": true}}]}}},
+                            "after_unknown": {"arn": true, "layers": true, "environment": [{"variables": {"B": true}}]}}},
                 {"address": "aws_s3_bucket.old", "mode": "managed", "type": "aws_s3_bucket",
                  "change": {"actions": ["delete"], "after": null}},
                 {"address": "data.aws_iam_policy_document.p", "mode": "data",
@@ -244,7 +304,10 @@ mod tests {
                         "expressions": {"region": {"references": ["var.region"]}}},
                 "aws.east": {"name": "aws", "alias": "east"},
                 "module.app:aws": {"name": "aws", "module_address": "module.app"}
-            }}
+            },
+            "root_module": {"module_calls": {"app": {"module": {"resources": [
+                {"address": "aws_lambda_function.this", "expressions": {"function_name": {}, "layers": {}}}
+            ]}}}}}
         });
         let plan = Plan::from_show_json(&shown).expect("plan");
         assert_eq!(plan.resources.len(), 2, "the deleted instance is left out");
@@ -253,6 +316,11 @@ mod tests {
             .expect("function");
         assert_eq!(f.str("function_name"), Some("app"));
         assert!(f.is_unknown("arn"));
+        assert!(f.is_aws_computed("arn"), "not configured: AWS says it");
+        assert!(
+            !f.is_aws_computed("layers"),
+            "configured: computed from other values"
+        );
         assert!(!f.is_unknown("function_name"));
         assert_eq!(f.block("environment")["variables"]["A"], "1");
         assert_eq!(plan.of("aws_lambda_function").count(), 1);

@@ -98,7 +98,36 @@ pub async fn resolve(
     std::fs::write(dir.join(TEST_FILE), text)
         .map_err(|e| format!("cannot write {}: {e}", dir.join(TEST_FILE).display()))?;
     let shown = tf.test_plan(ws, TEST_DIR, TEST_FILE).await?;
-    Ok(Plan::from_test_plan(&shown))
+    let mut resolved = Plan::from_test_plan(&shown);
+    forget_mocked(&mut resolved, plan, ids);
+    resolved.read = plan.read.clone();
+    resolved.providers = plan.providers.clone();
+    resolved.region = plan.region.clone();
+    Ok(resolved)
+}
+
+/// Removes the values only the mock made up: those AWS alone would tell
+/// (the first plan did not know them, the configuration does not set them)
+/// and that have no local identity. What is computed from other values
+/// stays: that is Terraform's own evaluation.
+fn forget_mocked(resolved: &mut Plan, first: &Plan, ids: &Identities) {
+    for r in &mut resolved.resources {
+        let Some(before) = first.get(&r.address) else {
+            continue;
+        };
+        let own = ids.computed(before);
+        r.configured = before.configured.clone();
+        r.unknown = before.unknown.clone();
+        let mut made_up = Map::new();
+        if let Some(values) = r.values.as_object_mut() {
+            for (key, v) in values.iter_mut() {
+                if before.is_aws_computed(key) && !own.contains_key(key) {
+                    made_up.insert(key.clone(), std::mem::take(v));
+                }
+            }
+        }
+        r.placeholders = Value::Object(made_up);
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +146,8 @@ mod tests {
                 provider: String::new(),
                 values: json!({"name": "q"}),
                 unknown: json!({"arn": true, "url": true}),
+                configured: vec!["name".into()],
+                placeholders: Value::Null,
             }],
             read: vec![Resource {
                 address: "data.aws_caller_identity.me".into(),
@@ -125,6 +156,8 @@ mod tests {
                 provider: String::new(),
                 values: json!({"account_id": "123456789012", "user_id": null}),
                 unknown: json!({}),
+                configured: Vec::new(),
+                placeholders: Value::Null,
             }],
             providers: vec![
                 ProviderConfig {

@@ -306,9 +306,11 @@ pub(super) fn check_environment(cx: &Context<'_>, stack: &mut Stack) {
         let Some(first) = cx.first.get(&f.address) else {
             continue;
         };
+        // A map with unknown values may be unknown as a whole.
         let unknown = &first_block(&first.unknown, "environment")["variables"];
+        let all = unknown == &Value::Bool(true);
         for (k, v) in &f.env {
-            if unknown.get(k) != Some(&Value::Bool(true)) || known.contains_key(v) {
+            if !(all || unknown.get(k) == Some(&Value::Bool(true))) || known.contains_key(v) {
                 continue;
             }
             if known.keys().any(|n| n.len() > 3 && v.contains(n.as_str()))
@@ -317,10 +319,10 @@ pub(super) fn check_environment(cx: &Context<'_>, stack: &mut Stack) {
                 continue;
             }
             let from = cx.plan.resources.iter().find(|r| {
-                r.values
-                    .as_object()
-                    .into_iter()
-                    .flatten()
+                let values = r.values.as_object().into_iter().flatten();
+                let made_up = r.placeholders.as_object().into_iter().flatten();
+                values
+                    .chain(made_up)
                     .any(|(_, val)| val.as_str().is_some_and(|s| s.len() >= 6 && v.contains(s)))
             });
             found.push((
