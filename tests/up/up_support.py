@@ -59,7 +59,7 @@ class Up:
         # The functions' python3 is this interpreter's (the project's .venv:
         # awslambdaric, boto3, the sample app's packages).
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        self.command = [str(local), "up", str(stack), "--port", "0", *args]
+        self.command = [str(local), "up", str(stack), "--port", "0", "--aws-port", "0", *args]
         self.started = time.monotonic()
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(

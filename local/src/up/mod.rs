@@ -109,7 +109,7 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
     let moto_start = async {
         match &own_endpoint {
             Some(_) => Ok(None),
-            None => Moto::start(ws.own("moto.log")).await.map(Some),
+            None => Moto::start(o.aws_port, ws.own("moto.log")).await.map(Some),
         }
     };
     let mut tf = Terraform {
@@ -120,9 +120,15 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
         endpoint: String::new(),
         region: "us-east-1".into(),
     };
+    let t = Instant::now();
     let (moto, init) = tokio::join!(moto_start, tf.init(&ws));
     init?;
     let moto = moto?;
+    say(&format!(
+        "terraform init (and moto) {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    let t = Instant::now();
     let endpoint = own_endpoint.unwrap_or_else(|| {
         moto.as_ref()
             .map(|m| m.endpoint.clone())
@@ -130,6 +136,11 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
     });
     tf.endpoint = endpoint.clone();
     let first = Plan::from_show_json(&tf.plan_json(&ws).await?)?;
+    say(&format!(
+        "terraform plan and show -json {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    let t = Instant::now();
     let region = first.region.clone().unwrap_or_else(|| "us-east-1".into());
     let listeners = bind_doors(&first, o.port).await?;
     let ids = Identities {

@@ -40,10 +40,14 @@ fn on_path(name: &str) -> Option<std::path::PathBuf> {
 }
 
 impl Moto {
-    /// Starts moto and waits (at most 60 s) until it answers; its output
-    /// goes to `log`.
-    pub async fn start(log: std::path::PathBuf) -> Result<Moto, String> {
-        let port = ports::free_port()?;
+    /// Starts moto on `port` (a free one when it is 0 or taken) and waits
+    /// (at most 60 s) until it answers; its output goes to `log`.
+    pub async fn start(port: u16, log: std::path::PathBuf) -> Result<Moto, String> {
+        let port = match port {
+            0 => ports::free_port()?,
+            p if std::net::TcpListener::bind(("127.0.0.1", p)).is_err() => ports::free_port()?,
+            p => p,
+        };
         let mut cmd = match on_path("moto_server") {
             Some(exe) => Command::new(exe),
             None => {

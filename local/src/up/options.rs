@@ -41,6 +41,11 @@ pub struct UpOptions {
     #[arg(long, value_name = "N", default_value_t = 3000)]
     pub port: u16,
 
+    /// The port of the moto server `up` starts on 127.0.0.1 (4566, as other
+    /// local AWS stand-ins use; any free port when it is taken; 0: any).
+    #[arg(long, value_name = "N", default_value_t = 4566)]
+    pub aws_port: u16,
+
     /// Where terraform init finds its providers (a plugin folder, as
     /// `terraform init -plugin-dir` takes it). Default: TF_PLUGIN_DIR, else
     /// the providers DIR/.terraform already has, else what your CLI
