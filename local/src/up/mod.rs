@@ -167,6 +167,10 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
             first.clone()
         }
     };
+    say(&format!(
+        "the mocked plan (terraform test) {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
     let cx = stack::Context {
         first: &first,
         plan: &resolved,
