@@ -144,6 +144,26 @@ def test_rest_api_answers_what_it_does_not_route_as_api_gateway_does(up, method,
     assert (r.status_code, r.json()) == (403, {"message": "Missing Authentication Token"})
 
 
+# --- Function URL and ALB -------------------------------------------------------------
+
+
+def test_function_url_sends_every_path_as_payload_2_0(up):
+    e = requests.put(f"{up.function_url()}/any/path?a=1", data="x", timeout=30).json()
+    assert e["version"] == "2.0" and e["rawPath"] == "/any/path" and e["rawQueryString"] == "a=1"
+    assert e["requestContext"]["domainName"].endswith(".lambda-url.us-east-1.on.aws")
+    assert e["requestContext"]["http"]["method"] == "PUT"
+
+
+def test_alb_target_group_sends_its_arn_and_multi_value_headers(up):
+    found = re.search(r"ALB target group (http://127\.0\.0\.1:\d+)/ -> up-test-api \(multi-value headers\)", up.banner())
+    assert found, up.banner()
+    e = requests.get(f"{found.group(1)}/lb/check?q=1&q=2", timeout=30).json()
+    arn = e["requestContext"]["elb"]["targetGroupArn"]
+    assert re.fullmatch(r"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/up-test-api/[0-9a-f]+", arn)
+    assert e["multiValueQueryStringParameters"] == {"q": ["1", "2"]}
+    assert "headers" not in e and "multiValueHeaders" in e
+
+
 # --- SQS ----------------------------------------------------------------------------
 
 

@@ -45,11 +45,6 @@ impl AwsError {
         .iter()
         .any(|c| self.code.contains(c))
     }
-
-    /// Nothing answered.
-    pub fn is_unreachable(&self) -> bool {
-        self.status == 0
-    }
 }
 
 impl std::fmt::Display for AwsError {
@@ -249,12 +244,11 @@ mod tests {
             message: "Table already exists".into(),
         };
         assert!(e.is_already_exists());
-        assert!(!e.is_unreachable());
         assert_eq!(
             e.to_string(),
             "400 ResourceInUseException: Table already exists"
         );
-        assert!(AwsError::io("cannot reach".into()).is_unreachable());
+        assert!(!AwsError::io("cannot reach".into()).is_already_exists());
         assert_eq!(xml_escape("a<b&\"c\""), "a&lt;b&amp;&quot;c&quot;");
     }
 }

@@ -79,8 +79,7 @@ fn target(
     }
 }
 
-fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
-    let _ = writeln!(out, "front doors:");
+fn http_apis(out: &mut String, stack: &Stack, urls: Urls<'_>) {
     for api in &stack.http_apis {
         let url = url_of(urls, &api.address);
         let _ = writeln!(out, "  HTTP API {} at {url}  [{}]", api.name, api.address);
@@ -95,27 +94,22 @@ fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            let _ = writeln!(
-                out,
-                "    stage {} ({base}){}",
-                st.name,
-                if vars.is_empty() {
-                    String::new()
-                } else {
-                    format!(", variables {}", vars.join(" "))
-                }
-            );
+            let vars = if vars.is_empty() {
+                String::new()
+            } else {
+                format!(", variables {}", vars.join(" "))
+            };
+            let _ = writeln!(out, "    stage {} ({base}){vars}", st.name);
         }
         for r in &api.routes {
-            let _ = writeln!(
-                out,
-                "      {:<28} -> {}",
-                r.key,
-                target(stack, r.integration.as_ref(), r.guarded, true)
-            );
+            let to = target(stack, r.integration.as_ref(), r.guarded, true);
+            let _ = writeln!(out, "      {:<28} -> {to}", r.key);
         }
         let _ = writeln!(out, "      (no route: 404 Not Found)");
     }
+}
+
+fn rest_apis(out: &mut String, stack: &Stack, urls: Urls<'_>) {
     for api in &stack.rest_apis {
         let url = url_of(urls, &api.address);
         let _ = writeln!(out, "  REST API {} at {url}  [{}]", api.name, api.address);
@@ -123,11 +117,11 @@ fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
             let _ = writeln!(out, "    stage {} ({url}/{})", st.name, st.name);
         }
         for r in &api.routes {
+            let to = target(stack, r.integration.as_ref(), r.guarded, false);
             let _ = writeln!(
                 out,
-                "      {:<28} -> {}",
-                format!("{} {}", r.method, r.path),
-                target(stack, r.integration.as_ref(), r.guarded, false)
+                "      {:<28} -> {to}",
+                format!("{} {}", r.method, r.path)
             );
         }
         let _ = writeln!(
@@ -135,17 +129,24 @@ fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
             "      (no resource or method: 403 Missing Authentication Token)"
         );
     }
+}
+
+fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
+    let _ = writeln!(out, "front doors:");
+    http_apis(out, stack, urls);
+    rest_apis(out, stack, urls);
     for u in &stack.urls {
         let mode = if u.stream {
             "RESPONSE_STREAM"
         } else {
             "BUFFERED"
         };
+        let auth = if u.iam { ", AWS_IAM not checked" } else { "" };
+        let name = &stack.functions[u.function].name;
         let _ = writeln!(
             out,
-            "  Function URL {}/ -> {} ({mode})  [{}]",
+            "  Function URL {}/ -> {name} ({mode}{auth})  [{}]",
             url_of(urls, &u.address),
-            stack.functions[u.function].name,
             u.address
         );
     }
@@ -154,15 +155,15 @@ fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
             .function
             .map(|f| stack.functions[f].name.clone())
             .unwrap_or_else(|| "nothing (502)".into());
+        let multi = if t.multi_value {
+            " (multi-value headers)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "  ALB target group {}/ -> {f}{}  [{}]",
+            "  ALB target group {}/ -> {f}{multi}  [{}]",
             url_of(urls, &t.address),
-            if t.multi_value {
-                " (multi-value headers)"
-            } else {
-                ""
-            },
             t.address
         );
     }

@@ -81,7 +81,20 @@ impl Identities {
     /// Every identity value of `r`, known or not (`computed` keeps only
     /// the unknown ones).
     fn all(&self, r: &Resource) -> Map<String, Value> {
-        let v = match r.kind.as_str() {
+        let v = self
+            .lambda(r)
+            .or_else(|| self.storage(r))
+            .or_else(|| self.services(r))
+            .or_else(|| self.apis(r))
+            .unwrap_or(Value::Null);
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    fn lambda(&self, r: &Resource) -> Option<Value> {
+        Some(match r.kind.as_str() {
             "aws_lambda_function" => {
                 let name = name_of(r, "function_name", "function_name");
                 let arn = self.arn("lambda", &format!("function:{name}"));
@@ -100,6 +113,12 @@ impl Identities {
             "aws_lambda_function_url" => {
                 json!({"function_url": format!("{}/", self.door(r)), "url_id": slug(&r.address)})
             }
+            _ => return None,
+        })
+    }
+
+    fn storage(&self, r: &Resource) -> Option<Value> {
+        Some(match r.kind.as_str() {
             "aws_s3_bucket" => {
                 let b = name_of(r, "bucket", "bucket_prefix");
                 json!({
@@ -123,65 +142,38 @@ impl Identities {
                 let label = "1970-01-01T00:00:00.000";
                 json!({"id": n, "arn": arn, "stream_arn": format!("{arn}/stream/{label}"), "stream_label": label})
             }
-            "aws_iam_role" => {
-                let n = name_of(r, "name", "name_prefix");
-                let path = r.str("path").unwrap_or("/");
-                json!({"id": n, "name": n, "arn": format!("arn:aws:iam::{}:role{path}{n}", self.account), "unique_id": format!("AROA{}", token(&r.address).to_uppercase())})
-            }
-            "aws_iam_policy" => {
-                let n = name_of(r, "name", "name_prefix");
-                let arn = format!("arn:aws:iam::{}:policy/{n}", self.account);
-                json!({"id": arn, "name": n, "arn": arn, "policy_id": format!("ANPA{}", token(&r.address).to_uppercase())})
-            }
-            "aws_cloudwatch_log_group" => {
-                let n = name_of(r, "name", "name_prefix");
-                json!({"id": n, "name": n, "arn": self.arn("logs", &format!("log-group:{n}"))})
-            }
-            "aws_sns_topic" => {
-                let n = name_of(r, "name", "name_prefix");
-                let arn = self.arn("sns", &n);
-                json!({"id": arn, "arn": arn, "name": n})
-            }
             "aws_kinesis_stream" => {
                 let n = name_of(r, "name", "name");
                 let arn = self.arn("kinesis", &format!("stream/{n}"));
                 json!({"id": arn, "arn": arn})
             }
+            _ => return None,
+        })
+    }
+
+    fn services(&self, r: &Resource) -> Option<Value> {
+        let n = name_of(r, "name", "name_prefix");
+        let upper = token(&r.address).to_uppercase();
+        Some(match r.kind.as_str() {
+            "aws_iam_role" => {
+                let path = r.str("path").unwrap_or("/");
+                json!({"id": n, "name": n, "arn": format!("arn:aws:iam::{}:role{path}{n}", self.account), "unique_id": format!("AROA{upper}")})
+            }
+            "aws_iam_policy" => {
+                let arn = format!("arn:aws:iam::{}:policy/{n}", self.account);
+                json!({"id": arn, "name": n, "arn": arn, "policy_id": format!("ANPA{upper}")})
+            }
+            "aws_cloudwatch_log_group" => {
+                json!({"id": n, "name": n, "arn": self.arn("logs", &format!("log-group:{n}"))})
+            }
+            "aws_sns_topic" => {
+                let arn = self.arn("sns", &n);
+                json!({"id": arn, "arn": arn, "name": n})
+            }
             "aws_cloudwatch_event_rule" => {
-                let n = name_of(r, "name", "name_prefix");
                 json!({"id": n, "name": n, "arn": self.arn("events", &format!("rule/{n}"))})
             }
-            "aws_apigatewayv2_api" => {
-                let id = api_id(&r.address);
-                json!({
-                    "id": id, "api_endpoint": self.door(r),
-                    "execution_arn": self.arn("execute-api", &id),
-                    "arn": format!("arn:aws:apigateway:{}::/apis/{id}", self.region),
-                })
-            }
-            "aws_apigatewayv2_stage" => {
-                let stage = r.str("name").unwrap_or("$default");
-                let path = if stage == "$default" {
-                    String::new()
-                } else {
-                    stage.to_string()
-                };
-                json!({"id": stage, "invoke_url": format!("{}/{path}", self.door(r))})
-            }
-            "aws_api_gateway_rest_api" => {
-                let id = api_id(&r.address);
-                json!({
-                    "id": id, "root_resource_id": format!("{}root", &id[..4]),
-                    "execution_arn": self.arn("execute-api", &id),
-                    "arn": format!("arn:aws:apigateway:{}::/restapis/{id}", self.region),
-                })
-            }
-            "aws_api_gateway_stage" | "aws_api_gateway_deployment" => {
-                let stage = r.str("stage_name").unwrap_or("");
-                json!({"id": slug(&r.address), "invoke_url": format!("{}/{stage}", self.door(r))})
-            }
             "aws_lb_target_group" => {
-                let n = name_of(r, "name", "name_prefix");
                 let suffix = format!("targetgroup/{n}/{}{}", token(&r.address), token(&n));
                 let arn = format!(
                     "arn:aws:elasticloadbalancing:{}:{}:{suffix}",
@@ -189,12 +181,26 @@ impl Identities {
                 );
                 json!({"id": arn, "arn": arn, "arn_suffix": suffix, "name": n})
             }
-            _ => json!({}),
-        };
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
+            _ => return None,
+        })
+    }
+
+    fn apis(&self, r: &Resource) -> Option<Value> {
+        let id = api_id(&r.address);
+        Some(match r.kind.as_str() {
+            "aws_apigatewayv2_api" => json!({
+                "id": id, "api_endpoint": self.door(r),
+                "execution_arn": self.arn("execute-api", &id),
+                "arn": format!("arn:aws:apigateway:{}::/apis/{id}", self.region),
+            }),
+            "aws_apigatewayv2_stage" => json!({"id": r.str("name").unwrap_or("$default")}),
+            "aws_api_gateway_rest_api" => json!({
+                "id": id, "root_resource_id": format!("{}root", &id[..4]),
+                "execution_arn": self.arn("execute-api", &id),
+                "arn": format!("arn:aws:apigateway:{}::/restapis/{id}", self.region),
+            }),
+            _ => return None,
+        })
     }
 
     /// API Gateway's invoke ARN of a function ARN.

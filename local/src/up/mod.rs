@@ -95,72 +95,76 @@ async fn bind_doors(plan: &Plan, port: u16) -> Result<Vec<(String, TcpListener)>
     Ok(out)
 }
 
-/// Step 1: Terraform reads the stack.
-async fn read(o: &UpOptions) -> Result<Read, String> {
-    let ws = Workspace::new(&o.dir)?;
+/// Terraform with `o`'s options, pointed at `endpoint`.
+fn terraform(o: &UpOptions, ws: &Workspace) -> Terraform {
+    Terraform {
+        exe: o.terraform.clone(),
+        plugin_dir: terraform::plugin_dir(o.plugin_dir.as_deref(), ws.real()),
+        vars: o.vars.clone(),
+        var_files: o.var_files.clone(),
+        endpoint: String::new(),
+        region: "us-east-1".into(),
+    }
+}
+
+/// The stand-in (unless `AWS_ENDPOINT_URL` names one) and `terraform
+/// init` side by side, then the first plan.
+async fn first_plan(
+    o: &UpOptions,
+    ws: &Workspace,
+    tf: &mut Terraform,
+) -> Result<(Option<Moto>, Plan), String> {
     let own_endpoint = std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|e| !e.is_empty());
-    let tf_plugins = terraform::plugin_dir(o.plugin_dir.as_deref(), ws.real());
-    say(&format!(
-        "reading {} with Terraform (init, plan, show -json)",
-        ws.real().display()
-    ));
     let moto_start = async {
         match &own_endpoint {
             Some(_) => Ok(None),
             None => Moto::start(o.aws_port, ws.own("moto.log")).await.map(Some),
         }
     };
-    let mut tf = Terraform {
-        exe: o.terraform.clone(),
-        plugin_dir: tf_plugins,
-        vars: o.vars.clone(),
-        var_files: o.var_files.clone(),
-        endpoint: String::new(),
-        region: "us-east-1".into(),
-    };
     let t = Instant::now();
-    let (moto, init) = tokio::join!(moto_start, tf.init(&ws));
+    let (moto, init) = tokio::join!(moto_start, tf.init(ws));
     init?;
     let moto = moto?;
     say(&format!(
         "terraform init (and moto) {:.1} s",
         t.elapsed().as_secs_f64()
     ));
-    let t = Instant::now();
-    let endpoint = own_endpoint.unwrap_or_else(|| {
+    tf.endpoint = own_endpoint.unwrap_or_else(|| {
         moto.as_ref()
             .map(|m| m.endpoint.clone())
             .unwrap_or_default()
     });
-    tf.endpoint = endpoint.clone();
-    let first = Plan::from_show_json(&tf.plan_json(&ws).await?)?;
+    let t = Instant::now();
+    let first = Plan::from_show_json(&tf.plan_json(ws).await?)?;
     say(&format!(
         "terraform plan and show -json {:.1} s",
         t.elapsed().as_secs_f64()
     ));
+    Ok((moto, first))
+}
+
+/// The mocked plan, or the first one (said) when it fails.
+async fn resolved_plan(
+    tf: &Terraform,
+    ws: &Workspace,
+    first: &Plan,
+    region: &str,
+    listeners: &[(String, TcpListener)],
+) -> Plan {
     let t = Instant::now();
-    let region = first.region.clone().unwrap_or_else(|| "us-east-1".into());
-    let listeners = bind_doors(&first, o.port).await?;
+    let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
     let ids = Identities {
-        region: region.clone(),
+        region: region.to_string(),
         account: identity::ACCOUNT.into(),
-        endpoint: endpoint.clone(),
+        endpoint: tf.endpoint.clone(),
         doors: listeners
             .iter()
-            .map(|(a, l)| {
-                (
-                    a.clone(),
-                    format!(
-                        "http://127.0.0.1:{}",
-                        l.local_addr().map(|a| a.port()).unwrap_or(0)
-                    ),
-                )
-            })
+            .map(|(a, l)| (a.clone(), format!("http://127.0.0.1:{}", port(l))))
             .collect(),
     };
-    let resolved = match resolve::resolve(&tf, &ws, &first, &ids).await {
+    let resolved = match resolve::resolve(tf, ws, first, &ids).await {
         Ok(p) => p,
         Err(e) => {
             say(&format!("the second, mocked plan failed, so values AWS tells only after an apply stay unknown (routes and triggers built from them are missing):\n{e}"));
@@ -171,6 +175,21 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
         "the mocked plan (terraform test) {:.1} s",
         t.elapsed().as_secs_f64()
     ));
+    resolved
+}
+
+/// Step 1: Terraform reads the stack.
+async fn read(o: &UpOptions) -> Result<Read, String> {
+    let ws = Workspace::new(&o.dir)?;
+    say(&format!(
+        "reading {} with Terraform (init, plan, show -json)",
+        ws.real().display()
+    ));
+    let mut tf = terraform(o, &ws);
+    let (moto, first) = first_plan(o, &ws, &mut tf).await?;
+    let region = first.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let listeners = bind_doors(&first, o.port).await?;
+    let resolved = resolved_plan(&tf, &ws, &first, &region, &listeners).await;
     let cx = stack::Context {
         first: &first,
         plan: &resolved,
@@ -181,7 +200,7 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
     Ok(Read {
         stack,
         moto,
-        endpoint,
+        endpoint: tf.endpoint.clone(),
         listeners,
         ws,
     })
@@ -378,6 +397,76 @@ pub async fn run(args: &[String]) -> i32 {
     serve(o, read, started, stop_signal).await
 }
 
+/// The stand-in's resources (or no stand-in, when the stack declares
+/// none), and what every function gets to reach it.
+async fn prepare_aws(
+    stack: &Stack,
+    moto: &mut Option<Moto>,
+    endpoint: &str,
+) -> Result<(Aws, provision::Provisioned, Vec<(String, String)>), String> {
+    let aws = Aws {
+        endpoint: endpoint.to_string(),
+        region: stack.region.clone(),
+    };
+    if !stack.needs_aws() {
+        if let Some(m) = moto.take() {
+            m.stop().await;
+        }
+        return Ok((aws, provision::Provisioned::default(), Vec::new()));
+    }
+    let made = provision::provision(&aws, stack).await?;
+    let env = match moto {
+        Some(m) => vec![
+            ("AWS_ENDPOINT_URL".into(), m.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        ],
+        // The user's own endpoint reaches the functions as their other
+        // AWS_ENDPOINT_URL* variables do (sandbox::env).
+        None => Vec::new(),
+    };
+    Ok((aws, made, env))
+}
+
+/// The "ready" line once every function's init has ended.
+fn report_ready(
+    stack: &Stack,
+    states: &[crate::runtime_api::InitState],
+    started: Instant,
+    doors: usize,
+) {
+    let failed: Vec<&str> = states
+        .iter()
+        .zip(stack.functions.iter())
+        .filter(|(s, _)| **s != crate::runtime_api::InitState::Ready)
+        .map(|(_, f)| f.name.as_str())
+        .collect();
+    let secs = started.elapsed().as_secs_f64();
+    if failed.is_empty() {
+        println!(
+            "portside-local up: ready in {secs:.1} s ({} functions, {doors} front doors)",
+            stack.functions.len()
+        );
+    } else {
+        println!("portside-local up: running in {secs:.1} s; these functions could not start (see above; each request tries again): {}", failed.join(", "));
+    }
+}
+
+/// Fires the schedules `--fire` names.
+fn fire_now(o: &UpOptions, stack: &Stack, timers: &[schedule::Timer]) {
+    for name in &o.fire {
+        let rule = stack
+            .schedules
+            .iter()
+            .find(|s| &s.name == name || &s.address == name)
+            .map(|s| s.name.clone());
+        if let Some(t) = timers.iter().find(|t| Some(&t.name) == rule.as_ref()) {
+            let t = t.clone();
+            tokio::spawn(async move { t.fire("fired now (--fire)").await });
+        }
+    }
+}
+
 async fn serve(
     o: UpOptions,
     read: Read,
@@ -391,33 +480,12 @@ async fn serve(
         listeners,
         ws,
     } = read;
-    if !stack.needs_aws() {
-        if let Some(m) = moto.take() {
-            m.stop().await;
+    let (aws, made, aws_env) = match prepare_aws(&stack, &mut moto, &endpoint).await {
+        Ok(p) => p,
+        Err(e) => {
+            say(&e);
+            return 1;
         }
-    }
-    let aws = Aws {
-        endpoint: endpoint.clone(),
-        region: stack.region.clone(),
-    };
-    let made = if stack.needs_aws() {
-        match provision::provision(&aws, &stack).await {
-            Ok(m) => m,
-            Err(e) => {
-                say(&e);
-                return 1;
-            }
-        }
-    } else {
-        provision::Provisioned::default()
-    };
-    let aws_env: Vec<(String, String)> = match &moto {
-        Some(m) => vec![
-            ("AWS_ENDPOINT_URL".into(), m.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-        ],
-        None => Vec::new(),
     };
     let launched = match launch::launch(&stack.functions, &o, &aws_env).await {
         Ok(l) => l,
@@ -429,39 +497,12 @@ async fn serve(
     drop(ws);
     let functions = Arc::clone(&launched.functions);
     let urls = start_doors(&stack, &functions, listeners);
-    let shown = (!endpoint.is_empty()).then_some(endpoint.as_str());
+    let shown = (!endpoint.is_empty() && stack.needs_aws()).then_some(endpoint.as_str());
     println!("{}", banner::banner(&stack, &urls, shown));
     let (stop_tx, stop_rx) = watch::channel(false);
     let timers = start_triggers(&stack, &functions, &aws, &made, &stop_rx);
-    let states = init_all(&functions).await;
-    let failed: Vec<&str> = states
-        .iter()
-        .zip(stack.functions.iter())
-        .filter(|(s, _)| **s != crate::runtime_api::InitState::Ready)
-        .map(|(_, f)| f.name.as_str())
-        .collect();
-    if failed.is_empty() {
-        println!(
-            "portside-local up: ready in {:.1} s ({} functions, {} front doors)",
-            started.elapsed().as_secs_f64(),
-            functions.len(),
-            urls.len()
-        );
-    } else {
-        println!("portside-local up: running in {:.1} s; these functions could not start (see above; each request tries again): {}", started.elapsed().as_secs_f64(), failed.join(", "));
-    }
-    for name in &o.fire {
-        if let Some(t) = timers.iter().find(|t| {
-            &t.name == name
-                || stack
-                    .schedules
-                    .iter()
-                    .any(|s| &s.address == name && s.name == t.name)
-        }) {
-            let t = t.clone();
-            tokio::spawn(async move { t.fire("fired now (--fire)").await });
-        }
-    }
+    report_ready(&stack, &init_all(&functions).await, started, urls.len());
+    fire_now(&o, &stack, &timers);
     stop_signal.await;
     say("shutting down");
     let _ = stop_tx.send(true);

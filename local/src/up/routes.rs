@@ -174,16 +174,15 @@ pub fn select_http(keys: &[String], method: &str, path: &str) -> Option<Chosen> 
 /// takes; `None` answers 403 Missing Authentication Token.
 pub fn select_rest(routes: &[(String, String)], method: &str, path: &str) -> Option<Chosen> {
     // The most specific resource whose path matches...
-    let mut best: Option<(Vec<u8>, String, Vec<(String, String)>)> = None;
+    let mut best: Option<(Vec<u8>, &str)> = None;
     for (p, _) in routes {
         let t = Template::parse(p);
-        if let Some(params) = t.matches(path) {
-            if best.as_ref().is_none_or(|b| t.rank() < b.0) {
-                best = Some((t.rank(), p.clone(), params));
-            }
+        if t.matches(path).is_some() && best.as_ref().is_none_or(|b| t.rank() < b.0) {
+            best = Some((t.rank(), p.as_str()));
         }
     }
-    let (_, resource, params) = best?;
+    let (_, resource) = best?;
+    let params = Template::parse(resource).matches(path)?;
     // ...then its method, else its ANY.
     let on = |m: &str| {
         routes

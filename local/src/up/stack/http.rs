@@ -73,6 +73,85 @@ fn lambda(
     })
 }
 
+/// The routes of the API's OpenAPI body.
+fn from_body(stack: &mut Stack, api: &Resource, body: &str) -> Vec<HttpRoute> {
+    let ops = match openapi::operations(body) {
+        Ok(ops) => ops,
+        Err(e) => {
+            stack
+                .findings
+                .refuse(&api.address, format!("{e}: its routes are not served"));
+            return Vec::new();
+        }
+    };
+    let mut routes = Vec::new();
+    for op in ops {
+        let payload = op.payload_version.as_deref();
+        let integration = lambda(
+            stack,
+            &api.address,
+            &op.kind,
+            &op.uri,
+            payload,
+            op.timeout_ms,
+        );
+        let key = if op.path == "$default" {
+            "$default".to_string()
+        } else {
+            format!("{} {}", op.method, op.path)
+        };
+        let guarded = !op.security.is_empty();
+        if guarded {
+            stack.findings.refuse(&api.address, format!("route {key} is guarded by {}: authorizers are not emulated yet: answered 401 Unauthorized, never passed on unauthenticated", op.security.join(", ")));
+        }
+        routes.push(HttpRoute {
+            key,
+            integration,
+            guarded,
+        });
+    }
+    routes
+}
+
+/// The integration a route resource targets (`integrations/ID`).
+fn target_of(
+    cx: &Context<'_>,
+    stack: &mut Stack,
+    r: &Resource,
+    api_id: &str,
+) -> Option<Integration> {
+    let target = s(r, "target");
+    let Some(iid) = target.strip_prefix("integrations/") else {
+        stack.findings.refuse(
+            &r.address,
+            "has no integration target: answered as a failed integration (500)",
+        );
+        return None;
+    };
+    let found = cx
+        .plan
+        .of("aws_apigatewayv2_integration")
+        .find(|i| s(i, "id") == iid && s(i, "api_id") == api_id);
+    let Some(i) = found else {
+        stack.findings.refuse(&r.address, format!("targets {target}, which is not in the stack: answered as a failed integration (500)"));
+        return None;
+    };
+    let payload = i.str("payload_format_version").map(str::to_string);
+    let (kind, uri) = (
+        s(i, "integration_type").to_string(),
+        s(i, "integration_uri").to_string(),
+    );
+    let timeout = i.values["timeout_milliseconds"].as_u64();
+    lambda(
+        stack,
+        &i.address.clone(),
+        &kind,
+        &uri,
+        payload.as_deref(),
+        timeout,
+    )
+}
+
 fn routes_of(cx: &Context<'_>, stack: &mut Stack, api: &Resource, id: &str) -> Vec<HttpRoute> {
     let mut routes = Vec::new();
     // Quick create: the API's own target makes a route and an integration.
@@ -86,37 +165,7 @@ fn routes_of(cx: &Context<'_>, stack: &mut Stack, api: &Resource, id: &str) -> V
         });
     }
     if let Some(body) = api.str("body").filter(|b| !b.is_empty()) {
-        match openapi::operations(body) {
-            Ok(ops) => {
-                for op in ops {
-                    let integration = lambda(
-                        stack,
-                        &api.address,
-                        &op.kind,
-                        &op.uri,
-                        op.payload_version.as_deref(),
-                        op.timeout_ms,
-                    );
-                    let key = if op.path == "$default" {
-                        "$default".to_string()
-                    } else {
-                        format!("{} {}", op.method, op.path)
-                    };
-                    let guarded = !op.security.is_empty();
-                    if guarded {
-                        stack.findings.refuse(&api.address, format!("route {key} is guarded by {}: authorizers are not emulated yet: answered 401 Unauthorized, never passed on unauthenticated", op.security.join(", ")));
-                    }
-                    routes.push(HttpRoute {
-                        key,
-                        integration,
-                        guarded,
-                    });
-                }
-            }
-            Err(e) => stack
-                .findings
-                .refuse(&api.address, format!("{e}: its routes are not served")),
-        }
+        routes.extend(from_body(stack, api, body));
     }
     let route_resources: Vec<Resource> = cx
         .plan
@@ -126,35 +175,7 @@ fn routes_of(cx: &Context<'_>, stack: &mut Stack, api: &Resource, id: &str) -> V
         .collect();
     for r in route_resources {
         let key = s(&r, "route_key").to_string();
-        let target = s(&r, "target");
-        let integration = match target.strip_prefix("integrations/") {
-            Some(iid) => match cx
-                .plan
-                .of("aws_apigatewayv2_integration")
-                .find(|i| s(i, "id") == iid && s(i, "api_id") == id)
-            {
-                Some(i) => {
-                    let (kind, uri, payload) = (
-                        s(i, "integration_type").to_string(),
-                        s(i, "integration_uri").to_string(),
-                        i.str("payload_format_version").map(str::to_string),
-                    );
-                    let timeout = i.values["timeout_milliseconds"].as_u64();
-                    lambda(stack, &i.address, &kind, &uri, payload.as_deref(), timeout)
-                }
-                None => {
-                    stack.findings.refuse(&r.address, format!("targets {target}, which is not in the stack: answered as a failed integration (500)"));
-                    None
-                }
-            },
-            None => {
-                stack.findings.refuse(
-                    &r.address,
-                    "has no integration target: answered as a failed integration (500)",
-                );
-                None
-            }
-        };
+        let integration = target_of(cx, stack, &r, id);
         let auth = s(&r, "authorization_type");
         let guarded = !auth.is_empty() && auth != "NONE";
         if guarded {

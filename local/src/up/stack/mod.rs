@@ -144,7 +144,7 @@ pub struct Context<'a> {
     pub plan: &'a Plan,
     /// The view of the root module (to find packages).
     pub ws: &'a Workspace,
-    /// Whether layers named `portside` map to the local build.
+    /// The stack's region.
     pub region: String,
 }
 
@@ -178,33 +178,6 @@ impl Stack {
                 || s.contains(&format!("/functions/{}/", f.arn))
                 || s.contains(&format!("/functions/{}:", f.arn))
         })
-    }
-
-    /// The front doors in address order, with their kind.
-    pub fn doors(&self) -> Vec<(String, DoorKind)> {
-        let mut out: Vec<(String, DoorKind)> = Vec::new();
-        out.extend(
-            self.http_apis
-                .iter()
-                .map(|a| (a.address.clone(), DoorKind::HttpApi)),
-        );
-        out.extend(
-            self.rest_apis
-                .iter()
-                .map(|a| (a.address.clone(), DoorKind::RestApi)),
-        );
-        out.extend(
-            self.urls
-                .iter()
-                .map(|u| (u.address.clone(), DoorKind::FunctionUrl)),
-        );
-        out.extend(
-            self.target_groups
-                .iter()
-                .map(|t| (t.address.clone(), DoorKind::TargetGroup)),
-        );
-        out.sort();
-        out
     }
 
     /// Whether the stack declares anything the AWS stand-in plays.
@@ -245,3 +218,6 @@ impl Stack {
 fn s<'a>(r: &'a Resource, key: &str) -> &'a str {
     r.str(key).unwrap_or("")
 }
+
+#[cfg(test)]
+mod tests;

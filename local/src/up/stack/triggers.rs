@@ -24,9 +24,6 @@ pub struct QueueMapping {
     pub window: Duration,
     /// `function_response_types` has `ReportBatchItemFailures`.
     pub report_failures: bool,
-    /// `scaling_config.maximum_concurrency` (Lambda's default: as many as
-    /// the function may run; locally at most its environments).
-    pub max_concurrency: Option<usize>,
 }
 
 /// A DynamoDB stream event source mapping.
@@ -108,9 +105,6 @@ fn mapping(cx: &Context<'_>, stack: &mut Stack, m: &Resource) {
                     .unwrap_or(0),
             ),
             report_failures: types.contains(&"ReportBatchItemFailures"),
-            max_concurrency: m.block("scaling_config")["maximum_concurrency"]
-                .as_u64()
-                .map(|n| n as usize),
         });
     } else if let Some(t) = stack
         .tables

@@ -1,5 +1,6 @@
-# A REST API made of resources, methods and integrations: GET
-# /orders/{orderId} on the stage "test" (with a stage variable).
+# A REST API made of resources, methods and integrations (GET
+# /orders/{orderId} on the stage "test", with a stage variable), a Function
+# URL and an ALB target group.
 
 resource "aws_api_gateway_rest_api" "rest" {
   name = "up-test-rest"
@@ -51,4 +52,22 @@ resource "aws_api_gateway_stage" "test" {
   variables = {
     flavour = "plain"
   }
+}
+
+# A Function URL and an ALB target group (multi-value headers) in front of
+# the same function.
+resource "aws_lambda_function_url" "api" {
+  function_name      = aws_lambda_function.api.function_name
+  authorization_type = "NONE"
+}
+
+resource "aws_lb_target_group" "api" {
+  name                               = "up-test-api"
+  target_type                        = "lambda"
+  lambda_multi_value_headers_enabled = true
+}
+
+resource "aws_lb_target_group_attachment" "api" {
+  target_group_arn = aws_lb_target_group.api.arn
+  target_id        = aws_lambda_function.api.arn
 }
