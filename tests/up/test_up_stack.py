@@ -213,6 +213,24 @@ def test_a_failed_batch_is_not_deleted(up):
     assert "the batch failed (RuntimeError: a message asked for a crash)" in up.log()
 
 
+# --- DynamoDB stream ------------------------------------------------------------------
+
+
+def test_a_table_write_reaches_the_worker_as_moto_s_stream_record(up):
+    dynamodb = up.aws("dynamodb")
+    dynamodb.put_item(TableName="up-test-orders", Item={"id": {"S": "order-1"}, "total": {"N": "12"}})
+
+    def records():
+        return [r for e in events(up) for r in e.get("Records", []) if r.get("eventSource") == "aws:dynamodb"]
+
+    r = wait_until("the stream record", records, timeout=30)[0]
+    # Lambda's DynamoDB Streams record (eventName, the keys and images).
+    assert r["eventName"] == "INSERT"
+    assert r["dynamodb"]["Keys"] == {"id": {"S": "order-1"}}
+    assert r["dynamodb"]["NewImage"] == {"id": {"S": "order-1"}, "total": {"N": "12"}}
+    assert re.fullmatch(r"arn:aws:dynamodb:us-east-1:123456789012:table/up-test-orders/stream/.+", r["eventSourceARN"])
+
+
 # --- schedules ----------------------------------------------------------------------
 
 

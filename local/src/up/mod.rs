@@ -545,3 +545,42 @@ async fn shutdown_all(functions: &[Arc<crate::function::Function>]) {
         let _ = t.await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fire_names_a_schedule_by_rule_name_or_address() {
+        let mut stack = Stack::default();
+        stack.schedules.push(stack::Schedule {
+            address: "aws_cloudwatch_event_rule.nightly".into(),
+            name: "nightly".into(),
+            arn: String::new(),
+            expression: "rate(1 day)".into(),
+            function: 0,
+            input: None,
+            enabled: true,
+        });
+        let opts = |fire: &[&str]| {
+            let mut args = vec![];
+            for f in fire {
+                args.push("--fire".to_string());
+                args.push(f.to_string());
+            }
+            parse(&args).expect("options")
+        };
+        assert_eq!(
+            unknown_fires(
+                &opts(&["nightly", "aws_cloudwatch_event_rule.nightly"]),
+                &stack
+            ),
+            None
+        );
+        let said = unknown_fires(&opts(&["hourly"]), &stack).expect("refused");
+        assert_eq!(
+            said,
+            "--fire hourly: no such schedule in the stack (its schedules: nightly)"
+        );
+    }
+}

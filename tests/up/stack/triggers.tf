@@ -1,7 +1,7 @@
 # The worker's triggers: an SQS queue (partial batch responses, a
-# dead-letter queue after two receives, a 2 s visibility timeout) and two
+# dead-letter queue after two receives, a 2 s visibility timeout), two
 # schedules (a nightly cron the test fires with --fire, and one every
-# minute); plus sources up does not emulate.
+# minute) and a DynamoDB table's stream; plus sources up does not emulate.
 
 resource "aws_sqs_queue" "dead" {
   name = "up-test-jobs-dead"
@@ -67,4 +67,25 @@ resource "aws_db_instance" "orders" {
   username            = "orders"
   password            = "not-a-secret-it-is-never-applied"
   skip_final_snapshot = true
+}
+
+# A table whose stream feeds the worker, from its first record.
+resource "aws_dynamodb_table" "orders" {
+  name             = "up-test-orders"
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "id"
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "orders" {
+  event_source_arn  = aws_dynamodb_table.orders.stream_arn
+  function_name     = aws_lambda_function.worker.arn
+  starting_position = "TRIM_HORIZON"
+  batch_size        = 10
 }
