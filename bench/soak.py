@@ -16,6 +16,13 @@ open file descriptors and threads, and latency percentiles (the emulator's
     ./build.sh --layer && nice python3 bench/soak.py               # 100,000 invocations
     python3 bench/soak.py --invocations 5000 --binary PATH         # a short one
     python3 bench/soak.py --write                                  # also bench/RESULTS.md's soak section
+    nice python3 bench/soak.py --concurrency 64 --write            # the Managed Instances phase
+
+With --concurrency N (issue 22), the adapter runs as on a Managed Instance
+(AWS_LAMBDA_MAX_CONCURRENCY=N, no freezes) and N invocations are in flight at
+every moment: each result that comes back is checked and replaced at once.
+Every 10,000 results the flight is drained, one small invocation is made, and
+RSS, threads and descriptors are read at that same quiet point.
 
 Goals (issue 14): zero failures, RSS flat within 1 MiB after the first 20,000
 invocations, file descriptors and threads constant.
@@ -295,7 +302,110 @@ def soak(args: argparse.Namespace) -> dict:
     }
 
 
+def soak_concurrent(args: argparse.Namespace) -> dict:
+    """The Managed Instances phase: `args.concurrency` invocations always in flight."""
+    rng = random.Random(args.seed)
+    cases = make_cases(rng)
+    weights = [w for w, _ in cases]
+    small = cases[0][1]
+    port = free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="portside-soak-mi-"))
+    app = App(port)
+    emu = Emulator()
+    env = dict(SOAK_ENV, AWS_LAMBDA_MAX_CONCURRENCY=str(args.concurrency))
+    adapter = Adapter(Path(args.binary), emu, port, log_dir, extra_env=env)
+    samples: list[dict] = []
+    latencies: list[float] = []
+    windows: list[dict] = []
+    failures: list[str] = []
+    counts: dict[str, int] = {}
+    flight: list[tuple[int, Case, Invocation]] = []
+    started = time.monotonic()
+
+    def quiet_point(n: int) -> None:
+        """Drains nothing itself: called with nothing in flight."""
+        emu.wait_idle()
+        probe = adapter.invoke(small.event, timeout=60)
+        if sha(result_body(small, probe)) != small.expected:
+            failures.append(f"#{n} the probe's sha256 differs")
+        emu.wait_idle()
+        rss, threads, fds = proc_figures(adapter.pid)
+        samples.append({"n": n, "rss_kib": rss, "raw_rss_kib": rss, "threads": threads, "fds": fds,
+                        "t": round(time.monotonic() - started, 1)})
+
+    try:
+        adapter.wait_first_next()
+        quiet_point(0)
+        submitted = finished = 0
+        next_quiet = WINDOW
+        while finished < args.invocations:
+            # Submit up to the next quiet point, then let the flight drain.
+            limit = min(next_quiet, args.invocations)
+            while len(flight) < args.concurrency and submitted < limit:
+                submitted += 1
+                case = rng.choices(cases, weights)[0][1]
+                counts[case.name] = counts.get(case.name, 0) + 1
+                flight.append((submitted, case, emu.enqueue(case.event)))
+            done = [item for item in flight if item[2].done.is_set()]
+            if not done:
+                if adapter.proc.poll() is not None:
+                    raise RuntimeError(adapter.failure("died"))
+                if time.monotonic() - started > args.invocations:  # a second per invocation: stuck
+                    raise RuntimeError(adapter.failure("stopped answering"))
+                time.sleep(0.0005)
+                continue
+            for item in done:
+                flight.remove(item)
+                n, case, inv = item
+                finished += 1
+                try:
+                    body = result_body(case, inv)
+                    if sha(body) != case.expected:
+                        raise RuntimeError(f"{case.name}: sha256 differs ({len(body)} bytes)")
+                    latencies.append((inv.done_ns - inv.sent_ns) / 1e6)
+                except Exception as err:  # noqa: BLE001 - every failure is counted and reported
+                    failures.append(f"#{n} {err}")
+                    if len(failures) > args.max_failures:
+                        raise RuntimeError(f"too many failures: {failures[:5]}") from None
+            if finished == limit and not flight:
+                window = latencies[-(finished - samples[-1]["n"]):] or [0.0]
+                windows.append({
+                    "to": finished, "p50_ms": pct(window, 50), "p90_ms": pct(window, 90),
+                    "p99_ms": pct(window, 99), "p999_ms": pct(window, 99.9), "max_ms": max(window),
+                })
+                quiet_point(finished)
+                next_quiet += WINDOW
+                s = samples[-1]
+                print(f"{finished:>7} invocations, {s['t']:>7.1f} s: RSS {s['rss_kib']} KiB, "
+                      f"{s['threads']} threads, {s['fds']} fds, p50 {windows[-1]['p50_ms']:.2f} ms, "
+                      f"p99 {windows[-1]['p99_ms']:.2f} ms, failures {len(failures)}", flush=True)
+    finally:
+        alive = adapter.proc.poll() is None
+        adapter.stop()
+        emu.close()
+        app.stop()
+    after = [(s["n"], s["rss_kib"]) for s in samples if s["n"] >= WARM_UP]
+    return {
+        "invocations": args.invocations,
+        "concurrency": args.concurrency,
+        "seconds": round(time.monotonic() - started, 1),
+        "failures": failures,
+        "alive_at_end": alive,
+        "counts": counts,
+        "events": {"idle_gaps": 0, "long_idle_gaps": 0, "freezes_idle": 0, "freezes_mid": 0},
+        "samples": samples,
+        "windows": windows,
+        "rss_after_warm_up_kib": (min(y for _, y in after), max(y for _, y in after)) if after else None,
+        "rss_slope_kib_per_10k": round(slope(after), 1),
+        "raw_rss_after_warm_up_kib": None,
+        "threads": sorted({s["threads"] for s in samples[1:]}),
+        "fds": sorted({s["fds"] for s in samples[1:]}),
+    }
+
+
 def report(r: dict, command: str, binary: str) -> str:
+    if r.get("concurrency"):
+        return report_concurrent(r, command, binary)
     lines = ["## Soak (bench/soak.py)", ""]
     lines.append(f"`{command}` on {datetime.date.today()}, {platform.machine()}, "
                  f"{os.cpu_count()} CPUs shared with other work, binary `{binary}`.")
@@ -337,11 +447,56 @@ def report(r: dict, command: str, binary: str) -> str:
     return "\n".join(lines)
 
 
+def report_concurrent(r: dict, command: str, binary: str) -> str:
+    lines = [MI_HEADING, ""]
+    lines.append(f"`{command}` on {datetime.date.today()}, {platform.machine()}, "
+                 f"{os.cpu_count()} CPUs shared with other work, binary `{binary}`.")
+    lines.append("")
+    lines.append(
+        f"{r['invocations']:,} invocations in {r['seconds']:,} s through one portside process "
+        f"with AWS_LAMBDA_MAX_CONCURRENCY={r['concurrency']} and {r['concurrency']} invocations "
+        "in flight at every moment (each result checked and replaced at once). Mix: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(r["counts"].items())) + "."
+    )
+    lines.append("")
+    lo, hi = r["rss_after_warm_up_kib"] or (0, 0)
+    lines.append(f"- failures: **{len(r['failures'])}**" + (
+        " (" + "; ".join(r["failures"][:5]) + ")" if r["failures"] else ""))
+    lines.append(f"- RSS after the first {WARM_UP:,}, read with nothing in flight every "
+                 f"{WINDOW:,} after one small invocation: {lo:,}–{hi:,} KiB (spread {hi - lo:,} "
+                 f"KiB), slope {r['rss_slope_kib_per_10k']} KiB per 10,000 invocations")
+    c = r["concurrency"]
+    bound = 2 * ((c + 1) + c + (c + 1))
+    lines.append(f"- threads: {r['threads']}; open file descriptors: {r['fds']} (read at the "
+                 "same quiet points; they move with what the pools keep: up to "
+                 f"{c + 1} idle connections to the app and {c + 1} to the Runtime API beside "
+                 f"the {c} waiting on /next, two descriptors each, so at most {bound} plus the "
+                 "process's own dozen)")
+    lines.append("")
+    lines.append("| invocations | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | RSS KiB | threads | fds |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    by_n = {s["n"]: s for s in r["samples"]}
+    for w in r["windows"]:
+        s = by_n.get(w["to"], {})
+        lines.append(f"| {w['to'] - WINDOW + 1:,}–{w['to']:,} | {w['p50_ms']:.2f} | {w['p90_ms']:.2f} | "
+                     f"{w['p99_ms']:.2f} | {w['p999_ms']:.2f} | {w['max_ms']:.1f} | "
+                     f"{s.get('rss_kib', 0):,} | {s.get('threads', 0)} | {s.get('fds', 0)} |")
+    lines.append("")
+    lines.append("Latency: the emulator's /next answer sent → the whole result read, with "
+                 f"{r['concurrency']} invocations sharing the Python app and emulator.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+MI_HEADING = "## Soak, Managed Instances (bench/soak.py --concurrency)"
+
+
 def write_section(text: str) -> None:
-    """Replaces (or appends) the soak section of bench/RESULTS.md."""
+    """Replaces (or appends) the soak section `text` belongs to in bench/RESULTS.md."""
     path = HERE / "RESULTS.md"
     old = path.read_text() if path.exists() else ""
-    start = old.find("## Soak (bench/soak.py)")
+    heading = text.split("\n", 1)[0]
+    start = old.find(heading)
     if start < 0:
         new = old.rstrip("\n") + "\n\n" + text
     else:
@@ -362,13 +517,15 @@ def main() -> int:
     parser.add_argument("--freeze-every", type=int, default=5_000)
     parser.add_argument("--freeze-seconds", type=float, default=1.0)
     parser.add_argument("--max-failures", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="the Managed Instances phase: this many invocations always in flight")
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md's soak section")
     args = parser.parse_args()
     if not Path(args.binary).exists():
         print(f"soak: no binary at {args.binary}; run ./build.sh --layer first", file=sys.stderr)
         return 2
-    r = soak(args)
+    r = soak_concurrent(args) if args.concurrency > 0 else soak(args)
     command = "python3 bench/soak.py " + " ".join(sys.argv[1:])
     text = report(r, command.strip(), os.path.relpath(args.binary, ROOT))
     print(text)

@@ -3,7 +3,8 @@
 # folder, and builds the compiled ones:
 #
 #   fastapi, django  a venv in examples/<name>/.venv with requirements.txt (pip)
-#   express          node_modules from package-lock.json (npm ci)
+#   express, web-function
+#                    node_modules from package-lock.json (npm ci)
 #   nextjs           node_modules (npm ci), then `next build` (standalone server)
 #   go               examples/go/server (go build); installs Debian's golang-go
 #                    with apt-get when go is missing and we are root
@@ -14,7 +15,7 @@
 # npm, and access to PyPI, npm and (for Go, when missing) Debian.
 set -euo pipefail
 examples=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-all=(fastapi django express nextjs go)
+all=(fastapi django express nextjs go web-function)
 
 say() { printf 'examples/install.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -100,7 +101,7 @@ install_one() {
     local name=$1 start=$SECONDS
     case "$name" in
         fastapi | django) python_example "$name" ;;
-        express) npm_ci express ;;
+        express | web-function) npm_ci "$name" ;;
         nextjs) npm_ci nextjs && nextjs_build ;;
         go) go_build ;;
     esac

@@ -8,9 +8,12 @@
 //! bytes the response is built from.
 //!
 //! What must hold, beyond "no panic": a bad payload is `InvalidEvent`; the
-//! request target is the event's path (base path removed) and query as the
-//! conversion encoded them, with no raw space, CR, LF or other byte outside
-//! visible ASCII; no header the adapter owns survives from the event, and
+//! app receives exactly the request the event describes or the invocation
+//! fails with a typed error: the request target is the one an independent
+//! oracle rebuilds from the payload (`target_oracle`: `percent-encoding` and
+//! RFC 3986's sets), with no raw space, CR, LF or other byte outside visible
+//! ASCII, and a target past `Limit::RequestTarget` is
+//! `Portside.RequestTooLarge` naming it, never another request; no header the adapter owns survives from the event, and
 //! every other header reaches the app with every value; the body reaches
 //! the app unchanged; the result is valid JSON with the app's status, and
 //! its body gives back the app's bytes (text as itself, binary by base64).
@@ -19,6 +22,8 @@
 
 #[path = "common.rs"]
 mod common;
+#[path = "target_oracle.rs"]
+mod target_oracle;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -27,6 +32,7 @@ use http::{HeaderMap, HeaderName, Method};
 use libfuzzer_sys::fuzz_target;
 use portside::error::PortsideError;
 use portside::event::{self, Event, ResponseParts};
+use portside::limits::Limit;
 use portside::request::{
     self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, TRACE_ID,
     WEBSOCKET_CONNECTION_ID, WEBSOCKET_EVENT, WEBSOCKET_ROUTE,
@@ -34,6 +40,7 @@ use portside::request::{
 use std::sync::OnceLock;
 
 const INFO: InvocationInfo<'static> = InvocationInfo {
+    request_id: "r-1",
     lambda_context: r#"{"request_id":"r-1","deadline":1,"client_context":{"custom":{"k":"Zoë"}}}"#,
     trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
 };
@@ -57,12 +64,12 @@ fuzz_target!(|data: &[u8]| {
     match event::parse(payload) {
         Err(PortsideError::InvalidEvent(_)) => {}
         Err(other) => panic!("parse failed with {other:?}, not InvalidEvent"),
-        Ok(Event::Http(http)) => check_http(*http, response),
+        Ok(Event::Http(http)) => check_http(payload, *http, response),
         Ok(Event::PassThrough(pass)) => check_pass_through(payload, &pass, response),
     }
 });
 
-fn check_http(http: event::HttpEvent<'_>, response: ResponseParts) {
+fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts) {
     let config = config();
     let source = http.source;
     let parts = http.request.clone();
@@ -78,18 +85,38 @@ fn check_http(http: event::HttpEvent<'_>, response: ResponseParts) {
         assert!(!query.contains('#'), "query {query:?}");
     }
 
-    let req = request::http_request(http, &INFO, config);
-
     // The target: exactly the event's, never a silent fallback.
     let path = match &websocket {
-        Some(_) => config.websocket_path.as_str(),
+        Some(_) => &*config.websocket_path,
         None => portside::uri::strip_base_path(&parts.path, common::BASE_PATH),
     };
     let expected = match &parts.query {
         Some(query) => format!("{path}?{query}"),
         None => path.to_string(),
     };
+    // The same target, rebuilt from the payload by the oracle where it can.
+    let oracle = target_oracle::expected_target(
+        payload,
+        source,
+        common::BASE_PATH,
+        &config.websocket_path,
+    );
+    if let Some(oracle) = &oracle {
+        assert_eq!(&expected, oracle, "the conversion's target is the event's");
+    }
+
+    let req = match request::http_request(http, &INFO, config) {
+        Ok(req) => req,
+        Err(PortsideError::RequestTooLarge { limit, size }) => {
+            assert_eq!(limit, Limit::RequestTarget, "only the target can be this long here");
+            assert_eq!(size, expected.len());
+            assert!(size > limit.max());
+            return;
+        }
+        Err(other) => panic!("http_request failed with {other:?}"),
+    };
     let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
+    assert!(expected.len() <= Limit::RequestTarget.max());
     assert_eq!(target, expected);
     assert!(is_target_text(target), "target {target:?}");
     assert_eq!(req.method(), parts.method);
@@ -218,18 +245,24 @@ fn check_result_json(json: &Bytes, response: &ResponseParts) {
 fn check_pass_through(payload: &str, pass: &event::PassThrough<'_>, response: ResponseParts) {
     let config = config();
     let body = Bytes::copy_from_slice(payload.as_bytes());
-    let req = request::pass_through_request(pass, body.clone(), &INFO, config);
+    // The source names itself in a header, or the event is refused.
+    let req = match request::pass_through_request(pass, body.clone(), &INFO, config) {
+        Ok(req) => req,
+        Err(PortsideError::InvalidEvent(_)) => {
+            assert!(http::HeaderValue::from_str(&pass.source).is_err());
+            return;
+        }
+        Err(other) => panic!("pass_through_request failed with {other:?}"),
+    };
     assert_eq!(req.method(), Method::POST);
     assert_eq!(
         req.uri().path_and_query().unwrap().as_str(),
-        config.pass_through_path
+        &*config.pass_through_path
     );
     assert_eq!(req.body(), &body);
     let h = req.headers();
     assert_eq!(h[CONTENT_LENGTH].to_str().unwrap(), body.len().to_string());
-    if let Some(source) = h.get(&EVENT_SOURCE) {
-        assert_eq!(source.as_bytes(), pass.source.as_bytes());
-    }
+    assert_eq!(h[&EVENT_SOURCE].as_bytes(), pass.source.as_bytes());
     assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
     let app_json = common::is_json(&response.body);
     match event::pass_through_result(response.clone()) {

@@ -149,8 +149,9 @@ impl SendError {
         matches!(self.kind, Kind::InvalidHead | Kind::HeadTooLarge)
     }
 
-    /// The response head (status line and headers) did not fit in the read
-    /// limit, [`crate::pool::READ_BUFFER`].
+    /// The response head (status line and headers) is over its size or
+    /// header-line limit ([`crate::limits::Limit::ResponseHead`],
+    /// [`crate::limits::Limit::ResponseHeaderLines`]).
     pub fn is_head_too_large(&self) -> bool {
         self.kind == Kind::HeadTooLarge
     }
@@ -167,16 +168,11 @@ impl SendError {
         }
     }
 
-    fn failed(attempt: Attempt, err: hyper::Error, bytes_read: u64) -> SendError {
+    fn failed(attempt: Attempt, err: hyper::Error) -> SendError {
         let kind = match attempt {
             Attempt::NotSent | Attempt::Unanswered => Kind::Unanswered,
-            // hyper reads in READ_BUFFER-sized reads and parses the head from
-            // one buffer: a parse failure after a whole buffer is an over-long head.
-            Attempt::Answered
-                if err.is_parse() && bytes_read >= crate::pool::READ_BUFFER as u64 =>
-            {
-                Kind::HeadTooLarge
-            }
+            // Over the head's size or header-line limit (`pool` sets both).
+            Attempt::Answered if err.is_parse_too_large() => Kind::HeadTooLarge,
             Attempt::Answered => Kind::InvalidHead,
         };
         SendError {
@@ -192,11 +188,9 @@ impl fmt::Display for SendError {
             Kind::Connect => f.write_str("cannot connect")?,
             Kind::Unanswered => f.write_str("the connection closed without an answer")?,
             Kind::InvalidHead => f.write_str("the answer is not a valid HTTP response")?,
-            Kind::HeadTooLarge => write!(
-                f,
-                "the response head (status line and headers) is over {} KiB",
-                crate::pool::READ_BUFFER / 1024
-            )?,
+            Kind::HeadTooLarge => {
+                f.write_str("the response head is over its size or line limit")?
+            }
         }
         let mut cause = self
             .cause
@@ -237,7 +231,7 @@ where
     B::Error: Into<Cause>,
 {
     let mut connection = match via {
-        Via::Pool => match pool.checkout().await {
+        Via::Pool => match pool.checkout() {
             Some(connection) => connection,
             None => pool.connect().await.map_err(SendError::connect)?,
         },
@@ -279,7 +273,7 @@ where
                         resent = true;
                         connection = pool.connect().await.map_err(SendError::connect)?;
                     }
-                    None => return Err(SendError::failed(attempt, err.into_error(), bytes_read)),
+                    None => return Err(SendError::failed(attempt, err.into_error())),
                 }
             }
         }

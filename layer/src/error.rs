@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use crate::limits::{group_thousands, Limit};
+
 /// Everything that can make an invocation (or init) fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortsideError {
@@ -17,6 +19,14 @@ pub enum PortsideError {
     InvalidConfig(String),
     /// The event is JSON that claims to be an HTTP event but breaks its schema.
     InvalidEvent(String),
+    /// The event describes a request past one of the adapter's limits: it
+    /// cannot be carried exactly, so nothing is sent.
+    RequestTooLarge {
+        /// The limit.
+        limit: Limit,
+        /// What the event has (bytes or lines, as the limit counts).
+        size: usize,
+    },
     /// Nothing answers on the app's address.
     AppUnreachable {
         /// `host:port` the adapter connects to.
@@ -61,8 +71,8 @@ pub enum AppErrorCause {
     EventNotHandled,
 }
 
-/// Lambda's limit for a buffered response payload: 6 MB.
-pub const BUFFERED_RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+/// Lambda's limit for a buffered response payload (see [`Limit::BufferedResult`]).
+pub const BUFFERED_RESPONSE_LIMIT: usize = Limit::BufferedResult.max();
 
 impl PortsideError {
     /// The `errorType` Lambda records for this error.
@@ -70,6 +80,7 @@ impl PortsideError {
         match self {
             PortsideError::InvalidConfig(_) => "Portside.InvalidConfig",
             PortsideError::InvalidEvent(_) => "Portside.InvalidEvent",
+            PortsideError::RequestTooLarge { .. } => "Portside.RequestTooLarge",
             PortsideError::AppUnreachable { .. } => "Portside.AppUnreachable",
             PortsideError::AppTimeout { .. } => "Portside.AppTimeout",
             PortsideError::AppError { .. } => "Portside.AppError",
@@ -86,6 +97,14 @@ impl fmt::Display for PortsideError {
         match self {
             PortsideError::InvalidConfig(msg) => write!(f, "{msg}"),
             PortsideError::InvalidEvent(msg) => write!(f, "the event is not a valid HTTP event: {msg}"),
+            PortsideError::RequestTooLarge { limit, size } => write!(
+                f,
+                "{} is {} {}, over portside's limit of {limit}, so nothing was sent to the \
+                 app",
+                limit.what(),
+                group_thousands(*size),
+                limit.unit()
+            ),
             PortsideError::AppUnreachable { address, reason } => write!(
                 f,
                 "the app is not reachable at {address} ({reason}); check that it listens on that host and port \
@@ -116,9 +135,11 @@ impl fmt::Display for PortsideError {
             PortsideError::AppInvalidResponse(msg) => write!(f, "the app's response is not valid HTTP: {msg}"),
             PortsideError::ResponseTooLarge { size } => write!(
                 f,
-                "the response is {size} bytes as a Lambda result, over Lambda's buffered limit of \
-                 {BUFFERED_RESPONSE_LIMIT} bytes; return less, or use a Function URL with \
-                 PORTSIDE_INVOKE_MODE=response_stream"
+                "the response is {} bytes as a Lambda result, over Lambda's buffered limit of \
+                 {}; return less, or stream it (a Function URL or REST API with \
+                 PORTSIDE_INVOKE_MODE=response_stream)",
+                group_thousands(*size),
+                Limit::BufferedResult
             ),
             PortsideError::AppNotReady(msg) => write!(f, "the app did not become ready: {msg}"),
             PortsideError::Internal(msg) => write!(f, "internal error in portside: {msg}"),

@@ -332,12 +332,14 @@ impl Adapter {
             payload, context, ..
         } = invocation;
         deadline.set(app_deadline(context.deadline));
+        let payload = payload?;
         if *self.ready.borrow() != ReadyState::Ready {
             self.wait_until_ready(deadline).await?;
         }
 
         let lambda_context = self.context_json.write(&context);
         let info = InvocationInfo {
+            request_id: &context.request_id,
             lambda_context: &lambda_context,
             trace_id: context.xray_trace_id.as_deref(),
         };
@@ -347,7 +349,7 @@ impl Adapter {
         let (source, request) = match event::parse(text)? {
             Event::Http(http) => (
                 Some(http.source),
-                request::http_request(*http, &info, &self.config),
+                request::http_request(*http, &info, &self.config)?,
             ),
             Event::PassThrough(pass) => {
                 if self.records() {
@@ -355,7 +357,7 @@ impl Adapter {
                 }
                 (
                     None,
-                    request::pass_through_request(&pass, payload.clone(), &info, &self.config),
+                    request::pass_through_request(&pass, payload.clone(), &info, &self.config)?,
                 )
             }
         };
@@ -371,7 +373,7 @@ impl Adapter {
         let again = || {
             let text = std::str::from_utf8(event.as_ref()?).ok()?;
             match event::parse(text).ok()? {
-                Event::Http(http) => Some(request::http_request(*http, &info, &self.config)),
+                Event::Http(http) => request::http_request(*http, &info, &self.config).ok(),
                 Event::PassThrough(_) => None,
             }
         };
@@ -420,7 +422,10 @@ impl Adapter {
             (self.client.send(request, again, deadline).await, None)
         };
         let (response, lease) = sent?;
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        if self.config.web_function.is_some() && source.is_some() {
+            crate::web::response_headers(&mut parts.headers, &context.request_id);
+        }
         let status = parts.status.as_u16();
         let failed = self.config.error_status_codes.contains(status);
         facts.outcome = Outcome::Status(status);

@@ -16,6 +16,15 @@
 //! duplicated descriptor, never read from) and the pool peeks at it without
 //! blocking: end of file, an error, or bytes nobody asked for mean the
 //! connection is dropped, not reused.
+//!
+//! Only a connection whose exchange is over goes back into the pool: hyper
+//! must want the next request on it the moment it is given back. A peer may
+//! answer before it has read the whole request (a `413` for an upload it
+//! will not take, RFC 9112 §9.5), and then the rest of the body may never
+//! be read; such a connection is closed, never pooled, so no later request
+//! waits behind it (as Go's client and curl do). Dropping a [`Connection`]
+//! stops its connection task and closes the socket at once: a request given
+//! up on (at a deadline, or declined) stops being written.
 
 use std::io;
 use std::net::SocketAddr;
@@ -32,11 +41,13 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::limits::Limit;
+
 /// Bytes each read from a connection asks for, which is also the largest
-/// response head accepted (Node's HTTP parser stops at 16 KiB by default).
-/// Reads of one size under 64 KiB reuse the same warm allocator memory
-/// (bench/README.md has the measurements behind this figure).
-pub const READ_BUFFER: usize = 60 * 1024;
+/// response head accepted ([`Limit::ResponseHead`]). Reads of one size under
+/// 64 KiB reuse the same warm allocator memory (bench/README.md has the
+/// measurements behind this figure).
+pub const READ_BUFFER: usize = Limit::ResponseHead.max();
 
 /// Bytes a connection has carried, each way, since it opened.
 #[derive(Debug, Default)]
@@ -129,14 +140,27 @@ pub struct Connection<B> {
     pub reused: bool,
     /// The same socket, duplicated: only ever peeked at.
     probe: std::net::TcpStream,
+    /// hyper's connection task, stopped when the connection is dropped.
+    driver: tokio::task::AbortHandle,
+}
+
+impl<B> Drop for Connection<B> {
+    fn drop(&mut self) {
+        // Without this, the task would go on writing a request body that the
+        // peer may never read, holding the socket open.
+        self.driver.abort();
+    }
 }
 
 impl<B> Connection<B> {
-    /// Whether the peer may still be listening on this connection: hyper has
-    /// not seen it close, and a peek finds neither end of file, nor an
+    /// Whether the connection can carry the next request now: hyper wants
+    /// one (it has not seen the connection close, and no exchange is still
+    /// under way on it), and a peek finds neither end of file, nor an
     /// error, nor bytes nobody asked for.
     fn is_usable(&self) -> bool {
-        if self.sender.is_closed() {
+        // hyper takes a new request only once the last exchange is over
+        // both ways (the whole request written, the whole response read).
+        if !self.sender.is_ready() {
             return false;
         }
         let mut byte = [0u8; 1];
@@ -159,6 +183,9 @@ pub struct ConnectionPool<B> {
     idle: Mutex<Vec<Idle<B>>>,
     idle_timeout: Duration,
     max_idle: usize,
+    /// The most header lines a response may have, when more than hyper's
+    /// 100 (which it parses without allocating).
+    max_header_lines: Option<usize>,
 }
 
 impl<B> ConnectionPool<B>
@@ -176,7 +203,16 @@ where
             idle: Mutex::new(Vec::new()),
             idle_timeout,
             max_idle: max_idle.max(1),
+            max_header_lines: None,
         }
+    }
+
+    /// Accepts responses with up to [`Limit::ResponseHeaderLines`] header
+    /// lines in up to [`Limit::ResponseHead`] bytes (an app's answers; Lambda's
+    /// own have a few lines).
+    pub fn with_app_limits(mut self) -> Self {
+        self.max_header_lines = Some(Limit::ResponseHeaderLines.max());
+        self
     }
 
     /// The address shown in errors: the one that last accepted a connection.
@@ -194,7 +230,7 @@ where
     }
 
     /// An idle connection that is safe to write a request to, if there is one.
-    pub async fn checkout(&self) -> Option<Connection<B>> {
+    pub fn checkout(&self) -> Option<Connection<B>> {
         loop {
             let candidate = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()?;
             let idle_for = candidate
@@ -205,16 +241,17 @@ where
                 continue;
             }
             let mut connection = candidate.connection;
-            if connection.sender.ready().await.is_ok() {
-                connection.reused = true;
-                return Some(connection);
-            }
+            connection.reused = true;
+            return Some(connection);
         }
     }
 
-    /// Keeps a connection for the next request (once its response is fully read).
+    /// Keeps a connection for the next request, once its response is fully
+    /// read. One that cannot take another request right now (the peer closed
+    /// it or said it would, or the request is still being written because
+    /// the peer answered before reading all of it) is closed instead.
     pub fn give_back(&self, connection: Connection<B>) {
-        if connection.sender.is_closed() {
+        if !connection.sender.is_ready() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -236,7 +273,7 @@ where
         used: bool,
     ) -> Result<Connection<B>, io::Error> {
         stream.set_nonblocking(true)?;
-        let mut connection = handshake(TcpStream::from_std(stream)?).await?;
+        let mut connection = handshake(TcpStream::from_std(stream)?, self.max_header_lines).await?;
         connection.reused = used;
         Ok(connection)
     }
@@ -251,7 +288,7 @@ where
             match TcpStream::connect(self.addresses[index]).await {
                 Ok(stream) => {
                     self.preferred.store(index, Ordering::Relaxed);
-                    return handshake(stream).await;
+                    return handshake(stream, self.max_header_lines).await;
                 }
                 Err(err) => last_error = err,
             }
@@ -275,7 +312,10 @@ pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok(addresses)
 }
 
-async fn handshake<B>(stream: TcpStream) -> Result<Connection<B>, io::Error>
+async fn handshake<B>(
+    stream: TcpStream,
+    max_header_lines: Option<usize>,
+) -> Result<Connection<B>, io::Error>
 where
     B: Body + Send + Unpin + 'static,
     B::Data: Send,
@@ -289,21 +329,34 @@ where
         stream,
         traffic: traffic.clone(),
     };
-    let (sender, connection) = http1::Builder::new()
+    let mut builder = http1::Builder::new();
+    builder
         .read_buf_exact_size(Some(READ_BUFFER))
+        .max_header_size(Limit::ResponseHead.max());
+    if let Some(lines) = max_header_lines {
+        builder.max_headers(lines);
+    }
+    let (sender, connection) = builder
         .handshake(TokioIo::new(io))
         .await
         .map_err(io::Error::other)?;
-    tokio::spawn(async move {
-        // Ends when either side closes the connection.
+    let driver = tokio::spawn(async move {
+        // Ends when either side closes the connection, or when the
+        // `Connection` is dropped (which aborts it).
         let _ = connection.await;
-    });
-    Ok(Connection {
+    })
+    .abort_handle();
+    let mut connection = Connection {
         sender,
         traffic,
         reused: false,
         probe,
-    })
+        driver,
+    };
+    // Once the task has run, hyper wants the first request: from then on
+    // "ready" means "idle", which is what `give_back` checks.
+    connection.sender.ready().await.map_err(io::Error::other)?;
+    Ok(connection)
 }
 
 #[cfg(test)]
@@ -367,7 +420,7 @@ mod tests {
             // the socket itself can tell that the connection is gone.
             std::thread::sleep(Duration::from_millis(50));
             assert!(
-                pool.checkout().await.is_none(),
+                pool.checkout().is_none(),
                 "a closed connection must not be lent out"
             );
         });
@@ -392,10 +445,7 @@ mod tests {
             let response = connection.sender.send_request(request).await.unwrap();
             let _ = response.into_body().collect().await.unwrap();
             pool.give_back(connection);
-            let again = pool
-                .checkout()
-                .await
-                .expect("the idle connection is usable");
+            let again = pool.checkout().expect("the idle connection is usable");
             assert!(again.reused);
             close.send(()).unwrap();
             server.join().unwrap();

@@ -30,6 +30,7 @@ use hyper::body::Incoming;
 use crate::client::{self, Resend, SendError, Via};
 use crate::deadline::Deadline;
 use crate::error::PortsideError;
+use crate::limits::Limit;
 use crate::pool::{Connection, ConnectionPool};
 use crate::runtime_api::OutBody;
 
@@ -58,7 +59,9 @@ impl AppClient {
     /// A client for the app at `addresses` (tried in order until one connects).
     pub fn new(addresses: Vec<SocketAddr>, idle_timeout: Duration, max_idle: usize) -> AppClient {
         AppClient {
-            pool: Arc::new(ConnectionPool::new(addresses, idle_timeout, max_idle)),
+            pool: Arc::new(
+                ConnectionPool::new(addresses, idle_timeout, max_idle).with_app_limits(),
+            ),
         }
     }
 
@@ -140,9 +143,10 @@ impl AppClient {
             }
         } else if err.is_head_too_large() {
             PortsideError::AppInvalidResponse(format!(
-                "the app's response head (status line and headers) is over {} KiB; \
-                 Lambda's front doors accept far smaller ones",
-                crate::pool::READ_BUFFER / 1024
+                "the app's response head (status line and headers) is over {} or has more \
+                 than {} (portside's limits); Lambda's front doors accept far smaller ones",
+                Limit::ResponseHead,
+                Limit::ResponseHeaderLines
             ))
         } else if err.is_unanswered() {
             PortsideError::AppInvalidResponse(match resend {

@@ -22,6 +22,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::config::{ReadinessProtocol, StatusSet};
+use crate::limits::Limit;
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -229,7 +230,7 @@ pub fn read_status(stream: &mut impl Read, timeout: Duration) -> Result<StatusRe
     // searched once, however small the pieces (no rescan from the start).
     let mut searched = 0;
     loop {
-        if head[searched..].contains(&b'\n') || head.len() > 8 * 1024 {
+        if head[searched..].contains(&b'\n') || head.len() > MAX_STATUS_LINE + 1 {
             if let Some(code) = parse_status_line(&head)? {
                 return Ok(StatusRead { code, head });
             }
@@ -253,8 +254,8 @@ pub fn read_status(stream: &mut impl Read, timeout: Duration) -> Result<StatusRe
 }
 
 /// Reads the rest of an answer whose first bytes are `head` (to its
-/// announced end, at most 64 KiB, or until the stream ends or a read times
-/// out); says whether the connection can carry another request: the app did
+/// announced end, at most [`Limit::ReadinessAnswer`], or until the stream
+/// ends or a read times out); says whether the connection can carry another request: the app did
 /// not close it, the answer was read exactly to its end, and it keeps alive.
 /// A read interrupted by a signal is retried.
 pub fn read_rest(stream: &mut impl Read, head: &[u8]) -> bool {
@@ -275,7 +276,9 @@ pub fn read_rest(stream: &mut impl Read, head: &[u8]) -> bool {
                 searched = received.len().saturating_sub(2);
             }
         }
-        if wanted.flatten().is_some_and(|w| received.len() >= w) || received.len() >= 64 * 1024 {
+        if wanted.flatten().is_some_and(|w| received.len() >= w)
+            || received.len() > Limit::ReadinessAnswer.max()
+        {
             break;
         }
         match stream.read(&mut buf) {
@@ -291,7 +294,10 @@ pub fn read_rest(stream: &mut impl Read, head: &[u8]) -> bool {
             }
         }
     }
-    !closed && expected_length(&received) == Some(received.len()) && keeps_alive(&received)
+    !closed
+        && received.len() <= Limit::ReadinessAnswer.max()
+        && expected_length(&received) == Some(received.len())
+        && keeps_alive(&received)
 }
 
 /// The length of the head in `received`, blank line included, once it is
@@ -350,16 +356,31 @@ fn keeps_alive(received: &[u8]) -> bool {
         })
 }
 
+/// The longest status line read, without its line end ([`Limit::ReadinessStatusLine`]).
+const MAX_STATUS_LINE: usize = Limit::ReadinessStatusLine.max();
+
 /// The status code from a response head, once its first line is complete.
 fn parse_status_line(head: &[u8]) -> Result<Option<u16>, String> {
+    let too_long = || {
+        Err(format!(
+            "the answer's first line is over {}, too long to be HTTP",
+            Limit::ReadinessStatusLine
+        ))
+    };
     let Some(end) = head.iter().position(|&b| b == b'\n') else {
-        return if head.len() > 8 * 1024 {
-            Err("the answer's first line is too long to be HTTP".into())
+        // The line and its CR may still fit; past that it cannot.
+        return if head.len() > MAX_STATUS_LINE + 1 {
+            too_long()
         } else {
             Ok(None)
         };
     };
-    let line = String::from_utf8_lossy(&head[..end]);
+    let line = &head[..end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > MAX_STATUS_LINE {
+        return too_long();
+    }
+    let line = String::from_utf8_lossy(line);
     let mut words = line.split_whitespace();
     let version = words.next();
     // A status is three digits (RFC 9110 §15): `0200` or `50` is not one.
@@ -413,6 +434,48 @@ mod tests {
             None
         );
         assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\nContent-Le"), None);
+    }
+
+    /// `read_status` over a real socket, the answer written in `piece`-byte writes.
+    fn status_over_socket(answer: Vec<u8>, piece: usize) -> Result<StatusRead, String> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let writer = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            for chunk in answer.chunks(piece) {
+                if stream.write_all(chunk).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        });
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let read = read_status(&mut stream, Duration::from_secs(5));
+        writer.join().unwrap();
+        read
+    }
+
+    #[test]
+    fn a_status_line_of_the_limit_is_read_and_one_byte_more_is_not_http() {
+        let limit = Limit::ReadinessStatusLine.max();
+        for length in [limit - 1, limit, limit + 1] {
+            let mut line = b"HTTP/1.1 200 ".to_vec();
+            line.resize(length, b'r');
+            let answer = [line.as_slice(), b"\r\nContent-Length: 0\r\n\r\n"].concat();
+            for piece in [1000, 4096, answer.len()] {
+                let read = status_over_socket(answer.clone(), piece);
+                if length <= limit {
+                    assert_eq!(read.map(|r| r.code), Ok(200), "{length} in {piece}s");
+                } else {
+                    let err = read.expect_err("refused");
+                    assert!(err.contains("too long"), "{length} in {piece}s: {err}");
+                }
+            }
+        }
     }
 
     #[test]

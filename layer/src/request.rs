@@ -14,7 +14,9 @@ use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 
 use crate::config::Config;
+use crate::error::PortsideError;
 use crate::event::{HttpEvent, PassThrough};
+use crate::limits::Limit;
 use crate::uri::strip_base_path;
 
 /// The event's `requestContext`, as JSON.
@@ -40,6 +42,8 @@ const TRUSTED: [HeaderName; 3] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID];
 /// Per-invocation facts that become headers.
 #[derive(Debug, Clone, Copy)]
 pub struct InvocationInfo<'a> {
+    /// Lambda's request id for this invocation.
+    pub request_id: &'a str,
     /// The Lambda context as JSON (see [`LambdaContextWriter`]).
     pub lambda_context: &'a str,
     /// Lambda's X-Ray trace header for this invocation, if any.
@@ -178,27 +182,49 @@ fn remove_untrusted(headers: &mut HeaderMap) {
     }
 }
 
-fn set_length(headers: &mut HeaderMap, method: &Method, body: &Bytes) {
+fn set_length(headers: &mut HeaderMap, method: &Method, body: &Bytes) -> Result<(), PortsideError> {
     let expects_body = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
     if !body.is_empty() || expects_body {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        put(headers, CONTENT_LENGTH, HeaderValue::from(body.len()))?;
     }
+    Ok(())
 }
 
-fn set_invocation_headers(headers: &mut HeaderMap, info: &InvocationInfo<'_>) {
-    headers.insert(LAMBDA_CONTEXT, json_header_value(info.lambda_context));
+/// Sets a header the adapter owns. The event's lines are within
+/// [`Limit::RequestHeaderLines`], which leaves room for these; only names
+/// crafted to collide in `http`'s hash can fill the map first.
+fn put(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) -> Result<(), PortsideError> {
+    headers.try_insert(name, value).map(drop).map_err(|_| {
+        PortsideError::InvalidEvent(
+            "the request's header names fill HTTP's header map; send fewer headers".into(),
+        )
+    })
+}
+
+fn set_invocation_headers(
+    headers: &mut HeaderMap,
+    info: &InvocationInfo<'_>,
+) -> Result<(), PortsideError> {
+    put(
+        headers,
+        LAMBDA_CONTEXT,
+        json_header_value(info.lambda_context),
+    )?;
     if let Some(trace) = info.trace_id {
-        if let Some(value) = crate::header::value(trace.as_bytes()) {
-            headers.insert(TRACE_ID, value);
-        }
+        // It arrived as a header of `/next`, so it is a valid value.
+        let value = crate::header::value(trace.as_bytes()).ok_or_else(|| {
+            PortsideError::Internal("Lambda's trace header is not a valid header value".into())
+        })?;
+        put(headers, TRACE_ID, value)?;
         // OpenTelemetry apps join the invocation's trace with no propagator
         // set up; a W3C context the client sent wins (it is the client's trace).
         if !headers.contains_key(&TRACEPARENT) {
             if let Some(value) = traceparent(trace) {
-                headers.insert(TRACEPARENT, value);
+                put(headers, TRACEPARENT, value)?;
             }
         }
     }
+    Ok(())
 }
 
 /// The W3C Trace Context header.
@@ -265,75 +291,102 @@ fn traceparent_bytes(xray: &str) -> Option<[u8; 55]> {
     Some(out)
 }
 
-fn app_host(config: &Config) -> HeaderValue {
-    HeaderValue::from_str(&crate::uri::authority(&config.host, config.port))
-        .unwrap_or_else(|_| HeaderValue::from_static("localhost"))
-}
-
-/// The request the app receives for an HTTP event.
+/// The request the app receives for an HTTP event, or the typed error that
+/// says why the event cannot be carried exactly (nothing is sent then).
 pub fn http_request(
     event: HttpEvent<'_>,
     info: &InvocationInfo<'_>,
     config: &Config,
-) -> Request<Bytes> {
+) -> Result<Request<Bytes>, PortsideError> {
     let HttpEvent {
         request,
         request_context,
         websocket,
+        client_ip,
         ..
     } = event;
     let mut headers = request.headers;
+    if config.web_function.is_some() {
+        crate::web::remove_client_headers(&mut headers);
+    }
     remove_untrusted(&mut headers);
-    if let Some(websocket) = &websocket {
-        for (name, value) in [
-            (WEBSOCKET_EVENT, &websocket.event_type),
-            (WEBSOCKET_ROUTE, &websocket.route_key),
-            (WEBSOCKET_CONNECTION_ID, &websocket.connection_id),
-        ] {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        }
+    if let Some(web) = &config.web_function {
+        crate::web::add_request_headers(
+            &mut headers,
+            info.request_id,
+            &web.endpoint_name,
+            client_ip.as_deref(),
+        )?;
+    }
+    let is_websocket = websocket.is_some();
+    if let Some(websocket) = websocket {
+        put(&mut headers, WEBSOCKET_EVENT, websocket.event_type)?;
+        put(&mut headers, WEBSOCKET_ROUTE, websocket.route_key)?;
+        put(
+            &mut headers,
+            WEBSOCKET_CONNECTION_ID,
+            websocket.connection_id,
+        )?;
         if !request.body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
             // A message is the frame's text.
-            headers.insert(
+            put(
+                &mut headers,
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
+            )?;
         }
     }
 
     if let Some(source) = &config.authorization_source {
         if let Some(value) = headers.remove(source) {
-            headers.insert(AUTHORIZATION, value);
+            put(&mut headers, AUTHORIZATION, value)?;
         }
     }
     if let Some(context) = request_context {
-        headers.insert(REQUEST_CONTEXT, json_header_value(context.get()));
+        put(
+            &mut headers,
+            REQUEST_CONTEXT,
+            json_header_value(context.get()),
+        )?;
     }
-    set_invocation_headers(&mut headers, info);
+    set_invocation_headers(&mut headers, info)?;
     if !headers.contains_key(HOST) {
-        headers.insert(HOST, app_host(config));
+        put(&mut headers, HOST, config.app_host.clone())?;
     }
-    set_length(&mut headers, &request.method, &request.body);
+    set_length(&mut headers, &request.method, &request.body)?;
 
-    let path = match (&websocket, &config.remove_base_path) {
-        (Some(_), _) => &config.websocket_path,
-        (None, Some(base)) => strip_base_path(&request.path, base),
-        (None, None) => &request.path,
+    let path = match (is_websocket, &config.remove_base_path) {
+        (true, _) => &config.websocket_path,
+        (false, Some(base)) => strip_base_path(&request.path, base),
+        (false, None) => &request.path,
     };
-    let target = match &request.query {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_string(),
-    };
+    let uri = request_target(path, request.query.as_deref())?;
     let mut out = Request::new(request.body);
     *out.method_mut() = request.method;
-    // The path and query were encoded by the event conversion and are valid.
-    *out.uri_mut() = target
-        .parse()
-        .unwrap_or_else(|_| http::Uri::from_static("/"));
+    *out.uri_mut() = uri;
     *out.headers_mut() = headers;
-    out
+    Ok(out)
+}
+
+/// The request target `path?query` (the event conversion encoded both), or
+/// the error that says why it cannot be one.
+fn request_target(path: &str, query: Option<&str>) -> Result<http::Uri, PortsideError> {
+    let length = path.len() + query.map_or(0, |q| q.len() + 1);
+    if length > Limit::RequestTarget.max() {
+        return Err(PortsideError::RequestTooLarge {
+            limit: Limit::RequestTarget,
+            size: length,
+        });
+    }
+    let mut target = String::with_capacity(length);
+    target.push_str(path);
+    if let Some(query) = query {
+        target.push('?');
+        target.push_str(query);
+    }
+    target.parse().map_err(|e: http::uri::InvalidUri| {
+        PortsideError::InvalidEvent(format!("the path and query are not a request target: {e}"))
+    })
 }
 
 /// The request the app receives for a non-HTTP event: a POST of the event
@@ -343,23 +396,28 @@ pub fn pass_through_request(
     payload: Bytes,
     info: &InvocationInfo<'_>,
     config: &Config,
-) -> Request<Bytes> {
-    let mut headers = HeaderMap::new();
-    headers.insert(HOST, app_host(config));
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(source) = HeaderValue::from_str(&event.source) {
-        headers.insert(EVENT_SOURCE, source);
-    }
-    set_invocation_headers(&mut headers, info);
-    set_length(&mut headers, &Method::POST, &payload);
+) -> Result<Request<Bytes>, PortsideError> {
+    let mut headers = HeaderMap::with_capacity(8);
+    put(&mut headers, HOST, config.app_host.clone())?;
+    put(
+        &mut headers,
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )?;
+    let source = crate::header::value(event.source.as_bytes()).ok_or_else(|| {
+        PortsideError::InvalidEvent(format!(
+            "the event names its source {:?}, which cannot be sent as the {EVENT_SOURCE} header",
+            event.source
+        ))
+    })?;
+    put(&mut headers, EVENT_SOURCE, source)?;
+    set_invocation_headers(&mut headers, info)?;
+    set_length(&mut headers, &Method::POST, &payload)?;
     let mut out = Request::new(payload);
     *out.method_mut() = Method::POST;
-    *out.uri_mut() = config
-        .pass_through_path
-        .parse()
-        .unwrap_or_else(|_| http::Uri::from_static("/events"));
+    *out.uri_mut() = config.pass_through_path.uri();
     *out.headers_mut() = headers;
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -385,13 +443,14 @@ mod tests {
     }
 
     const INFO: InvocationInfo<'static> = InvocationInfo {
+        request_id: "r-1",
         lambda_context: r#"{"request_id":"r-1","deadline":1}"#,
         trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
     };
 
     fn http(json: &str, config: &Config) -> Request<Bytes> {
         match parse(json).unwrap() {
-            Event::Http(e) => http_request(*e, &INFO, config),
+            Event::Http(e) => http_request(*e, &INFO, config).unwrap(),
             Event::PassThrough(p) => panic!("{p:?}"),
         }
     }
@@ -439,7 +498,7 @@ mod tests {
         let Event::Http(e) = parse(FORGED).unwrap() else {
             panic!()
         };
-        let req = http_request(*e, &info, &config(&[]));
+        let req = http_request(*e, &info, &config(&[])).unwrap();
         assert!(req.headers().get(&TRACE_ID).is_none());
     }
 
@@ -463,7 +522,8 @@ mod tests {
         let Event::PassThrough(p) = parse(std::str::from_utf8(&payload).unwrap()).unwrap() else {
             panic!()
         };
-        let req = pass_through_request(&p, payload.clone(), &INFO, &config(&[("PORT", "3000")]));
+        let req =
+            pass_through_request(&p, payload.clone(), &INFO, &config(&[("PORT", "3000")])).unwrap();
         assert_eq!(req.method(), Method::POST);
         assert_eq!(req.uri(), "/events");
         assert_eq!(req.headers()[&EVENT_SOURCE], "aws:sqs");
@@ -577,7 +637,7 @@ mod tests {
         let Event::Http(e) = parse(FORGED).unwrap() else {
             panic!()
         };
-        let req = http_request(*e, &info, &config(&[]));
+        let req = http_request(*e, &info, &config(&[])).unwrap();
         assert_eq!(
             req.headers()[&TRACEPARENT],
             "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"
@@ -588,7 +648,7 @@ mod tests {
         let Event::Http(e) = parse(theirs).unwrap() else {
             panic!()
         };
-        let req = http_request(*e, &info, &config(&[]));
+        let req = http_request(*e, &info, &config(&[])).unwrap();
         assert_eq!(
             req.headers()
                 .get_all(&TRACEPARENT)

@@ -38,6 +38,7 @@ use crate::body::encode_base64;
 use crate::client::{self, Resend, Via};
 use crate::config::ApiAddress;
 use crate::error::PortsideError;
+use crate::limits::Limit;
 use crate::pool::{Connection, ConnectionPool};
 
 /// The error type of a failed invocation, as Lambda records it.
@@ -58,19 +59,19 @@ const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-clien
 const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
 const TENANT_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-tenant-id");
 
-/// The largest `/next` payload read: Lambda's own limit is 6 MB
-/// (synchronous invocations); anything near this is not an event.
-const PAYLOAD_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest `/next` payload read ([`Limit::Event`]).
+const PAYLOAD_LIMIT: usize = Limit::Event.max();
 
 /// One invocation, as `/next` hands it over.
 #[derive(Debug)]
 pub struct NextInvocation {
     /// Its context: request id, deadline, function ARN, trace id...
     pub context: lambda_runtime::Context,
+    /// The event, or why it was not read: over [`Limit::Event`] (the
+    /// invocation then fails with that error, and Lambda is told).
+    pub payload: Result<Bytes, PortsideError>,
     /// Lambda's invocation id, echoed on the result when it sent one.
     pub invocation_id: Option<HeaderValue>,
-    /// The event, as sent.
-    pub payload: Bytes,
 }
 
 /// The invocation's context from `/next`'s headers. Never fails: a header
@@ -162,6 +163,8 @@ pub fn error_trailers(err: &PortsideError) -> HeaderMap {
 pub struct RuntimeApiClient {
     authority: HeaderValue,
     prefix: String,
+    /// `/next`, built once (it is asked for on every invocation).
+    next: http::Uri,
     pool: ConnectionPool<OutBody>,
 }
 
@@ -173,9 +176,11 @@ impl RuntimeApiClient {
         addresses: Vec<SocketAddr>,
         max_idle: usize,
     ) -> Result<RuntimeApiClient, String> {
+        let prefix = address.prefix().to_string();
         Ok(RuntimeApiClient {
             authority: HeaderValue::from_str(address.authority()).map_err(|e| e.to_string())?,
-            prefix: address.prefix().to_string(),
+            next: runtime_uri(&prefix, "invocation/next")?,
+            prefix,
             // Lambda's API keeps connections open; a frozen sandbox's idle
             // connection is still checked on reuse.
             pool: ConnectionPool::new(addresses, Duration::from_secs(60), max_idle),
@@ -207,28 +212,34 @@ impl RuntimeApiClient {
         })
     }
 
-    /// A request to `path` under the Runtime API's prefix.
-    fn to_path(&self, method: Method, path: &str, body: OutBody) -> Request<OutBody> {
+    /// A request to `uri` (under the Runtime API's prefix).
+    fn to_uri(&self, method: Method, uri: http::Uri, body: OutBody) -> Request<OutBody> {
         let mut request = Request::new(body);
         *request.method_mut() = method;
-        let path = format!("{}/2018-06-01/runtime/{path}", self.prefix);
-        // Lambda's request ids are UUIDs; a path that is not a valid URI
-        // (a broken emulator's id) goes to a path Lambda will refuse, loudly.
-        *request.uri_mut() = path
-            .parse()
-            .unwrap_or_else(|_| http::Uri::from_static("/2018-06-01/runtime/invalid-request-id"));
+        *request.uri_mut() = uri;
         request.headers_mut().insert(HOST, self.authority.clone());
         request
     }
 
+    /// The address of an invocation's `endpoint` (`response`, `error`): the
+    /// request id as one path segment, percent-encoded (Lambda's are UUIDs,
+    /// which need no encoding; any other id is carried exactly).
+    fn invocation_uri(&self, id: &str, endpoint: &str) -> Result<http::Uri, String> {
+        let mut path = String::with_capacity(id.len() + 32);
+        path.push_str("invocation/");
+        crate::uri::push_query_component(&mut path, id);
+        path.push('/');
+        path.push_str(endpoint);
+        runtime_uri(&self.prefix, &path)
+    }
+
     fn request(
         &self,
-        id: &str,
-        endpoint: &str,
+        uri: &http::Uri,
         invocation_id: Option<&HeaderValue>,
         body: OutBody,
     ) -> Request<OutBody> {
-        let mut request = self.to_path(Method::POST, &format!("invocation/{id}/{endpoint}"), body);
+        let mut request = self.to_uri(Method::POST, uri.clone(), body);
         if let Some(invocation_id) = invocation_id {
             request
                 .headers_mut()
@@ -246,32 +257,19 @@ impl RuntimeApiClient {
         buffer: &mut BytesMut,
         env: &Arc<lambda_runtime::Config>,
     ) -> Result<NextInvocation, String> {
-        let build = || Some(self.to_path(Method::GET, "invocation/next", OutBody::Full(None)));
+        let build = || Some(self.to_uri(Method::GET, self.next.clone(), OutBody::Full(None)));
         let (response, connection) =
             client::send(&self.pool, Via::Pool, Resend::IfUnanswered, build)
                 .await
                 .map_err(|e| self.describe(&e))?;
-        let (parts, mut body) = response.into_parts();
-        let length = body.size_hint().exact().unwrap_or(0) as usize;
-        if length > PAYLOAD_LIMIT {
-            return Err(format!(
-                "/next announced a payload of {length} bytes, over {PAYLOAD_LIMIT}"
-            ));
+        let (parts, body) = response.into_parts();
+        let payload = read_payload(body, buffer).await?;
+        if payload.is_ok() {
+            self.pool.give_back(connection);
         }
-        buffer.clear();
-        buffer.reserve(length);
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| format!("/next's payload broke off: {e}"))?;
-            if let Ok(data) = frame.into_data() {
-                if buffer.len() + data.len() > PAYLOAD_LIMIT {
-                    return Err(format!("/next's payload is over {PAYLOAD_LIMIT} bytes"));
-                }
-                buffer.extend_from_slice(&data);
-            }
+        if let Ok(payload) = &payload {
+            client::expect_success("/next", parts.status, payload)?;
         }
-        self.pool.give_back(connection);
-        let payload = buffer.split().freeze();
-        client::expect_success("/next", parts.status, &payload)?;
         let request_id = parts
             .headers
             .get(REQUEST_ID)
@@ -289,18 +287,20 @@ impl RuntimeApiClient {
     /// SnapStart: tells Lambda that init is done and waits (across the
     /// snapshot) until this copy of the sandbox has been restored.
     pub async fn restore_next(&self) -> Result<(), String> {
-        let build = || Some(self.to_path(Method::GET, "restore/next", OutBody::Full(None)));
+        let uri = runtime_uri(&self.prefix, "restore/next")?;
+        let build = || Some(self.to_uri(Method::GET, uri.clone(), OutBody::Full(None)));
         self.send_with(build, Via::Pool, Resend::IfUnanswered).await
     }
 
     /// SnapStart: reports a failure after the restore.
     pub async fn restore_error(&self, err: &PortsideError) -> Result<(), String> {
         let document = error_document(err);
+        let uri = runtime_uri(&self.prefix, "restore/error")?;
         self.send(
             || {
-                let mut request = self.to_path(
+                let mut request = self.to_uri(
                     Method::POST,
-                    "restore/error",
+                    uri.clone(),
                     OutBody::Full(Some(document.clone())),
                 );
                 let headers = request.headers_mut();
@@ -363,14 +363,11 @@ impl RuntimeApiClient {
         invocation_id: Option<&HeaderValue>,
         json: Bytes,
     ) -> Result<(), String> {
+        let uri = self.invocation_uri(id, "response")?;
         self.send(
             || {
-                let mut request = self.request(
-                    id,
-                    "response",
-                    invocation_id,
-                    OutBody::Full(Some(json.clone())),
-                );
+                let mut request =
+                    self.request(&uri, invocation_id, OutBody::Full(Some(json.clone())));
                 let headers = request.headers_mut();
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(json.len()));
@@ -389,14 +386,11 @@ impl RuntimeApiClient {
         err: &PortsideError,
     ) -> Result<(), String> {
         let document = error_document(err);
+        let uri = self.invocation_uri(id, "error")?;
         self.send(
             || {
-                let mut request = self.request(
-                    id,
-                    "error",
-                    invocation_id,
-                    OutBody::Full(Some(document.clone())),
-                );
+                let mut request =
+                    self.request(&uri, invocation_id, OutBody::Full(Some(document.clone())));
                 let headers = request.headers_mut();
                 headers.insert(ERROR_TYPE, HeaderValue::from_static(err.error_type()));
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -422,11 +416,11 @@ impl RuntimeApiClient {
         // The body cannot be built twice (hyper hands an unsent request back
         // whole), and goes on a fresh connection.
         let mut frames = Some(frames);
+        let uri = self.invocation_uri(id, "response")?;
         self.send(
             || {
                 let frames = frames.take()?;
-                let mut request =
-                    self.request(id, "response", invocation_id, OutBody::Stream(frames));
+                let mut request = self.request(&uri, invocation_id, OutBody::Stream(frames));
                 let headers = request.headers_mut();
                 headers.insert(RESPONSE_MODE, HeaderValue::from_static("streaming"));
                 headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
@@ -445,6 +439,44 @@ impl RuntimeApiClient {
         )
         .await
     }
+}
+
+/// `{prefix}/2018-06-01/runtime/{path}` as a request target, or why not.
+fn runtime_uri(prefix: &str, path: &str) -> Result<http::Uri, String> {
+    let target = format!("{prefix}/2018-06-01/runtime/{path}");
+    target
+        .parse()
+        .map_err(|e| format!("cannot address the Runtime API at {target:?}: {e}"))
+}
+
+/// Reads `/next`'s payload into `buffer`; `Ok(Err(..))` when it is over
+/// [`Limit::Event`] (then it is not read: the connection must be dropped).
+async fn read_payload(
+    mut body: hyper::body::Incoming,
+    buffer: &mut BytesMut,
+) -> Result<Result<Bytes, PortsideError>, String> {
+    let too_large = |size| {
+        Ok(Err(PortsideError::RequestTooLarge {
+            limit: Limit::Event,
+            size,
+        }))
+    };
+    let length = body.size_hint().exact().unwrap_or(0) as usize;
+    if length > PAYLOAD_LIMIT {
+        return too_large(length);
+    }
+    buffer.clear();
+    buffer.reserve(length);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("/next's payload broke off: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            if buffer.len() + data.len() > PAYLOAD_LIMIT {
+                return too_large(buffer.len() + data.len());
+            }
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok(Ok(buffer.split().freeze()))
 }
 
 #[cfg(test)]

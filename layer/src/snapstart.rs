@@ -22,6 +22,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use lambda_runtime::{BoxFuture, SnapStartResource};
 
+use crate::config::UrlPath;
 use crate::deadline::Deadline;
 use crate::error::PortsideError;
 use crate::info;
@@ -44,14 +45,13 @@ impl SnapStartHooks {
     }
 
     /// POSTs to an app path with a bounded wait; failures are errors.
-    async fn notify_app(&self, path: &str) -> Result<(), BoxError> {
+    async fn notify_app(&self, path: &UrlPath) -> Result<(), BoxError> {
         let mut request = http::Request::new(Bytes::new());
         *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = path.parse()?;
-        let host = crate::uri::authority(&self.adapter.config.host, self.adapter.config.port);
+        *request.uri_mut() = path.uri();
         request
             .headers_mut()
-            .insert(http::header::HOST, HeaderValue::from_str(&host)?);
+            .insert(http::header::HOST, self.adapter.config.app_host.clone());
         request
             .headers_mut()
             .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));

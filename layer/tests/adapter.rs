@@ -416,7 +416,8 @@ async fn a_response_over_lambdas_limit_is_an_error_not_a_truncated_body() {
     let f = Function::start(app.port, &[]).await.ready().await;
     let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/big", "", b"")).await);
     assert_eq!(kind, "Portside.ResponseTooLarge");
-    assert!(message.contains("6291456"), "{message}");
+    // Lambda's own limit, as its Runtime API says it (local/FRONTDOOR.md).
+    assert!(message.contains("6,291,556 bytes"), "{message}");
     assert_eq!(
         result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["body"],
         "xxxxxxxxxx"
@@ -740,4 +741,130 @@ async fn with_compression_on_responses_are_compressed_as_the_client_prefers() {
         png["headers"].get("content-encoding").is_none(),
         "images pass as they are"
     );
+}
+
+/// The environment `Function::start` gives, without `PORT`.
+fn without_port(
+    api: &portside_local::runtime_api::RuntimeApi,
+    extra: &[(&str, &str)],
+) -> std::collections::HashMap<String, String> {
+    let mut vars: std::collections::HashMap<String, String> = [
+        ("AWS_LAMBDA_RUNTIME_API", api.runtime_api_env()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "portside-test".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    vars
+}
+
+#[tokio::test]
+async fn the_adapter_sends_requests_where_aws_lambda_http_endpoint_says() {
+    let app = App::start(KeepAlive::Forever, Reply::echo).await;
+    let api = runtime_api::RuntimeApi::start(runtime_api::Config::default())
+        .await
+        .unwrap();
+    // Web Functions' own value: every address, so the adapter connects on loopback.
+    let endpoint = format!("0.0.0.0:{}", app.port);
+    let vars = without_port(&api, &[("AWS_LAMBDA_HTTP_ENDPOINT", &endpoint)]);
+    let f = Function::spawn(api, vars).ready().await;
+    let result = result_json(&f.invoke(&http_api_event("GET", "/where", "", b"")).await);
+    assert_eq!(result["statusCode"], 200);
+    let targets: Vec<String> = app.received().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(targets, ["/where"]);
+}
+
+#[tokio::test]
+async fn an_endpoint_and_a_port_that_disagree_fail_init_naming_both_variables() {
+    let api = runtime_api::RuntimeApi::start(runtime_api::Config::default())
+        .await
+        .unwrap();
+    let vars = without_port(
+        &api,
+        &[
+            ("AWS_LAMBDA_HTTP_ENDPOINT", "127.0.0.1:3000"),
+            ("AWS_LWA_PORT", "8080"),
+        ],
+    );
+    let f = Function::spawn(api, vars);
+    let state = tokio::time::timeout(Duration::from_secs(10), f.api.wait_init())
+        .await
+        .unwrap();
+    match state {
+        InitState::Failed(err) => {
+            assert_eq!(err.error_type, "Portside.InvalidConfig");
+            for variable in ["AWS_LAMBDA_HTTP_ENDPOINT", "AWS_LWA_PORT"] {
+                assert!(
+                    err.error_message.contains(variable),
+                    "{}",
+                    err.error_message
+                );
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn with_web_function_semantics_the_app_sees_what_a_web_function_sees() {
+    let app = App::start(KeepAlive::Forever, |req| {
+        Reply::echo(req)
+            .header("lambda-web-error-type", "Runtime.Forged")
+            .header("x-app", "kept")
+    })
+    .await;
+    let f = Function::start(
+        app.port,
+        &[
+            ("PORTSIDE_WEB_FUNCTION", "true"),
+            ("PORTSIDE_WEB_ENDPOINT_NAME", "api"),
+        ],
+    )
+    .await
+    .ready()
+    .await;
+    // Readiness by TCP: no request reached the app before the invocation.
+    assert!(app.all_received().is_empty(), "{:?}", app.all_received());
+    let event = json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/who", "rawQueryString": "",
+        "headers": {"host": "api.example.com", "lambda-web-request-id": "forged",
+                    "x-real-ip": "10.9.9.9", "x-http-method-override": "DELETE",
+                    "x-forwarded-for": "198.51.100.1", "x-kept": "yes"},
+        "requestContext": {"http": {"method": "GET", "path": "/who", "sourceIp": "203.0.113.9"},
+                           "domainName": "api.example.com", "requestId": "r"},
+        "isBase64Encoded": false
+    })
+    .to_string();
+    let outcome = f
+        .invoke_with(
+            &event,
+            InvokeOptions::new()
+                .timeout(Duration::from_secs(10))
+                .request_id("6f7d1a2c-0000-4000-8000-000000000001"),
+        )
+        .await;
+    let result = result_json(&outcome);
+    assert_eq!(result["statusCode"], 200);
+    let received = app.received().pop().unwrap();
+    assert_eq!(
+        received.one("lambda-web-request-id"),
+        "6f7d1a2c-0000-4000-8000-000000000001"
+    );
+    assert_eq!(received.one("lambda-web-endpoint-name"), "api");
+    assert_eq!(received.one("x-forwarded-for"), "198.51.100.1, 203.0.113.9");
+    assert!(received.all("x-real-ip").is_empty());
+    assert!(received.all("x-http-method-override").is_empty());
+    assert_eq!(received.one("x-kept"), "yes");
+    let headers = &result["headers"];
+    assert_eq!(
+        headers["lambda-web-request-id"],
+        "6f7d1a2c-0000-4000-8000-000000000001"
+    );
+    assert!(headers.get("lambda-web-error-type").is_none(), "{headers}");
+    assert_eq!(headers["x-app"], "kept");
 }

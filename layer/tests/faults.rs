@@ -1,4 +1,7 @@
 //! Faults in the middle of things, over real sockets and the real binary:
+//! an app that declines an upload before reading it, 64 Managed Instances
+//! invocations in flight mixing crashes, resets, slow readers, early answers
+//! and hangs,
 //! the app killed during a buffered response and during a stream and
 //! restarted a second later, the Runtime API connection reset while a result
 //! is posted (buffered and streamed) and while `/next` is pending, an app
@@ -9,14 +12,20 @@
 //! past the deadline, a typed error naming what happened, the next
 //! invocation served, and nothing sent to the app twice.
 
+#[path = "support/declining.rs"]
+mod declining;
 #[path = "support/faulty.rs"]
 mod faulty;
+#[path = "support/mixed.rs"]
+mod mixed;
 mod support;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use declining::{Decline, DecliningApp};
 use faulty::{Fault, FaultyProxy};
+use mixed::MixedApp;
 use portside_local::runtime_api::{self, ErrorSource, InvokeOptions, Outcome, RuntimeApi};
 use serde_json::json;
 use support::{error_of, result_json, App, Chunk, ChunkSource, Function, KeepAlive, Reply};
@@ -456,4 +465,210 @@ async fn sigterm_during_a_stream_lets_it_finish_then_the_adapter_exits() {
     assert!(status.success(), "{status:?}\n{}", f.log());
     assert!(!f.log().contains("panicked"), "{}", f.log());
     assert_eq!(app.received().len(), 1);
+}
+
+/// Open file descriptors of a process.
+fn descriptors(f: &Function) -> usize {
+    let pid = f.child.id().expect("the adapter runs");
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+/// An upload the app declines at once; then a GET, which must be served on
+/// a connection of its own while the app still holds the declined one.
+/// `warm`: a GET goes first, so the upload takes a connection that carried a
+/// request (otherwise it takes the one the readiness check opened).
+async fn declined_upload_then_get(decline: Decline, warm: bool) {
+    let app = DecliningApp::start(decline).await;
+    let mut f = Function::start(app.port, &[]).await.ready().await;
+    if warm {
+        let first = result_json(&f.invoke(&http_api_event("GET", "/warm", "")).await);
+        assert_eq!(first["body"], "ok /warm");
+    }
+    let before = descriptors(&f);
+
+    let upload = "u".repeat(4 * 1024 * 1024);
+    let outcome = f
+        .invoke_with(
+            &http_api_event("POST", "/upload", &upload),
+            options(Duration::from_secs(20)),
+        )
+        .await;
+    let result = result_json(&outcome);
+    assert_eq!(result["statusCode"], 413, "the app's answer is the result");
+    assert_eq!(result["body"], "request entity too large");
+
+    // The app holds the declined connection for `hold` (longer than this
+    // invocation's whole timeout): the GET must not wait for it.
+    let outcome = f
+        .invoke_with(
+            &http_api_event("GET", "/after", ""),
+            options(Duration::from_secs(3)),
+        )
+        .await;
+    let result = result_json(&outcome);
+    assert_eq!(result["statusCode"], 200, "{result}");
+    assert_eq!(result["body"], "ok /after");
+    assert_eq!(app.count("/upload"), 1, "the upload was sent once");
+    assert_eq!(app.count("/after"), 1, "the GET was sent once");
+    assert_eq!(
+        descriptors(&f),
+        before,
+        "the declined connection was closed, not kept\n{}",
+        f.log()
+    );
+    healthy(&mut f);
+}
+
+#[tokio::test]
+async fn an_upload_declined_with_connection_close_is_not_finished_and_the_next_invocation_is_served_at_once(
+) {
+    declined_upload_then_get(
+        Decline {
+            limit: 1024 * 1024,
+            read_first: 0,
+            close: true,
+            hold: Duration::from_secs(8),
+        },
+        false,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_upload_declined_after_a_slow_partial_read_does_not_hold_up_the_next_invocation() {
+    declined_upload_then_get(
+        Decline {
+            limit: 1024 * 1024,
+            read_first: 256 * 1024,
+            close: false,
+            hold: Duration::from_secs(8),
+        },
+        true,
+    )
+    .await;
+}
+
+/// The faults of `MixedApp`, one per path: each batch mixes them.
+const KINDS: [&str; 6] = ["ok", "slow", "early", "crash", "reset", "hang"];
+
+/// Starts `kinds.len()` invocations at once (`/kind/round-i`, each a POST
+/// with a body its kind needs) and waits for every outcome.
+async fn batch(f: &Function, round: usize, kinds: &[&str]) -> Vec<(String, Outcome)> {
+    let invocations: Vec<_> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let target = format!("/{kind}/{round}-{i}");
+            let body = match *kind {
+                "slow" => "s".repeat(1024 * 1024),
+                "early" => "e".repeat(2 * 1024 * 1024),
+                _ => "x".to_string(),
+            };
+            // A hang ends at its own deadline; the rest have time to spare
+            // in a debug build serving 64 at once.
+            let timeout = if *kind == "hang" { 6 } else { 30 };
+            let invocation = f
+                .api
+                .start_invoke(
+                    http_api_event("POST", &target, &body),
+                    options(Duration::from_secs(timeout)),
+                )
+                .unwrap();
+            (target, invocation)
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for (target, invocation) in invocations {
+        outcomes.push((target, invocation.outcome().await));
+    }
+    outcomes
+}
+
+/// Waits (up to 5 s) until the adapter holds `want` descriptors; the count.
+async fn settle_descriptors(f: &Function, want: usize) -> usize {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = descriptors(f);
+        if now == want || Instant::now() > until {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The result of a buffered success, or a panic naming the invocation.
+fn result_of(target: &str, outcome: &Outcome) -> serde_json::Value {
+    match outcome {
+        Outcome::Response(_) => result_json(outcome),
+        other => panic!("{target}: expected a result, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_instances_64_in_flight_with_crashes_resets_slow_readers_and_early_answers() {
+    const N: usize = 64;
+    let app = MixedApp::start(N).await;
+    let config = runtime_api::Config {
+        max_concurrency: N,
+        ..runtime_api::Config::default()
+    };
+    let concurrency = N.to_string();
+    let mut f = Function::start_with(
+        config,
+        app.port,
+        &[
+            ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.as_str()),
+            ("PORTSIDE_LOG_LEVEL", "info"),
+        ],
+    )
+    .await
+    .ready()
+    .await;
+    let all_ok = vec!["gate"; N];
+    // The pool at its steady state: one connection per invocation in flight
+    // (all N at the app at once).
+    for (target, outcome) in batch(&f, 0, &all_ok).await {
+        assert_eq!(result_of(&target, &outcome)["body"], format!("ok {target}"));
+    }
+    let steady = descriptors(&f);
+
+    let mixed: Vec<&str> = (0..N).map(|i| KINDS[i % KINDS.len()]).collect();
+    for (target, outcome) in batch(&f, 1, &mixed).await {
+        let kind = target.split('/').nth(1).unwrap();
+        match kind {
+            "ok" | "slow" => {
+                let result = result_of(&target, &outcome);
+                assert_eq!(result["statusCode"], 200, "{target}: {result}");
+                assert_eq!(result["body"], format!("ok {target}"), "its own answer");
+            }
+            "early" => assert_eq!(result_of(&target, &outcome)["statusCode"], 413),
+            "crash" | "reset" => {
+                let (error_type, message) = error_of(&outcome);
+                assert_eq!(
+                    error_type, "Portside.AppInvalidResponse",
+                    "{target}: {message}"
+                );
+            }
+            "hang" => {
+                let (error_type, message) = error_of(&outcome);
+                assert_eq!(error_type, "Portside.AppTimeout", "{target}: {message}");
+            }
+            other => unreachable!("{other}"),
+        }
+        assert_eq!(app.count(&target), 1, "{target} reached the app once");
+    }
+
+    // Served again at full concurrency, with no descriptor left behind.
+    for (target, outcome) in batch(&f, 2, &all_ok).await {
+        assert_eq!(result_of(&target, &outcome)["body"], format!("ok {target}"));
+        assert_eq!(app.count(&target), 1);
+    }
+    assert_eq!(
+        settle_descriptors(&f, steady).await,
+        steady,
+        "descriptors back to their steady count"
+    );
+    healthy(&mut f);
 }

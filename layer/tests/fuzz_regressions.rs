@@ -222,12 +222,12 @@ fn a_path_setting_that_is_not_a_url_path_is_refused() {
             .replace('<', "%3C")
             .replace('>', "%3E");
         let config = config_with(&[(variable, &encoded)]).unwrap();
-        let held = [
+        let held: [&str; 3] = [
             &config.pass_through_path,
             &config.websocket_path,
             &config.readiness.path,
         ];
-        assert!(held.contains(&&encoded), "{encoded}");
+        assert!(held.contains(&encoded.as_str()), "{encoded}");
     }
 }
 

@@ -236,3 +236,88 @@ fn a_wrapper_that_is_missing_or_not_executable_fails_init_saying_so() {
         );
     }
 }
+
+const ENDPOINT_REPORT: &str = "echo \"port=$PORT endpoint=$AWS_LAMBDA_HTTP_ENDPOINT\"\n";
+
+#[test]
+fn the_app_learns_its_address_the_web_functions_way_too() {
+    let task = Task::new("endpoint");
+    task.script("run.sh", &format!("#!/bin/sh\n{ENDPOINT_REPORT}"), 0o755);
+    for (env, want) in [
+        (vec![], "port=8080 endpoint=127.0.0.1:8080"),
+        (
+            vec![("AWS_LWA_PORT", "3000")],
+            "port=3000 endpoint=127.0.0.1:3000",
+        ),
+        (
+            vec![("PORTSIDE_HOST", "::1")],
+            "port=8080 endpoint=[::1]:8080",
+        ),
+        // A user-set endpoint is kept and gives PORT its port.
+        (
+            vec![("AWS_LAMBDA_HTTP_ENDPOINT", "0.0.0.0:3000")],
+            "port=3000 endpoint=0.0.0.0:3000",
+        ),
+    ] {
+        for shell in [None, Some("bash")] {
+            let mut all = vec![("_HANDLER", "run.sh")];
+            all.extend(env.iter().copied());
+            let out = run(shell, &task.0, &all);
+            assert!(out.status.success(), "{out:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                want,
+                "{env:?} {shell:?}"
+            );
+        }
+    }
+}
+
+/// Whether this machine has Node (the Node cases need it).
+fn has_node() -> bool {
+    Command::new("node").arg("--version").output().is_ok()
+}
+
+#[test]
+fn without_a_handler_script_a_node_package_starts_as_a_web_function_does() {
+    if !has_node() {
+        panic!("node is not installed: the Node.js entry-point cases need it");
+    }
+    let task = Task::new("node");
+    let app = "console.log(`node ${require('path').basename(__filename)} \
+               endpoint=${process.env.AWS_LAMBDA_HTTP_ENDPOINT}`)\n";
+    task.script("index.js", app, 0o644);
+    task.script("server.js", app, 0o644);
+    for (env, want) in [
+        // No handler, or a Node runtime's handler string that names no file.
+        (vec![], "node index.js endpoint=127.0.0.1:8080"),
+        (
+            vec![("_HANDLER", "index.handler")],
+            "node index.js endpoint=127.0.0.1:8080",
+        ),
+        (
+            vec![("AWS_LAMBDA_NODEJS_ENTRYPOINT", "server.js")],
+            "node server.js endpoint=127.0.0.1:8080",
+        ),
+    ] {
+        let out = run(None, &task.0, &env);
+        assert!(out.status.success(), "{env:?}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{env:?}");
+    }
+    // An entry point that is not there is named.
+    let out = run(
+        None,
+        &task.0,
+        &[("AWS_LAMBDA_NODEJS_ENTRYPOINT", "main.js")],
+    );
+    assert_eq!(out.status.code(), Some(127));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AWS_LAMBDA_NODEJS_ENTRYPOINT=main.js"),
+        "{stderr}"
+    );
+    // A handler script, when there is one, wins.
+    task.script("run.sh", &format!("#!/bin/sh\n{ENDPOINT_REPORT}"), 0o755);
+    let out = run(None, &task.0, &[("_HANDLER", "run.sh")]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("port=8080 "));
+}

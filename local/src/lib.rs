@@ -9,6 +9,8 @@
 //!   started on demand (Lambda's scale-out).
 //! * [`frontdoor`]: the HTTP listener that speaks each event source's
 //!   format and answers as it does, and Lambda's Invoke API.
+//! * [`web`]: `portside-local web`, a Lambda Web Function endpoint (the
+//!   app listens on `AWS_LAMBDA_HTTP_ENDPOINT`; no Runtime API).
 //! * [`cli`]: the command line (`main.rs` only calls [`cli::run`]).
 //! * [`layer`]: layer zips and folders.
 //! * [`up`]: `portside-local up`, a whole Terraform stack (functions,
@@ -25,3 +27,4 @@ pub mod runtime_api;
 pub mod sandbox;
 pub mod up;
 pub mod util;
+pub mod web;

@@ -1,5 +1,7 @@
 """The examples under test and what each needs on PATH (made by examples/install.sh)."""
 
+import sys
+
 from examples_support import Example
 
 EXAMPLE_DEFS = {
@@ -10,5 +12,10 @@ EXAMPLE_DEFS = {
         Example("express", needs=["node_modules"]),
         Example("go", runtime="provided.al2023", needs=["server"]),
         Example("nextjs", needs=[".next/standalone/server.js"], groups_query=True),
+        # Lambda Web Functions apps (AWS_LAMBDA_HTTP_ENDPOINT): Express with
+        # Web Functions' default command (node index.js), and the same
+        # contract from Python's standard library.
+        Example("web-function", needs=["node_modules"], web=True),
+        Example("web-function-python", web=True, command=[sys.executable, "app.py"]),
     ]
 }

@@ -93,6 +93,27 @@ COMMA_JOINED_REQUEST_HEADERS = {"http-api", "function-url", "function-url-stream
 # function response ... exceeds the size limit").
 ALB_RESPONSE_LIMIT = 1024 * 1024
 
+# Lambda Web Functions (portside-local web, "web-function"): the app's own
+# response, plus the two headers the endpoint adds to every response
+# ("Lambda can add the following headers": lambda-web-request-id, the
+# request identifier; lambda-web-logstream, the log stream of the execution
+# environment that handled it), without the connection's own headers
+# (web-functions-http, "Response headers"; local/WEBFUNCTIONS.md).
+WEB_FUNCTION = {"web-function"}
+WEB_FUNCTION_ADDED = ("lambda-web-request-id", "lambda-web-logstream")
+
+
+class Door(str):
+    """A door's name (every rule above looks it up), and the response
+    headers a Lambda Web Functions path through it adds (`portside-local
+    web`'s two, or the adapter's `lambda-web-request-id` with
+    PORTSIDE_WEB_FUNCTION on)."""
+
+    def __new__(cls, name: str, web_added: tuple = ()):
+        door = super().__new__(cls, name)
+        door.web_added = web_added
+        return door
+
 # Headers that describe one connection, not the response (RFC 9110 7.6.1),
 # and Date, which is compared on its own.
 CONNECTION_HEADERS = {"connection", "keep-alive", "transfer-encoding", "date", "content-length"}
@@ -164,6 +185,11 @@ class Example:
     runtime: str = None  # portside-local --runtime, when not the default
     needs: list = field(default_factory=list)  # files install.sh makes
     groups_query: bool = False  # the framework regroups repeated query keys itself
+    # A Lambda Web Functions app: it listens on AWS_LAMBDA_HTTP_ENDPOINT, and
+    # `command` starts it in its folder (None: `node index.js`, Web
+    # Functions' default); otherwise run.sh on $PORT.
+    web: bool = False
+    command: list = None
 
     @property
     def dir(self) -> Path:
@@ -187,17 +213,23 @@ class Example:
 
 
 class DirectApp:
-    """The example's run.sh on a free port, as a developer runs it."""
+    """The example on a free port, as a developer runs it: its run.sh with
+    $PORT, or a Web Functions app's command with AWS_LAMBDA_HTTP_ENDPOINT."""
 
     def __init__(self, example: Example, logdir: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = logdir / f"{example.name}-direct.log"
         env = example.env()
-        env["PORT"] = str(self.port)
+        if example.web:
+            env["AWS_LAMBDA_HTTP_ENDPOINT"] = f"127.0.0.1:{self.port}"
+            argv = example.command or ["node", "index.js"]
+        else:
+            env["PORT"] = str(self.port)
+            argv = [str(example.dir / "run.sh")]
         with self.log_path.open("w") as log:
             self.proc = subprocess.Popen(
-                [str(example.dir / "run.sh")],
+                argv,
                 cwd=example.dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -208,10 +240,10 @@ class DirectApp:
 
         def ready():
             if self.proc.poll() is not None:
-                pytest.fail(f"{example.name}/run.sh exited with {self.proc.returncode}:\n{self.log()}")
+                pytest.fail(f"{example.name}: {' '.join(argv)} exited with {self.proc.returncode}:\n{self.log()}")
             return requests.get(self.url + "/", timeout=2).status_code == 200
 
-        wait_until(ready, 60, f"{example.name}/run.sh to answer GET /")
+        wait_until(ready, 60, f"{example.name}: {' '.join(argv)} to answer GET /")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
@@ -297,6 +329,11 @@ def assert_same(door: str, direct: Reply, through: Reply, head: bool = False):
     the source documents (joined single-value headers)."""
     assert through.status == direct.status, f"status: direct {direct!r}\nthrough {through!r}"
     got, want = through.grouped(), door_response_headers(door, direct)
+    added = getattr(door, "web_added", WEB_FUNCTION_ADDED if door in WEB_FUNCTION else ())
+    if added:
+        for name in added:
+            values = got.pop(name, [])
+            assert len(values) == 1 and values[0], f"{name} must be on every response once: {through!r}"
     if door in UNORDERED_COOKIES:
         for headers in (got, want):
             if "set-cookie" in headers:

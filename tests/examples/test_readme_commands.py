@@ -6,7 +6,8 @@ and `examples/install.sh NAME` are what the session's fixtures already did;
 the portside-local line runs through bash exactly as written (its relative
 `-- examples/NAME/run.sh` and `PATH=$PWD/...` prefix included), with two
 changes only, so that tests can run side by side: `--port 3000` becomes
-`--port 0` and the app gets a free port (`--env PORT=...`); each `curl` line
+`--port 0` and the app gets a free port (`--env PORT=...`, not for
+`portside-local web`, which gives each environment its own); each `curl` line
 is then sent to it (curl's -i, -I, -N, -s, -S, -d and -F, read here) and
 must be answered without an error status. Any other line fails the test, so
 a README that grows a new step gets checked or noticed.
@@ -88,8 +89,12 @@ def test_readme_run_commands(name, block, artifacts, tmp_path):
             assert f"examples/{name}/" in command and "$PWD/examples" not in command.split(" -- ")[-1], (
                 f"the short form's command should be relative to the repository root: {line}"
             )
+            # A Web Function endpoint (`portside-local web`) gives each
+            # environment its own AWS_LAMBDA_HTTP_ENDPOINT: no PORT to pick.
+            web = command.split()[1:2] == ["web"]
+            port = "" if web else f" --env PORT={free_port()}"
             server = command.replace("--port 3000", "--port 0").replace(
-                "target/debug/portside-local", f"{portside_local} --env PORT={free_port()}", 1
+                "target/debug/portside-local", f"{portside_local}{port}", 1
             )
         elif command.startswith("curl "):
             curls.append(line)

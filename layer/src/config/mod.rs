@@ -268,6 +268,9 @@ pub struct Config {
     pub host: String,
     /// Port the app listens on.
     pub port: u16,
+    /// `host:port`, the `Host` header of the requests the adapter makes to
+    /// the app (when the event has none).
+    pub app_host: http::HeaderValue,
     /// How to tell that the app is ready.
     pub readiness: Readiness,
     /// Hand init back to Lambda before its 10 s limit and keep waiting in the first invocation.
@@ -279,7 +282,7 @@ pub struct Config {
     /// Buffered results, or streamed Function URL and REST API responses.
     pub invoke_mode: InvokeMode,
     /// Path non-HTTP events are POSTed to.
-    pub pass_through_path: String,
+    pub pass_through_path: UrlPath,
     /// Request header whose value replaces `Authorization`.
     pub authorization_source: Option<HeaderName>,
     /// App statuses that fail the invocation.
@@ -287,15 +290,17 @@ pub struct Config {
     /// How long an idle connection to the app is kept for reuse.
     pub pool_idle_timeout: Duration,
     /// Path the app receives WebSocket API events on.
-    pub websocket_path: String,
+    pub websocket_path: UrlPath,
     /// App path POSTed before a SnapStart snapshot.
-    pub snapstart_before_checkpoint_path: Option<String>,
+    pub snapstart_before_checkpoint_path: Option<UrlPath>,
     /// App path POSTed after a SnapStart restore.
-    pub snapstart_after_restore_path: Option<String>,
+    pub snapstart_after_restore_path: Option<UrlPath>,
     /// Write an access record per invocation.
     pub access_log: bool,
     /// Write a CloudWatch EMF metrics record per invocation, in this namespace.
     pub metrics_namespace: Option<String>,
+    /// Lambda Web Functions' request semantics, when on.
+    pub web_function: Option<WebFunction>,
     /// Where Lambda's APIs are.
     pub runtime_api: RuntimeApi,
     /// The function, as Lambda describes it.
@@ -383,6 +388,51 @@ fn parse_bool(text: &str) -> Result<bool, String> {
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err("not a boolean".into()),
     }
+}
+
+/// Lambda Web Functions' request semantics (`PORTSIDE_WEB_FUNCTION`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebFunction {
+    /// The `lambda-web-endpoint-name` the app receives.
+    pub endpoint_name: http::HeaderValue,
+}
+
+/// A URL path checked at start-up: a valid request target as it stands,
+/// so the requests made with it never fail to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlPath(http::uri::PathAndQuery);
+
+impl UrlPath {
+    /// The path as a request target.
+    pub fn uri(&self) -> http::Uri {
+        http::Uri::from(self.0.clone())
+    }
+}
+
+impl std::ops::Deref for UrlPath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl PartialEq<&str> for UrlPath {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.as_str() == *other
+    }
+}
+
+impl fmt::Display for UrlPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+fn parse_url_path(text: &str) -> Result<UrlPath, String> {
+    let path = parse_path(text)?;
+    path.parse()
+        .map(UrlPath)
+        .map_err(|_| "not a valid URL path; percent-encode other characters".into())
 }
 
 fn parse_path(text: &str) -> Result<String, String> {
@@ -473,10 +523,15 @@ impl Config {
     /// Reads the configuration through `lookup` (a variable name to its value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = Env { lookup };
-        let port = env.read(&settings::PORT, parse_port)?.unwrap_or(8080);
-        let host = env
-            .read(&settings::HOST, parse_host)?
-            .unwrap_or_else(|| "127.0.0.1".to_string());
+        let (host, port) = app_address(&env)?;
+        let web_function = match env.read(&settings::WEB_FUNCTION, parse_bool)? {
+            Some(true) => Some(WebFunction {
+                endpoint_name: env
+                    .read(&settings::WEB_ENDPOINT_NAME, parse_endpoint_name)?
+                    .unwrap_or_else(|| http::HeaderValue::from_static("default")),
+            }),
+            _ => None,
+        };
         let readiness = Readiness {
             port: env
                 .read(&settings::READINESS_CHECK_PORT, parse_port)?
@@ -492,7 +547,11 @@ impl Config {
                         _ => Err("unknown protocol".into()),
                     }
                 })?
-                .unwrap_or(ReadinessProtocol::Http),
+                // A Web Function has no health path: it is ready once it listens.
+                .unwrap_or(match web_function {
+                    Some(_) => ReadinessProtocol::Tcp,
+                    None => ReadinessProtocol::Http,
+                }),
             healthy_status: env
                 .read_or_older(
                     &settings::READINESS_CHECK_HEALTHY_STATUS,
@@ -575,9 +634,19 @@ impl Config {
                 .is_some_and(|v| v == "snap-start"),
         };
 
+        // A host `parse_host` accepted makes a valid authority, so a valid
+        // header value; said, not assumed.
+        let app_host =
+            http::HeaderValue::from_str(&crate::uri::authority(&host, port)).map_err(|_| {
+                ConfigError {
+                    variable: settings::HOST.names[0],
+                    message: format!("{host:?} does not make a valid Host header"),
+                }
+            })?;
         Ok(Config {
             host,
             port,
+            app_host,
             readiness,
             async_init: env
                 .read(&settings::ASYNC_INIT, parse_bool)?
@@ -595,9 +664,10 @@ impl Config {
                     }
                 })?
                 .unwrap_or(InvokeMode::Buffered),
-            pass_through_path: env
-                .read(&settings::PASS_THROUGH_PATH, parse_path)?
-                .unwrap_or_else(|| "/events".to_string()),
+            pass_through_path: match env.read(&settings::PASS_THROUGH_PATH, parse_url_path)? {
+                Some(path) => path,
+                None => UrlPath(http::uri::PathAndQuery::from_static("/events")),
+            },
             authorization_source: env.read(&settings::AUTHORIZATION_SOURCE, |text| {
                 HeaderName::from_bytes(text.as_bytes()).map_err(|_| "not a header name".into())
             })?,
@@ -605,13 +675,14 @@ impl Config {
                 .read(&settings::ERROR_STATUS_CODES, StatusSet::parse)?
                 .unwrap_or_default(),
             pool_idle_timeout,
-            websocket_path: env
-                .read(&settings::WEBSOCKET_PATH, parse_path)?
-                .unwrap_or_else(|| "/websocket".to_string()),
+            websocket_path: match env.read(&settings::WEBSOCKET_PATH, parse_url_path)? {
+                Some(path) => path,
+                None => UrlPath(http::uri::PathAndQuery::from_static("/websocket")),
+            },
             snapstart_before_checkpoint_path: env
-                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_path)?,
+                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_url_path)?,
             snapstart_after_restore_path: env
-                .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_path)?,
+                .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_url_path)?,
             access_log: env
                 .read(&settings::ACCESS_LOG, parse_bool)?
                 .unwrap_or(false),
@@ -628,10 +699,85 @@ impl Config {
                 ),
                 _ => None,
             },
+            web_function,
             runtime_api,
             function,
         })
     }
+}
+
+/// The app's host (to connect to) and port: `AWS_LAMBDA_HTTP_ENDPOINT` when
+/// it is set, else `PORTSIDE_HOST` and `PORTSIDE_PORT` (and their LWA
+/// names). When both say, they must agree: the app listens on one address,
+/// and the adapter cannot tell which variable it read.
+fn app_address<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<(String, u16), ConfigError> {
+    let port = env.read(&settings::PORT, parse_port)?;
+    let host = env.read(&settings::HOST, parse_host)?;
+    let Some((endpoint_host, endpoint_port)) =
+        env.read(&settings::AWS_LAMBDA_HTTP_ENDPOINT, parse_endpoint)?
+    else {
+        return Ok((
+            host.unwrap_or_else(|| "127.0.0.1".to_string()),
+            port.unwrap_or(8080),
+        ));
+    };
+    let conflict = |setting: &Setting, theirs: String| {
+        let (variable, _) = env
+            .first(setting.names)
+            .unwrap_or((setting.name(), theirs.clone()));
+        ConfigError {
+            variable: settings::AWS_LAMBDA_HTTP_ENDPOINT.name(),
+            message: format!(
+                "AWS_LAMBDA_HTTP_ENDPOINT and {variable} disagree ({variable} says {theirs}); \
+                 the app listens on one address: set only AWS_LAMBDA_HTTP_ENDPOINT, or make \
+                 them the same"
+            ),
+        }
+    };
+    if let Some(port) = port.filter(|&p| p != endpoint_port) {
+        return Err(conflict(&settings::PORT, port.to_string()));
+    }
+    let wildcard = matches!(endpoint_host.as_str(), "0.0.0.0" | "::");
+    if let Some(host) = host.filter(|h| *h != endpoint_host && !wildcard) {
+        return Err(conflict(&settings::HOST, host));
+    }
+    // An app told to listen on every address is reached on loopback.
+    let connect = match endpoint_host.as_str() {
+        "0.0.0.0" => "127.0.0.1".to_string(),
+        "::" => "::1".to_string(),
+        _ => endpoint_host,
+    };
+    Ok((connect, endpoint_port))
+}
+
+/// `host:port` (an IPv6 host in brackets), as `AWS_LAMBDA_HTTP_ENDPOINT` has it.
+fn parse_endpoint(text: &str) -> Result<(String, u16), String> {
+    let authority: http::uri::Authority = text.parse().map_err(|_| "not host:port".to_string())?;
+    if text.contains('@') {
+        return Err("not host:port".into());
+    }
+    let port = authority
+        .port_u16()
+        .filter(|&p| p > 0)
+        .ok_or("no port: give host:port")?;
+    let host = parse_host(authority.host())?;
+    Ok((host, port))
+}
+
+/// A Web Function endpoint's name: 1 to 64 letters, digits, `-` or `_`, not
+/// starting or ending with `-` or `_` (the `lambda-web` service model).
+fn parse_endpoint_name(text: &str) -> Result<http::HeaderValue, String> {
+    let edge = |b: u8| b == b'-' || b == b'_';
+    let bytes = text.as_bytes();
+    if bytes.is_empty()
+        || bytes.len() > 64
+        || !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || edge(b))
+        || edge(bytes[0])
+        || edge(bytes[bytes.len() - 1])
+    {
+        return Err("not an endpoint name".into());
+    }
+    http::HeaderValue::from_str(text).map_err(|_| "not an endpoint name".into())
 }
 
 #[cfg(test)]
@@ -652,6 +798,97 @@ mod tests {
         let mut env = lambda_env();
         env.extend(extra.iter().copied());
         Config::from_lookup(|name| env.get(name).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn the_app_is_where_aws_lambda_http_endpoint_says() {
+        let config = config_with(&[("AWS_LAMBDA_HTTP_ENDPOINT", "127.0.0.1:3000")]).unwrap();
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 3000));
+        assert_eq!(config.readiness.port, 3000);
+        assert_eq!(config.app_host, "127.0.0.1:3000");
+        // Web Functions' own value: every address, reached on loopback.
+        let config = config_with(&[("AWS_LAMBDA_HTTP_ENDPOINT", "0.0.0.0:3000")]).unwrap();
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 3000));
+        let config = config_with(&[("AWS_LAMBDA_HTTP_ENDPOINT", "[::1]:8000")]).unwrap();
+        assert_eq!((config.host.as_str(), config.port), ("::1", 8000));
+        assert_eq!(config.app_host, "[::1]:8000");
+        // Agreeing settings are fine.
+        let config = config_with(&[
+            ("AWS_LAMBDA_HTTP_ENDPOINT", "0.0.0.0:3000"),
+            ("AWS_LWA_PORT", "3000"),
+            ("PORTSIDE_HOST", "127.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!(config.port, 3000);
+    }
+
+    #[test]
+    fn an_endpoint_and_a_port_that_disagree_fail_init_naming_both_variables() {
+        for (variable, value) in [
+            ("PORTSIDE_PORT", "8080"),
+            ("AWS_LWA_PORT", "8080"),
+            ("PORT", "8080"),
+            ("PORTSIDE_HOST", "127.0.0.2"),
+        ] {
+            let err = config_with(&[
+                ("AWS_LAMBDA_HTTP_ENDPOINT", "127.0.0.1:3000"),
+                (variable, value),
+            ])
+            .expect_err(variable);
+            assert_eq!(err.variable, "AWS_LAMBDA_HTTP_ENDPOINT");
+            let message = err.to_string();
+            assert!(message.contains(variable), "{message}");
+            assert!(message.contains("AWS_LAMBDA_HTTP_ENDPOINT"), "{message}");
+        }
+        for bad in [
+            "localhost",
+            "127.0.0.1:",
+            "http://127.0.0.1:3000",
+            "a@b:3",
+            "h:0",
+            "h:99999",
+        ] {
+            let err = config_with(&[("AWS_LAMBDA_HTTP_ENDPOINT", bad)]).expect_err(bad);
+            assert_eq!(err.variable, "AWS_LAMBDA_HTTP_ENDPOINT", "{bad}");
+            assert!(err.to_string().contains("host:port"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn web_function_semantics_name_their_endpoint_and_check_readiness_by_tcp() {
+        let config = config_with(&[]).unwrap();
+        assert!(config.web_function.is_none());
+        assert_eq!(config.readiness.protocol, ReadinessProtocol::Http);
+        let config = config_with(&[("PORTSIDE_WEB_FUNCTION", "true")]).unwrap();
+        let web = config.web_function.expect("on");
+        assert_eq!(web.endpoint_name, "default");
+        assert_eq!(config.readiness.protocol, ReadinessProtocol::Tcp);
+        // A readiness protocol set explicitly wins.
+        let config = config_with(&[
+            ("PORTSIDE_WEB_FUNCTION", "true"),
+            ("AWS_LWA_READINESS_CHECK_PROTOCOL", "http"),
+            ("PORTSIDE_WEB_ENDPOINT_NAME", "api-1"),
+        ])
+        .unwrap();
+        assert_eq!(config.readiness.protocol, ReadinessProtocol::Http);
+        assert_eq!(config.web_function.unwrap().endpoint_name, "api-1");
+        for bad in ["-x", "x_", "a b", "é"] {
+            let err = config_with(&[
+                ("PORTSIDE_WEB_FUNCTION", "1"),
+                ("PORTSIDE_WEB_ENDPOINT_NAME", bad),
+            ])
+            .expect_err(bad);
+            assert_eq!(err.variable, "PORTSIDE_WEB_ENDPOINT_NAME");
+        }
+        let long = "a".repeat(65);
+        let mut env = lambda_env();
+        env.insert("PORTSIDE_WEB_FUNCTION", "true");
+        let err = Config::from_lookup(|name| match name {
+            "PORTSIDE_WEB_ENDPOINT_NAME" => Some(long.clone()),
+            _ => env.get(name).map(|v| v.to_string()),
+        })
+        .expect_err("65 characters");
+        assert_eq!(err.variable, "PORTSIDE_WEB_ENDPOINT_NAME");
     }
 
     #[test]

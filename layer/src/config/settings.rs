@@ -297,6 +297,29 @@ pub const METRICS_NAMESPACE: Setting = Setting {
     older: None,
 };
 
+/// Lambda Web Functions' request semantics, whatever the source.
+pub const WEB_FUNCTION: Setting = Setting {
+    names: &["PORTSIDE_WEB_FUNCTION"],
+    default: "`false`",
+    accepted: "true or false",
+    meaning: "Give the app a Lambda Web Function's request semantics behind any source: \
+              `lambda-web-request-id` (the invocation's request id) and \
+              `lambda-web-endpoint-name` added, the client's IP last in `X-Forwarded-For`, \
+              the client's `lambda-web-*` and connection headers removed, \
+              `lambda-web-request-id` on the response. Readiness then defaults to `tcp` (a \
+              Web Function has no health path).",
+    older: None,
+};
+
+/// The endpoint name a Web Function's app is told.
+pub const WEB_ENDPOINT_NAME: Setting = Setting {
+    names: &["PORTSIDE_WEB_ENDPOINT_NAME"],
+    default: "`default`",
+    accepted: "1 to 64 letters, digits, - or _, not starting or ending with - or _",
+    meaning: "The `lambda-web-endpoint-name` the app receives with `PORTSIDE_WEB_FUNCTION`.",
+    older: None,
+};
+
 /// The log level (read by `log`, before the rest).
 pub const LOG_LEVEL: Setting = Setting {
     names: &["PORTSIDE_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL"],
@@ -331,6 +354,8 @@ pub const SETTINGS: &[&Setting] = &[
     &ACCESS_LOG,
     &METRICS,
     &METRICS_NAMESPACE,
+    &WEB_FUNCTION,
+    &WEB_ENDPOINT_NAME,
     &LOG_LEVEL,
 ];
 
@@ -341,6 +366,16 @@ pub const AWS_LAMBDA_RUNTIME_API: Setting = Setting {
     names: &["AWS_LAMBDA_RUNTIME_API"],
     default: "",
     accepted: "host:port with an optional path prefix, as Lambda sets it",
+    meaning: "",
+    older: None,
+};
+
+/// Where a Web Function's app listens: Lambda's own variable for Web
+/// Functions, which a classic function (or a container image) may set too.
+pub const AWS_LAMBDA_HTTP_ENDPOINT: Setting = Setting {
+    names: &["AWS_LAMBDA_HTTP_ENDPOINT"],
+    default: "",
+    accepted: "host:port, such as 127.0.0.1:3000 (an IPv6 host in brackets: [::1]:3000)",
     meaning: "",
     older: None,
 };

@@ -10,10 +10,10 @@
 //! `headers` (lambda-functions.html, respond-to-load-balancer).
 
 use super::result::{HttpResult, ResponseParts};
-use super::{proxy_request, HttpRequestParts, QueryValues, RawEvent};
+use super::{proxy_request, HttpRequestParts, QueryValues, RawEvent, Refusal};
 use crate::body::encode_result_body;
 
-pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> {
+pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, Refusal> {
     // Query values as the client sent them: never encoded again.
     proxy_request(event, QueryValues::Encoded)
 }

@@ -15,10 +15,10 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 use super::result::{multi_value_headers, HttpResult, MultiValueHeaders, ResponseParts};
-use super::{proxy_request, HttpRequestParts, QueryValues, RawEvent};
+use super::{proxy_request, HttpRequestParts, QueryValues, RawEvent, Refusal};
 use crate::body::encode_result_body;
 
-pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, String> {
+pub(super) fn request(event: &RawEvent<'_>) -> Result<HttpRequestParts, Refusal> {
     proxy_request(event, QueryValues::Decoded)
 }
 

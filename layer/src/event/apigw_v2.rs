@@ -16,7 +16,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use super::result::{grouped_headers, HttpResult, ResponseParts, SingleValueHeaders};
 use super::{
     body_from, headers_from, method_from, non_empty, required, ContextProbe, HttpRequestParts,
-    RawEvent,
+    RawEvent, Refusal,
 };
 use crate::body::encode_result_body;
 use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
@@ -24,7 +24,7 @@ use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
 pub(super) fn request(
     event: &RawEvent<'_>,
     context: &ContextProbe<'_>,
-) -> Result<HttpRequestParts, String> {
+) -> Result<HttpRequestParts, Refusal> {
     let method = method_from(context.http_method(), "requestContext.http.method")?;
     let path = required(event.raw_path.as_ref(), "rawPath")?;
     let query = match (&event.raw_query_string, &event.query_string_parameters) {

@@ -16,7 +16,7 @@
 use super::result::{HttpResult, ResponseParts};
 use super::{
     body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
-    HttpSource, RawEvent,
+    HttpSource, RawEvent, Refusal,
 };
 use crate::body::encode_result_body;
 use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
@@ -24,7 +24,7 @@ use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
 pub(super) fn request(
     event: &RawEvent<'_>,
     source: HttpSource,
-) -> Result<HttpRequestParts, String> {
+) -> Result<HttpRequestParts, Refusal> {
     let method = method_from(event.method.as_ref(), "method")?;
     let path = match source {
         HttpSource::LatticeV1 => required(event.raw_path_snake.as_ref(), "raw_path")?,

@@ -27,16 +27,33 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use http::header::HOST;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, Method};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::PortsideError;
+use crate::limits::Limit;
 pub use passthrough::{body_excerpt, pass_through_result};
 pub use result::{to_json, HttpResult, ResponseParts};
 pub use websocket::WebSocketInfo;
 use wire::{First, Flag, Obj, Pairs, Text, TextList};
+
+/// Why an HTTP event cannot become the app's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// A field is missing, of the wrong type, or holds what HTTP does not
+    /// allow (the message names the field).
+    Invalid(String),
+    /// The request would be past one of the adapter's limits.
+    OverLimit(Limit, usize),
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Refusal {
+        Refusal::Invalid(message)
+    }
+}
 
 /// The HTTP event sources, each with its own request and result shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +132,8 @@ pub struct HttpEvent<'a> {
     pub request_context: Option<Cow<'a, RawValue>>,
     /// For WebSocket events: the event type, route and connection.
     pub websocket: Option<WebSocketInfo>,
+    /// The client's address as the event gives it (see `ContextProbe::client_ip`).
+    pub client_ip: Option<String>,
 }
 
 /// A payload that is not an HTTP request: the app receives it as JSON.
@@ -226,6 +245,8 @@ pub(crate) struct ContextProbe<'a> {
     http: Option<Obj<HttpProbe<'a>>>,
     #[serde(rename = "domainName", borrow)]
     domain_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    identity: Option<Obj<IdentityProbe<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -238,6 +259,15 @@ struct ElbProbe {
 struct HttpProbe<'a> {
     #[serde(borrow)]
     method: Option<Text<'a>>,
+    #[serde(rename = "sourceIp", borrow)]
+    source_ip: Option<Text<'a>>,
+}
+
+/// `requestContext.identity` (REST APIs, payload 1.0, WebSocket APIs).
+#[derive(Deserialize, Default)]
+struct IdentityProbe<'a> {
+    #[serde(rename = "sourceIp", borrow)]
+    source_ip: Option<Text<'a>>,
 }
 
 impl<'a> ContextProbe<'a> {
@@ -254,6 +284,23 @@ impl<'a> ContextProbe<'a> {
 
     fn http_method(&self) -> Option<&Text<'a>> {
         self.http.as_ref()?.get()?.method.as_ref()
+    }
+
+    /// The address of the client that connected to the front door, where
+    /// the event's source says it (`requestContext.http.sourceIp` for
+    /// payload 2.0, `requestContext.identity.sourceIp` for the REST shape);
+    /// ALB and VPC Lattice say it in `X-Forwarded-For` instead.
+    fn client_ip(&self, source: HttpSource) -> Option<String> {
+        let ip = match source {
+            HttpSource::HttpApiV2 | HttpSource::FunctionUrl => {
+                self.http.as_ref()?.get()?.source_ip.as_ref()
+            }
+            HttpSource::RestApi | HttpSource::HttpApiV1 | HttpSource::WebSocket => {
+                self.identity.as_ref()?.get()?.source_ip.as_ref()
+            }
+            HttpSource::Alb { .. } | HttpSource::LatticeV1 | HttpSource::LatticeV2 => None,
+        };
+        ip?.as_str().filter(|ip| !ip.is_empty()).map(str::to_owned)
     }
 }
 
@@ -432,15 +479,26 @@ fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
             request
         }),
     };
-    let mut request = request
-        .map_err(|msg| PortsideError::InvalidEvent(format!("{} event: {msg}", source.name())))?;
-    join_cookies(&mut request.headers);
+    let refused = |refusal: Refusal| match refusal {
+        Refusal::Invalid(msg) => {
+            PortsideError::InvalidEvent(format!("{} event: {msg}", source.name()))
+        }
+        Refusal::OverLimit(limit, size) => PortsideError::RequestTooLarge { limit, size },
+    };
+    let mut request = request.map_err(refused)?;
+    join_cookies(&mut request.headers).map_err(refused)?;
     if !request.headers.contains_key(HOST) {
-        if let Some(domain) = context
-            .domain_name()
-            .and_then(|d| HeaderValue::from_str(d).ok())
-        {
-            request.headers.insert(HOST, domain);
+        if let Some(domain) = context.domain_name() {
+            let domain = crate::header::value(domain.as_bytes()).ok_or_else(|| {
+                refused(Refusal::Invalid(
+                    "`requestContext.domainName` holds characters HTTP does not allow in Host"
+                        .into(),
+                ))
+            })?;
+            request
+                .headers
+                .try_insert(HOST, domain)
+                .map_err(|_| refused(full_header_map()))?;
         }
     }
     Ok(Event::Http(Box::new(HttpEvent {
@@ -448,6 +506,7 @@ fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
         request,
         request_context: event.request_context.map(Cow::Borrowed),
         websocket,
+        client_ip: context.client_ip(source),
     })))
 }
 
@@ -461,12 +520,14 @@ impl Event<'_> {
                     request,
                     request_context,
                     websocket,
+                    client_ip,
                 } = *http;
                 Event::Http(Box::new(HttpEvent {
                     source,
                     request,
                     request_context: request_context.map(|c| Cow::Owned(c.into_owned())),
                     websocket,
+                    client_ip,
                 }))
             }
             Event::PassThrough(pass) => Event::PassThrough(PassThrough {
@@ -528,42 +589,58 @@ fn append_header(
     field: &str,
     name: &str,
     value: &str,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let header_name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("`{field}` has {name:?}, which is not a valid HTTP header name"))?;
     let header_value = crate::header::value(value.as_bytes()).ok_or_else(|| {
         format!("`{field}` has a value for {name:?} with characters HTTP does not allow")
     })?;
-    headers.append(header_name, header_value);
+    headers
+        .try_append(header_name, header_value)
+        .map_err(|_| full_header_map())?;
     Ok(())
 }
 
+/// `http`'s HeaderMap refused one more name: only names crafted to collide
+/// in its hash get there below [`Limit::RequestHeaderLines`].
+fn full_header_map() -> Refusal {
+    Refusal::Invalid("the header names fill HTTP's header map; send fewer headers".into())
+}
+
 /// Headers from a multi-value map (every value) and a single-value map (for
-/// names the multi-value map lacks); either may be absent.
+/// names the multi-value map lacks); either may be absent. More lines than
+/// [`Limit::RequestHeaderLines`] are refused, counted in full.
 fn headers_from(
     multi: Option<&Pairs<'_>>,
     multi_field: &str,
     single: Option<&Pairs<'_>>,
     single_field: &str,
-) -> Result<HeaderMap, String> {
+) -> Result<HeaderMap, Refusal> {
+    const MAX: usize = Limit::RequestHeaderLines.max();
+    let multi = multi.map(|m| m.require(multi_field)).transpose()?;
+    let single = single.map(|s| s.require(single_field)).transpose()?;
+    let in_multi =
+        |name: &str| multi.is_some_and(|m| m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
+    let lines = multi.map_or(0, <[_]>::len)
+        + single.map_or(0, |s| {
+            if multi.is_some() {
+                s.iter().filter(|(name, _)| !in_multi(name)).count()
+            } else {
+                s.len()
+            }
+        });
+    if lines > MAX {
+        return Err(Refusal::OverLimit(Limit::RequestHeaderLines, lines));
+    }
     // Room for the event's headers and the few the adapter adds (context,
     // trace, length), so the map never grows and rehashes on the way.
-    let count = multi.map_or(0, |m| m.entries.len()) + single.map_or(0, |s| s.entries.len());
-    let mut headers = HeaderMap::with_capacity(count + 8);
-    if let Some(multi) = multi {
-        for (name, value) in multi.require(multi_field)? {
-            append_header(&mut headers, multi_field, name, value)?;
-        }
+    let mut headers = HeaderMap::try_with_capacity(lines + 8).map_err(|_| full_header_map())?;
+    for (name, value) in multi.unwrap_or_default() {
+        append_header(&mut headers, multi_field, name, value)?;
     }
-    if let Some(single) = single {
-        let from_multi: Vec<HeaderName> = headers.keys().cloned().collect();
-        for (name, value) in single.require(single_field)? {
-            let known = from_multi
-                .iter()
-                .any(|n| n.as_str().eq_ignore_ascii_case(name));
-            if !known {
-                append_header(&mut headers, single_field, name, value)?;
-            }
+    for (name, value) in single.unwrap_or_default() {
+        if !in_multi(name) {
+            append_header(&mut headers, single_field, name, value)?;
         }
     }
     Ok(headers)
@@ -573,19 +650,21 @@ fn headers_from(
 /// 6265 §5.4 allows a single Cookie header, and frameworks that read only the
 /// first line would lose the rest. (Multi-value maps, ALB's among them, give
 /// one line per cookie; the v2 `cookies` list is joined the same way.)
-fn join_cookies(headers: &mut HeaderMap) {
+fn join_cookies(headers: &mut HeaderMap) -> Result<(), Refusal> {
     let mut values = headers.get_all(http::header::COOKIE).iter();
     let (Some(first), Some(_)) = (values.next(), values.next()) else {
-        return;
+        return Ok(());
     };
     let mut joined = first.as_bytes().to_vec();
     for value in headers.get_all(http::header::COOKIE).iter().skip(1) {
         joined.extend_from_slice(b"; ");
         joined.extend_from_slice(value.as_bytes());
     }
-    if let Ok(value) = HeaderValue::from_bytes(&joined) {
-        headers.insert(http::header::COOKIE, value);
-    }
+    // Valid values joined by `; ` are a valid value.
+    let value = crate::header::value(&joined)
+        .ok_or_else(|| Refusal::Invalid("the Cookie values cannot be joined".into()))?;
+    headers.insert(http::header::COOKIE, value);
+    Ok(())
 }
 
 /// The body bytes from `body` and its base64 flag.
@@ -635,7 +714,7 @@ fn query_from_maps(event: &RawEvent<'_>, values: QueryValues) -> Result<Option<S
 /// The request of an event in the REST proxy shape (REST API, HTTP API
 /// payload 1.0, ALB): `httpMethod`, `path` (which a hand-written event may
 /// give with its query), the query maps, the header maps and the body.
-fn proxy_request(event: &RawEvent<'_>, values: QueryValues) -> Result<HttpRequestParts, String> {
+fn proxy_request(event: &RawEvent<'_>, values: QueryValues) -> Result<HttpRequestParts, Refusal> {
     let method = method_from(event.http_method.as_ref(), "httpMethod")?;
     let (path, query_in_path) = split_path_query(required(event.path.as_ref(), "path")?);
     let query = match query_from_maps(event, values)? {
@@ -659,7 +738,7 @@ fn proxy_parts(
     method: Method,
     path: String,
     query: String,
-) -> Result<HttpRequestParts, String> {
+) -> Result<HttpRequestParts, Refusal> {
     Ok(HttpRequestParts {
         method,
         path,

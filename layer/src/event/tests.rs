@@ -956,9 +956,9 @@ fn websocket_events_carry_their_type_route_and_connection() {
     let info = e.websocket.unwrap();
     assert_eq!(
         (
-            info.event_type.as_str(),
-            info.route_key.as_str(),
-            info.connection_id.as_str()
+            info.event_type.to_str().unwrap(),
+            info.route_key.to_str().unwrap(),
+            info.connection_id.to_str().unwrap()
         ),
         ("DISCONNECT", "$disconnect", "AAAA1234=")
     );
@@ -968,7 +968,10 @@ fn websocket_events_carry_their_type_route_and_connection() {
     let e = parse_http(json);
     let info = e.websocket.unwrap();
     assert_eq!(
-        (info.event_type.as_str(), info.route_key.as_str()),
+        (
+            info.event_type.to_str().unwrap(),
+            info.route_key.to_str().unwrap()
+        ),
         ("MESSAGE", "sendMessage")
     );
     assert_eq!(e.request.body, "hi");

@@ -13,55 +13,60 @@
 //! `$default` route response sends back, when one is configured
 //! (apigateway-websocket-api-route-response.html).
 
-use http::Method;
+use http::{HeaderValue, Method};
 
 use super::result::{HttpResult, ResponseParts};
 use super::wire::Text;
-use super::{proxy_parts, query_from_maps, ContextProbe, HttpRequestParts, QueryValues, RawEvent};
+use super::{
+    proxy_parts, query_from_maps, ContextProbe, HttpRequestParts, QueryValues, RawEvent, Refusal,
+};
 use crate::body::{encode_result_body, ResultBody};
 
-/// What the app is told about a WebSocket event, besides the request.
+/// What the app is told about a WebSocket event, besides the request: each
+/// a header value as the event gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebSocketInfo {
     /// `CONNECT`, `MESSAGE` or `DISCONNECT`.
-    pub event_type: String,
+    pub event_type: HeaderValue,
     /// `$connect`, `$disconnect`, `$default` or a custom route key.
-    pub route_key: String,
+    pub route_key: HeaderValue,
     /// The connection's id, for replying later through the management API.
-    pub connection_id: String,
+    pub connection_id: HeaderValue,
 }
 
-fn text_of(text: Option<&Text<'_>>) -> Option<String> {
-    text.and_then(Text::as_str).map(str::to_owned)
+fn text_of<'t>(text: Option<&'t Text<'_>>) -> Option<&'t str> {
+    text.and_then(Text::as_str)
+}
+
+/// A field's text as a header value, or why it cannot be one.
+fn header_of(text: &str, field: &str) -> Result<HeaderValue, String> {
+    crate::header::value(text.as_bytes())
+        .ok_or_else(|| format!("`{field}` holds characters HTTP does not allow in a header"))
 }
 
 pub(super) fn request(
     event: &RawEvent<'_>,
     context: &ContextProbe<'_>,
-) -> Result<(WebSocketInfo, HttpRequestParts), String> {
+) -> Result<(WebSocketInfo, HttpRequestParts), Refusal> {
     let connection_id = text_of(context.connection_id.as_ref())
         .ok_or_else(|| "`requestContext.connectionId` must be a string".to_string())?;
-    let route_key = text_of(context.route_key.as_ref()).unwrap_or_else(|| "$default".to_string());
+    // A route key left out is the default route's.
+    let route_key = text_of(context.route_key.as_ref()).unwrap_or("$default");
     // Some producers leave eventType out; the route key says it then.
-    let event_type = text_of(context.event_type.as_ref()).unwrap_or_else(|| {
-        match route_key.as_str() {
-            "$connect" => "CONNECT",
-            "$disconnect" => "DISCONNECT",
-            _ => "MESSAGE",
-        }
-        .to_string()
+    let event_type = text_of(context.event_type.as_ref()).unwrap_or(match route_key {
+        "$connect" => "CONNECT",
+        "$disconnect" => "DISCONNECT",
+        _ => "MESSAGE",
     });
+    let info = WebSocketInfo {
+        event_type: header_of(event_type, "requestContext.eventType")?,
+        route_key: header_of(route_key, "requestContext.routeKey")?,
+        connection_id: header_of(connection_id, "requestContext.connectionId")?,
+    };
     let query = query_from_maps(event, QueryValues::Decoded)?.unwrap_or_default();
     // A placeholder path: the adapter sends WebSocket events to the configured one.
     let request = proxy_parts(event, Method::POST, "/".to_string(), query)?;
-    Ok((
-        WebSocketInfo {
-            event_type,
-            route_key,
-            connection_id,
-        },
-        request,
-    ))
+    Ok((info, request))
 }
 
 pub(super) fn result(response: ResponseParts) -> HttpResult {

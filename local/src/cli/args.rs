@@ -21,6 +21,13 @@ USAGE:
   portside-local [OPTIONS] --function DIR [--handler NAME] [--layer LAYER]
   portside-local [OPTIONS] -- COMMAND [ARGS...]
   portside-local invoke --event-file FILE [OPTIONS] (--function DIR ... | -- COMMAND...)
+  portside-local web [OPTIONS] [-- COMMAND...]
+                      a Lambda Web Function endpoint: the app listens on
+                      AWS_LAMBDA_HTTP_ENDPOINT (see portside-local web --help)
+  portside-local up [DIR] [OPTIONS]
+                      a whole Terraform stack: its functions, front doors,
+                      triggers, and S3/SQS/DynamoDB in moto (see
+                      portside-local up --help)
 
 LAUNCH:
   --function DIR      the function folder (the unpacked function zip); it is
@@ -174,10 +181,15 @@ pub enum Command {
     Help,
     /// Serve (or invoke once, when `invoke_file` is set).
     Run(Box<Options>),
+    /// `web ARGS`: a Web Function endpoint, parsed by `crate::web`.
+    Web(Vec<String>),
 }
 
 /// Parses the arguments (without the program name).
 pub fn parse(args: &[String]) -> Result<Command, String> {
+    if args.first().map(String::as_str) == Some("web") {
+        return Ok(Command::Web(args[1..].to_vec()));
+    }
     let mut o = Options::default();
     let mut i = 0;
     if args.first().map(String::as_str) == Some("invoke") {

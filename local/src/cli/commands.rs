@@ -153,7 +153,7 @@ pub(super) fn source_title(source: Source) -> &'static str {
 
 /// Ctrl-C (SIGINT) or SIGTERM, listened for from the call on (the
 /// listeners exist before the returned future is first polled).
-pub fn stop_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let interrupt = signal(SignalKind::interrupt());
     let terminate = signal(SignalKind::terminate());

@@ -6,7 +6,9 @@
 //! * `args`: the help text, [`Options`] and [`parse`];
 //! * `prepare`: the [`Function`](crate::function::Function) the options
 //!   describe (the layer, the short form's scratch folder and handler);
-//! * `commands`: serve and `invoke`.
+//! * `commands`: serve and `invoke`;
+//! * `web` goes to [`crate::web`], which parses its own options;
+//! * `up` goes to [`crate::up`], which parses its own options (clap).
 
 mod args;
 mod commands;
@@ -14,7 +16,7 @@ mod prepare;
 #[cfg(test)]
 mod tests;
 
-pub use commands::stop_signal;
+pub(crate) use commands::stop_signal;
 use commands::{invoke_once, serve};
 
 pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
@@ -32,6 +34,7 @@ pub async fn run(args: Vec<String>) -> i32 {
             return 0;
         }
         Ok(Command::Run(o)) => o,
+        Ok(Command::Web(rest)) => return crate::web::run(rest).await,
         Err(e) => {
             eprintln!("portside-local: {e}");
             return 2;

@@ -83,7 +83,7 @@ pub fn local_layer(layer_dir: &Path, adapter: &Path, shim: Option<&Path>) -> Res
             .map_err(|e| format!("cannot link the shim: {e}")),
         None => write_exec(
             &layer_dir.join("bootstrap"),
-            "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime.\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
+            "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime,\n# telling the app its address the Web Functions way too.\n: \"${AWS_LAMBDA_HTTP_ENDPOINT:=127.0.0.1:${PORT:-8080}}\"\nexport AWS_LAMBDA_HTTP_ENDPOINT\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
         ),
     }
 }

@@ -1,5 +1,6 @@
-//! The function's processes at the operating-system level: process groups
-//! and signals, what `/proc` says about them (stopped, alive, their peak
+//! The function's processes at the operating-system level: the command
+//! that starts one in a process group of its own, process groups and
+//! signals, what `/proc` says about them (stopped, alive, their peak
 //! memory), how a process ended, and the copy of their output to stderr
 //! (with the last lines of the runtime's output kept for error reports). No
 //! lifecycle decisions here.
@@ -29,6 +30,42 @@ pub fn signal_group(pgid: i32, signal: i32) {
             libc::kill(-pgid, signal);
         }
     }
+}
+
+/// The command for one function process: only `env` in its environment,
+/// run in `dir` with stdin closed, leading a process group of its own (so a
+/// signal to the group reaches its children too), never killed on drop, and
+/// with SIGINT and SIGQUIT back to their defaults. The sandbox and
+/// `portside-local web` start their processes with it.
+pub fn group_command(
+    argv: &[String],
+    env: &[(String, String)],
+    dir: &std::path::Path,
+) -> Result<tokio::process::Command, String> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err("empty command".into());
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .process_group(0)
+        .kill_on_drop(false);
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls signal(2), which is async-signal-safe. It undoes a shell's
+    // SIG_IGN for SIGINT/SIGQUIT (a backgrounded portside-local, as serve.sh
+    // runs it, inherits them), so the function's processes get default
+    // dispositions as on Lambda.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    Ok(cmd)
 }
 
 /// One process's state letter and group, from `/proc/PID/stat`.
@@ -235,14 +272,36 @@ impl<R: AsyncRead + Unpin> AsyncRead for Watched<R> {
 /// Copies `reader` line by line to stderr (and the tail) until it closes,
 /// keeping `watch` up to date.
 pub async fn copy_lines(out: Arc<Output>, reader: impl AsyncRead + Unpin, watch: Arc<PipeWatch>) {
-    let mut lines = BufReader::new(Watched {
+    for_each_line(reader, watch, |line| copy_line(&out, line)).await;
+}
+
+/// Hands `reader`'s lines to `each` until it closes, keeping `watch` up to
+/// date: a line counts as copied once `each` returned.
+pub async fn for_each_line(
+    reader: impl AsyncRead + Unpin,
+    watch: Arc<PipeWatch>,
+    mut each: impl FnMut(String),
+) {
+    let mut reader = BufReader::new(Watched {
         inner: reader,
         watch: Arc::clone(&watch),
-    })
-    .lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        copy_line(&out, line);
-        if lines.get_ref().buffer().is_empty() {
+    });
+    let mut line = Vec::new();
+    // Bytes, not `lines()`: a line that is not UTF-8 must not stop the
+    // copy (the process would then block on a full pipe).
+    while let Ok(n) = reader.read_until(b'\n', &mut line).await {
+        if n == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        each(String::from_utf8_lossy(&line).into_owned());
+        line.clear();
+        if reader.buffer().is_empty() {
             watch.busy.store(false, Ordering::SeqCst);
         }
     }
@@ -312,6 +371,13 @@ mod tests {
         let copy = tokio::spawn(copy_lines(out, reader, Arc::clone(&watch)));
         eventually("both lines copied", || crate::util::lock(&tail).len() == 2).await;
         eventually("drained after the copy", || watch.drained()).await;
+        // A line that is not UTF-8 is copied too (with replacement
+        // characters), and the copy goes on after it.
+        writer
+            .write_all(b"bad \xff\xfe byte\r\nnext\n")
+            .await
+            .expect("write");
+        eventually("both copied", || crate::util::lock(&tail).len() == 4).await;
         // A line without its newline is read but not copied: not drained.
         writer.write_all(b"three").await.expect("write");
         eventually("the partial line read", || unread_bytes(watch.fd) == 0).await;
@@ -321,7 +387,7 @@ mod tests {
         assert!(watch.drained(), "a closed pipe has nothing left");
         assert_eq!(
             crate::util::lock(&tail).iter().cloned().collect::<Vec<_>>(),
-            ["one", "two", "three"]
+            ["one", "two", "bad \u{fffd}\u{fffd} byte", "next", "three"]
         );
     }
 

@@ -86,29 +86,8 @@ impl Inner {
         argv: &[String],
         env: &[(String, String)],
     ) -> Result<(), String> {
-        let Some((program, args)) = argv.split_first() else {
-            return Err("empty command".into());
-        };
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&self.cfg.function_dir)
-            .stdin(Stdio::null())
-            .process_group(0)
-            .kill_on_drop(false);
-        // SAFETY: the closure runs in the child between fork and exec and
-        // only calls signal(2), which is async-signal-safe. It undoes a
-        // shell's SIG_IGN for SIGINT/SIGQUIT (a backgrounded portside-local,
-        // as serve.sh runs it, inherits them), so the function's processes
-        // get default dispositions as on Lambda.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
-                Ok(())
-            });
-        }
+        let mut cmd = procs::group_command(argv, env, &self.cfg.function_dir)?;
+        let program = &argv[0];
         // The runtime's output is always read: its last lines explain a
         // failed init even with --quiet.
         let read_output = self.cfg.show_logs || kind == Kind::Runtime;

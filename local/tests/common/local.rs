@@ -70,9 +70,15 @@ impl Local {
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_portside-local"));
-        // Options first: everything after `--` is the app's command.
-        cmd.args(["--port", "0"])
-            .args(&launch.args)
+        // Options first: everything after `--` is the app's command; a
+        // subcommand (`web`) comes before them all.
+        let (sub, rest) = match launch.args.first().map(String::as_str) {
+            Some("web") => (&launch.args[..1], &launch.args[1..]),
+            _ => (&launch.args[..0], &launch.args[..]),
+        };
+        cmd.args(sub)
+            .args(["--port", "0"])
+            .args(rest)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr);
