@@ -1,7 +1,10 @@
 """``portside-local up`` on the sample stack (terraform/), as ``./serve.sh
 --stack`` runs it: the users API behind its HTTP API, REST API and Function
 URL, the import fed by the bucket's notifications, the table and the bucket
-in moto.
+in moto. The stack's one streaming switch is on
+(``rest_api_response_transfer_mode=STREAM``): its OpenAPI body then sets the
+REST integration's STREAM transfer mode, the Function URL streams too, and
+both doors are checked to stream.
 
 A CSV uploaded to the bucket through the AWS API (boto3, as a user would)
 reaches the function as the S3 event moto itself makes; the users appear in
@@ -62,7 +65,7 @@ def _zips(work) -> list[str]:
 @pytest.fixture(scope="module")
 def up(tmp_path_factory):
     work = tmp_path_factory.mktemp("up-sample")
-    running = Up(REPO / "terraform", work, *_zips(work))
+    running = Up(REPO / "terraform", work, *_zips(work), "--var", "rest_api_response_transfer_mode=STREAM")
     try:
         yield running
     finally:
@@ -72,9 +75,13 @@ def up(tmp_path_factory):
 def test_every_front_door_of_the_stack_answers(up):
     http = up.door("HTTP API", "portside-sample-app-http")
     rest = up.door("REST API", "portside-sample-app-rest")
-    for url in (f"{http}/health", f"{rest}/prod/health", f"{up.function_url()}/health"):
+    for url, streamed in ((f"{http}/health", False), (f"{rest}/prod/health", True), (f"{up.function_url()}/health", True)):
         r = requests.get(url, timeout=30)
         assert (r.status_code, r.json()) == (200, {"status": "ok"}), url
+        # A streamed answer is sent as it comes (chunked); a buffered one whole.
+        assert (r.headers.get("transfer-encoding") == "chunked") == streamed, (url, dict(r.headers))
+    assert re.search(r"^      ANY /\{proxy\+\} +-> portside-sample-app \(streamed\)$", up.banner(), re.M)
+    assert "-> portside-sample-app (RESPONSE_STREAM" in up.banner()
     # The REST API has no default stage: API Gateway's own answer.
     r = requests.get(f"{rest}/health", timeout=30)
     assert (r.status_code, r.json()) == (403, {"message": "Missing Authentication Token"})

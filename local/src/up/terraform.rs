@@ -46,6 +46,18 @@ pub fn plugin_dir(given: Option<&Path>, dir: &Path) -> Option<PathBuf> {
     installed.is_dir().then_some(installed)
 }
 
+/// A line of `terraform test -json` that may hold a run's plan.
+#[derive(serde::Deserialize)]
+struct TestPlanLine {
+    test_plan: Option<TestPlanChanges>,
+}
+
+#[derive(serde::Deserialize)]
+struct TestPlanChanges {
+    #[serde(default)]
+    resource_changes: Value,
+}
+
 /// The tail of a command's output worth showing in an error.
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -195,12 +207,17 @@ impl Terraform {
             .map_err(|e| format!("cannot run {}: {e}", self.exe.display()))?;
         let mut errors = Vec::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
+            // The run's plan carries the provider's whole schema (megabytes):
+            // only its resource changes are read.
+            if let Ok(TestPlanLine {
+                test_plan: Some(plan),
+            }) = serde_json::from_str(line)
+            {
+                return Ok(serde_json::json!({ "resource_changes": plan.resource_changes }));
+            }
             let Ok(msg) = serde_json::from_str::<Value>(line) else {
                 continue;
             };
-            if msg["type"] == "test_plan" {
-                return Ok(msg["test_plan"].clone());
-            }
             if msg["@level"] == "error" {
                 let d = &msg["diagnostic"];
                 errors.push(format!(
