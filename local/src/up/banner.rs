@@ -89,15 +89,12 @@ fn http_apis(out: &mut String, stack: &Stack, urls: Urls<'_>) {
             } else {
                 format!("{url}/{}", st.name)
             };
-            let vars: Vec<String> = st
-                .variables
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
+            // Names only: a value may be a credential.
+            let vars: Vec<&str> = st.variables.iter().map(|(k, _)| k.as_str()).collect();
             let vars = if vars.is_empty() {
                 String::new()
             } else {
-                format!(", variables {}", vars.join(" "))
+                format!(", variables {}", vars.join(", "))
             };
             let _ = writeln!(out, "    stage {} ({base}){vars}", st.name);
         }

@@ -167,7 +167,7 @@ async fn resolved_plan(
     let resolved = match resolve::resolve(tf, ws, first, &ids).await {
         Ok(p) => p,
         Err(e) => {
-            say(&format!("the second, mocked plan failed, so values AWS tells only after an apply stay unknown (routes and triggers built from them are missing):\n{e}"));
+            say(&format!("the second, mocked plan (terraform test; Terraform 1.11 or newer) failed, so values AWS tells only after an apply stay unknown, and routes, layers and triggers built from them are missing:\n{e}"));
             first.clone()
         }
     };

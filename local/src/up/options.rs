@@ -36,8 +36,9 @@ pub struct UpOptions {
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
 
-    /// The first front door's port on 127.0.0.1; the others follow it, in
-    /// the order of their Terraform addresses.
+    /// The first front door's port on 127.0.0.1; the others follow it (HTTP
+    /// APIs, REST APIs, Function URLs, target groups, each by address);
+    /// 0: any free ports.
     #[arg(long, value_name = "N", default_value_t = 3000)]
     pub port: u16,
 

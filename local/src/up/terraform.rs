@@ -106,7 +106,7 @@ impl Terraform {
             .await
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => format!(
-                    "terraform is not installed (no {} on PATH): up reads the stack through Terraform itself; install Terraform 1.7 or newer, or pass --terraform PATH",
+                    "terraform is not installed (no {} on PATH): up reads the stack through Terraform itself; install Terraform 1.11 or newer, or pass --terraform PATH",
                     self.exe.display()
                 ),
                 _ => format!("cannot run {}: {e}", self.exe.display()),
@@ -153,9 +153,11 @@ impl Terraform {
             args.push(format!("-plugin-dir={}", dir.display()));
         }
         self.run(ws, "init", args).await.map(|_| ()).map_err(|e| {
-            format!(
-                "{e}\n(up runs terraform init as you would, offline when the providers are at hand: pass --plugin-dir DIR or set TF_PLUGIN_DIR to a provider mirror, or run terraform init in the stack once)"
-            )
+            if e.starts_with("terraform init failed") {
+                format!("{e}\n(up runs terraform init as you would, offline when the providers are at hand: pass --plugin-dir DIR or set TF_PLUGIN_DIR to a provider mirror, or run terraform init in the stack once)")
+            } else {
+                e
+            }
         })
     }
 
