@@ -113,18 +113,24 @@ def test_the_import_runs_between_its_start_end_and_report_lines(up):
     up.wait_log(r"imported 2, already present 0, bad rows 1")
     lines = up.log().splitlines()
     at = next(i for i, line in enumerate(lines) if "imported 2, already present 0, bad rows 1" in line)
-    start_at = max(i for i in range(at) if " START RequestId: " in lines[i])
-    request_id = re.fullmatch(r"portside-sample-app \| START RequestId: (\S+) Version: \$LATEST", lines[start_at]).group(1)
-    end_at = lines.index(f"portside-sample-app | END RequestId: {request_id}", at)
+    # The environment the import ran in (others may serve GET /users meanwhile).
+    who = lines[at].split(" | ", 1)[0]
+    start_at = max(i for i in range(at) if lines[i].startswith(f"{who} | START RequestId: "))
+    request_id = re.fullmatch(rf"{re.escape(who)} \| START RequestId: (\S+) Version: \$LATEST", lines[start_at]).group(1)
+    # END and REPORT follow once the result is in.
+    up.wait_log(rf"REPORT RequestId: {request_id}\t")
+    lines = up.log().splitlines()
+    end_at = lines.index(f"{who} | END RequestId: {request_id}", at)
     report = lines[end_at + 1]
     # Lambda's REPORT fields, with the stack's memory_size (512).
     assert re.fullmatch(
-        rf"portside-sample-app \| REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms"
+        rf"{re.escape(who)} \| REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms"
         r"\tMemory Size: 512 MB\tMax Memory Used: \d+ MB(\tInit Duration: [\d.]+ ms)?",
         report,
     ), report
-    # Within it: the adapter's POST of moto's S3 event to the app, answered 200.
-    assert any('"POST /events HTTP/1.1" 200' in line for line in lines[start_at:end_at])
+    # Within it, in that environment: the adapter's POST of moto's S3 event
+    # to the app, answered 200.
+    assert any(line.startswith(who) and '"POST /events HTTP/1.1" 200' in line for line in lines[start_at:end_at])
 
 
 def test_the_banner_says_where_everything_is(up):

@@ -46,7 +46,7 @@ def up(tmp_path_factory):
 
 def events(up: Up) -> list[dict]:
     """Every event the worker printed, in order."""
-    return [json.loads(m) for m in re.findall(r"up-test-worker \| \[runtime#\d+\] EVENT (\{.*\})", up.log())]
+    return [json.loads(m) for m in re.findall(r"up-test-worker#\d+ \| \[runtime\] EVENT (\{.*\})", up.log())]
 
 
 def sqs_bodies(up: Up) -> list[tuple[str, str]]:
@@ -271,12 +271,13 @@ def test_what_is_not_emulated_is_listed(up):
 
 def test_one_log_with_each_functions_platform_lines(up):
     log = up.log()
-    starts = re.findall(r"^up-test-worker \| START RequestId: (\S+) Version: \$LATEST$", log, re.M)
+    starts = re.findall(r"^(up-test-worker#\d+) \| START RequestId: (\S+) Version: \$LATEST$", log, re.M)
     assert starts
-    for request_id in starts:
-        assert re.search(rf"^up-test-worker \| END RequestId: {request_id}$", log, re.M)
-        assert re.search(rf"^up-test-worker \| REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\t", log, re.M)
-    assert re.search(r"^up-test-api \| START RequestId: ", log, re.M)
+    for who, request_id in starts:
+        # END and REPORT in the same environment as its START.
+        assert re.search(rf"^{who} \| END RequestId: {request_id}$", log, re.M)
+        assert re.search(rf"^{who} \| REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\t", log, re.M)
+    assert re.search(r"^up-test-api#\d+ \| START RequestId: ", log, re.M)
 
 
 def test_a_rate_schedule_fires_on_its_own(up):

@@ -79,9 +79,10 @@ pub struct SandboxConfig {
     /// How reports name the app when the exec wrapper makes the runtime
     /// process the app (`python3 app.py`); default: "started by the handler".
     pub app_command: Option<String>,
-    /// What every line the function prints starts with (its output, its
-    /// START, END and REPORT lines, its environments' messages), when
-    /// several functions share one log (`portside-local up`).
+    /// The name every line the function prints starts with (its output,
+    /// its START, END and REPORT lines, its environments' messages), as
+    /// `name | ` or `name#2 | ` for environment 2, when several functions
+    /// share one log (`portside-local up`).
     pub log_prefix: Option<String>,
 }
 
@@ -108,16 +109,20 @@ impl SandboxConfig {
         }
     }
 
-    /// `text`, each line preceded by [`SandboxConfig::log_prefix`] if set.
+    /// `text`, each line preceded by [`SandboxConfig::log_prefix`] (and
+    /// the environment's number) if set.
     pub fn prefixed(&self, text: &str) -> String {
-        match &self.log_prefix {
-            None => text.to_string(),
-            Some(p) => text
-                .lines()
-                .map(|l| format!("{p} {l}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        }
+        let Some(name) = &self.log_prefix else {
+            return text.to_string();
+        };
+        let who = match self.environment {
+            Some(n) => format!("{name}#{n} |"),
+            None => format!("{name} |"),
+        };
+        text.lines()
+            .map(|l| format!("{who} {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub(super) fn user_env(&self, key: &str) -> Option<&str> {

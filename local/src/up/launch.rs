@@ -96,7 +96,7 @@ async fn one(
     cfg.freeze = !o.no_freeze;
     cfg.max_concurrency = spec.per_environment;
     cfg.show_logs = !o.quiet;
-    cfg.log_prefix = Some(format!("{} |", spec.name));
+    cfg.log_prefix = Some(spec.name.clone());
     let environments = spec
         .reserved
         .map_or(o.environments, |r| r.min(o.environments))
