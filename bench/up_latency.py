@@ -190,7 +190,10 @@ def main():
         p, ready, urls = start_up(work)
         printed = re.search(r"ready in ([0-9.]+) s", "".join(p.out))
         readies.append(ready)
-        print(f"start {i + 1}: every door answered after {ready:.1f} s (up printed: ready in {printed.group(1) if printed else '?'} s)")
+        steps = "; ".join(
+            m.group(1) for _, line in p.lines if (m := re.match(r"portside-local up: ((terraform|the mocked).* [0-9.]+ s)$", line))
+        )
+        print(f"start {i + 1}: every door answered after {ready:.1f} s (up printed: ready in {printed.group(1) if printed else '?'} s; {steps})")
         if i < o.starts - 1:
             p.stop()
     up_med, short_med = latency(urls["http"], o.requests)
