@@ -3,8 +3,9 @@
 # (static binaries, layer and function zips), the Rust tests (unit and
 # end-to-end over real sockets and processes), a short run of every fuzz
 # target (fuzz/smoke.sh), the sample app's tests, the
-# offline Terraform checks, and the Terraform stacks applied against moto. CI
-# runs exactly this (.ci/run).
+# offline Terraform checks, the Terraform stacks applied against moto, and
+# portside-local up on the sample stack and its own test stack. CI runs
+# exactly this (.ci/run).
 #
 # Installs what the tests need into the project: Python tools into .venv
 # (scripts/python-env.sh), the musl Rust target (build.sh), the examples'
@@ -48,5 +49,8 @@ terraform/check.sh
 
 step "Terraform apply, second plan and destroy against moto"
 python -m pytest -q tests/terraform
+
+step "portside-local up: the sample stack and the test stack, through Terraform and moto"
+python -m pytest -q tests/up
 
 printf '\nAll tests passed.\n'

@@ -166,8 +166,11 @@ impl Function {
                 return Ok(SandboxInvocation::ended(Outcome::InitError(error)));
             }
             eprintln!(
-                "portside-local: environment {index} is up (init {:.2} s)",
-                started.elapsed().as_secs_f64()
+                "{}",
+                self.base.prefixed(&format!(
+                    "portside-local: environment {index} is up (init {:.2} s)",
+                    started.elapsed().as_secs_f64()
+                ))
             );
         }
         let mut inv = match sandbox.invoke(payload, opts).await {
@@ -226,11 +229,14 @@ impl Function {
                 continue;
             };
             eprintln!(
-                "portside-local: environment {index} starting (a cold start: {} busy)",
-                match index - 1 {
-                    1 => "the running environment is".to_string(),
-                    n => format!("all {n} running environments are"),
-                }
+                "{}",
+                self.base.prefixed(&format!(
+                    "portside-local: environment {index} starting (a cold start: {} busy)",
+                    match index - 1 {
+                        1 => "the running environment is".to_string(),
+                        n => format!("all {n} running environments are"),
+                    }
+                ))
             );
             let created = self.create(index).await;
             let mut pool = self.lock();
@@ -246,7 +252,12 @@ impl Function {
                     return Ok((index, sandbox, true));
                 }
                 Err(e) => {
-                    eprintln!("portside-local: environment {index} could not start: {e}");
+                    eprintln!(
+                        "{}",
+                        self.base.prefixed(&format!(
+                            "portside-local: environment {index} could not start: {e}"
+                        ))
+                    );
                     drop(pool);
                     self.changed.notify_waiters();
                     // Wait for one of the running environments instead.
@@ -292,10 +303,12 @@ impl Function {
     }
 }
 
-/// Port variables for environment N > 1: each port the function is
-/// configured with (the app's, and a separate readiness-check port) mapped
-/// to a free one, in every variable that names it, plus `PORT`.
-fn own_ports(env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
+/// Port variables for environment N > 1 (and, under `up`, for every
+/// environment of every function, which may share a configured port): each
+/// port the function is configured with (the app's, and a separate
+/// readiness-check port) mapped to a free one, in every variable that names
+/// it, plus `PORT`.
+pub fn own_ports(env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
     let app_port = ports::first_set(env, &PORT_VARS)
         .unwrap_or("8080")
         .to_string();

@@ -15,6 +15,8 @@
 //! * [`layer`]: layer zips and folders.
 //! * [`limits`]: every limit portside-local enforces or inherits, with its
 //!   source and what a user sees past it (the guide's table).
+//! * [`up`]: `portside-local up`, a whole Terraform stack (functions,
+//!   front doors with their routes, triggers, S3/SQS/DynamoDB in moto).
 //! * [`util`]: identifiers and time formats.
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
@@ -26,5 +28,6 @@ pub mod layer;
 pub mod limits;
 pub mod runtime_api;
 pub mod sandbox;
+pub mod up;
 pub mod util;
 pub mod web;

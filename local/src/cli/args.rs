@@ -24,6 +24,10 @@ USAGE:
   portside-local web [OPTIONS] [-- COMMAND...]
                       a Lambda Web Function endpoint: the app listens on
                       AWS_LAMBDA_HTTP_ENDPOINT (see portside-local web --help)
+  portside-local up [DIR] [OPTIONS]
+                      a whole Terraform stack: its functions, front doors,
+                      triggers, and S3/SQS/DynamoDB in moto (see
+                      portside-local up --help)
 
 LAUNCH:
   --function DIR      the function folder (the unpacked function zip); it is

@@ -7,7 +7,8 @@
 //! * `prepare`: the [`Function`](crate::function::Function) the options
 //!   describe (the layer, the short form's scratch folder and handler);
 //! * `commands`: serve and `invoke`;
-//! * `web` goes to [`crate::web`], which parses its own options.
+//! * `web` goes to [`crate::web`], which parses its own options;
+//! * `up` goes to [`crate::up`], which parses its own options (clap).
 
 mod args;
 mod commands;
@@ -19,10 +20,14 @@ pub(crate) use commands::stop_signal;
 use commands::{invoke_once, serve};
 
 pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
-pub use prepare::{find_adapter, prepare, Prepared};
+pub use prepare::{find_adapter, local_layer, prepare, Prepared};
 
 /// Runs the command; the exit code.
 pub async fn run(args: Vec<String>) -> i32 {
+    // `up` has its own options (crate::up::UpOptions).
+    if args.first().map(String::as_str) == Some("up") {
+        return crate::up::run(&args[1..]).await;
+    }
     let o = match parse(&args) {
         Ok(Command::Help) => {
             print!("{HELP}");

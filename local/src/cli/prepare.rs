@@ -70,6 +70,24 @@ pub(super) fn find_shim(explicit: Option<&Path>) -> Option<PathBuf> {
     shim.is_file().then_some(shim)
 }
 
+/// Lays out the portside layer from the local build at `layer_dir`:
+/// `extensions/portside` (the adapter) and `bootstrap` (the repository's
+/// shim, or a minimal exec wrapper where there is none).
+pub fn local_layer(layer_dir: &Path, adapter: &Path, shim: Option<&Path>) -> Result<(), String> {
+    std::fs::create_dir_all(layer_dir.join("extensions"))
+        .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
+    std::os::unix::fs::symlink(adapter, layer_dir.join("extensions/portside"))
+        .map_err(|e| format!("cannot link the adapter: {e}"))?;
+    match find_shim(shim) {
+        Some(shim) => std::os::unix::fs::symlink(&shim, layer_dir.join("bootstrap"))
+            .map_err(|e| format!("cannot link the shim: {e}")),
+        None => write_exec(
+            &layer_dir.join("bootstrap"),
+            "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime,\n# telling the app its address the Web Functions way too.\n: \"${AWS_LAMBDA_HTTP_ENDPOINT:=127.0.0.1:${PORT:-8080}}\"\nexport AWS_LAMBDA_HTTP_ENDPOINT\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
+        ),
+    }
+}
+
 /// A function ready to run, with what must live as long as it.
 pub struct Prepared {
     /// The function.
@@ -124,18 +142,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
         write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
         let layer_dir = root.join("layer");
-        std::fs::create_dir_all(layer_dir.join("extensions"))
-            .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
-        std::os::unix::fs::symlink(&adapter, layer_dir.join("extensions/portside"))
-            .map_err(|e| format!("cannot link the adapter: {e}"))?;
-        match find_shim(o.shim.as_deref()) {
-            Some(shim) => std::os::unix::fs::symlink(&shim, layer_dir.join("bootstrap"))
-                .map_err(|e| format!("cannot link the shim: {e}"))?,
-            None => write_exec(
-                &layer_dir.join("bootstrap"),
-                "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime,\n# telling the app its address the Web Functions way too.\n: \"${AWS_LAMBDA_HTTP_ENDPOINT:=127.0.0.1:${PORT:-8080}}\"\nexport AWS_LAMBDA_HTTP_ENDPOINT\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
-            )?,
-        }
+        local_layer(&layer_dir, &adapter, o.shim.as_deref())?;
         if !env.iter().any(|(k, _)| k == "PORT") {
             env.insert(0, ("PORT".into(), "8080".into()));
         }

@@ -49,6 +49,9 @@ pub struct FrontDoorConfig {
     /// by default): past it the source answers by itself while the function
     /// may still run. `None`: only the function timeout applies.
     pub integration_timeout: Option<Duration>,
+    /// An HTTP API with payload format 1.0: results are read as REST API
+    /// results (its own failures stay the HTTP API's).
+    pub payload_v1: bool,
 }
 
 impl FrontDoorConfig {
@@ -59,6 +62,7 @@ impl FrontDoorConfig {
             response_stream: false,
             region: region.to_string(),
             integration_timeout: answers::integration_timeout(source),
+            payload_v1: false,
         }
     }
 
@@ -67,7 +71,8 @@ impl FrontDoorConfig {
     }
 }
 
-type RespBody = BoxBody<Bytes, std::io::Error>;
+/// The body of the front door's responses.
+pub type RespBody = BoxBody<Bytes, std::io::Error>;
 
 fn full(b: impl Into<Bytes>) -> RespBody {
     Full::new(b.into()).map_err(|never| match never {}).boxed()
@@ -87,7 +92,8 @@ impl Body for ChannelBody {
     }
 }
 
-fn respond(r: HttpResponse) -> Response<RespBody> {
+/// A response made from an [`HttpResponse`].
+pub fn respond(r: HttpResponse) -> Response<RespBody> {
     let mut resp = Response::new(full(r.body));
     *resp.status_mut() =
         http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
@@ -184,7 +190,7 @@ async fn handle(
 /// The request's body, within the door's limits; or the door's answer to
 /// a head or a body past them, given once the rest of the body is read (so
 /// the client, still writing it, reads the answer).
-async fn read_request(
+pub(crate) async fn read_request(
     door: Door,
     source: Source,
     req: Request<Incoming>,
@@ -341,6 +347,19 @@ async fn http_request(
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let ctx = EventContext::new(&cfg.region);
     let event = events::to_event(cfg.source, &req, &ctx).to_string();
+    deliver(function, cfg, event, head).await
+}
+
+/// Invokes `function` with an HTTP event of `cfg`'s source and answers as
+/// that source does: the result as a response, streamed when the source
+/// streams, or the source's own answer for a failure (`head`: the request
+/// was a HEAD).
+pub async fn deliver(
+    function: &Arc<Function>,
+    cfg: &FrontDoorConfig,
+    event: String,
+    head: bool,
+) -> Response<RespBody> {
     let opts = InvokeOptions::new().watch_stream(cfg.streams());
     let mut inv = match function.invoke(Bytes::from(event), opts).await {
         Ok(inv) => inv,
@@ -385,7 +404,13 @@ async fn http_request(
         Outcome::Streamed(s) => s.raw.clone(),
         _ => return respond(answers::answer(cfg.source, Failure::Function)),
     };
-    let resp = events::to_response(cfg.source, &payload, head);
+    // An HTTP API route with payload format 1.0 answers in the REST shape.
+    let result_source = if cfg.payload_v1 {
+        Source::RestApi
+    } else {
+        cfg.source
+    };
+    let resp = events::to_response(result_source, &payload, head);
     match over_result_limits(cfg.source, payload.len(), &resp) {
         Some(limit) => {
             eprintln!(

@@ -79,6 +79,11 @@ pub struct SandboxConfig {
     /// How reports name the app when the exec wrapper makes the runtime
     /// process the app (`python3 app.py`); default: "started by the handler".
     pub app_command: Option<String>,
+    /// The name every line the function prints starts with (its output,
+    /// its START, END and REPORT lines, its environments' messages), as
+    /// `name | ` or `name#2 | ` for environment 2, when several functions
+    /// share one log (`portside-local up`).
+    pub log_prefix: Option<String>,
 }
 
 impl SandboxConfig {
@@ -100,7 +105,24 @@ impl SandboxConfig {
             environment: None,
             tmp_dir: None,
             app_command: None,
+            log_prefix: None,
         }
+    }
+
+    /// `text`, each line preceded by [`SandboxConfig::log_prefix`] (and
+    /// the environment's number) if set.
+    pub fn prefixed(&self, text: &str) -> String {
+        let Some(name) = &self.log_prefix else {
+            return text.to_string();
+        };
+        let who = match self.environment {
+            Some(n) => format!("{name}#{n} |"),
+            None => format!("{name} |"),
+        };
+        text.lines()
+            .map(|l| format!("{who} {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub(super) fn user_env(&self, key: &str) -> Option<&str> {
@@ -111,11 +133,16 @@ impl SandboxConfig {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `environment 2: ` or nothing.
+    /// `environment 2: ` or nothing (after the function's name when several
+    /// functions share the log).
     pub(super) fn who(&self) -> String {
-        match self.environment {
-            Some(n) => format!("environment {n}: "),
+        let name = match &self.log_prefix {
+            Some(_) => format!("{}: ", self.function_name),
             None => String::new(),
+        };
+        match self.environment {
+            Some(n) => format!("{name}environment {n}: "),
+            None => name,
         }
     }
 }

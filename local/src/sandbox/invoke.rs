@@ -172,9 +172,12 @@ impl Inner {
             timed_out,
         };
         eprintln!(
-            "{}\n{}",
-            platform::end_line(request_id),
-            platform::report_line(&report)
+            "{}",
+            self.cfg.prefixed(&format!(
+                "{}\n{}",
+                platform::end_line(request_id),
+                platform::report_line(&report)
+            ))
         );
     }
 }

@@ -161,8 +161,12 @@ impl Sandbox {
             max_concurrency: cfg.max_concurrency.max(1),
             on_dispatch: cfg.show_logs.then(|| {
                 let version = Config::default().function_version;
+                let cfg = cfg.clone();
                 OnDispatch(Arc::new(move |request_id: &str| {
-                    eprintln!("{}", platform::start_line(request_id, &version));
+                    eprintln!(
+                        "{}",
+                        cfg.prefixed(&platform::start_line(request_id, &version))
+                    );
                 }))
             }),
             ..Config::default()

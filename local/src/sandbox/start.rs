@@ -103,9 +103,10 @@ impl Inner {
         reaper::watch(pid);
         let output = Arc::new(Output {
             own_prefix: format!("[{name}]"),
-            shown_prefix: match self.cfg.environment {
-                Some(n) => format!("[{name}#{n}]"),
-                None => format!("[{name}]"),
+            // Under a log prefix the environment's number is in the prefix.
+            shown_prefix: match (&self.cfg.log_prefix, self.cfg.environment) {
+                (None, Some(n)) => format!("[{name}#{n}]"),
+                _ => self.cfg.prefixed(&format!("[{name}]")),
             },
             show: self.cfg.show_logs,
             tail: (kind == Kind::Runtime).then(|| Arc::clone(&self.tail)),

@@ -8,10 +8,13 @@
 //!   ([`HttpRequest`], [`EventContext`]);
 //! * `request`: a request to the event JSON of a source ([`to_event`]);
 //! * `response`: a result (or a stream's prelude) to the response the
-//!   source sends ([`to_response`], [`stream_head`]).
+//!   source sends ([`to_response`], [`stream_head`]);
+//! * `route`: what a route table adds to an event (route key, resource,
+//!   stage, variables: [`routed_event`]), for `portside-local up`.
 
 mod request;
 mod response;
+mod route;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +22,7 @@ pub use request::{domain_name, to_event};
 pub use response::{
     status_description, stream_head, to_response, HttpResponse, PreludeError, REST_PRELUDE_LIMIT,
 };
+pub use route::{routed_event, RouteFacts, Shape};
 
 use crate::util;
 use bytes::Bytes;

@@ -1,0 +1,373 @@
+//! The stack read from a resolved plan written out by hand in the plan
+//! representation's shape (resource types and arguments as the AWS
+//! provider documents them), with real zip files for the packages.
+
+use super::*;
+use crate::up::plan::{Mode, Resource};
+use serde_json::{json, Value};
+use std::io::Write;
+
+const REGION: &str = "us-east-1";
+const FN_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:users";
+const LAYER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:layer:shared-adapter:3";
+
+fn res(kind: &str, address: &str, values: Value) -> Resource {
+    Resource {
+        address: address.into(),
+        mode: Mode::Managed,
+        kind: kind.into(),
+        provider: "registry.terraform.io/hashicorp/aws".into(),
+        values,
+        unknown: json!({}),
+        configured: Vec::new(),
+        placeholders: Value::Null,
+    }
+}
+
+fn zip(path: &std::path::Path, entries: &[&str]) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for e in entries {
+        w.start_file(
+            *e,
+            zip::write::SimpleFileOptions::default().unix_permissions(0o755),
+        )
+        .expect("entry");
+        w.write_all(b"#!/bin/sh\n").expect("write");
+    }
+    w.finish().expect("finish");
+}
+
+fn invoke_arn(arn: &str) -> String {
+    format!("arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations")
+}
+
+fn resources() -> Vec<Resource> {
+    let body = json!({"openapi": "3.0.1", "paths": {"/{proxy+}": {"x-amazon-apigateway-any-method": {
+        "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "responseTransferMode": "STREAM",
+            "uri": format!("arn:aws:apigateway:{REGION}:lambda:path/2021-11-15/functions/{FN_ARN}/response-streaming-invocations")}}}}});
+    vec![
+        res(
+            "aws_lambda_layer_version",
+            "module.layer[0].aws_lambda_layer_version.this",
+            json!({"arn": LAYER_ARN, "layer_name": "shared-adapter", "filename": "layer.zip"}),
+        ),
+        res(
+            "aws_lambda_function",
+            "module.app.aws_lambda_function.this",
+            json!({
+            "function_name": "users", "arn": FN_ARN, "filename": "app.zip", "handler": "run.sh", "runtime": "nodejs22.x",
+            "layers": [LAYER_ARN, "arn:aws:lambda:us-east-1:999999999999:layer:otel:2"],
+            "environment": [{"variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap", "PORT": "3000"}}],
+            "timeout": 20, "memory_size": 256, "reserved_concurrent_executions": 2, "architectures": ["x86_64"]}),
+        ),
+        res(
+            "aws_lambda_function",
+            "aws_lambda_function.image",
+            json!({"function_name": "img", "package_type": "Image", "image_uri": "1.dkr.ecr/img:1"}),
+        ),
+        res(
+            "aws_apigatewayv2_api",
+            "aws_apigatewayv2_api.quick",
+            json!({"id": "q1", "name": "quick", "protocol_type": "HTTP", "target": FN_ARN}),
+        ),
+        res(
+            "aws_api_gateway_rest_api",
+            "aws_api_gateway_rest_api.stream",
+            json!({"id": "r1", "name": "stream", "body": body.to_string(), "root_resource_id": "root"}),
+        ),
+        res(
+            "aws_api_gateway_stage",
+            "aws_api_gateway_stage.prod",
+            json!({"rest_api_id": "r1", "stage_name": "prod", "variables": {"b": "2", "a": "1"}}),
+        ),
+        res(
+            "aws_lambda_function_url",
+            "aws_lambda_function_url.u",
+            json!({"function_name": "users", "invoke_mode": "RESPONSE_STREAM", "authorization_type": "AWS_IAM"}),
+        ),
+        res(
+            "aws_lb_target_group",
+            "aws_lb_target_group.tg",
+            json!({"arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1", "target_type": "lambda"}),
+        ),
+        res(
+            "aws_lb_target_group_attachment",
+            "aws_lb_target_group_attachment.a",
+            json!({"target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1", "target_id": format!("{FN_ARN}:live")}),
+        ),
+        res(
+            "aws_s3_bucket",
+            "aws_s3_bucket.b",
+            json!({"bucket": "uploads"}),
+        ),
+        res(
+            "aws_s3_bucket_notification",
+            "aws_s3_bucket_notification.n",
+            json!({"bucket": "uploads",
+            "lambda_function": [{"id": "csv", "lambda_function_arn": FN_ARN, "events": ["s3:ObjectCreated:*"], "filter_suffix": ".csv"}],
+            "queue": [{"id": "all", "queue_arn": "arn:aws:sqs:us-east-1:123456789012:jobs", "events": ["s3:ObjectRemoved:*"]}],
+            "topic": [{"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"}]}),
+        ),
+        res(
+            "aws_sqs_queue",
+            "aws_sqs_queue.jobs",
+            json!({"name": "jobs", "url": "http://127.0.0.1:4566/123456789012/jobs",
+            "arn": "arn:aws:sqs:us-east-1:123456789012:jobs", "visibility_timeout_seconds": 30, "redrive_policy": "{\"maxReceiveCount\":3}"}),
+        ),
+        res(
+            "aws_dynamodb_table",
+            "aws_dynamodb_table.t",
+            json!({"name": "t", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/t",
+            "hash_key": "pk", "range_key": "sk", "attribute": [{"name": "pk", "type": "S"}, {"name": "sk", "type": "N"}],
+            "stream_enabled": true, "stream_view_type": "NEW_IMAGE", "stream_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"}),
+        ),
+        res(
+            "aws_lambda_event_source_mapping",
+            "aws_lambda_event_source_mapping.q",
+            json!({"event_source_arn": "arn:aws:sqs:us-east-1:123456789012:jobs", "function_name": "users"}),
+        ),
+        res(
+            "aws_lambda_event_source_mapping",
+            "aws_lambda_event_source_mapping.s",
+            json!({"event_source_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x", "function_name": FN_ARN, "starting_position": "TRIM_HORIZON"}),
+        ),
+        res(
+            "aws_lambda_event_source_mapping",
+            "aws_lambda_event_source_mapping.k",
+            json!({"event_source_arn": "arn:aws:kafka:us-east-1:123456789012:cluster/c/1", "function_name": FN_ARN}),
+        ),
+        res(
+            "aws_cloudwatch_event_rule",
+            "aws_cloudwatch_event_rule.r",
+            json!({"name": "nightly", "arn": "arn:aws:events:us-east-1:123456789012:rule/nightly", "schedule_expression": "cron(0 3 * * ? *)"}),
+        ),
+        res(
+            "aws_cloudwatch_event_target",
+            "aws_cloudwatch_event_target.t",
+            json!({"rule": "nightly", "arn": FN_ARN, "input": "{\"job\":1}"}),
+        ),
+        res(
+            "aws_cloudwatch_event_rule",
+            "aws_cloudwatch_event_rule.p",
+            json!({"name": "pattern", "event_pattern": "{}"}),
+        ),
+        res(
+            "aws_iam_role",
+            "module.app.aws_iam_role.this",
+            json!({"name": "r"}),
+        ),
+        res(
+            "aws_appsync_graphql_api",
+            "aws_appsync_graphql_api.g",
+            json!({"name": "g"}),
+        ),
+    ]
+}
+
+fn read() -> (Stack, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("up-stack-test-{}", crate::util::random_hex(6)));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    zip(&dir.join("app.zip"), &["run.sh"]);
+    zip(
+        &dir.join("layer.zip"),
+        &["extensions/portside", "bootstrap"],
+    );
+    let ws = crate::up::workspace::Workspace::new(&dir).expect("view");
+    let plan = Plan {
+        resources: resources(),
+        ..Plan::default()
+    };
+    let cx = Context {
+        first: &plan,
+        plan: &plan,
+        ws: &ws,
+        region: REGION.into(),
+    };
+    (Stack::read(&cx), dir)
+}
+
+fn said(list: &[Finding], address: &str, words: &str) -> bool {
+    list.iter()
+        .any(|f| f.address == address && f.text.contains(words))
+}
+
+#[test]
+fn functions_from_modules_with_the_portside_layer_mapped_and_others_named() {
+    let (stack, dir) = read();
+    assert_eq!(stack.functions.len(), 1, "the image function is refused");
+    let f = &stack.functions[0];
+    assert_eq!(
+        (
+            f.name.as_str(),
+            f.handler.as_str(),
+            f.memory,
+            f.timeout.as_secs()
+        ),
+        ("users", "run.sh", 256, 20)
+    );
+    assert_eq!(
+        f.runtime,
+        Runtime::Wrapped("nodejs22.x".into()),
+        "the exec wrapper starts a Node.js handler"
+    );
+    assert_eq!(f.reserved, Some(2));
+    assert_eq!(
+        f.layers[0],
+        LayerUse::Portside {
+            arn: LAYER_ARN.into()
+        },
+        "its zip holds extensions/portside"
+    );
+    assert!(matches!(&f.layers[1], LayerUse::Remote { arn } if arn.ends_with("otel:2")));
+    assert!(said(&stack.findings.warnings, "module.app.aws_lambda_function.this", "layer arn:aws:lambda:us-east-1:999999999999:layer:otel:2 is neither in the stack nor portside's: not attached"));
+    assert!(said(
+        &stack.findings.refusals,
+        "aws_lambda_function.image",
+        "a container image (1.dkr.ecr/img:1): portside-local runs no containers"
+    ));
+    for r in [
+        "users",
+        FN_ARN,
+        &format!("{FN_ARN}:live"),
+        &invoke_arn(FN_ARN),
+    ] {
+        assert_eq!(stack.function_ref(r), Some(0), "{r}");
+    }
+    assert_eq!(
+        stack.function_ref("arn:aws:lambda:us-east-1:123456789012:function:users2"),
+        None
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn doors_quick_create_streaming_openapi_url_and_target_group() {
+    let (stack, dir) = read();
+    let quick = &stack.http_apis[0];
+    assert_eq!(quick.routes[0].key, "$default");
+    assert_eq!(
+        quick.routes[0]
+            .integration
+            .as_ref()
+            .map(|i| (i.function, i.payload_v1)),
+        Some((0, false)),
+        "quick create uses payload 2.0"
+    );
+    assert_eq!(
+        quick.stages,
+        vec![Stage {
+            name: "$default".into(),
+            variables: Vec::new()
+        }]
+    );
+    let rest = &stack.rest_apis[0];
+    assert_eq!(
+        (rest.routes[0].path.as_str(), rest.routes[0].method.as_str()),
+        ("/{proxy+}", "ANY")
+    );
+    assert!(
+        rest.routes[0]
+            .integration
+            .as_ref()
+            .is_some_and(|i| i.stream),
+        "the STREAM transfer mode"
+    );
+    assert_eq!(
+        rest.stages[0].variables,
+        vec![
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "2".to_string())
+        ]
+    );
+    assert!(stack.urls[0].stream && stack.urls[0].iam);
+    assert!(said(
+        &stack.findings.warnings,
+        "aws_lambda_function_url.u",
+        "signatures are not checked locally"
+    ));
+    assert_eq!(
+        stack.target_groups[0].function,
+        Some(0),
+        "attached by a qualified ARN"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn services_and_triggers() {
+    let (stack, dir) = read();
+    let b = &stack.buckets[0];
+    assert_eq!(b.notifications.len(), 2);
+    assert_eq!(
+        (
+            b.notifications[0].target.clone(),
+            b.notifications[0].suffix.as_str()
+        ),
+        (NotificationTarget::Function(0), ".csv")
+    );
+    assert_eq!(
+        b.notifications[1].target,
+        NotificationTarget::Queue("arn:aws:sqs:us-east-1:123456789012:jobs".into())
+    );
+    assert!(said(
+        &stack.findings.not_emulated,
+        "aws_s3_bucket_notification.n",
+        "SNS topic"
+    ));
+    assert!(stack.queues[0]
+        .attributes
+        .contains(&("RedrivePolicy".into(), "{\"maxReceiveCount\":3}".into())));
+    assert!(stack.queues[0]
+        .attributes
+        .contains(&("VisibilityTimeout".into(), "30".into())));
+    let t = &stack.tables[0];
+    assert_eq!(
+        t.create["KeySchema"][1],
+        json!({"AttributeName": "sk", "KeyType": "RANGE"})
+    );
+    assert_eq!(
+        t.create["StreamSpecification"]["StreamViewType"],
+        "NEW_IMAGE"
+    );
+    let q = &stack.queue_mappings[0];
+    assert_eq!(
+        (q.batch_size, q.window.as_secs(), q.report_failures),
+        (10, 0, false),
+        "Lambda's SQS defaults"
+    );
+    let s = &stack.stream_mappings[0];
+    assert_eq!(
+        (s.batch_size, s.from_start),
+        (100, true),
+        "Lambda's stream defaults"
+    );
+    assert!(said(
+        &stack.findings.not_emulated,
+        "aws_lambda_event_source_mapping.k",
+        "from kafka"
+    ));
+    let rule = &stack.schedules[0];
+    assert_eq!(
+        (rule.name.as_str(), rule.input.as_deref(), rule.enabled),
+        ("nightly", Some("{\"job\":1}"), true)
+    );
+    assert!(said(
+        &stack.findings.not_emulated,
+        "aws_cloudwatch_event_rule.p",
+        "event pattern"
+    ));
+    assert!(
+        said(
+            &stack.findings.not_emulated,
+            "aws_appsync_graphql_api.g",
+            "not emulated"
+        ),
+        "an unknown type is said"
+    );
+    assert!(stack
+        .findings
+        .no_local_effect
+        .contains(&"module.app.aws_iam_role.this".to_string()));
+    assert!(stack.needs_aws());
+    let _ = std::fs::remove_dir_all(dir);
+}
