@@ -41,6 +41,9 @@ struct Pool {
     environments: Vec<Environment>,
     /// Environments being created (they count towards the limit).
     starting: usize,
+    /// A restart (`--watch`) is replacing the environments: new
+    /// invocations wait for it.
+    restarting: bool,
 }
 
 /// A function with up to `max_environments` execution environments.
@@ -208,6 +211,9 @@ impl Function {
                 if self.stopping.load(Ordering::SeqCst) {
                     return Err(InvokeRejected::ShuttingDown);
                 }
+                if pool.restarting {
+                    None
+                } else {
                 let per = self.per_environment;
                 if let Some(env) = pool.environments.iter_mut().find(|e| e.busy < per) {
                     env.busy += 1;
@@ -219,6 +225,7 @@ impl Function {
                     Some(running + 1)
                 } else {
                     None
+                }
                 }
             };
             let Some(index) = index else {
@@ -268,6 +275,68 @@ impl Function {
             env.busy = env.busy.saturating_sub(1);
         }
         self.changed.notify_waiters();
+    }
+
+    /// Replaces every execution environment (`--watch`): new invocations
+    /// wait, those in flight finish, the environments stop as Lambda stops
+    /// them (SIGTERM to the runtime, SHUTDOWN to the extensions), and a
+    /// fresh environment 1 starts at once, shown as a cold start (`why`
+    /// says what caused it).
+    pub async fn restart(&self, why: &str) -> InitState {
+        self.lock().restarting = true;
+        // In-flight invocations (and environments being created) finish.
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let pool = self.lock();
+                if pool.starting == 0 && pool.environments.iter().all(|e| e.busy == 0) {
+                    break;
+                }
+            }
+            changed.await;
+        }
+        let old: Vec<Arc<Sandbox>> = self
+            .lock()
+            .environments
+            .drain(..)
+            .map(|e| e.sandbox)
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for sandbox in old {
+            tasks.spawn(async move { sandbox.shutdown().await });
+        }
+        while tasks.join_next().await.is_some() {}
+        eprintln!("portside-local: environment 1 starting (a cold start: {why})");
+        let started = Instant::now();
+        let fresh = match self.create(1).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("portside-local: environment 1 could not start: {e}");
+                self.lock().restarting = false;
+                self.changed.notify_waiters();
+                return InitState::Failed(crate::runtime_api::FunctionError::lambda("Sandbox.Stopped", &e));
+            }
+        };
+        {
+            let mut pool = self.lock();
+            pool.environments.push(Environment {
+                index: 1,
+                sandbox: Arc::clone(&fresh),
+                busy: 0,
+            });
+            pool.restarting = false;
+        }
+        self.changed.notify_waiters();
+        let state = fresh.init().await;
+        if state == InitState::Ready {
+            eprintln!(
+                "portside-local: environment 1 is up (init {:.2} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        state
     }
 
     /// Shuts every environment down at once (each takes at most the

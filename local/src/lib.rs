@@ -14,14 +14,21 @@
 //! * [`cli`]: the command line (`main.rs` only calls [`cli::run`]).
 //! * [`layer`]: layer zips and folders.
 //! * [`util`]: identifiers and time formats.
+//! * the daily loop: [`auth`] (authorizers in front of the function),
+//!   [`watch`] (`--watch`), [`dotenv`] (`--env-file`), [`runtimes`] (the
+//!   runtime's interpreter).
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
 
+pub mod auth;
 pub mod cli;
+pub mod dotenv;
 pub mod frontdoor;
 pub mod function;
 pub mod layer;
 pub mod runtime_api;
+pub mod runtimes;
 pub mod sandbox;
 pub mod util;
+pub mod watch;
 pub mod web;

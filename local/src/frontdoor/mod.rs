@@ -47,6 +47,8 @@ pub struct FrontDoorConfig {
     /// by default): past it the source answers by itself while the function
     /// may still run. `None`: only the function timeout applies.
     pub integration_timeout: Option<Duration>,
+    /// The authorizers in front of the function (`crate::auth`), if any.
+    pub auth: Option<Arc<crate::auth::Gate>>,
 }
 
 impl FrontDoorConfig {
@@ -57,6 +59,7 @@ impl FrontDoorConfig {
             response_stream: false,
             region: region.to_string(),
             integration_timeout: answers::integration_timeout(source),
+            auth: None,
         }
     }
 
@@ -300,7 +303,17 @@ async fn http_request(
 ) -> Response<RespBody> {
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let ctx = EventContext::new(&cfg.region);
-    let event = events::to_event(cfg.source, &req, &ctx).to_string();
+    let mut event = events::to_event(cfg.source, &req, &ctx);
+    if let Some(gate) = &cfg.auth {
+        match gate.check(&req, &event, &ctx).await {
+            crate::auth::Verdict::Pass(Some(authorizer)) => {
+                event["requestContext"]["authorizer"] = authorizer
+            }
+            crate::auth::Verdict::Pass(None) => {}
+            crate::auth::Verdict::Refuse(answer) => return respond(answer),
+        }
+    }
+    let event = event.to_string();
     let opts = InvokeOptions::new().watch_stream(cfg.streams());
     let mut inv = match function.invoke(Bytes::from(event), opts).await {
         Ok(inv) => inv,

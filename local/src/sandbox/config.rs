@@ -79,6 +79,9 @@ pub struct SandboxConfig {
     /// How reports name the app when the exec wrapper makes the runtime
     /// process the app (`python3 app.py`); default: "started by the handler".
     pub app_command: Option<String>,
+    /// A folder put first on `PATH` holding the runtime's interpreter as
+    /// `python3` (Lambda's `/var/lang/bin`; see `crate::runtimes`).
+    pub interpreter_dir: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -100,6 +103,7 @@ impl SandboxConfig {
             environment: None,
             tmp_dir: None,
             app_command: None,
+            interpreter_dir: None,
         }
     }
 
