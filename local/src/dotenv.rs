@@ -2,7 +2,7 @@
 //! so a `.env` that works with `load_dotenv()` gives the function the same
 //! variables here.
 //!
-//! Owns: the dotenv syntax (python-dotenv 1.x's parser, rule for rule:
+//! Owns: the dotenv syntax (python-dotenv 1.2's parser, rule for rule:
 //! `export`, `#` comments, single and double quotes with their escapes,
 //! multi-line quoted values, `${VAR}` and `${VAR:-default}` expansion), the
 //! order several files are applied in, and the typed error for a line it
@@ -147,8 +147,8 @@ fn patterns() -> &'static Patterns {
             single_quoted_key: re(r"^'([^']+)'"),
             unquoted_key: re(&format!("^([^=#{WS}]+)")),
             equal_sign: re(&format!("^(={inline_ws}*)")),
-            single_quoted_value: re(r"^'((?:\\'|[^'])*)'"),
-            double_quoted_value: re(r#"^"((?:\\"|[^"])*)""#),
+            single_quoted_value: re(r"(?s)^'((?:\\.|[^'\\])*)'"),
+            double_quoted_value: re(r#"(?s)^"((?:\\.|[^"\\])*)""#),
             unquoted_value: re(r"^([^\r\n]*)"),
             comment: re(&format!("^(?:{inline_ws}*#[^\\r\\n]*)?")),
             end_of_line: re(&format!("^{inline_ws}*(?:\\r\\n|\\n|\\r|$)")),
@@ -220,8 +220,10 @@ fn binding(p: &Patterns, r: &mut Reader<'_>) -> Result<Option<Binding>, Malforme
     };
     r.read(&p.whitespace);
     let value = if r.peek() == Some('=') {
-        r.read(&p.equal_sign);
+        let equal_sign = r.read(&p.equal_sign).map_or(0, |c| c[0].len());
+        // `KEY= # note`: an empty value and a comment (`KEY=#x` is a value).
         Some(match r.peek() {
+            Some('#') if equal_sign > 1 => String::new(),
             Some('\'') => unescape(
                 &p.single_escapes,
                 r.read(&p.single_quoted_value)
