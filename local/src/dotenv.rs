@@ -382,12 +382,18 @@ mod tests {
         // An unquoted value loses a trailing ` # comment`, not a `#` inside.
         assert_eq!(kv("U=a#b # c\n"), vec![pair("U", "a#b")]);
         // Quoted values may span lines.
-        assert_eq!(kv("M=\"one\ntwo\"\nN=3"), vec![pair("M", "one\ntwo"), pair("N", "3")]);
+        assert_eq!(
+            kv("M=\"one\ntwo\"\nN=3"),
+            vec![pair("M", "one\ntwo"), pair("N", "3")]
+        );
     }
 
     #[test]
     fn a_bad_line_is_named_by_the_line_it_starts_on() {
-        assert_eq!(parse("A=1\n\nB=\"open\nC=2\n"), Err((3, Malformed::UnclosedQuote)));
+        assert_eq!(
+            parse("A=1\n\nB=\"open\nC=2\n"),
+            Err((3, Malformed::UnclosedQuote))
+        );
         assert_eq!(parse("=nokey\n"), Err((1, Malformed::NoKey)));
         assert_eq!(parse("A=1\nB='x' y\n"), Err((2, Malformed::TrailingText)));
         assert_eq!(parse("A=1\r\nB C\r\n"), Err((2, Malformed::TrailingText)));

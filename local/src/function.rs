@@ -214,18 +214,18 @@ impl Function {
                 if pool.restarting {
                     None
                 } else {
-                let per = self.per_environment;
-                if let Some(env) = pool.environments.iter_mut().find(|e| e.busy < per) {
-                    env.busy += 1;
-                    return Ok((env.index, Arc::clone(&env.sandbox), false));
-                }
-                let running = pool.environments.len() + pool.starting;
-                if running < self.max_environments {
-                    pool.starting += 1;
-                    Some(running + 1)
-                } else {
-                    None
-                }
+                    let per = self.per_environment;
+                    if let Some(env) = pool.environments.iter_mut().find(|e| e.busy < per) {
+                        env.busy += 1;
+                        return Ok((env.index, Arc::clone(&env.sandbox), false));
+                    }
+                    let running = pool.environments.len() + pool.starting;
+                    if running < self.max_environments {
+                        pool.starting += 1;
+                        Some(running + 1)
+                    } else {
+                        None
+                    }
                 }
             };
             let Some(index) = index else {
@@ -316,7 +316,10 @@ impl Function {
                 eprintln!("portside-local: environment 1 could not start: {e}");
                 self.lock().restarting = false;
                 self.changed.notify_waiters();
-                return InitState::Failed(crate::runtime_api::FunctionError::lambda("Sandbox.Stopped", &e));
+                return InitState::Failed(crate::runtime_api::FunctionError::lambda(
+                    "Sandbox.Stopped",
+                    &e,
+                ));
             }
         };
         {

@@ -29,7 +29,11 @@ use std::process::{Command, Stdio};
 /// The runtime a function folder runs with: `explicit` (`--runtime`),
 /// else `python3.12` with a layer, else `provided.al2023` when the folder
 /// has a `bootstrap`.
-pub fn function_runtime(explicit: Option<&str>, dir: &Path, has_layer: bool) -> Result<RuntimeKind, String> {
+pub fn function_runtime(
+    explicit: Option<&str>,
+    dir: &Path,
+    has_layer: bool,
+) -> Result<RuntimeKind, String> {
     match explicit {
         Some(r) => RuntimeKind::parse(r),
         None if has_layer => RuntimeKind::parse("python3.12"),
@@ -118,22 +122,30 @@ pub fn vendored_python(dir: &Path) -> Option<((u32, u32), PathBuf)> {
             let name = e.file_name().to_string_lossy().into_owned();
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
-                if !matches!(name.as_str(), ".git" | "node_modules" | ".venv" | "venv" | "__pycache__")
-                    && !e.path().join("pyvenv.cfg").is_file()
+                if !matches!(
+                    name.as_str(),
+                    ".git" | "node_modules" | ".venv" | "venv" | "__pycache__"
+                ) && !e.path().join("pyvenv.cfg").is_file()
                 {
                     stack.push(e.path());
                 }
                 continue;
             }
             // name.cpython-312-x86_64-linux-gnu.so
-            let Some(tag) = name.split(".cpython-").nth(1) else { continue };
+            let Some(tag) = name.split(".cpython-").nth(1) else {
+                continue;
+            };
             if !name.ends_with(".so") {
                 continue;
             }
             let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
             if digits.len() >= 2 {
                 let minor = digits[1..].parse().ok()?;
-                let rel = e.path().strip_prefix(dir).map(Path::to_path_buf).unwrap_or(e.path());
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(e.path());
                 return Some(((3, minor), rel));
             }
         }
@@ -161,7 +173,9 @@ pub enum PythonChoice {
 /// `path` is the host's `PATH`. An error refuses the function.
 pub fn choose_python(runtime: &str, dir: &Path, path: &str) -> Result<PythonChoice, String> {
     let Some((major, minor)) = runtime_minor(runtime) else {
-        return Err(format!("{runtime:?} is not a Python runtime name such as python3.12"));
+        return Err(format!(
+            "{runtime:?} is not a Python runtime name such as python3.12"
+        ));
     };
     let wanted = format!("{major}.{minor}");
     let current = probe("python3", path);
@@ -175,7 +189,10 @@ pub fn choose_python(runtime: &str, dir: &Path, path: &str) -> Result<PythonChoi
             ));
         }
     }
-    if let Some(c) = current.as_ref().filter(|c| c.minor() == Some((major, minor))) {
+    if let Some(c) = current
+        .as_ref()
+        .filter(|c| c.minor() == Some((major, minor)))
+    {
         return Ok(PythonChoice::AsIs(c.clone()));
     }
     let installed = probe(&format!("python{wanted}"), path);
@@ -238,7 +255,11 @@ fn has_module(interp: &Interpreter, module: &str) -> bool {
 /// in `dir`: the folder to put first on `PATH`, if one is needed.
 /// `needs_ric`: the runtime runs `python3 -m awslambdaric` (no exec
 /// wrapper), so the interpreter must have Lambda's runtime client.
-pub fn interpreter_for(name: &str, dir: &Path, needs_ric: bool) -> Result<Option<InterpreterDir>, String> {
+pub fn interpreter_for(
+    name: &str,
+    dir: &Path,
+    needs_ric: bool,
+) -> Result<Option<InterpreterDir>, String> {
     let path = std::env::var("PATH").unwrap_or_default();
     match choose_python(name, dir, &path)? {
         PythonChoice::AsIs(_) => Ok(None),
@@ -279,7 +300,8 @@ impl InterpreterDir {
             std::process::id(),
             crate::util::random_hex(8)
         ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let guard = InterpreterDir(dir);
         for name in ["python3", "python"] {
             std::os::unix::fs::symlink(&interp.path, guard.0.join(name))
@@ -312,7 +334,11 @@ mod tests {
         std::fs::create_dir_all(dir.join("pydantic_core")).unwrap();
         std::fs::create_dir_all(dir.join(".venv/lib")).unwrap();
         std::fs::write(dir.join(".venv/lib/x.cpython-311-x86_64-linux-gnu.so"), "").unwrap();
-        assert_eq!(vendored_python(&dir), None, "a virtual environment is not the package");
+        assert_eq!(
+            vendored_python(&dir),
+            None,
+            "a virtual environment is not the package"
+        );
         std::fs::write(
             dir.join("pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so"),
             "",
@@ -322,7 +348,10 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(
             found,
-            Some(((3, 12), PathBuf::from("pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so")))
+            Some((
+                (3, 12),
+                PathBuf::from("pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so")
+            ))
         );
     }
 }

@@ -78,7 +78,9 @@ fn http_api(refusal: &Refusal, request_id: &str) -> HttpResponse {
     let challenge = |scope: &str, error: &str, description: &str| {
         (
             "www-authenticate".to_string(),
-            format!("Bearer scope=\"{scope}\" error=\"{error}\" error_description=\"{description}\""),
+            format!(
+                "Bearer scope=\"{scope}\" error=\"{error}\" error_description=\"{description}\""
+            ),
         )
     };
     match refusal {
@@ -169,7 +171,9 @@ mod tests {
         assert_eq!(r.body.len(), 26);
         assert_eq!(
             header(&r, "www-authenticate"),
-            Some(r#"Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience""#)
+            Some(
+                r#"Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience""#
+            )
         );
         assert_eq!(header(&r, "apigw-requestid"), Some("Mc7UVioPPHcEKPA="));
     }
@@ -178,7 +182,10 @@ mod tests {
     fn rest_apis_answer_with_their_gateway_responses() {
         let r = answer(Source::RestApi, &Refusal::Denied { explicit: true }, "id");
         assert_eq!(r.status, 403);
-        assert_eq!(header(&r, "x-amzn-ErrorType"), Some("AccessDeniedException"));
+        assert_eq!(
+            header(&r, "x-amzn-ErrorType"),
+            Some("AccessDeniedException")
+        );
         let r = answer(Source::RestApi, &Refusal::AuthorizerFailed, "id");
         assert_eq!((r.status, &r.body[..]), (500, &br#"{"message":null}"#[..]));
         let r = answer(Source::RestApi, &Refusal::MissingSignature, "id");

@@ -180,7 +180,9 @@ impl AuthFlags {
                 (!self.jwt_scopes.is_empty(), "--jwt-scope"),
             ];
             if let Some((_, name)) = stray.iter().find(|(set, _)| *set) {
-                return Err(format!("{name} configures a JWT authorizer: add --jwt-issuer URL"));
+                return Err(format!(
+                    "{name} configures a JWT authorizer: add --jwt-issuer URL"
+                ));
             }
         }
         if !lambda {
@@ -190,10 +192,15 @@ impl AuthFlags {
                 ));
             }
         }
-        if [jwt, lambda, self.iam.is_some()].iter().filter(|x| **x).count() > 1 {
+        if [jwt, lambda, self.iam.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count()
+            > 1
+        {
             return Err("a route has one authorization type: use a JWT authorizer (--jwt-issuer), a Lambda authorizer (--authorizer-function) or --iam-auth, not several".into());
         }
-        if !self.identity_sources.is_empty() && !(jwt || lambda) {
+        if !(self.identity_sources.is_empty() || jwt || lambda) {
             return Err("--identity-source belongs to an authorizer: add --jwt-issuer or --authorizer-function".into());
         }
         if jwt {
@@ -202,7 +209,12 @@ impl AuthFlags {
         if lambda {
             self.lambda_config(source)?;
         }
-        if self.iam.is_some() && !matches!(source, Source::HttpApi | Source::RestApi | Source::FunctionUrl) {
+        if self.iam.is_some()
+            && !matches!(
+                source,
+                Source::HttpApi | Source::RestApi | Source::FunctionUrl
+            )
+        {
             return Err(format!(
                 "--iam-auth: {} has no IAM authorization; it exists on HTTP APIs, REST APIs and Function URLs",
                 source.name()
@@ -305,36 +317,23 @@ impl AuthFlags {
 
     /// Builds the gate: fetches the JWT keys, prepares the authorizer's
     /// function. `None` when no authorization is configured.
-    pub async fn build(&self, source: Source, defaults: &FunctionDefaults) -> Result<Option<Gate>, String> {
+    pub async fn build(
+        &self,
+        source: Source,
+        defaults: &FunctionDefaults,
+    ) -> Result<Option<Gate>, String> {
         self.check(source)?;
         if let Some(mode) = self.iam {
-            return Ok(Some(Gate::new(source, RouteAuth::Iam(mode), vec![mode.notice()], vec![], vec![])));
+            return Ok(Some(Gate::new(
+                source,
+                RouteAuth::Iam(mode),
+                vec![mode.notice()],
+                vec![],
+                vec![],
+            )));
         }
         if let Some(issuer) = &self.jwt_issuer {
-            let cfg = JwtConfig {
-                issuer: issuer.clone(),
-                audiences: self.jwt_audiences.clone(),
-                identity: self.jwt_identity()?,
-                jwks: JwksSource::from_flag(self.jwt_jwks.as_deref(), issuer),
-            };
-            let where_ = cfg.jwks.describe();
-            let authorizer = JwtAuthorizer::start(cfg)
-                .await
-                .map_err(|e| format!("the JWT authorizer cannot get its keys: {e}"))?;
-            let notice = format!(
-                "JWT authorizer: issuer {issuer}, audience {}, {} RSA key(s) from {where_}{}",
-                self.jwt_audiences.join(", "),
-                authorizer.key_count().await,
-                if self.jwt_scopes.is_empty() {
-                    String::new()
-                } else {
-                    format!(", routes need one of the scopes {}", self.jwt_scopes.join(" "))
-                }
-            );
-            let rule = RouteAuth::Jwt {
-                authorizer: Arc::new(authorizer),
-                scopes: self.jwt_scopes.clone(),
-            };
+            let (rule, notice) = self.jwt_rule(issuer).await?;
             return Ok(Some(Gate::new(source, rule, vec![notice], vec![], vec![])));
         }
         let Some(dir) = &self.function else {
@@ -342,22 +341,7 @@ impl AuthFlags {
         };
         let cfg = self.lambda_config(source)?;
         let (function, cleanup) = self.authorizer_function(dir, defaults).await?;
-        let notice = format!(
-            "Lambda authorizer: {} ({}), {}",
-            dir.display(),
-            match &cfg.kind {
-                LambdaKind::HttpApi { payload: PayloadVersion::V2, simple: true } => "REQUEST, payload 2.0, simple responses",
-                LambdaKind::HttpApi { payload: PayloadVersion::V2, .. } => "REQUEST, payload 2.0, IAM policies",
-                LambdaKind::HttpApi { .. } => "REQUEST, payload 1.0",
-                LambdaKind::RestToken { .. } => "TOKEN",
-                LambdaKind::RestRequest => "REQUEST",
-            },
-            if cfg.ttl.is_zero() {
-                "results not cached".to_string()
-            } else {
-                format!("results cached for {} s by identity source", cfg.ttl.as_secs())
-            }
-        );
+        let notice = lambda_notice(dir, &cfg);
         let authorizer = LambdaAuthorizer::new(cfg, Arc::clone(&function));
         Ok(Some(Gate::new(
             source,
@@ -366,6 +350,38 @@ impl AuthFlags {
             vec![function],
             cleanup,
         )))
+    }
+
+    /// The JWT rule (the keys fetched) and its start-up notice.
+    async fn jwt_rule(&self, issuer: &str) -> Result<(RouteAuth, String), String> {
+        let cfg = JwtConfig {
+            issuer: issuer.to_string(),
+            audiences: self.jwt_audiences.clone(),
+            identity: self.jwt_identity()?,
+            jwks: JwksSource::from_flag(self.jwt_jwks.as_deref(), issuer),
+        };
+        let where_ = cfg.jwks.describe();
+        let authorizer = JwtAuthorizer::start(cfg)
+            .await
+            .map_err(|e| format!("the JWT authorizer cannot get its keys: {e}"))?;
+        let scopes = if self.jwt_scopes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", routes need one of the scopes {}",
+                self.jwt_scopes.join(" ")
+            )
+        };
+        let notice = format!(
+            "JWT authorizer: issuer {issuer}, audience {}, {} RSA key(s) from {where_}{scopes}",
+            self.jwt_audiences.join(", "),
+            authorizer.key_count().await,
+        );
+        let rule = RouteAuth::Jwt {
+            authorizer: Arc::new(authorizer),
+            scopes: self.jwt_scopes.clone(),
+        };
+        Ok((rule, notice))
     }
 
     async fn authorizer_function(
@@ -391,8 +407,13 @@ impl AuthFlags {
             }
             None => None,
         };
-        let runtime = crate::runtimes::function_runtime(self.runtime.as_deref(), &dir, layer.is_some())?;
-        let mut cfg = SandboxConfig::new(dir, self.handler.clone().unwrap_or_else(|| "run.sh".into()), runtime);
+        let runtime =
+            crate::runtimes::function_runtime(self.runtime.as_deref(), &dir, layer.is_some())?;
+        let mut cfg = SandboxConfig::new(
+            dir,
+            self.handler.clone().unwrap_or_else(|| "run.sh".into()),
+            runtime,
+        );
         cfg.function_name = "portside-local-authorizer".into();
         cfg.region = d.region.clone();
         cfg.timeout = d.timeout;
@@ -401,15 +422,52 @@ impl AuthFlags {
         cfg.freeze = d.freeze;
         cfg.env = self.env.clone();
         let serves_app = layer.as_ref().is_some_and(|l| {
-            l.extensions().iter().any(|e| e.file_name().is_some_and(|n| n == "portside"))
+            l.extensions()
+                .iter()
+                .any(|e| e.file_name().is_some_and(|n| n == "portside"))
         });
-        if serves_app && crate::sandbox::ports::first_set(&cfg.env, &crate::sandbox::ports::PORT_VARS).is_none() {
+        if serves_app
+            && crate::sandbox::ports::first_set(&cfg.env, &crate::sandbox::ports::PORT_VARS)
+                .is_none()
+        {
             // Its app must not take the function's port.
-            cfg.env.insert(0, ("PORT".into(), crate::sandbox::ports::free_port()?.to_string()));
+            cfg.env.insert(
+                0,
+                (
+                    "PORT".into(),
+                    crate::sandbox::ports::free_port()?.to_string(),
+                ),
+            );
         }
         let function = Function::new(cfg, layer, d.environments).await?;
         Ok((function, cleanup))
     }
+}
+
+/// The start-up notice for a Lambda authorizer.
+fn lambda_notice(dir: &std::path::Path, cfg: &LambdaAuthorizerConfig) -> String {
+    let kind = match &cfg.kind {
+        LambdaKind::HttpApi {
+            payload: PayloadVersion::V2,
+            simple: true,
+        } => "REQUEST, payload 2.0, simple responses",
+        LambdaKind::HttpApi {
+            payload: PayloadVersion::V2,
+            ..
+        } => "REQUEST, payload 2.0, IAM policies",
+        LambdaKind::HttpApi { .. } => "REQUEST, payload 1.0",
+        LambdaKind::RestToken { .. } => "TOKEN",
+        LambdaKind::RestRequest => "REQUEST",
+    };
+    let cache = if cfg.ttl.is_zero() {
+        "results not cached".to_string()
+    } else {
+        format!(
+            "results cached for {} s by identity source",
+            cfg.ttl.as_secs()
+        )
+    };
+    format!("Lambda authorizer: {} ({kind}), {cache}", dir.display())
 }
 
 #[cfg(test)]
@@ -423,7 +481,9 @@ mod tests {
             let flag = args[i];
             let mut value = || {
                 i += 1;
-                args.get(i).map(|s| s.to_string()).ok_or_else(|| "no value".to_string())
+                args.get(i)
+                    .map(|s| s.to_string())
+                    .ok_or_else(|| "no value".to_string())
             };
             f.apply(flag, &mut value)?;
             i += 1;
@@ -433,24 +493,77 @@ mod tests {
 
     #[test]
     fn what_is_not_emulated_is_refused_naming_the_flag() {
-        let jwt = flags(&["--jwt-issuer", "http://127.0.0.1:9/i", "--jwt-audience", "api"]).unwrap();
+        let jwt = flags(&[
+            "--jwt-issuer",
+            "http://127.0.0.1:9/i",
+            "--jwt-audience",
+            "api",
+        ])
+        .unwrap();
         assert!(jwt.check(Source::HttpApi).is_ok());
-        assert!(jwt.check(Source::RestApi).unwrap_err().contains("REST API JWT authorizers are not emulated"));
+        assert!(jwt
+            .check(Source::RestApi)
+            .unwrap_err()
+            .contains("REST API JWT authorizers are not emulated"));
         let no_aud = flags(&["--jwt-issuer", "http://127.0.0.1:9/i"]).unwrap();
-        assert!(no_aud.check(Source::HttpApi).unwrap_err().contains("--jwt-audience"));
+        assert!(no_aud
+            .check(Source::HttpApi)
+            .unwrap_err()
+            .contains("--jwt-audience"));
         let token = flags(&["--authorizer-function", "d", "--authorizer-type", "token"]).unwrap();
-        assert!(token.check(Source::HttpApi).unwrap_err().contains("REQUEST authorizers only"));
+        assert!(token
+            .check(Source::HttpApi)
+            .unwrap_err()
+            .contains("REQUEST authorizers only"));
         assert!(token.check(Source::RestApi).is_ok());
-        let both = flags(&["--jwt-issuer", "i", "--jwt-audience", "a", "--iam-auth", "deny"]).unwrap();
-        assert!(both.check(Source::HttpApi).unwrap_err().contains("one authorization type"));
+        let both = flags(&[
+            "--jwt-issuer",
+            "i",
+            "--jwt-audience",
+            "a",
+            "--iam-auth",
+            "deny",
+        ])
+        .unwrap();
+        assert!(both
+            .check(Source::HttpApi)
+            .unwrap_err()
+            .contains("one authorization type"));
         let iam = flags(&["--iam-auth", "allow"]).unwrap();
-        assert!(iam.check(Source::Alb).unwrap_err().contains("no IAM authorization"));
+        assert!(iam
+            .check(Source::Alb)
+            .unwrap_err()
+            .contains("no IAM authorization"));
         let stray = flags(&["--authorizer-ttl", "10"]).unwrap();
-        assert!(stray.check(Source::HttpApi).unwrap_err().contains("--authorizer-function"));
-        let v1_simple = flags(&["--authorizer-function", "d", "--authorizer-payload", "1.0", "--authorizer-simple-response"]).unwrap();
-        assert!(v1_simple.check(Source::HttpApi).unwrap_err().contains("2.0"));
-        assert!(flags(&["--authorizer-ttl", "3601"]).unwrap_err().contains("3600"));
-        let wrong_syntax = flags(&["--authorizer-function", "d", "--identity-source", "$request.header.X"]).unwrap();
-        assert!(wrong_syntax.check(Source::RestApi).unwrap_err().contains("method.request.header.NAME"));
+        assert!(stray
+            .check(Source::HttpApi)
+            .unwrap_err()
+            .contains("--authorizer-function"));
+        let v1_simple = flags(&[
+            "--authorizer-function",
+            "d",
+            "--authorizer-payload",
+            "1.0",
+            "--authorizer-simple-response",
+        ])
+        .unwrap();
+        assert!(v1_simple
+            .check(Source::HttpApi)
+            .unwrap_err()
+            .contains("2.0"));
+        assert!(flags(&["--authorizer-ttl", "3601"])
+            .unwrap_err()
+            .contains("3600"));
+        let wrong_syntax = flags(&[
+            "--authorizer-function",
+            "d",
+            "--identity-source",
+            "$request.header.X",
+        ])
+        .unwrap();
+        assert!(wrong_syntax
+            .check(Source::RestApi)
+            .unwrap_err()
+            .contains("method.request.header.NAME"));
     }
 }

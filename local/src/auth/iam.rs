@@ -74,7 +74,10 @@ mod tests {
             method: "GET".into(),
             path: "/".into(),
             query: query.into(),
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: Bytes::new(),
             source_ip: "127.0.0.1".into(),
             port: 3000,
@@ -90,6 +93,8 @@ mod tests {
         assert!(allows(IamMode::Deny, &presigned));
         assert!(!allows(IamMode::Deny, &unsigned));
         assert!(allows(IamMode::Allow, &unsigned));
-        assert!(IamMode::parse("maybe").unwrap_err().contains("allow or deny"));
+        assert!(IamMode::parse("maybe")
+            .unwrap_err()
+            .contains("allow or deny"));
     }
 }

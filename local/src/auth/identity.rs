@@ -204,7 +204,10 @@ mod tests {
     fn each_syntax_and_its_values() {
         let h = IdentitySource::parse("$request.header.Authorization", Syntax::HttpApi).unwrap();
         assert_eq!(h, IdentitySource::Header("Authorization".into()));
-        let r = req(&[("authorization", "t1"), ("Authorization", "t2")], "a=1&b=x%20y&a=2");
+        let r = req(
+            &[("authorization", "t1"), ("Authorization", "t2")],
+            "a=1&b=x%20y&a=2",
+        );
         assert_eq!(h.value(&r, &FACTS).as_deref(), Some("t1,t2"));
         let q = IdentitySource::parse("method.request.querystring.b", Syntax::RestApi).unwrap();
         assert_eq!(q.value(&r, &FACTS).as_deref(), Some("x y"));
@@ -223,9 +226,11 @@ mod tests {
         assert!(IdentitySource::parse("$request.header.X", Syntax::RestApi)
             .unwrap_err()
             .contains("method.request.header.NAME"));
-        assert!(IdentitySource::parse("$context.authorizer.claims", Syntax::HttpApi)
-            .unwrap_err()
-            .contains("does not emulate"));
+        assert!(
+            IdentitySource::parse("$context.authorizer.claims", Syntax::HttpApi)
+                .unwrap_err()
+                .contains("does not emulate")
+        );
         assert!(IdentitySource::parse("$request.header.", Syntax::HttpApi).is_err());
     }
 }

@@ -79,7 +79,10 @@ impl JwksSource {
     pub fn describe(&self) -> String {
         match self {
             JwksSource::Discover(issuer) => {
-                format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+                format!(
+                    "{}/.well-known/openid-configuration",
+                    issuer.trim_end_matches('/')
+                )
             }
             JwksSource::Url(u) => u.clone(),
             JwksSource::File(f) => f.display().to_string(),
@@ -144,7 +147,10 @@ pub fn parse(doc: &[u8]) -> Result<KeySet, String> {
         });
     }
     if out.keys.is_empty() {
-        return Err("it holds no RSA signing key (API Gateway's JWT authorizers accept RSA keys only)".into());
+        return Err(
+            "it holds no RSA signing key (API Gateway's JWT authorizers accept RSA keys only)"
+                .into(),
+        );
     }
     Ok(out)
 }
@@ -217,7 +223,9 @@ mod tests {
         assert_eq!(kids, ["a", "b"]);
         // Leading zero bytes are dropped.
         assert_eq!(set.find("b").map(|k| k.n.clone()), Some(vec![1, 0, 1]));
-        assert!(parse(br#"{"keys": [{"kty": "EC"}]}"#).unwrap_err().contains("RSA"));
+        assert!(parse(br#"{"keys": [{"kty": "EC"}]}"#)
+            .unwrap_err()
+            .contains("RSA"));
         assert!(parse(b"[]").is_err());
     }
 

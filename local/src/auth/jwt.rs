@@ -72,7 +72,9 @@ impl TokenError {
             TokenError::Malformed => "the token is not a valid JWT".into(),
             TokenError::Algorithm(alg) => format!("signing method {alg} is invalid"),
             TokenError::NoKeyId => "the token has no kid header".into(),
-            TokenError::UnknownKey => "the token's kid does not match a key in the issuer's jwks_uri".into(),
+            TokenError::UnknownKey => {
+                "the token's kid does not match a key in the issuer's jwks_uri".into()
+            }
             TokenError::Signature => "the token's signature is invalid".into(),
             TokenError::Issuer => "the token does not have a valid issuer".into(),
             TokenError::Audience => "the token does not have a valid audience".into(),
@@ -299,13 +301,19 @@ impl JwtAuthorizer {
         }))
     }
 
-    async fn verify_reloading(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenError> {
+    async fn verify_reloading(
+        &self,
+        token: &str,
+        now: u64,
+    ) -> Result<Map<String, Value>, TokenError> {
         let mut keys = self.keys.lock().await;
         match verify(token, &keys.0, &self.cfg, now) {
             Err(TokenError::UnknownKey) if keys.1.elapsed() >= RELOAD_EVERY => {
                 match self.cfg.jwks.load().await {
                     Ok(fresh) => *keys = (fresh, Instant::now()),
-                    Err(e) => eprintln!("portside-local: JWT authorizer: cannot reload the keys: {e}"),
+                    Err(e) => {
+                        eprintln!("portside-local: JWT authorizer: cannot reload the keys: {e}")
+                    }
                 }
                 verify(token, &keys.0, &self.cfg, now)
             }

@@ -74,8 +74,15 @@ pub struct LambdaAuthorizerConfig {
 /// What an authorizer answered, as cached.
 #[derive(Debug, Clone, PartialEq)]
 enum Answer {
-    Simple { authorized: bool, context: Value },
-    Policy { principal_id: Value, policy: Value, context: Value },
+    Simple {
+        authorized: bool,
+        context: Value,
+    },
+    Policy {
+        principal_id: Value,
+        policy: Value,
+        context: Value,
+    },
 }
 
 /// A Lambda authorizer and its function.
@@ -130,8 +137,12 @@ impl LambdaAuthorizer {
                 }
             }
         }
-        if let (LambdaKind::RestToken { validation: Some(re) }, Some(token)) =
-            (&self.cfg.kind, values.first())
+        if let (
+            LambdaKind::RestToken {
+                validation: Some(re),
+            },
+            Some(token),
+        ) = (&self.cfg.kind, values.first())
         {
             if !re.is_match(token) {
                 eprintln!("portside-local: Lambda authorizer: the token does not match the identity validation expression; API Gateway answers 401 without invoking the authorizer");
@@ -168,7 +179,12 @@ impl LambdaAuthorizer {
         }
     }
 
-    async fn ask(&self, req: &HttpRequest, input: &CheckInput<'_>, values: &[String]) -> Result<Answer, Refusal> {
+    async fn ask(
+        &self,
+        req: &HttpRequest,
+        input: &CheckInput<'_>,
+        values: &[String],
+    ) -> Result<Answer, Refusal> {
         let event = self.event(req, input, values);
         let fail = |why: String| {
             eprintln!("portside-local: Lambda authorizer: {why}; API Gateway answers 500");
@@ -187,13 +203,25 @@ impl LambdaAuthorizer {
                 return Err(Refusal::Unauthorized);
             }
             Outcome::Error(e) | Outcome::InitError(e) => {
-                return Err(fail(format!("its function failed ({}: {})", e.error_type, e.error_message)))
+                return Err(fail(format!(
+                    "its function failed ({}: {})",
+                    e.error_type, e.error_message
+                )))
             }
-            Outcome::TimedOut(t) => return Err(fail(format!("its function timed out after {:.2} s", t.after.as_secs_f64()))),
+            Outcome::TimedOut(t) => {
+                return Err(fail(format!(
+                    "its function timed out after {:.2} s",
+                    t.after.as_secs_f64()
+                )))
+            }
         };
         let v: Value = serde_json::from_slice(&payload)
             .map_err(|e| fail(format!("its answer is not JSON ({e})")))?;
-        self.read_answer(&v).map_err(|why| fail(format!("its answer is not in the format API Gateway reads: {why}")))
+        self.read_answer(&v).map_err(|why| {
+            fail(format!(
+                "its answer is not in the format API Gateway reads: {why}"
+            ))
+        })
     }
 
     fn is_rest(&self) -> bool {
@@ -205,7 +233,10 @@ impl LambdaAuthorizer {
             None | Some(Value::Null) => Value::Null,
             Some(c @ Value::Object(map)) => {
                 if self.is_rest() {
-                    if let Some((k, _)) = map.iter().find(|(_, v)| !(v.is_string() || v.is_number() || v.is_boolean())) {
+                    if let Some((k, _)) = map
+                        .iter()
+                        .find(|(_, v)| !(v.is_string() || v.is_number() || v.is_boolean()))
+                    {
                         return Err(format!("context.{k} is not a string, number or boolean"));
                     }
                 }
@@ -218,7 +249,10 @@ impl LambdaAuthorizer {
                 .get("isAuthorized")
                 .and_then(Value::as_bool)
                 .ok_or("a simple response needs isAuthorized: true or false")?;
-            return Ok(Answer::Simple { authorized, context });
+            return Ok(Answer::Simple {
+                authorized,
+                context,
+            });
         }
         let policy = v
             .get("policyDocument")
@@ -230,20 +264,33 @@ impl LambdaAuthorizer {
             _ if !self.is_rest() => Value::Null,
             _ => return Err("it has no principalId".into()),
         };
-        Ok(Answer::Policy { principal_id, policy, context })
+        Ok(Answer::Policy {
+            principal_id,
+            policy,
+            context,
+        })
     }
 
     fn decide(&self, answer: Answer, arn: &str, latency_ms: u64) -> Result<Value, Refusal> {
         let context = match answer {
-            Answer::Simple { authorized: false, .. } => {
+            Answer::Simple {
+                authorized: false, ..
+            } => {
                 eprintln!("portside-local: the Lambda authorizer answered isAuthorized: false; API Gateway answers 403");
                 return Err(Refusal::Denied { explicit: true });
             }
             Answer::Simple { context, .. } => return Ok(json!({ "lambda": context })),
-            Answer::Policy { policy, principal_id, context } => match policy::evaluate(&policy, arn) {
+            Answer::Policy {
+                policy,
+                principal_id,
+                context,
+            } => match policy::evaluate(&policy, arn) {
                 Ok(Effect::Allow) if self.is_rest() => {
                     let mut out = Map::new();
-                    out.insert("principalId".into(), Value::String(super::jwt::claim_text(&principal_id)));
+                    out.insert(
+                        "principalId".into(),
+                        Value::String(super::jwt::claim_text(&principal_id)),
+                    );
                     out.insert("integrationLatency".into(), json!(latency_ms));
                     if let Value::Object(map) = context {
                         for (k, v) in map {
@@ -279,10 +326,16 @@ impl LambdaAuthorizer {
             }),
             LambdaKind::RestRequest => {
                 let mut e = strip_body(input.event.clone());
-                prepend(&mut e, [("type", json!("REQUEST")), ("methodArn", json!(input.arn))]);
+                prepend(
+                    &mut e,
+                    [("type", json!("REQUEST")), ("methodArn", json!(input.arn))],
+                );
                 e
             }
-            LambdaKind::HttpApi { payload: PayloadVersion::V2, .. } => {
+            LambdaKind::HttpApi {
+                payload: PayloadVersion::V2,
+                ..
+            } => {
                 let mut e = strip_body(input.event.clone());
                 prepend(
                     &mut e,
@@ -295,7 +348,10 @@ impl LambdaAuthorizer {
                 );
                 e
             }
-            LambdaKind::HttpApi { payload: PayloadVersion::V1, .. } => {
+            LambdaKind::HttpApi {
+                payload: PayloadVersion::V1,
+                ..
+            } => {
                 // The REST-compatible shape, on the HTTP API's stage.
                 let mut e = strip_body(events::to_event(Source::RestApi, req, input.ctx));
                 if let Some(o) = e.as_object_mut() {

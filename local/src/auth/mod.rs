@@ -189,7 +189,9 @@ impl Gate {
         };
         match outcome {
             Ok(v) => Verdict::Pass(v),
-            Err(refusal) => Verdict::Refuse(answers::answer(self.source, &refusal, &ctx.request_id)),
+            Err(refusal) => {
+                Verdict::Refuse(answers::answer(self.source, &refusal, &ctx.request_id))
+            }
         }
     }
 }

@@ -66,7 +66,12 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
 
 /// Whether a statement covers the action and the ARN: (positive field,
 /// negated field) for each.
-fn covers(statement: &Value, field: &str, not_field: &str, matches: &dyn Fn(&str) -> bool) -> Result<bool, String> {
+fn covers(
+    statement: &Value,
+    field: &str,
+    not_field: &str,
+    matches: &dyn Fn(&str) -> bool,
+) -> Result<bool, String> {
     match (statement.get(field), statement.get(not_field)) {
         (Some(v), None) => Ok(strings(v, field)?.iter().any(|p| matches(p))),
         (None, Some(v)) => Ok(!strings(v, not_field)?.iter().any(|p| matches(p))),
@@ -90,14 +95,18 @@ pub fn evaluate(policy: &Value, arn: &str) -> Result<Effect, String> {
     let mut allowed = false;
     for s in statements {
         if s.get("Condition").is_some() {
-            return Err("a statement has a Condition, which portside-local does not evaluate".into());
+            return Err(
+                "a statement has a Condition, which portside-local does not evaluate".into(),
+            );
         }
         let effect = match s.get("Effect").and_then(Value::as_str) {
             Some("Allow") => Effect::Allow,
             Some("Deny") => Effect::ExplicitDeny,
             _ => return Err("a statement's Effect is neither \"Allow\" nor \"Deny\"".into()),
         };
-        if covers(s, "Action", "NotAction", &action)? && covers(s, "Resource", "NotResource", &resource)? {
+        if covers(s, "Action", "NotAction", &action)?
+            && covers(s, "Resource", "NotResource", &resource)?
+        {
             match effect {
                 Effect::ExplicitDeny => return Ok(Effect::ExplicitDeny),
                 _ => allowed = true,
@@ -126,11 +135,20 @@ mod tests {
     fn deny_wins_allow_allows_and_nothing_denies() {
         let allow = json!({"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*/prod/GET/*"});
         let deny = json!({"Effect": "Deny", "Action": "execute-api:*", "Resource": [ARN]});
-        assert_eq!(evaluate(&policy(json!([allow.clone()])), ARN), Ok(Effect::Allow));
+        assert_eq!(
+            evaluate(&policy(json!([allow.clone()])), ARN),
+            Ok(Effect::Allow)
+        );
         assert_eq!(evaluate(&policy(allow.clone()), ARN), Ok(Effect::Allow));
-        assert_eq!(evaluate(&policy(json!([allow, deny])), ARN), Ok(Effect::ExplicitDeny));
+        assert_eq!(
+            evaluate(&policy(json!([allow, deny])), ARN),
+            Ok(Effect::ExplicitDeny)
+        );
         let other = json!({"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*/prod/POST/*"});
-        assert_eq!(evaluate(&policy(json!([other])), ARN), Ok(Effect::ImplicitDeny));
+        assert_eq!(
+            evaluate(&policy(json!([other])), ARN),
+            Ok(Effect::ImplicitDeny)
+        );
         let not = json!({"Effect": "Allow", "Action": "*", "NotResource": "*/POST/*"});
         assert_eq!(evaluate(&policy(json!([not])), ARN), Ok(Effect::Allow));
     }
@@ -138,9 +156,15 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_an_error() {
         let cond = json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {}}});
-        assert!(evaluate(&policy(json!([cond])), ARN).unwrap_err().contains("Condition"));
+        assert!(evaluate(&policy(json!([cond])), ARN)
+            .unwrap_err()
+            .contains("Condition"));
         assert!(evaluate(&json!({}), ARN).is_err());
-        assert!(evaluate(&policy(json!([{"Effect": "Maybe", "Action": "*", "Resource": "*"}])), ARN).is_err());
+        assert!(evaluate(
+            &policy(json!([{"Effect": "Maybe", "Action": "*", "Resource": "*"}])),
+            ARN
+        )
+        .is_err());
     }
 
     #[test]

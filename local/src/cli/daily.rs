@@ -10,15 +10,13 @@ use super::Options;
 use crate::auth::flags::{AuthFlags, FunctionDefaults};
 use crate::frontdoor::FrontDoorConfig;
 use crate::function::Function;
-use std::sync::Arc;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The function, init and integration timeouts under `--debug`: long
 /// enough for a debugging session, still a bound.
 pub const DEBUG_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
-
-/// The help text's section for these flags.
 
 /// What these flags say.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,7 +50,9 @@ pub fn apply(
         "--watch-build" => {
             let cmd = value()?;
             if cmd.trim().is_empty() {
-                return Err("--watch-build wants the build command, such as 'npm run build'".into());
+                return Err(
+                    "--watch-build wants the build command, such as 'npm run build'".into(),
+                );
             }
             d.watch_build = Some(cmd);
         }

@@ -24,7 +24,10 @@ impl Inner {
         let opt = self.layer.as_ref().map(|l| l.dir().to_path_buf());
         match &opt {
             Some(opt) => {
-                set("PATH", format!("{first}{}:{host_path}", opt.join("bin").display()));
+                set(
+                    "PATH",
+                    format!("{first}{}:{host_path}", opt.join("bin").display()),
+                );
                 let mut ld = opt.join("lib").display().to_string();
                 if let Ok(host_ld) = std::env::var("LD_LIBRARY_PATH") {
                     ld = format!("{ld}:{host_ld}");

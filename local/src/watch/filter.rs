@@ -122,7 +122,11 @@ mod tests {
         let root = std::env::temp_dir().join(format!("filter-{}", crate::util::random_hex(8)));
         std::fs::create_dir_all(root.join("src/gen")).unwrap();
         std::fs::create_dir_all(root.join("logs")).unwrap();
-        std::fs::write(root.join(".gitignore"), "*.log\n/logs/\nsrc/gen/*\n!src/gen/keep.py\n").unwrap();
+        std::fs::write(
+            root.join(".gitignore"),
+            "*.log\n/logs/\nsrc/gen/*\n!src/gen/keep.py\n",
+        )
+        .unwrap();
         std::fs::write(root.join("src/.gitignore"), "local.py\n").unwrap();
         let f = Filter::new(&root);
         let ignored = |p: &str| f.ignored(&root.join(p));
@@ -139,7 +143,10 @@ mod tests {
         assert!(ignored("logs/today.txt"));
         assert!(ignored("src/gen/out.py"));
         assert!(!ignored("src/gen/keep.py"));
-        assert!(ignored("src/local.py"), "a nested .gitignore applies below it");
+        assert!(
+            ignored("src/local.py"),
+            "a nested .gitignore applies below it"
+        );
         assert!(!ignored("local.py"), "and only there");
         let _ = std::fs::remove_dir_all(&root);
     }

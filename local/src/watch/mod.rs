@@ -138,7 +138,12 @@ async fn run(
 
 /// Adds the paths that matter; a new folder gets its watch, a changed
 /// `.gitignore` reloads the rules.
-fn take(changed: &mut Vec<PathBuf>, paths: Vec<PathBuf>, filter: &mut Filter, watcher: &mut notify::RecommendedWatcher) {
+fn take(
+    changed: &mut Vec<PathBuf>,
+    paths: Vec<PathBuf>,
+    filter: &mut Filter,
+    watcher: &mut notify::RecommendedWatcher,
+) {
     for p in paths {
         if p.file_name().is_some_and(|n| n == ".gitignore") {
             filter.reload();
@@ -185,8 +190,14 @@ async fn build(cmd: &str, dir: &Path) -> bool {
             }
         }
     };
-    let out = child.stdout.take().map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
-    let err = child.stderr.take().map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let out = child
+        .stdout
+        .take()
+        .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let err = child
+        .stderr
+        .take()
+        .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
     let (_, _, status) = tokio::join!(copy(out), copy(err), child.wait());
     match status {
         Ok(s) if s.success() => true,
