@@ -281,8 +281,11 @@ impl Function {
     /// wait, those in flight finish, the environments stop as Lambda stops
     /// them (SIGTERM to the runtime, SHUTDOWN to the extensions), and a
     /// fresh environment 1 starts at once, shown as a cold start (`why`
-    /// says what caused it).
-    pub async fn restart(&self, why: &str) -> InitState {
+    /// says what caused it). With `early`, the fresh one starts as soon as
+    /// nothing accepts on the app's port any more, while the old processes
+    /// finish exiting; without, once they are gone (a debugger's own port,
+    /// say, is free again only then).
+    pub async fn restart(&self, why: &str, early: bool) -> InitState {
         self.lock().restarting = true;
         // In-flight invocations (and environments being created) finish.
         loop {
@@ -303,11 +306,7 @@ impl Function {
             .drain(..)
             .map(|e| e.sandbox)
             .collect();
-        let mut tasks = tokio::task::JoinSet::new();
-        for sandbox in old {
-            tasks.spawn(async move { sandbox.shutdown().await });
-        }
-        while tasks.join_next().await.is_some() {}
+        stop_environments(old, early).await;
         eprintln!("portside-local: environment 1 starting (a cold start: {why})");
         let started = Instant::now();
         let fresh = match self.create(1).await {
@@ -361,6 +360,36 @@ impl Function {
         // The environments' /tmp go with them (the front door may keep the
         // function itself alive until the process exits).
         let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// Stops `old` as Lambda stops environments; returns once they are gone,
+/// or (with `early`) once nothing accepts on environment 1's app port any
+/// more, the rest of the stop going on in the background.
+async fn stop_environments(old: Vec<Arc<Sandbox>>, early: bool) {
+    let port = old.first().and_then(|s| s.app_address());
+    let (done, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        for sandbox in old {
+            tasks.spawn(async move { sandbox.shutdown().await });
+        }
+        while tasks.join_next().await.is_some() {}
+        let _ = done.send(());
+    });
+    let Some((host, port)) = port.filter(|_| early) else {
+        let _ = stopped.await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(5)) => {
+                if !ports::accepts(&host, port) {
+                    return;
+                }
+            }
+        }
     }
 }
 

@@ -52,7 +52,8 @@ fn folder(tag: &str) -> TempDir {
 }
 
 fn set_version(dir: &TempDir, v: &str) {
-    std::fs::write(dir.path().join("version.py"), format!("VERSION = {v:?}\n")).expect("write version");
+    std::fs::write(dir.path().join("version.py"), format!("VERSION = {v:?}\n"))
+        .expect("write version");
 }
 
 fn serve(dir: &TempDir, extra: &[&str]) -> Local {
@@ -62,8 +63,16 @@ fn serve(dir: &TempDir, extra: &[&str]) -> Local {
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--", "python3", "app.py"]);
     let local = Local::start(Launch::new(&args).cwd(dir.path()));
-    assert!(local.stdout.contains(" is up at "), "not up:\n{}", local.stderr());
-    assert!(local.stderr().contains("portside-local: watching "), "{}", local.stderr());
+    assert!(
+        local.stdout.contains(" is up at "),
+        "not up:\n{}",
+        local.stderr()
+    );
+    assert!(
+        local.stderr().contains("portside-local: watching "),
+        "{}",
+        local.stderr()
+    );
     local
 }
 
@@ -71,7 +80,10 @@ async fn version(local: &Local) -> (String, i64) {
     let r = get(local.addr(), "/", &[]).await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), local.stderr());
     let v = r.json();
-    (v["version"].as_str().unwrap_or("").to_string(), v["pid"].as_i64().unwrap_or(0))
+    (
+        v["version"].as_str().unwrap_or("").to_string(),
+        v["pid"].as_i64().unwrap_or(0),
+    )
 }
 
 /// Polls until the app answers with `want`: how long it took.
@@ -82,13 +94,20 @@ async fn until_version(local: &Local, want: &str) -> Duration {
         if r.status == 200 && r.json()["version"] == want {
             return started.elapsed();
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "{want} never served:\n{}", local.stderr());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{want} never served:\n{}",
+            local.stderr()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 fn restarts(local: &Local) -> usize {
-    local.stderr().matches("environment 1 starting (a cold start: the code changed)").count()
+    local
+        .stderr()
+        .matches("environment 1 starting (a cold start: the code changed)")
+        .count()
 }
 
 #[tokio::test]
@@ -101,7 +120,10 @@ async fn a_change_is_served_by_the_next_request_after_a_cold_start() {
     let took = until_version(&local, "v2").await;
     eprintln!("measured: change to the new code answering took {took:?}");
     let err = local.wait_for_stderr("environment 1 is up (init", Duration::from_secs(5));
-    assert!(err.contains("portside-local: version.py changed; restarting the function"), "{err}");
+    assert!(
+        err.contains("portside-local: version.py changed; restarting the function"),
+        "{err}"
+    );
     assert_eq!(restarts(&local), 1, "{err}");
     // Stopped as Lambda stops an environment: SIGTERM to the app.
     assert!(err.contains(&format!("app {old_pid} got SIGTERM")), "{err}");
@@ -150,7 +172,11 @@ async fn a_failed_build_keeps_the_old_code_serving() {
     let err = local.wait_for_stderr("the build failed", Duration::from_secs(10));
     assert!(err.contains("[build] error: version.py is broken"), "{err}");
     assert!(err.contains("the build failed (exit status 3); the running environments keep serving the code from before the change"), "{err}");
-    assert_eq!(version(&local).await, ("v1".to_string(), pid), "the old environment serves on");
+    assert_eq!(
+        version(&local).await,
+        ("v1".to_string(), pid),
+        "the old environment serves on"
+    );
     assert_eq!(restarts(&local), 0);
     set_version(&dir, "v3");
     until_version(&local, "v3").await;
@@ -168,6 +194,10 @@ async fn a_request_in_flight_finishes_on_the_old_code() {
     set_version(&dir, "v2");
     let r = slow.await.expect("the slow request");
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["version"], "v1", "it finished on the code it started on");
+    assert_eq!(
+        r.json()["version"],
+        "v1",
+        "it finished on the code it started on"
+    );
     until_version(&local, "v2").await;
 }

@@ -129,6 +129,7 @@ pub(super) fn announce(
     let cfg = crate::watch::WatchConfig {
         root: function.config().function_dir.clone(),
         build: o.daily.watch_build.clone(),
+        early: !o.daily.debug,
     };
     crate::watch::start(Arc::clone(function), cfg).map(Some)
 }

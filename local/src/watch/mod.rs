@@ -36,6 +36,10 @@ pub struct WatchConfig {
     pub root: PathBuf,
     /// `--watch-build`: run with `sh -c` in `root` before each restart.
     pub build: Option<String>,
+    /// Start the fresh environment as soon as the app's port is free, while
+    /// the old processes finish exiting (not under `--debug`, whose
+    /// debugger port is free only once they are gone).
+    pub early: bool,
 }
 
 /// Starts watching; the returned handle keeps the watch alive.
@@ -132,7 +136,7 @@ async fn run(
         } else {
             eprintln!("portside-local: {what} changed; restarting the function");
         }
-        function.restart("the code changed").await;
+        function.restart("the code changed", cfg.early).await;
     }
 }
 
