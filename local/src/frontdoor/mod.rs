@@ -8,6 +8,7 @@
 
 pub mod answers;
 pub mod events;
+pub mod explain;
 
 use crate::function::Function;
 use crate::runtime_api::stream::PreludeSplitter;
@@ -256,6 +257,7 @@ async fn invoke_api(
         return resp;
     }
     let asynchronous = get("x-amz-invocation-type").is_some_and(|t| t == "Event");
+    let event = body.clone();
     let inv = match function.invoke(body, opts).await {
         Ok(inv) => inv,
         Err(e) => return rejected(&e),
@@ -269,6 +271,11 @@ async fn invoke_api(
     let request_id = inv.request_id.clone();
     let outcome = inv.outcome().await;
     log_failure(&outcome);
+    if let Outcome::Error(e) = &outcome {
+        if let Some(hint) = explain::pass_through(&event, e, &function.config().env) {
+            eprintln!("portside-local: {hint}");
+        }
+    }
     let result = outcome.invoke_result();
     let mut resp = Response::new(full(result.payload));
     let mut h = vec![
@@ -290,10 +297,7 @@ fn log_failure(outcome: &Outcome) {
         Outcome::TimedOut(t) => &t.error,
         _ => return,
     };
-    eprintln!(
-        "portside-local: invocation failed: {} {}",
-        e.error_type, e.error_message
-    );
+    eprintln!("portside-local: {}", explain::failure(e));
 }
 
 async fn http_request(
