@@ -59,8 +59,11 @@ while True:
         token = event["authorizationToken"]
     elif isinstance(src, list):
         token = src[0] if src else ""
+    elif src is None:
+        # A REST REQUEST event carries the request, not identitySource.
+        token = (event.get("queryStringParameters") or {}).get("token", "")
     else:
-        token = (src or "").split(",")[0]
+        token = src.split(",")[0]
     token = token.replace("Bearer ", "")
     context = {"user": "u-1", "level": 3, "admin": True}
     if token == "unauthorized":
@@ -739,4 +742,42 @@ async fn iam_auth_is_not_emulated_and_the_flag_decides_for_unsigned_requests() {
         (r.status, r.text().as_str()),
         (403, r#"{"Message":"Forbidden"}"#)
     );
+}
+
+#[tokio::test]
+async fn a_rest_api_request_authorizer_gets_the_request_and_its_identity_sources() {
+    let f = Fixture::new();
+    let authorizer = f.authorizer();
+    let local = f.start(&[
+        "--event",
+        "rest-api",
+        "--authorizer-function",
+        &authorizer,
+        "--authorizer-env",
+        "MODE=policy",
+        "--identity-source",
+        "method.request.querystring.token",
+        "--authorizer-ttl",
+        "0",
+    ]);
+    let addr = local.addr();
+    let e = event(&get(addr, "/pets?token=allow&x=1", &[("x-extra", "yes")]).await);
+    assert_eq!(e["requestContext"]["authorizer"]["principalId"], "user-7");
+    let a = &f.authorizer_events()[0];
+    assert_eq!(a["type"], "REQUEST");
+    assert_eq!(
+        a["methodArn"],
+        "arn:aws:execute-api:us-east-1:123456789012:portsidelocal/prod/GET/pets"
+    );
+    assert_eq!(a["queryStringParameters"]["token"], "allow");
+    assert_eq!(a["headers"]["x-extra"], "yes");
+    assert_eq!(a["httpMethod"], "GET");
+    assert!(a.get("body").is_none(), "{a}");
+    // Without the query string: 401 without asking the authorizer.
+    let r = get(addr, "/pets", &[]).await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (401, r#"{"message":"Unauthorized"}"#)
+    );
+    assert_eq!(f.authorizer_events().len(), 1);
 }
