@@ -27,7 +27,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 /// How long the folder must stay unchanged before the restart begins.
-pub const QUIET: Duration = Duration::from_millis(100);
+pub const QUIET: Duration = Duration::from_millis(50);
 
 /// What `--watch` watches and runs.
 #[derive(Debug, Clone)]
