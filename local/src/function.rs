@@ -307,6 +307,13 @@ impl Function {
             .map(|e| e.sandbox)
             .collect();
         stop_environments(old, early).await;
+        if self.stopping.load(Ordering::SeqCst) {
+            // portside-local is stopping: nothing new starts.
+            return InitState::Failed(crate::runtime_api::FunctionError::lambda(
+                "Sandbox.Stopped",
+                "portside-local is stopping",
+            ));
+        }
         eprintln!("portside-local: environment 1 starting (a cold start: {why})");
         let started = Instant::now();
         let fresh = match self.create(1).await {

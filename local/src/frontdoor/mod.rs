@@ -271,11 +271,7 @@ async fn invoke_api(
     let request_id = inv.request_id.clone();
     let outcome = inv.outcome().await;
     log_failure(&outcome);
-    if let Outcome::Error(e) = &outcome {
-        if let Some(hint) = explain::pass_through(&event, e, &function.config().env) {
-            eprintln!("portside-local: {hint}");
-        }
-    }
+    explain_pass_through(function, &event, &outcome);
     let result = outcome.invoke_result();
     let mut resp = Response::new(full(result.payload));
     let mut h = vec![
@@ -288,6 +284,15 @@ async fn invoke_api(
     }
     add_headers(&mut resp, &h);
     resp
+}
+
+/// An event the app refused on the pass-through path: where it went.
+fn explain_pass_through(function: &Function, event: &[u8], outcome: &Outcome) {
+    if let Outcome::Error(e) = outcome {
+        if let Some(hint) = explain::pass_through(event, e, &function.config().env) {
+            eprintln!("portside-local: {hint}");
+        }
+    }
 }
 
 fn log_failure(outcome: &Outcome) {
