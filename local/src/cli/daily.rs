@@ -143,3 +143,69 @@ pub(super) async fn shutdown(door: &FrontDoorConfig, function: &Arc<Function>) {
     };
     tokio::join!(function.shutdown(), gate);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{parse, Command};
+
+    fn parse_args(a: &[&str]) -> Result<Command, String> {
+        parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_daily_flags_parse_and_what_cannot_work_together_is_named() {
+        let Ok(Command::Run(o)) = parse_args(&[
+            "--watch",
+            "--watch-build",
+            "make",
+            "--env-file",
+            "a",
+            "--env-file",
+            "b",
+            "--debug",
+            "--jwt-issuer",
+            "http://127.0.0.1:1/i",
+            "--jwt-audience",
+            "x",
+            "--",
+            "app",
+        ]) else {
+            panic!("parses");
+        };
+        assert!(o.daily.watch && o.daily.debug);
+        assert_eq!(o.daily.watch_build.as_deref(), Some("make"));
+        assert_eq!(o.daily.env_files, ["a", "b"].map(std::path::PathBuf::from));
+        assert_eq!(o.daily.auth.jwt_audiences, ["x"]);
+        for (args, says) in [
+            (vec!["--watch-build", "make", "--", "app"], "add --watch"),
+            (
+                vec!["--watch-build", " ", "--watch", "--", "app"],
+                "wants the build command",
+            ),
+            (
+                vec!["invoke", "--event-file", "e", "--watch", "--", "app"],
+                "for serving",
+            ),
+            (
+                vec!["--debug", "--concurrency", "2", "--", "app"],
+                "drop --concurrency",
+            ),
+            (
+                vec![
+                    "invoke",
+                    "--event-file",
+                    "e",
+                    "--iam-auth",
+                    "deny",
+                    "--",
+                    "app",
+                ],
+                "authorizers are for the front door",
+            ),
+            (vec!["--jwt-audience", "x", "--", "app"], "add --jwt-issuer"),
+        ] {
+            let e = parse_args(&args).expect_err("refused");
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+}
