@@ -37,6 +37,9 @@ fuzz/smoke.sh
 step "sample app tests"
 python -m pytest -q sample-app/tests
 
+step "portside-local's daily loop against its oracle: --env-file and python-dotenv"
+python -m pytest -q tests/daily
+
 step "end-to-end tests of the sample app through portside-local"
 python -m pytest -q tests/e2e
 

@@ -41,6 +41,9 @@ struct Pool {
     environments: Vec<Environment>,
     /// Environments being created (they count towards the limit).
     starting: usize,
+    /// A restart (`--watch`) is replacing the environments: new
+    /// invocations wait for it.
+    restarting: bool,
 }
 
 /// A function with up to `max_environments` execution environments.
@@ -211,17 +214,21 @@ impl Function {
                 if self.stopping.load(Ordering::SeqCst) {
                     return Err(InvokeRejected::ShuttingDown);
                 }
-                let per = self.per_environment;
-                if let Some(env) = pool.environments.iter_mut().find(|e| e.busy < per) {
-                    env.busy += 1;
-                    return Ok((env.index, Arc::clone(&env.sandbox), false));
-                }
-                let running = pool.environments.len() + pool.starting;
-                if running < self.max_environments {
-                    pool.starting += 1;
-                    Some(running + 1)
-                } else {
+                if pool.restarting {
                     None
+                } else {
+                    let per = self.per_environment;
+                    if let Some(env) = pool.environments.iter_mut().find(|e| e.busy < per) {
+                        env.busy += 1;
+                        return Ok((env.index, Arc::clone(&env.sandbox), false));
+                    }
+                    let running = pool.environments.len() + pool.starting;
+                    if running < self.max_environments {
+                        pool.starting += 1;
+                        Some(running + 1)
+                    } else {
+                        None
+                    }
                 }
             };
             let Some(index) = index else {
@@ -281,6 +288,77 @@ impl Function {
         self.changed.notify_waiters();
     }
 
+    /// Replaces every execution environment (`--watch`): new invocations
+    /// wait, those in flight finish, the environments stop as Lambda stops
+    /// them (SIGTERM to the runtime, SHUTDOWN to the extensions), and a
+    /// fresh environment 1 starts at once, shown as a cold start (`why`
+    /// says what caused it). With `early`, the fresh one starts as soon as
+    /// nothing accepts on the app's port any more, while the old processes
+    /// finish exiting; without, once they are gone (a debugger's own port,
+    /// say, is free again only then).
+    pub async fn restart(&self, why: &str, early: bool) -> InitState {
+        self.lock().restarting = true;
+        // In-flight invocations (and environments being created) finish.
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let pool = self.lock();
+                if pool.starting == 0 && pool.environments.iter().all(|e| e.busy == 0) {
+                    break;
+                }
+            }
+            changed.await;
+        }
+        let old: Vec<Arc<Sandbox>> = self
+            .lock()
+            .environments
+            .drain(..)
+            .map(|e| e.sandbox)
+            .collect();
+        stop_environments(old, early).await;
+        if self.stopping.load(Ordering::SeqCst) {
+            // portside-local is stopping: nothing new starts.
+            return InitState::Failed(crate::runtime_api::FunctionError::lambda(
+                "Sandbox.Stopped",
+                "portside-local is stopping",
+            ));
+        }
+        eprintln!("portside-local: environment 1 starting (a cold start: {why})");
+        let started = Instant::now();
+        let fresh = match self.create(1).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("portside-local: environment 1 could not start: {e}");
+                self.lock().restarting = false;
+                self.changed.notify_waiters();
+                return InitState::Failed(crate::runtime_api::FunctionError::lambda(
+                    "Sandbox.Stopped",
+                    &e,
+                ));
+            }
+        };
+        {
+            let mut pool = self.lock();
+            pool.environments.push(Environment {
+                index: 1,
+                sandbox: Arc::clone(&fresh),
+                busy: 0,
+            });
+            pool.restarting = false;
+        }
+        self.changed.notify_waiters();
+        let state = fresh.init().await;
+        if state == InitState::Ready {
+            eprintln!(
+                "portside-local: environment 1 is up (init {:.2} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        state
+    }
+
     /// Shuts every environment down at once (each takes at most the
     /// SHUTDOWN deadline).
     pub async fn shutdown(&self) {
@@ -300,6 +378,36 @@ impl Function {
         // The environments' /tmp go with them (the front door may keep the
         // function itself alive until the process exits).
         let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// Stops `old` as Lambda stops environments; returns once they are gone,
+/// or (with `early`) once nothing accepts on environment 1's app port any
+/// more, the rest of the stop going on in the background.
+async fn stop_environments(old: Vec<Arc<Sandbox>>, early: bool) {
+    let port = old.first().and_then(|s| s.app_address());
+    let (done, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        for sandbox in old {
+            tasks.spawn(async move { sandbox.shutdown().await });
+        }
+        while tasks.join_next().await.is_some() {}
+        let _ = done.send(());
+    });
+    let Some((host, port)) = port.filter(|_| early) else {
+        let _ = stopped.await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(5)) => {
+                if !ports::accepts(&host, port) {
+                    return;
+                }
+            }
+        }
     }
 }
 

@@ -18,16 +18,23 @@
 //! * [`up`]: `portside-local up`, a whole Terraform stack (functions,
 //!   front doors with their routes, triggers, S3/SQS/DynamoDB in moto).
 //! * [`util`]: identifiers and time formats.
+//! * the daily loop: [`auth`] (authorizers in front of the function),
+//!   [`watch`] (`--watch`), [`dotenv`] (`--env-file`), [`runtimes`] (the
+//!   runtime's interpreter).
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
 
+pub mod auth;
 pub mod cli;
+pub mod dotenv;
 pub mod frontdoor;
 pub mod function;
 pub mod layer;
 pub mod limits;
 pub mod runtime_api;
+pub mod runtimes;
 pub mod sandbox;
 pub mod up;
 pub mod util;
+pub mod watch;
 pub mod web;

@@ -77,6 +77,53 @@ OPTIONS:
   --quiet             do not copy the function's output to stderr
   -h, --help          this help
 
+DAILY LOOP:
+  --env-file FILE     function variables from a dotenv file (repeatable; a
+                      later file wins; --env wins over all): KEY=value,
+                      export KEY=value, quotes, # comments, ${VAR} and
+                      ${VAR:-default}, read as python-dotenv reads them
+  --watch             restart the function when a file under its folder
+                      changes (not .git, node_modules, __pycache__, .venv,
+                      target, editor swap files or what .gitignore ignores):
+                      in-flight requests finish, the environments stop as
+                      Lambda stops them, fresh ones start (a cold start)
+  --watch-build CMD   with --watch: run CMD (sh -c, in the function folder)
+                      before each restart; if it fails the running code keeps
+                      serving and its output says why
+  --debug             for a debugger: one execution environment, never
+                      frozen, no function, init or integration timeout
+
+AUTHORIZERS (every route; see local/AUTHORIZERS.md):
+  --jwt-issuer URL    an HTTP API JWT authorizer for tokens from this issuer
+  --jwt-audience AUD  an accepted audience (aud, else client_id) (repeatable)
+  --jwt-jwks URL|FILE the issuer's keys: a JWKS URL on this machine or a file
+                      (default: ISSUER/.well-known/openid-configuration)
+  --jwt-scope SCOPE   a route authorization scope (repeatable; one suffices)
+  --identity-source EXPR
+                      where the token or identity is (repeatable):
+                      $request.header.NAME, $request.querystring.NAME
+                      (HTTP API), method.request.header.NAME (REST API)...
+                      (default: the Authorization header)
+  --authorizer-function DIR
+                      a Lambda authorizer: the function in DIR, run by
+                      portside-local (with --authorizer-handler NAME,
+                      --authorizer-runtime NAME, --authorizer-layer LAYER,
+                      --authorizer-env KEY=VALUE, as --function)
+  --authorizer-type request|token
+                      REQUEST (default) or TOKEN (REST APIs)
+  --authorizer-payload 1.0|2.0
+                      an HTTP API authorizer's payload format (default 2.0)
+  --authorizer-simple-response
+                      HTTP API 2.0: it answers {\"isAuthorized\", \"context\"}
+  --authorizer-ttl SECS
+                      cache results by identity source (default 300; 0 = off)
+  --authorizer-validation REGEX
+                      a TOKEN authorizer's identity validation expression
+  --iam-auth allow|deny
+                      AWS_IAM routes or Function URL: IAM is not emulated
+                      (signatures are not checked); unsigned requests are
+                      let through or refused with 403
+
 STOPPING: Ctrl-C or SIGTERM stops the function as Lambda does (SIGTERM to
 the runtime, SHUTDOWN to extensions, SIGKILL at the 2 s deadline). If
 portside-local itself is killed (even with SIGKILL), the function's
@@ -143,6 +190,8 @@ pub struct Options {
     pub integration_timeout: Option<Duration>,
     /// `--example-event`.
     pub example_event: Option<String>,
+    /// `--env-file`, `--watch`, `--debug`, the authorizers (`daily`).
+    pub daily: super::daily::DailyOptions,
 }
 
 impl Default for Options {
@@ -170,6 +219,7 @@ impl Default for Options {
             environments: DEFAULT_ENVIRONMENTS,
             integration_timeout: None,
             example_event: None,
+            daily: Default::default(),
         }
     }
 }
@@ -302,6 +352,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--no-freeze" => o.no_freeze = true,
             "--quiet" => o.quiet = true,
+            other if super::daily::takes(other) => super::daily::apply(&mut o.daily, other, &mut value)?,
             other => {
                 return Err(format!(
                     "unknown argument {other:?}; see portside-local --help (the app's command goes after --)"
@@ -328,5 +379,6 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             o.source.name()
         ));
     }
+    super::daily::check(&o)?;
     Ok(Command::Run(Box::new(o)))
 }

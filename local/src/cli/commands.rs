@@ -64,6 +64,13 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
     if o.integration_timeout.is_some() {
         door.integration_timeout = o.integration_timeout;
     }
+    match super::daily::prepare_door(&mut door, o, &function).await {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("portside-local: {e}");
+            return 1;
+        }
+    }
     let door = Arc::new(door);
     tokio::spawn(frontdoor::serve(
         listener,
@@ -80,6 +87,14 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
             n => format!(", up to {n} execution environments"),
         }
     );
+    let _watch = match super::daily::announce(&door, o, &function) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("portside-local: {e}");
+            function.shutdown().await;
+            return 1;
+        }
+    };
     if o.response_stream && function.first().app_address().is_some() {
         let mode = crate::sandbox::ports::first_set(
             &cfg.env,
@@ -101,7 +116,7 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
         state = function.init() => state,
         _ = &mut stop => {
             eprintln!("portside-local: shutting down");
-            function.shutdown().await;
+            super::daily::shutdown(&door, &function).await;
             return 0;
         }
     };
@@ -121,7 +136,7 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
         }
         InitState::Failed(e) if e.is_port_in_use() => {
             // Nothing can work while another process holds the port.
-            function.shutdown().await;
+            super::daily::shutdown(&door, &function).await;
             return 1;
         }
         _ => {
@@ -137,7 +152,7 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
     }
     stop.await;
     eprintln!("portside-local: shutting down");
-    function.shutdown().await;
+    super::daily::shutdown(&door, &function).await;
     0
 }
 

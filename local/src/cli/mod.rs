@@ -12,6 +12,7 @@
 
 mod args;
 mod commands;
+mod daily;
 mod prepare;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ pub(crate) use commands::stop_signal;
 use commands::{invoke_once, serve};
 
 pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
+pub use daily::DailyOptions;
 pub use prepare::{find_adapter, local_layer, prepare, Prepared};
 
 /// Runs the command; the exit code.

@@ -93,11 +93,15 @@ pub struct Prepared {
     /// The function.
     pub function: Arc<Function>,
     _scratch: Option<Scratch>,
+    _interpreter: Option<crate::runtimes::InterpreterDir>,
 }
 
 /// Builds the function the options describe.
 pub async fn prepare(o: &Options) -> Result<Prepared, String> {
-    let mut env = o.env.clone();
+    // --env-file values first: --env wins.
+    let mut env = crate::dotenv::load(&o.daily.env_files, &|k| std::env::var(k).ok())
+        .map_err(|e| e.to_string())?;
+    env.extend(o.env.iter().cloned());
     let mut scratch = None;
     let (function_dir, handler, layer) = if o.command.is_empty() {
         let dir = o.function.clone().unwrap_or_default();
@@ -153,18 +157,23 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
             Some(Layer::from_dir(layer_dir, false)),
         )
     };
-    let runtime = match &o.runtime {
-        Some(r) => RuntimeKind::parse(r)?,
-        None if layer.is_some() => RuntimeKind::parse("python3.12")?,
-        None if function_dir.join("bootstrap").is_file() => RuntimeKind::parse("provided.al2023")?,
-        None => {
-            return Err(format!(
-                "{} has no bootstrap file: pass --layer LAYER (the portside layer) or --runtime",
-                function_dir.display()
-            ))
+    let runtime = match (&o.runtime, o.command.is_empty()) {
+        // The short form's app is your command: its runtime is the python3
+        // it finds, unless you name one.
+        (None, false) => crate::runtimes::short_form_runtime(),
+        (explicit, _) => {
+            crate::runtimes::function_runtime(explicit.as_deref(), &function_dir, layer.is_some())?
         }
     };
+    let wrapped = layer.as_ref().is_some_and(|l| l.bootstrap().is_some());
+    let interpreter = match (&runtime, o.command.is_empty() || o.runtime.is_some()) {
+        (RuntimeKind::Python(name), true) => {
+            crate::runtimes::interpreter_for(name, &function_dir, !wrapped)?
+        }
+        _ => None,
+    };
     let mut cfg = SandboxConfig::new(function_dir, handler, runtime);
+    cfg.interpreter_dir = interpreter.as_ref().map(|d| d.path().to_path_buf());
     cfg.function_name = o.name.clone();
     cfg.memory_mb = o.memory;
     cfg.timeout = o.timeout;
@@ -173,10 +182,15 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     cfg.freeze = !o.no_freeze;
     cfg.max_concurrency = o.concurrency;
     cfg.show_logs = !o.quiet;
+    if o.daily.debug {
+        cfg.freeze = false;
+        cfg.timeout = super::daily::DEBUG_TIMEOUT;
+        cfg.init_timeout = super::daily::DEBUG_TIMEOUT;
+    }
     if !o.command.is_empty() {
         cfg.app_command = Some(o.command.join(" "));
     }
-    let environments = if o.invoke_file.is_some() {
+    let environments = if o.invoke_file.is_some() || o.daily.debug {
         1
     } else {
         o.environments
@@ -185,5 +199,6 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     Ok(Prepared {
         function,
         _scratch: scratch,
+        _interpreter: interpreter,
     })
 }

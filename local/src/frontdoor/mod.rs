@@ -9,6 +9,7 @@
 pub mod answers;
 pub mod events;
 pub mod head;
+pub mod explain;
 
 use crate::function::Function;
 use crate::limits::Limit;
@@ -52,6 +53,8 @@ pub struct FrontDoorConfig {
     /// An HTTP API with payload format 1.0: results are read as REST API
     /// results (its own failures stay the HTTP API's).
     pub payload_v1: bool,
+    /// The authorizers in front of the function (`crate::auth`), if any.
+    pub auth: Option<Arc<crate::auth::Gate>>,
 }
 
 impl FrontDoorConfig {
@@ -63,6 +66,7 @@ impl FrontDoorConfig {
             region: region.to_string(),
             integration_timeout: answers::integration_timeout(source),
             payload_v1: false,
+            auth: None,
         }
     }
 
@@ -299,6 +303,7 @@ async fn invoke_api(
         );
         return resp;
     }
+    let event = body.clone();
     let inv = match function.invoke(body, opts).await {
         Ok(inv) => inv,
         Err(e) => return rejected(&e),
@@ -312,6 +317,7 @@ async fn invoke_api(
     let request_id = inv.request_id.clone();
     let outcome = inv.outcome().await;
     log_failure(&outcome);
+    explain_pass_through(function, &event, &outcome);
     let result = outcome.invoke_result();
     let mut resp = Response::new(full(result.payload));
     let mut h = vec![
@@ -326,6 +332,15 @@ async fn invoke_api(
     resp
 }
 
+/// An event the app refused on the pass-through path: where it went.
+fn explain_pass_through(function: &Function, event: &[u8], outcome: &Outcome) {
+    if let Outcome::Error(e) = outcome {
+        if let Some(hint) = explain::pass_through(event, e, &function.config().env) {
+            eprintln!("portside-local: {hint}");
+        }
+    }
+}
+
 fn log_failure(outcome: &Outcome) {
     // A failed init has been reported by the sandbox already.
     let e = match outcome {
@@ -333,10 +348,7 @@ fn log_failure(outcome: &Outcome) {
         Outcome::TimedOut(t) => &t.error,
         _ => return,
     };
-    eprintln!(
-        "portside-local: invocation failed: {} {}",
-        e.error_type, e.error_message
-    );
+    eprintln!("portside-local: {}", explain::failure(e));
 }
 
 async fn http_request(
@@ -346,8 +358,17 @@ async fn http_request(
 ) -> Response<RespBody> {
     let head = req.method.eq_ignore_ascii_case("HEAD");
     let ctx = EventContext::new(&cfg.region);
-    let event = events::to_event(cfg.source, &req, &ctx).to_string();
-    deliver(function, cfg, event, head).await
+    let mut event = events::to_event(cfg.source, &req, &ctx);
+    if let Some(gate) = &cfg.auth {
+        match gate.check(&req, &event, &ctx).await {
+            crate::auth::Verdict::Pass(Some(authorizer)) => {
+                event["requestContext"]["authorizer"] = authorizer
+            }
+            crate::auth::Verdict::Pass(None) => {}
+            crate::auth::Verdict::Refuse(answer) => return respond(answer),
+        }
+    }
+    deliver(function, cfg, event.to_string(), head).await
 }
 
 /// Invokes `function` with an HTTP event of `cfg`'s source and answers as

@@ -122,6 +122,6 @@ impl RuntimeApi {
 pub fn init_timeout_error() -> FunctionError {
     FunctionError::lambda(
         "Sandbox.Timedout",
-        "INIT_REPORT Status: timeout: init did not finish in time (the runtime and every extension must call next)",
+        "the function's init did not finish within the init limit, so it could not take the event",
     )
 }

@@ -84,6 +84,9 @@ pub struct SandboxConfig {
     /// `name | ` or `name#2 | ` for environment 2, when several functions
     /// share one log (`portside-local up`).
     pub log_prefix: Option<String>,
+    /// A folder put first on `PATH` holding the runtime's interpreter as
+    /// `python3` (Lambda's `/var/lang/bin`; see `crate::runtimes`).
+    pub interpreter_dir: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -106,6 +109,7 @@ impl SandboxConfig {
             tmp_dir: None,
             app_command: None,
             log_prefix: None,
+            interpreter_dir: None,
         }
     }
 

@@ -15,10 +15,19 @@ impl Inner {
         let mut set = |k: &str, v: String| env.push((k.to_string(), v));
         let host_path =
             std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        // The runtime's interpreter first, as /var/lang/bin is on Lambda.
+        let first = cfg
+            .interpreter_dir
+            .as_ref()
+            .map(|d| format!("{}:", d.display()))
+            .unwrap_or_default();
         let opt = self.layer.as_ref().map(|l| l.dir().to_path_buf());
         match &opt {
             Some(opt) => {
-                set("PATH", format!("{}:{host_path}", opt.join("bin").display()));
+                set(
+                    "PATH",
+                    format!("{first}{}:{host_path}", opt.join("bin").display()),
+                );
                 let mut ld = opt.join("lib").display().to_string();
                 if let Ok(host_ld) = std::env::var("LD_LIBRARY_PATH") {
                     ld = format!("{ld}:{host_ld}");
@@ -28,7 +37,7 @@ impl Inner {
                     set("PYTHONPATH", opt.join("python").display().to_string());
                 }
             }
-            None => set("PATH", host_path),
+            None => set("PATH", format!("{first}{host_path}")),
         }
         set("LANG", "en_US.UTF-8".into());
         set("TZ", ":UTC".into());

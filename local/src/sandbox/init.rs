@@ -21,7 +21,12 @@ pub(super) struct LastFailure {
     pub(super) timed_out: bool,
     /// The report printed for it.
     pub(super) summary: String,
+    /// Which failure this is (each one recorded gets the next number).
+    pub(super) number: u64,
 }
+
+/// Numbers the failures recorded ([`LastFailure::number`]).
+static FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Inner {
     /// Starts the processes (if not running) and waits for init; reports and
@@ -46,6 +51,8 @@ impl Inner {
             Err(e) => InitState::Failed(e),
             Ok(()) => tokio::select! {
                 state = self.api.wait_init() => state,
+                // Never ends: says once where the app listens if not on $PORT.
+                never = self.port_hint() => match never {},
                 _ = self.stopped() => return InitState::Failed(FunctionError::lambda(
                     "Sandbox.Stopped",
                     "the sandbox was stopped during init",
@@ -84,6 +91,11 @@ impl Inner {
             tail,
             app: self.app.clone(),
             app_listening,
+            listening_elsewhere: if app_listening {
+                Vec::new()
+            } else {
+                self.listening_elsewhere()
+            },
             app_label: app_label.as_deref(),
         });
         let (error, timed_out) = match state {
@@ -104,6 +116,7 @@ impl Inner {
             error,
             timed_out,
             summary,
+            number: FAILURES.fetch_add(1, Ordering::SeqCst) + 1,
         });
     }
 

@@ -71,9 +71,20 @@ impl Inner {
         if let Some(error) = self.answer_at_once() {
             return Ok(SandboxInvocation::ended(Outcome::InitError(error)));
         }
+        let failed_before = self.lock_failure().as_ref().map(|f| f.number);
         let serial = Arc::clone(&self.serial).lock_owned().await;
         if self.stopping.load(Ordering::SeqCst) {
             return Err(InvokeRejected::ShuttingDown);
+        }
+        // It waited for an init that failed: that failure is its answer, at
+        // once, rather than a second init (as Lambda answers the requests
+        // that came during a failing init).
+        if let Some(f) = self.lock_failure().as_ref() {
+            if failed_before != Some(f.number) {
+                return Ok(SandboxInvocation::ended(Outcome::InitError(
+                    f.error.clone(),
+                )));
+            }
         }
         let concurrent = self.cfg.max_concurrency > 1;
         // A crash, or an init that failed or timed out earlier (say, the

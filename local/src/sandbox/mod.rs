@@ -36,10 +36,12 @@
 //! | `teardown` | the bounded stop: SIGTERM or SIGKILL, SHUTDOWN, SIGKILL at the deadline |
 //! | `procs` | process groups, signals, /proc, the copies of the output |
 //! | `reaper`, `ports`, `report` | the orphan killer, the app's port, the init failure text |
+//! | `hints` | while init waits, an app listening elsewhere than `$PORT`, named |
 
 mod config;
 mod env;
 mod freeze;
+mod hints;
 mod init;
 mod invoke;
 pub mod platform;

@@ -139,6 +139,74 @@ fn listening_inodes(port: u16) -> Vec<String> {
     found
 }
 
+/// Where `pids` listen for TCP connections (`127.0.0.1:8000`,
+/// `[::]:8000`), from `/proc/net/tcp*` and their file descriptors: what an
+/// app that does not listen on `$PORT` listens on instead.
+pub fn listening_on(pids: &[i32]) -> Vec<String> {
+    let mut sockets: Vec<(String, String)> = Vec::new();
+    for (table, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 10 || fields[3] != "0A" {
+                continue;
+            }
+            if let Some(addr) = proc_address(fields[1], v6) {
+                sockets.push((fields[9].to_string(), addr));
+            }
+        }
+    }
+    let mut found: Vec<String> = Vec::new();
+    for pid in pids {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy();
+            let Some(inode) = target
+                .strip_prefix("socket:[")
+                .and_then(|t| t.strip_suffix(']'))
+            else {
+                continue;
+            };
+            for (_, addr) in sockets.iter().filter(|(i, _)| i == inode) {
+                if !found.contains(addr) {
+                    found.push(addr.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `0100007F:1F40` → `127.0.0.1:8000` (the kernel writes each 32-bit word
+/// of the address in host order).
+fn proc_address(field: &str, v6: bool) -> Option<String> {
+    let (ip, port) = field.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let words: Vec<u32> = (0..ip.len() / 8)
+        .map(|i| u32::from_str_radix(&ip[i * 8..i * 8 + 8], 16))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    Some(if v6 {
+        let octets: [u8; 16] = bytes.try_into().ok()?;
+        let ip = std::net::Ipv6Addr::from(octets);
+        match ip.to_ipv4_mapped() {
+            Some(v4) => format!("{v4}:{port}"),
+            None => format!("[{ip}]:{port}"),
+        }
+    } else {
+        let octets: [u8; 4] = bytes.try_into().ok()?;
+        format!("{}:{port}", std::net::Ipv4Addr::from(octets))
+    })
+}
+
 /// A sentence naming what holds `host:port`, for errors.
 pub fn describe_holder(host: &str, port: u16) -> String {
     match listener(port) {
@@ -237,6 +305,22 @@ mod tests {
             Some(("localhost".into(), 9000))
         );
         assert_eq!(app_address(&env(&[("PORT", "x")])), None);
+    }
+
+    #[test]
+    fn where_our_own_process_listens() {
+        let v4 = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = v4.local_addr().expect("addr").port();
+        let found = listening_on(&[std::process::id() as i32]);
+        assert!(found.contains(&format!("127.0.0.1:{port}")), "{found:?}");
+        assert_eq!(
+            proc_address("0100007F:1F40", false).as_deref(),
+            Some("127.0.0.1:8000")
+        );
+        assert_eq!(
+            proc_address("00000000000000000000000001000000:1F40", true).as_deref(),
+            Some("[::1]:8000")
+        );
     }
 
     #[test]

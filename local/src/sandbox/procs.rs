@@ -99,6 +99,18 @@ fn for_each_process(mut f: impl FnMut(i32, char, i32) -> bool) -> bool {
     true
 }
 
+/// The live processes of `groups`.
+pub fn group_members(groups: &[i32]) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for_each_process(|pid, state, pgrp| {
+        if groups.contains(&pgrp) && !matches!(state, 'Z' | 'X') {
+            pids.push(pid);
+        }
+        true
+    });
+    pids
+}
+
 /// Whether every process in `groups` is stopped (or dead).
 pub fn all_stopped(groups: &[i32]) -> bool {
     let mut stopped = true;

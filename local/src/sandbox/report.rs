@@ -20,6 +20,8 @@ pub struct Facts<'a> {
     pub app: Option<(String, u16)>,
     /// Whether something accepted a connection there when init failed.
     pub app_listening: bool,
+    /// Where the function's processes listen instead (`127.0.0.1:8000`).
+    pub listening_elsewhere: Vec<String>,
     /// What the runtime process is, when it is the app: `the app (python3
     /// app.py)`, `the app (started by the handler run.sh)`.
     pub app_label: Option<&'a str>,
@@ -57,6 +59,9 @@ fn secs(d: Duration) -> String {
 fn timed_out(f: &Facts<'_>) -> String {
     let after = secs(f.init_timeout);
     match &f.app {
+        Some((host, port)) if !f.app_listening && !f.listening_elsewhere.is_empty() => {
+            elsewhere(&format!("init timed out after {after}: "), host, *port, &f.listening_elsewhere)
+        }
         Some((host, port)) if !f.app_listening => format!(
             "init timed out after {after}: nothing listens on {host}:{port} — is your app listening on $PORT ({port})?"
         ),
@@ -64,9 +69,19 @@ fn timed_out(f: &Facts<'_>) -> String {
             "init timed out after {after}: something accepts connections on {host}:{port}, but the adapter's readiness check did not pass (its log lines above say what it saw)"
         ),
         None => format!(
-            "init timed out after {after}: the runtime and every extension must call next within the init limit"
+            "init timed out after {after}: the function's runtime never asked for its first event (a runtime calls the Runtime API's next once it is ready; so does every extension, through event/next). Its output below may say what it waited on (Sandbox.Timedout)"
         ),
     }
+}
+
+/// The app listens, but not where the adapter looks: what to do.
+pub fn elsewhere(lead: &str, host: &str, port: u16, found: &[String]) -> String {
+    let first = found.first().map(String::as_str).unwrap_or("");
+    let their_port = first.rsplit(':').next().unwrap_or("");
+    format!(
+        "{lead}nothing listens on {host}:{port}, but the app listens on {}. Start it on $PORT ({port}), or tell portside-local the port it uses: --env PORT={their_port}",
+        found.join(", ")
+    )
 }
 
 fn failed(f: &Facts<'_>, e: &FunctionError) -> String {
@@ -112,6 +127,7 @@ mod tests {
             ],
             app: Some(("127.0.0.1".into(), 8080)),
             app_listening: false,
+            listening_elsewhere: Vec::new(),
             app_label: Some("the app (started by the handler run.sh)"),
         }
     }
@@ -142,6 +158,10 @@ mod tests {
         let mut f = facts(&InitState::TimedOut);
         f.app_listening = true;
         assert!(describe(&f).contains("readiness check did not pass"));
+        // uvicorn's default port instead of $PORT: named, with the fix.
+        let mut f = facts(&InitState::TimedOut);
+        f.listening_elsewhere = vec!["127.0.0.1:8000".into()];
+        assert!(describe(&f).starts_with("init timed out after 10 s: nothing listens on 127.0.0.1:8080, but the app listens on 127.0.0.1:8000. Start it on $PORT (8080), or tell portside-local the port it uses: --env PORT=8000"), "{}", describe(&f));
     }
 
     #[test]
