@@ -8,8 +8,8 @@
 
 pub mod answers;
 pub mod events;
-pub mod head;
 pub mod explain;
+pub mod head;
 
 use crate::function::Function;
 use crate::limits::Limit;
