@@ -6,10 +6,13 @@
 //! * `args`: the help text, [`Options`] and [`parse`];
 //! * `prepare`: the [`Function`](crate::function::Function) the options
 //!   describe (the layer, the short form's scratch folder and handler);
-//! * `commands`: serve and `invoke`.
+//! * `commands`: serve and `invoke`;
+//! * `installed`: what an installed portside-local finds beside itself
+//!   (adapter, layer zips, shim), `--version` and `layer-path`.
 
 mod args;
 mod commands;
+pub mod installed;
 mod prepare;
 #[cfg(test)]
 mod tests;
@@ -17,10 +20,19 @@ mod tests;
 use commands::{invoke_once, serve};
 
 pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
-pub use prepare::{find_adapter, prepare, Prepared};
+pub use installed::find_adapter;
+pub use prepare::{prepare, Prepared};
 
 /// Runs the command; the exit code.
 pub async fn run(args: Vec<String>) -> i32 {
+    match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            println!("{}", installed::version_line());
+            return 0;
+        }
+        Some("layer-path") => return installed::layer_path(&args[1..]),
+        _ => {}
+    }
     let o = match parse(&args) {
         Ok(Command::Help) => {
             print!("{HELP}");

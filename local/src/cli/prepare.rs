@@ -1,10 +1,12 @@
 //! The function the options describe: its folder and handler (or, for the
 //! short form, a scratch folder with a handler that runs the command), the
-//! layer (or one assembled from the adapter and the shim), and the
-//! [`Function`] with its configuration.
+//! layer (or, for the short form, the installed layer zip or one assembled
+//! from the adapter and the shim: see `installed`), and the [`Function`]
+//! with its configuration.
 //!
 //! It must not serve or invoke.
 
+use super::installed::{find_adapter, Adapter, SHIM};
 use super::Options;
 use crate::function::Function;
 use crate::layer::Layer;
@@ -36,51 +38,17 @@ pub(super) fn write_exec(path: &Path, content: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot chmod {}: {e}", path.display()))
 }
 
-/// Where the portside adapter is for the short form.
-pub fn find_adapter(explicit: Option<&Path>) -> Result<PathBuf, String> {
-    if let Some(p) = explicit {
-        return if p.is_file() {
-            Ok(p.to_path_buf())
-        } else {
-            Err(format!("--adapter {} does not exist", p.display()))
-        };
-    }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot locate portside-local itself: {e}"))?;
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidate = dir.join("portside");
-    if candidate.is_file() {
-        return Ok(candidate);
-    }
-    Err(format!(
-        "the portside adapter is not built: expected {}. Build it with `cargo build -p portside` \
-         (into the same target folder as portside-local), or pass --adapter PATH",
-        candidate.display()
-    ))
-}
-
-pub(super) fn find_shim(explicit: Option<&Path>) -> Option<PathBuf> {
-    if let Some(p) = explicit {
-        return Some(p.to_path_buf());
-    }
-    // target*/debug/portside-local → the repository's shim/bootstrap.
-    let exe = std::env::current_exe().ok()?;
-    let repo = exe.parent()?.parent()?.parent()?;
-    let shim = repo.join("shim/bootstrap");
-    shim.is_file().then_some(shim)
-}
-
 /// A function ready to run, with what must live as long as it.
 pub struct Prepared {
     /// The function.
     pub function: Arc<Function>,
-    _scratch: Option<Scratch>,
+    _scratch: Vec<Scratch>,
 }
 
 /// Builds the function the options describe.
 pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     let mut env = o.env.clone();
-    let mut scratch = None;
+    let mut scratch = Vec::new();
     let (function_dir, handler, layer) = if o.command.is_empty() {
         let dir = o.function.clone().unwrap_or_default();
         if !dir.is_dir() {
@@ -95,7 +63,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         let layer = match &o.layer {
             Some(l) => {
                 let mut layer = Layer::open(l)?;
-                scratch = layer.take_cleanup().map(Scratch);
+                scratch.extend(layer.take_cleanup().map(Scratch));
                 Some(layer)
             }
             None => None,
@@ -110,7 +78,6 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         // the task root and the working folder, as with `sam local` or
         // `cargo lambda watch`; the start script and the layer live in a
         // scratch folder, and _HANDLER names the script by its full path.
-        let adapter = find_adapter(o.adapter.as_deref())?;
         let cwd = std::env::current_dir()
             .and_then(|d| d.canonicalize())
             .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
@@ -123,28 +90,13 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         let run_sh = root.join("run.sh");
         let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
         write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
-        let layer_dir = root.join("layer");
-        std::fs::create_dir_all(layer_dir.join("extensions"))
-            .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
-        std::os::unix::fs::symlink(&adapter, layer_dir.join("extensions/portside"))
-            .map_err(|e| format!("cannot link the adapter: {e}"))?;
-        match find_shim(o.shim.as_deref()) {
-            Some(shim) => std::os::unix::fs::symlink(&shim, layer_dir.join("bootstrap"))
-                .map_err(|e| format!("cannot link the shim: {e}"))?,
-            None => write_exec(
-                &layer_dir.join("bootstrap"),
-                "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime.\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
-            )?,
-        }
+        let layer = short_form_layer(&root, o)?;
+        scratch.extend(layer.1.map(Scratch));
         if !env.iter().any(|(k, _)| k == "PORT") {
             env.insert(0, ("PORT".into(), "8080".into()));
         }
-        scratch = Some(s);
-        (
-            cwd,
-            run_sh.display().to_string(),
-            Some(Layer::from_dir(layer_dir, false)),
-        )
+        scratch.push(s);
+        (cwd, run_sh.display().to_string(), Some(layer.0))
     };
     let runtime = match &o.runtime {
         Some(r) => RuntimeKind::parse(r)?,
@@ -179,4 +131,33 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         function,
         _scratch: scratch,
     })
+}
+
+/// The short form's layer: the installed layer zip (unpacked; the folder
+/// to remove afterwards comes with it), or a folder in `root` with the
+/// adapter and the embedded shim. `--shim` replaces the shim in either.
+fn short_form_layer(root: &Path, o: &Options) -> Result<(Layer, Option<PathBuf>), String> {
+    let (layer, cleanup) = match find_adapter(o.adapter.as_deref())? {
+        Adapter::LayerZip(zip) => {
+            let mut layer = Layer::open(&zip)?;
+            let cleanup = layer.take_cleanup();
+            (layer, cleanup)
+        }
+        Adapter::Binary(adapter) => {
+            let dir = root.join("layer");
+            std::fs::create_dir_all(dir.join("extensions"))
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::os::unix::fs::symlink(&adapter, dir.join("extensions/portside"))
+                .map_err(|e| format!("cannot link the adapter: {e}"))?;
+            write_exec(&dir.join("bootstrap"), SHIM)?;
+            (Layer::from_dir(dir, false), None)
+        }
+    };
+    if let Some(shim) = &o.shim {
+        let bootstrap = layer.dir().join("bootstrap");
+        let _ = std::fs::remove_file(&bootstrap);
+        std::os::unix::fs::symlink(shim, &bootstrap)
+            .map_err(|e| format!("cannot link the shim: {e}"))?;
+    }
+    Ok((layer, cleanup))
 }
