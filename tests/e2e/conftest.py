@@ -91,6 +91,7 @@ def _arm64_release_files(tmp_path_factory):
         z.extractall(layer)
     adapter = work / "portside-arm64"
     (layer / "extensions" / "portside").rename(adapter)
+    adapter.chmod(0o755)  # zipfile does not restore modes; qemu-user runs only executables
     for binary in (local, adapter):
         assert _elf_machine(binary) == AARCH64, f"{binary} is not an aarch64 binary"
     _wrap(layer / "extensions" / "portside", qemu, adapter)
