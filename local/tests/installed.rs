@@ -134,7 +134,7 @@ fn without_an_adapter_the_short_form_says_how_to_get_one() {
     assert_eq!(code, 1, "{err}");
     for needle in [
         "pip install portside",
-        "cargo install portside",
+        "cargo install --path layer",
         "--adapter PATH",
     ] {
         assert!(err.contains(needle), "{needle} missing from: {err}");

@@ -81,11 +81,13 @@ pub fn find_adapter(explicit: Option<&Path>) -> Result<Adapter, String> {
         return Ok(Adapter::LayerZip(zip));
     }
     Err(format!(
-        "no portside adapter found: expected {} or a layer zip in {}. Install the adapter beside \
-         portside-local (`cargo install portside`, or `pip install portside` for both), build it in \
-         a checkout (`cargo build -p portside`), or pass --adapter PATH",
+        "no portside adapter found: expected {} or a layer zip in {}. Install both with \
+         `pip install portside`, put a release's portside-layer-{}.zip beside portside-local, \
+         build the adapter in a checkout (`cargo build -p portside`, or `cargo install --path \
+         layer` beside a `cargo install --path local`), or pass --adapter PATH",
         beside.display(),
-        dir.join("../share/portside").display()
+        dir.join("../share/portside").display(),
+        host_arch()
     ))
 }
 
