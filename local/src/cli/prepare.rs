@@ -74,29 +74,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
             layer,
         )
     } else {
-        // The short form runs the app where the user is: their folder is
-        // the task root and the working folder, as with `sam local` or
-        // `cargo lambda watch`; the start script and the layer live in a
-        // scratch folder, and _HANDLER names the script by its full path.
-        let cwd = std::env::current_dir()
-            .and_then(|d| d.canonicalize())
-            .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
-        let root = std::env::temp_dir().join(format!(
-            "portside-local-{}-{}",
-            std::process::id(),
-            crate::util::random_hex(8)
-        ));
-        let s = Scratch(root.clone());
-        let run_sh = root.join("run.sh");
-        let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
-        write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
-        let layer = short_form_layer(&root, o)?;
-        scratch.extend(layer.1.map(Scratch));
-        if !env.iter().any(|(k, _)| k == "PORT") {
-            env.insert(0, ("PORT".into(), "8080".into()));
-        }
-        scratch.push(s);
-        (cwd, run_sh.display().to_string(), Some(layer.0))
+        short_form(o, &mut env, &mut scratch)?
     };
     let runtime = match &o.runtime {
         Some(r) => RuntimeKind::parse(r)?,
@@ -131,6 +109,37 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         function,
         _scratch: scratch,
     })
+}
+
+/// The short form: the app runs where the user is: their folder is the task
+/// root and the working folder, as with `sam local` or `cargo lambda watch`;
+/// the start script and the layer live in a scratch folder, and `_HANDLER`
+/// names the script by its full path. The function folder, the handler and
+/// the layer.
+fn short_form(
+    o: &Options,
+    env: &mut Vec<(String, String)>,
+    scratch: &mut Vec<Scratch>,
+) -> Result<(PathBuf, String, Option<Layer>), String> {
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
+    let root = std::env::temp_dir().join(format!(
+        "portside-local-{}-{}",
+        std::process::id(),
+        crate::util::random_hex(8)
+    ));
+    let s = Scratch(root.clone());
+    let run_sh = root.join("run.sh");
+    let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
+    write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
+    let (layer, unpacked) = short_form_layer(&root, o)?;
+    scratch.extend(unpacked.map(Scratch));
+    if !env.iter().any(|(k, _)| k == "PORT") {
+        env.insert(0, ("PORT".into(), "8080".into()));
+    }
+    scratch.push(s);
+    Ok((cwd, run_sh.display().to_string(), Some(layer)))
 }
 
 /// The short form's layer: the installed layer zip (unpacked; the folder
