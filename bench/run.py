@@ -20,7 +20,7 @@ no --peer is given) run.py installs it there itself with
 
 A full run with the peer writes its table to bench/RESULTS.md (keeping any
 section another tool wrote there), the snapshot in bench/README.md and the
-table in the root README's Benchmarks section; --quick, --only and --no-peer
+table in the user guide's Benchmarks page (docs/src/benchmarks.md); --quick, --only and --no-peer
 write nothing unless --write is given.
 Standard library only (Python 3.11+), Linux only (/proc).
 """
@@ -1746,7 +1746,7 @@ def main() -> int:
                              " start-up repetitions and concurrency rounds scale with it")
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under a minute")
     parser.add_argument("--write", action="store_true",
-                        help="write bench/RESULTS.md and the README tables even with --quick, --only or --no-peer")
+                        help="write bench/RESULTS.md and the tables even with --quick, --only or --no-peer")
     parser.add_argument("--no-write", action="store_true", help="write nothing, only print")
     groups = ["cpu", "json", "latency", "spawn", "first", "ready", "stream", "concurrency",
               "compression"]
@@ -1902,10 +1902,10 @@ def main() -> int:
         write_results(HERE / "RESULTS.md", lines)
         update_block(HERE / "README.md", "<!-- results:start -->", "<!-- results:end -->",
                      [f"From RESULTS.md: {stamp}", "", *main_rows, "", *other_rows])
-        update_block(ROOT / "README.md", "<!-- bench:start -->", "<!-- bench:end -->",
+        update_block(ROOT / "docs" / "src" / "benchmarks.md", "<!-- bench:start -->", "<!-- bench:end -->",
                      [f"Full run of {when} ([bench/RESULTS.md](bench/RESULTS.md); 1-min load"
                       f" {load_during}):", "", *main_rows])
-        say(f"wrote {HERE / 'RESULTS.md'}, the tables in bench/README.md and README.md")
+        say(f"wrote {HERE / 'RESULTS.md'}, the tables in bench/README.md and docs/src/benchmarks.md")
     return 0
 
 

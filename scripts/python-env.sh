@@ -7,9 +7,12 @@
 #   . scripts/python-env.sh serve    only what serving the sample app needs
 #                                    (requirements-serve.txt: Flask, gunicorn);
 #                                    ./serve.sh does this
+#   . scripts/python-env.sh dist     only what building the release files
+#                                    needs (requirements-dist.txt: maturin,
+#                                    actionlint); ./build.sh --dist does this
 #
 # Safe to run repeatedly: each set is reinstalled only when its requirement
-# files changed since it was last installed (the dev set includes serve).
+# files changed since it was last installed (the dev set includes the others).
 #
 # Needs: python3 (3.11+) with the venv module, and pip access to PyPI.
 
@@ -22,10 +25,11 @@ _pe_fail() {
 
 _pe_set=${1:-dev}
 case "$_pe_set" in
-    dev) _pe_files="requirements-dev.txt requirements-serve.txt sample-app/requirements.txt" ;;
+    dev) _pe_files="requirements-dev.txt requirements-serve.txt requirements-dist.txt sample-app/requirements.txt" ;;
     serve) _pe_files="requirements-serve.txt sample-app/requirements.txt" ;;
+    dist) _pe_files="requirements-dist.txt" ;;
     *)
-        _pe_fail "unknown set '$_pe_set': use '. scripts/python-env.sh' (dev, for the tests) or '. scripts/python-env.sh serve' (Flask and gunicorn only)"
+        _pe_fail "unknown set '$_pe_set': use '. scripts/python-env.sh' (dev, for the tests), '. scripts/python-env.sh serve' (Flask and gunicorn only) or '. scripts/python-env.sh dist' (the release tools)"
         unset _pe_root _pe_venv _pe_set
         return 2 2>/dev/null || exit 2
         ;;
@@ -49,8 +53,9 @@ if [ ! -x "$_pe_venv/bin/python" ] || [ "$(cat "$_pe_stamp" 2>/dev/null)" != "$_
         || { _pe_fail "pip install failed; see the messages above"; return 1 2>/dev/null || exit 1; }
     echo "$_pe_want" > "$_pe_stamp"
     if [ "$_pe_set" = dev ]; then
-        # dev includes serve: serve is up to date too.
+        # dev includes serve and dist: they are up to date too.
         _pe_hash "requirements-serve.txt sample-app/requirements.txt" > "$_pe_venv/.requirements-serve.sha256"
+        _pe_hash "requirements-dist.txt" > "$_pe_venv/.requirements-dist.sha256"
     fi
 fi
 

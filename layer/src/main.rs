@@ -7,16 +7,34 @@ use std::time::Instant;
 use portside::config::Config;
 use portside::error::PortsideError;
 use portside::lambda_api::LambdaApi;
-use portside::{error, warn};
+use portside::{error, info, warn};
 
 // Large buffers are reused across invocations instead of being unmapped and
 // faulted in again each time (see alloc.rs).
 #[global_allocator]
 static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;
 
+/// The version and the commit this binary was built from: `build.sh` sets
+/// `PORTSIDE_COMMIT` for release builds; other builds say `unknown`.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const COMMIT: &str = match option_env!("PORTSIDE_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+
 fn main() -> ExitCode {
     let started = Instant::now();
-    if let Some(warning) = portside::log::init(|name| std::env::var(name).ok()) {
+    // Lambda starts extensions without arguments; `--version` is for people.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == "--version")
+    {
+        println!("portside {VERSION} (commit {COMMIT})");
+        return ExitCode::SUCCESS;
+    }
+    let warning = portside::log::init(|name| std::env::var(name).ok());
+    info!("portside {VERSION} (commit {COMMIT}) starting");
+    if let Some(warning) = warning {
         warn!("{warning}");
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -6,7 +6,8 @@
 
 // The civil-date conversion is the adapter's own file, compiled here too:
 // one copy of the algorithm, and this crate still links none of the adapter.
-#[path = "../../layer/src/civil.rs"]
+// A symlink to layer/src/civil.rs, so the published crate carries it.
+#[path = "civil.rs"]
 mod civil;
 
 use std::collections::hash_map::RandomState;

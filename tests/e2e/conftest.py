@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ def _dist_layer() -> Path:
 
 
 def pytest_report_header(config):
+    if os.environ.get("PORTSIDE_E2E_ARCH") == "arm64":
+        return "portside e2e: the arm64 release files in dist/ under qemu-user"
     zip_path = _dist_layer()
     layer = zip_path if zip_path.is_file() else "a folder assembled from target/debug/portside and shim/bootstrap"
     return f"portside e2e: layer {layer}"
@@ -53,11 +56,58 @@ def pytest_runtest_makereport(item, call):
 # --- what the tests run ------------------------------------------------------------
 
 
+AARCH64 = 183  # ELF e_machine of an AArch64 binary
+
+
+def _elf_machine(path: Path) -> int:
+    head = path.read_bytes()[:20]
+    assert head[:4] == b"\x7fELF", f"{path} is not an ELF binary"
+    return int.from_bytes(head[18:20], "little")
+
+
+def _wrap(target: Path, qemu: str, binary: Path):
+    """An executable script at ``target`` that runs ``binary`` under qemu-user."""
+    target.write_text(f"#!/bin/sh\nexec {qemu} {binary} \"$@\"\n")
+    target.chmod(0o755)
+
+
+def _arm64_release_files(tmp_path_factory):
+    """(portside-local, layer) for PORTSIDE_E2E_ARCH=arm64 (tests/e2e/arm64.sh):
+    dist/portside-local-arm64 and the layer unpacked from
+    dist/portside-layer-arm64.zip, each binary behind a wrapper that runs it
+    under qemu-user. Without binfmt_misc a process the emulated
+    portside-local starts must be a host executable, hence a wrapper in
+    extensions/ as well; the shim and the app run natively."""
+    qemu = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+    if not qemu:
+        pytest.fail("qemu-user is not installed: run scripts/qemu.sh (Debian's qemu-user-static)")
+    local, layer_zip = REPO / "dist" / "portside-local-arm64", REPO / "dist" / "portside-layer-arm64.zip"
+    for path in (local, layer_zip):
+        if not path.is_file():
+            pytest.fail(f"{path} is missing: run ./build.sh --dist first")
+    work = tmp_path_factory.mktemp("arm64")
+    layer = work / "layer"
+    with zipfile.ZipFile(layer_zip) as z:
+        z.extractall(layer)
+    adapter = work / "portside-arm64"
+    (layer / "extensions" / "portside").rename(adapter)
+    adapter.chmod(0o755)  # zipfile does not restore modes; qemu-user runs only executables
+    for binary in (local, adapter):
+        assert _elf_machine(binary) == AARCH64, f"{binary} is not an aarch64 binary"
+    _wrap(layer / "extensions" / "portside", qemu, adapter)
+    (layer / "bootstrap").chmod(0o755)
+    _wrap(work / "portside-local", qemu, local)
+    return work / "portside-local", layer
+
+
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
     """(portside-local, layer): the binaries cargo built (built here if
     missing), and the layer zip from dist/ when build.sh made one, else a
-    layer folder laid out like it."""
+    layer folder laid out like it. With PORTSIDE_E2E_ARCH=arm64, the arm64
+    release files under qemu-user instead."""
+    if os.environ.get("PORTSIDE_E2E_ARCH") == "arm64":
+        return _arm64_release_files(tmp_path_factory)
     target = Path(os.environ.get("CARGO_TARGET_DIR") or "target")
     target = target if target.is_absolute() else REPO / target
     portside_local = target / "debug" / "portside-local"

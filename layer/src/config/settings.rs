@@ -1,8 +1,8 @@
 //! Every setting portside reads, described once: its names in precedence
 //! order, its default, the values it accepts and what it does. The reader
-//! (`Config::from_lookup`), its error messages and the README's
+//! (`Config::from_lookup`), its error messages and the user guide's
 //! configuration table all come from these descriptions; a test checks that
-//! the README's table is [`readme_table`]'s.
+//! the guide's table (docs/src/configuration.md) is [`readme_table`]'s.
 //!
 //! Owns: the descriptions. Must not: parse values (each is read with its
 //! parser in `config`).
@@ -13,7 +13,7 @@ pub struct Setting {
     /// Its names, in precedence order: `PORTSIDE_X`, then LWA's `AWS_LWA_X`,
     /// then LWA's older unprefixed name.
     pub names: &'static [&'static str],
-    /// The default, as the README says it (Markdown).
+    /// The default, as the guide says it (Markdown).
     pub default: &'static str,
     /// The values accepted, as an error names them.
     pub accepted: &'static str,
@@ -161,7 +161,7 @@ pub const INVOKE_MODE: Setting = Setting {
     default: "`buffered`",
     accepted: "buffered or response_stream",
     meaning: "`buffered` or `response_stream` (stream Function URL and REST API responses; see \
-              [Response streaming](#response-streaming)).",
+              [Response streaming](streaming.md)).",
     older: None,
 };
 
@@ -235,7 +235,7 @@ pub const WEBSOCKET_PATH: Setting = Setting {
     names: &["PORTSIDE_WEBSOCKET_PATH"],
     default: "`/websocket`",
     accepted: "a path starting with /, such as /websocket",
-    meaning: "Path WebSocket API events are POSTed to (see [WebSocket APIs](#websocket-apis)).",
+    meaning: "Path WebSocket API events are POSTed to (see [WebSocket APIs](websocket.md)).",
     older: None,
 };
 
@@ -272,7 +272,7 @@ pub const ACCESS_LOG: Setting = Setting {
     meaning: "One access record per invocation, after its result is delivered: request id, event \
               source, method, path without the query, status or error type, response bytes, the \
               app's time, the adapter's own, cold start, and a stream's time to first byte (see \
-              [Observability](#observability)).",
+              [Observability](observability.md)).",
     older: None,
 };
 
@@ -330,7 +330,7 @@ pub const LOG_LEVEL: Setting = Setting {
     older: None,
 };
 
-/// Every setting a user sets, in the README's order.
+/// Every setting a user sets, in the guide's order.
 pub const SETTINGS: &[&Setting] = &[
     &PORT,
     &HOST,
@@ -398,7 +398,8 @@ pub const AWS_LAMBDA_MAX_CONCURRENCY: Setting = Setting {
     older: None,
 };
 
-/// The README's configuration table, in Markdown.
+/// The configuration table of the user guide (docs/src/configuration.md),
+/// in Markdown.
 pub fn readme_table() -> String {
     let code = |names: &[&str]| {
         names
@@ -436,13 +437,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_readme_table_is_the_one_these_descriptions_give() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-            .expect("README.md at the repository root");
+    fn the_guides_table_is_the_one_these_descriptions_give() {
+        let guide = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/configuration.md");
+        let page = std::fs::read_to_string(guide).expect("docs/src/configuration.md");
         let table = readme_table();
         assert!(
-            readme.contains(&table),
-            "README.md's configuration table differs from layer/src/config/settings.rs; \
+            page.contains(&table),
+            "docs/src/configuration.md's table differs from layer/src/config/settings.rs; \
              replace it with:\n\n{table}"
         );
     }

@@ -28,6 +28,10 @@ USAGE:
                       a whole Terraform stack: its functions, front doors,
                       triggers, and S3/SQS/DynamoDB in moto (see
                       portside-local up --help)
+  portside-local layer-path [--arch x86_64|arm64]
+                      print the path of the layer zip installed with
+                      portside-local (the Python wheel carries both)
+  portside-local --version
 
 LAUNCH:
   --function DIR      the function folder (the unpacked function zip); it is
@@ -42,10 +46,12 @@ LAUNCH:
                       portside-local from (LAMBDA_TASK_ROOT and the working
                       folder are yours: `-- python3 app.py` finds app.py);
                       the app must listen on $PORT (8080)
-  --adapter PATH      the portside binary for the short form (default: next
-                      to this executable, e.g. target/debug/portside)
+  --adapter PATH      the portside binary for the short form (default:
+                      `portside` next to this executable, e.g.
+                      target/debug/portside, else the layer zip installed
+                      with it)
   --shim PATH         the exec wrapper for the short form (default: the
-                      repository's shim/bootstrap, else a minimal one)
+                      layer zip's, else the copy of shim/bootstrap built in)
 
 OPTIONS:
   --port N            front door port on 127.0.0.1 (default 3000; 0 = any)

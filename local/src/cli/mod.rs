@@ -8,11 +8,14 @@
 //!   describe (the layer, the short form's scratch folder and handler);
 //! * `commands`: serve and `invoke`;
 //! * `web` goes to [`crate::web`], which parses its own options;
-//! * `up` goes to [`crate::up`], which parses its own options (clap).
+//! * `up` goes to [`crate::up`], which parses its own options (clap);
+//! * `installed`: what an installed portside-local finds beside itself
+//!   (adapter, layer zips, shim), `--version` and `layer-path`.
 
 mod args;
 mod commands;
 mod daily;
+pub mod installed;
 mod prepare;
 #[cfg(test)]
 mod tests;
@@ -22,13 +25,20 @@ use commands::{invoke_once, serve};
 
 pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
 pub use daily::DailyOptions;
-pub use prepare::{find_adapter, local_layer, prepare, Prepared};
+pub use installed::find_adapter;
+pub use prepare::{local_layer, prepare, Prepared};
 
 /// Runs the command; the exit code.
 pub async fn run(args: Vec<String>) -> i32 {
-    // `up` has its own options (crate::up::UpOptions).
-    if args.first().map(String::as_str) == Some("up") {
-        return crate::up::run(&args[1..]).await;
+    match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            println!("{}", installed::version_line());
+            return 0;
+        }
+        Some("layer-path") => return installed::layer_path(&args[1..]),
+        // `up` has its own options (crate::up::UpOptions).
+        Some("up") => return crate::up::run(&args[1..]).await,
+        _ => {}
     }
     let o = match parse(&args) {
         Ok(Command::Help) => {

@@ -1,10 +1,12 @@
 //! The function the options describe: its folder and handler (or, for the
 //! short form, a scratch folder with a handler that runs the command), the
-//! layer (or one assembled from the adapter and the shim), and the
-//! [`Function`] with its configuration.
+//! layer (or, for the short form, the installed layer zip or one assembled
+//! from the adapter and the shim: see `installed`), and the [`Function`]
+//! with its configuration.
 //!
 //! It must not serve or invoke.
 
+use super::installed::{find_adapter, Adapter, SHIM};
 use super::Options;
 use crate::function::Function;
 use crate::layer::Layer;
@@ -36,63 +38,11 @@ pub(super) fn write_exec(path: &Path, content: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot chmod {}: {e}", path.display()))
 }
 
-/// Where the portside adapter is for the short form.
-pub fn find_adapter(explicit: Option<&Path>) -> Result<PathBuf, String> {
-    if let Some(p) = explicit {
-        return if p.is_file() {
-            Ok(p.to_path_buf())
-        } else {
-            Err(format!("--adapter {} does not exist", p.display()))
-        };
-    }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot locate portside-local itself: {e}"))?;
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidate = dir.join("portside");
-    if candidate.is_file() {
-        return Ok(candidate);
-    }
-    Err(format!(
-        "the portside adapter is not built: expected {}. Build it with `cargo build -p portside` \
-         (into the same target folder as portside-local), or pass --adapter PATH",
-        candidate.display()
-    ))
-}
-
-pub(super) fn find_shim(explicit: Option<&Path>) -> Option<PathBuf> {
-    if let Some(p) = explicit {
-        return Some(p.to_path_buf());
-    }
-    // target*/debug/portside-local → the repository's shim/bootstrap.
-    let exe = std::env::current_exe().ok()?;
-    let repo = exe.parent()?.parent()?.parent()?;
-    let shim = repo.join("shim/bootstrap");
-    shim.is_file().then_some(shim)
-}
-
-/// Lays out the portside layer from the local build at `layer_dir`:
-/// `extensions/portside` (the adapter) and `bootstrap` (the repository's
-/// shim, or a minimal exec wrapper where there is none).
-pub fn local_layer(layer_dir: &Path, adapter: &Path, shim: Option<&Path>) -> Result<(), String> {
-    std::fs::create_dir_all(layer_dir.join("extensions"))
-        .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
-    std::os::unix::fs::symlink(adapter, layer_dir.join("extensions/portside"))
-        .map_err(|e| format!("cannot link the adapter: {e}"))?;
-    match find_shim(shim) {
-        Some(shim) => std::os::unix::fs::symlink(&shim, layer_dir.join("bootstrap"))
-            .map_err(|e| format!("cannot link the shim: {e}")),
-        None => write_exec(
-            &layer_dir.join("bootstrap"),
-            "#!/bin/sh\n# Minimal exec wrapper: run the function's handler instead of the language runtime,\n# telling the app its address the Web Functions way too.\n: \"${AWS_LAMBDA_HTTP_ENDPOINT:=127.0.0.1:${PORT:-8080}}\"\nexport AWS_LAMBDA_HTTP_ENDPOINT\ncase \"$_HANDLER\" in /*) exec \"$_HANDLER\" ;; *) exec \"$LAMBDA_TASK_ROOT/$_HANDLER\" ;; esac\n",
-        ),
-    }
-}
-
 /// A function ready to run, with what must live as long as it.
 pub struct Prepared {
     /// The function.
     pub function: Arc<Function>,
-    _scratch: Option<Scratch>,
+    _scratch: Vec<Scratch>,
     _interpreter: Option<crate::runtimes::InterpreterDir>,
 }
 
@@ -102,7 +52,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     let mut env = crate::dotenv::load(&o.daily.env_files, &|k| std::env::var(k).ok())
         .map_err(|e| e.to_string())?;
     env.extend(o.env.iter().cloned());
-    let mut scratch = None;
+    let mut scratch = Vec::new();
     let (function_dir, handler, layer) = if o.command.is_empty() {
         let dir = o.function.clone().unwrap_or_default();
         if !dir.is_dir() {
@@ -117,7 +67,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         let layer = match &o.layer {
             Some(l) => {
                 let mut layer = Layer::open(l)?;
-                scratch = layer.take_cleanup().map(Scratch);
+                scratch.extend(layer.take_cleanup().map(Scratch));
                 Some(layer)
             }
             None => None,
@@ -128,34 +78,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
             layer,
         )
     } else {
-        // The short form runs the app where the user is: their folder is
-        // the task root and the working folder, as with `sam local` or
-        // `cargo lambda watch`; the start script and the layer live in a
-        // scratch folder, and _HANDLER names the script by its full path.
-        let adapter = find_adapter(o.adapter.as_deref())?;
-        let cwd = std::env::current_dir()
-            .and_then(|d| d.canonicalize())
-            .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
-        let root = std::env::temp_dir().join(format!(
-            "portside-local-{}-{}",
-            std::process::id(),
-            crate::util::random_hex(8)
-        ));
-        let s = Scratch(root.clone());
-        let run_sh = root.join("run.sh");
-        let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
-        write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
-        let layer_dir = root.join("layer");
-        local_layer(&layer_dir, &adapter, o.shim.as_deref())?;
-        if !env.iter().any(|(k, _)| k == "PORT") {
-            env.insert(0, ("PORT".into(), "8080".into()));
-        }
-        scratch = Some(s);
-        (
-            cwd,
-            run_sh.display().to_string(),
-            Some(Layer::from_dir(layer_dir, false)),
-        )
+        short_form(o, &mut env, &mut scratch)?
     };
     let runtime = match (&o.runtime, o.command.is_empty()) {
         // The short form's app is your command: its runtime is the python3
@@ -201,4 +124,85 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         _scratch: scratch,
         _interpreter: interpreter,
     })
+}
+
+/// The short form: the app runs where the user is: their folder is the task
+/// root and the working folder, as with `sam local` or `cargo lambda watch`;
+/// the start script and the layer live in a scratch folder, and `_HANDLER`
+/// names the script by its full path. The function folder, the handler and
+/// the layer.
+fn short_form(
+    o: &Options,
+    env: &mut Vec<(String, String)>,
+    scratch: &mut Vec<Scratch>,
+) -> Result<(PathBuf, String, Option<Layer>), String> {
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map_err(|e| format!("cannot resolve the current folder: {e}"))?;
+    let root = std::env::temp_dir().join(format!(
+        "portside-local-{}-{}",
+        std::process::id(),
+        crate::util::random_hex(8)
+    ));
+    let s = Scratch(root.clone());
+    let run_sh = root.join("run.sh");
+    let cmd: Vec<String> = o.command.iter().map(|a| shell_quote(a)).collect();
+    write_exec(&run_sh, &format!("#!/bin/sh\nexec {}\n", cmd.join(" ")))?;
+    let (layer, unpacked) = short_form_layer(&root, o)?;
+    scratch.extend(unpacked.map(Scratch));
+    if !env.iter().any(|(k, _)| k == "PORT") {
+        env.insert(0, ("PORT".into(), "8080".into()));
+    }
+    scratch.push(s);
+    Ok((cwd, run_sh.display().to_string(), Some(layer)))
+}
+
+/// The short form's layer: the installed layer zip (unpacked; the folder
+/// to remove afterwards comes with it), or a folder in `root` with the
+/// adapter and the embedded shim. `--shim` replaces the shim in either.
+fn short_form_layer(root: &Path, o: &Options) -> Result<(Layer, Option<PathBuf>), String> {
+    let (layer, cleanup) = match find_adapter(o.adapter.as_deref())? {
+        Adapter::LayerZip(zip) => {
+            let mut layer = Layer::open(&zip)?;
+            let cleanup = layer.take_cleanup();
+            (layer, cleanup)
+        }
+        adapter @ Adapter::Binary(_) => {
+            let dir = root.join("layer");
+            local_layer(&dir, &adapter, None)?;
+            (Layer::from_dir(dir, false), None)
+        }
+    };
+    if let Some(shim) = &o.shim {
+        replace_shim(layer.dir(), shim)?;
+    }
+    Ok((layer, cleanup))
+}
+
+/// Lays out the portside layer in `layer_dir` (`portside-local up` does, for
+/// every function that names it): the installed layer zip unpacked there,
+/// or the adapter linked as `extensions/portside` beside the shim
+/// portside-local carries; `shim` replaces the shim.
+pub fn local_layer(layer_dir: &Path, adapter: &Adapter, shim: Option<&Path>) -> Result<(), String> {
+    match adapter {
+        Adapter::LayerZip(zip) => crate::layer::unzip(zip, layer_dir)
+            .map_err(|e| format!("cannot unpack the layer {}: {e}", zip.display()))?,
+        Adapter::Binary(adapter) => {
+            std::fs::create_dir_all(layer_dir.join("extensions"))
+                .map_err(|e| format!("cannot create {}: {e}", layer_dir.display()))?;
+            std::os::unix::fs::symlink(adapter, layer_dir.join("extensions/portside"))
+                .map_err(|e| format!("cannot link the adapter: {e}"))?;
+            write_exec(&layer_dir.join("bootstrap"), SHIM)?;
+        }
+    }
+    match shim {
+        Some(shim) => replace_shim(layer_dir, shim),
+        None => Ok(()),
+    }
+}
+
+fn replace_shim(layer_dir: &Path, shim: &Path) -> Result<(), String> {
+    let bootstrap = layer_dir.join("bootstrap");
+    let _ = std::fs::remove_file(&bootstrap);
+    std::os::unix::fs::symlink(shim, &bootstrap).map_err(|e| format!("cannot link the shim: {e}"))
 }

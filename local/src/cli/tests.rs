@@ -131,7 +131,7 @@ fn errors_say_what_to_do() {
 }
 
 #[test]
-fn a_missing_adapter_says_how_to_build_it() {
+fn a_missing_adapter_says_so() {
     let err = find_adapter(Some(Path::new("/nonexistent/portside"))).expect_err("missing");
     assert!(err.contains("does not exist"));
 }

@@ -39,6 +39,8 @@ pub struct Local {
 
 /// What to run.
 pub struct Launch<'a> {
+    /// Another copy of portside-local to run (default: the one cargo built).
+    pub program: Option<&'a Path>,
     pub args: Vec<String>,
     pub cwd: Option<&'a Path>,
     pub env: Vec<(String, String)>,
@@ -47,10 +49,15 @@ pub struct Launch<'a> {
 impl<'a> Launch<'a> {
     pub fn new(args: &[&str]) -> Launch<'a> {
         Launch {
+            program: None,
             args: args.iter().map(|a| a.to_string()).collect(),
             cwd: None,
             env: Vec::new(),
         }
+    }
+    pub fn program(mut self, program: &'a Path) -> Self {
+        self.program = Some(program);
+        self
     }
     pub fn cwd(mut self, dir: &'a Path) -> Self {
         self.cwd = Some(dir);
@@ -69,7 +76,10 @@ impl Local {
         let dir = super::TempDir::new("local-stderr");
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portside-local"));
+        let program = launch
+            .program
+            .unwrap_or(Path::new(env!("CARGO_BIN_EXE_portside-local")));
+        let mut cmd = Command::new(program);
         // Options first: everything after `--` is the app's command; a
         // subcommand (`web`) comes before them all.
         let (sub, rest) = match launch.args.first().map(String::as_str) {
