@@ -18,7 +18,9 @@ response), upload (POST, 1 MiB base64 body), json (GET, 1 MiB of realistic
 JSON text, returned as text), text, text-gzip (GET, 1 MiB of
 compressible JSON text, with AWS_LWA_ENABLE_COMPRESSION=true and no
 Accept-Encoding, and with gzip), stream (a Function URL GET streaming 20 MB, with
-AWS_LWA_INVOKE_MODE=response_stream). The adapter gets run.py's environment
+AWS_LWA_INVOKE_MODE=response_stream), shape-NAME (GET, one of bench/shapes.py's
+JSON bodies, returned as text). `--binary` may also be bench/floor.c built
+(`cc -O2 -o /tmp/floor bench/floor.c`) for the small scenario: the floor. The adapter gets run.py's environment
 (LWA's variable names, which portside reads too), so `--binary` may also be
 an LWA binary (target/peers/bin/lambda-adapter) to see where its CPU goes. Warm-up invocations run before
 the profiled ones but inside the same process, so a profiler sees them too.
@@ -52,13 +54,16 @@ SCENARIOS = {
     "text": (run.TEXT_EVENTS["identity"], lambda inv: run.check_text("identity", inv), COMPRESSION),
     "text-gzip": (run.TEXT_EVENTS["gzip"], lambda inv: run.check_text("gzip", inv), COMPRESSION),
     "stream": (run.STREAM_EVENT, check_stream, run.STREAMING_ENV),
+    # Issue 28: every JSON shape of bench/shapes.py (shape-twitter, shape-logs, ...).
+    **{f"shape-{s.name}": (run.shape_event(s.name), run.check_shape(s.name), {})
+       for s in run.shapes.SHAPES},
 }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Profile one scenario of the adapter.",
-        usage="profile.py {small,binary,upload,json,text,text-gzip,stream} [-n N] [--binary PATH]"
+        usage="profile.py {small,binary,upload,json,text,text-gzip,stream,shape-NAME} [-n N] [--binary PATH]"
         " [--log FILE] -- COMMAND...",
     )
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
