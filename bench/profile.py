@@ -29,6 +29,8 @@ the profiled ones but inside the same process, so a profiler sees them too.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,19 +62,37 @@ SCENARIOS = {
 }
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (the adapter under a tracer)."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(x) for x in f.read().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Profile one scenario of the adapter.",
-        usage="profile.py {small,binary,upload,json,text,text-gzip,stream,shape-NAME} [-n N] [--binary PATH]"
+        usage="profile.py {small,binary,upload,json,text,text-gzip,stream,shape-NAME,blob-BYTES} [-n N] [--binary PATH]"
         " [--log FILE] -- COMMAND...",
     )
-    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("scenario", help=f"one of {', '.join(sorted(SCENARIOS))}, or blob-BYTES"
+                        " (a binary body of that many bytes, as run.py's json-shapes group compares)")
     parser.add_argument("-n", type=int, default=200, help="invocations (default 200)")
     parser.add_argument("--binary", type=Path, default=run.DEFAULT_BINARY)
     parser.add_argument("--log", type=Path, help="save the adapter's whole output (and the tool's) here")
     argv = sys.argv[1:]
     wrapper = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    if args.scenario.startswith("blob-") and args.scenario[5:].isdigit():
+        size = int(args.scenario[5:])
+        SCENARIOS[args.scenario] = (run.blob_event(size), run.check_blob(size), {})
+    if args.scenario not in SCENARIOS:
+        parser.error(f"unknown scenario {args.scenario}")
     payload, check, extra_env = SCENARIOS[args.scenario]
 
     port = run.free_port()
@@ -103,7 +123,17 @@ def main() -> int:
                 # so after a while it (or the tool around it) gets SIGTERM.
                 adapter.proc.wait(20 if wrapper else 2)
             except subprocess.TimeoutExpired:
-                adapter.proc.terminate()
+                # A tracer (strace) writes its summary only when what it traces
+                # has exited: end the traced process first, then the tool.
+                for child in children(adapter.proc.pid):
+                    try:
+                        os.kill(child, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+                try:
+                    adapter.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    adapter.proc.terminate()
                 try:
                     adapter.proc.wait(60)  # a profiler may take a while to write its data
                 except subprocess.TimeoutExpired:
