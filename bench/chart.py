@@ -23,7 +23,7 @@ GREEN, RED, GREY = "#2e7d32", "#c62828", "#9e9e9e"
 @dataclass
 class Bar:
     label: str
-    ratio: float
+    ratio: float | None  # None: measured, but no ratio means anything (a median at or below zero)
     low: float  # the range over runs (or rounds)
     high: float
     goal: float | None
@@ -57,10 +57,15 @@ def svg(bars: list[Bar], title: str) -> str:
         y += HEADING
         out.append(f'<text x="10" y="{y - 6}" font-weight="bold">{escape(group)}</text>')
         for b in (b for b in bars if b.group == group):
-            colour = GREY if b.met is None else GREEN if b.met else RED
-            x0, x1 = x_of(LOW), x_of(b.ratio)
             mid = y + ROW / 2
             out.append(f'<text x="{LABEL_W - 6}" y="{mid + 4}" text-anchor="end">{escape(b.label)}</text>')
+            if b.ratio is None:
+                out.append(f'<text x="{x_of(LOW) + 4:.1f}" y="{mid + 4}" fill="#555">not judged: a median'
+                           f' at or below zero (noise)</text>')
+                y += ROW
+                continue
+            colour = GREY if b.met is None else GREEN if b.met else RED
+            x0, x1 = x_of(LOW), x_of(b.ratio)
             out.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(1.0, x1 - x0):.1f}" height="{ROW - 6}"'
                        f' fill="{colour}" fill-opacity="0.8"/>')
             if b.high > b.low:
