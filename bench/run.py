@@ -212,6 +212,8 @@ class Figure:
         rounds' number."""
         if not (self.values(a) and self.values(b)):
             return None
+        if self.median(a) < 0 or self.median(b) <= 0:
+            return None  # an added latency at or below zero: noise, no ratio
         overall = self.median(a) / self.median(b)
         per_round = []
         for rnd in sorted({r for r, _ in self.data[a]} & {r for r, _ in self.data[b]}):
@@ -1603,10 +1605,12 @@ def measure_exec(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[
                 rig = Rig(subject, port, log_dir, wrapper=[str(stamp_tool), str(stamp_file)])
                 try:
                     rig.adapter.wait_first_next()
+                    # LWA registers from a background task while it checks
+                    # readiness, so its first /next may come first.
+                    if not rig.emu.registered.wait(10):
+                        raise RuntimeError(rig.adapter.failure("never registered"))
                     exec_ns = int(stamp_file.read_text())
                     emu, who = rig.emu, subject.name
-                    if not emu.registered_ns:
-                        raise RuntimeError(rig.adapter.failure("asked for /next without registering"))
                     figs["exec_register"].add(who, (emu.registered_ns - exec_ns) / 1e6, rnd)
                     figs["exec_next"].add(who, (emu.first_next_ns - exec_ns) / 1e6, rnd)
                     rec(raw, who, "exec_spawn_ms", (exec_ns - rig.adapter.spawn_ns) / 1e6)
@@ -1775,6 +1779,8 @@ def verdict(f: Figure, static: bool, peer_run: bool, others: list[Figure] = ()) 
     if f.goal is not None:
         r = f.ratio()
         if r is None:
+            if f.values(LWA):
+                return "not judged (a median at or below zero: noise)"
             return "not judged (LWA not run)" if not peer_run else "not run"
         ratio, low, high, _ = r
         text = "**met**" if met(f) else "**missed**"
@@ -1940,20 +1946,25 @@ def load_table(figs: dict[str, Figure], others: list[dict[str, Figure]]) -> list
                 f = fs[m]
                 ok = met(f)
                 runs = [f, *(o[f.key] for o in others if f.key in o)]
-                judged.append("—" if ok is None else ("**met**" if ok else "**missed**")
-                              + f" ({f.goal_note}{runs_note(runs)})")
+                judged.append("not judged (a median at or below zero: noise)" if ok is None else
+                              ("**met**" if ok else "**missed**") + f" ({f.goal_note}{runs_note(runs)})")
             rows.append(f"| {size_label(size)}, C = {c} | " + " | ".join(cells) + " | " + " | ".join(judged) + " |")
     return rows
 
 
 def floor_table(figs: dict[str, Figure]) -> list[str]:
     """The small invocation and the start beside the floor (bench/floor.c)."""
-    rows = [f"| figure | portside | LWA {PEER_VERSION} | floor (bench/floor.c) | portside / floor |"
-            " LWA / floor | portside / LWA |",
+    rows = [f"| figure | portside | LWA {PEER_VERSION} | floor (bench/floor.c) | portside / floor (rounds) |"
+            " LWA / floor (rounds) | portside / LWA (rounds) |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key in ("floor_cpu", "floor_latency", "exec_register"):
         f = figs[key]
         if not f.values(PORTSIDE):
+            continue
+        if key == "floor_latency":  # the floor adds nothing measurable: differences, not ratios
+            rows.append(f"| {f.label} | {fmt(f.median(PORTSIDE), f.unit)} | {fmt(f.median(LWA), f.unit)} |"
+                        f" {fmt(f.median(FLOOR), f.unit)} | + {fmt(f.median(PORTSIDE) - f.median(FLOOR), f.unit)} |"
+                        f" + {fmt(f.median(LWA) - f.median(FLOOR), f.unit)} | {cell(f, PORTSIDE, LWA)} |")
             continue
         rows.append(f"| {f.label} | {fmt(f.median(PORTSIDE), f.unit)} | {fmt(f.median(LWA), f.unit)} |"
                     f" {fmt(f.median(FLOOR), f.unit)} | {cell(f, PORTSIDE, FLOOR)} | {cell(f, LWA, FLOOR)} |"
@@ -1970,6 +1981,8 @@ def chart_bars(figs: dict[str, Figure], others: list[dict[str, Figure]]):
     def add(f: Figure, group: str, label: str, b: str = LWA, goal: float | None = None) -> None:
         r = f.ratio(PORTSIDE, b)
         if r is None:
+            if f.values(PORTSIDE) and f.values(b):
+                bars.append(chart.Bar(label, None, 0, 0, None, None, group))
             return
         goal = f.goal if goal is None else goal
         runs = [o[f.key].ratio(PORTSIDE, b) for o in [figs, *others] if f.key in o and o[f.key].ratio(PORTSIDE, b)]
