@@ -20,6 +20,8 @@ keep-alive, a thread per connection).
                        N seeded pseudo-random bytes (blob() below) with content type
                        T (application/octet-stream by default; text/plain gets
                        printable ASCII instead), for the soak (bench/soak.py)
+    GET  /shape?name=X one of bench/shapes.py's JSON bodies of real shapes
+                       (application/json), built on first use
     POST /digest, /events
                        reads the body, answers {"received": <bytes>, "sha256": <hex>}
                        (/events is the pass-through path)
@@ -64,6 +66,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+import shapes
 from emulator import read_body
 
 SMALL = json.dumps(
@@ -278,6 +281,8 @@ class Handler(BaseHTTPRequestHandler):
             self._sse(self._query())
         elif path == "/stream":
             self._stream(self._query())
+        elif path == "/shape":
+            self._send(200, "OK", "application/json", shapes.body(self._query()["name"]))
         elif path == "/blob":
             query = self._query()
             content_type = query.get("type", "application/octet-stream")

@@ -130,8 +130,46 @@ def read_chunked(rfile) -> tuple[list[tuple[int, bytes]], dict[str, str]]:
         trailers[name.strip().lower()] = value.strip()
 
 
+def read_chunked_sink(rfile, rate: float, sink) -> dict[str, str]:
+    """Reads a chunked body at most `rate` bytes per second (0: as fast as it
+    comes), in reads of up to 64 KiB, handing each piece to `sink` and keeping
+    nothing: a Runtime API that takes a long stream slowly (issue 28's 200 MB
+    at 20 MB/s). Returns the trailers."""
+    started, total = time.monotonic(), 0
+    while True:
+        line = rfile.readline()
+        if not line:
+            raise ConnectionError("the chunked body broke off")
+        left = int(line.split(b";", 1)[0].strip(), 16)
+        if left == 0:
+            break
+        while left:
+            data = rfile.read(min(left, 65536))
+            if not data:
+                raise ConnectionError("the chunked body broke off inside a chunk")
+            sink(data)
+            left -= len(data)
+            total += len(data)
+            if rate:
+                ahead = total / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        rfile.readline()  # the CRLF after the chunk
+    trailers = {}
+    while True:
+        line = rfile.readline()
+        if line in (b"\r\n", b"\n", b""):
+            return trailers
+        name, _, value = line.decode("latin-1").partition(":")
+        trailers[name.strip().lower()] = value.strip()
+
+
 class Emulator:
-    """The Runtime and Extensions APIs on 127.0.0.1 (port 0: any free one)."""
+    """The Runtime and Extensions APIs on 127.0.0.1 (port 0: any free one).
+
+    With `stream_sink` set (a callable), a streamed result is not kept: its
+    chunks go to the sink as they are read, at most `stream_rate` bytes per
+    second (0: unthrottled), and the invocation's `chunks` stay empty."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.cond = threading.Condition()
@@ -146,7 +184,12 @@ class Emulator:
         self.first_next_accepted_ns = 0
         self.first_next = threading.Event()
         self.registered_ns = 0
+        # When the connection that carried the register request was accepted
+        # (if it was that connection's first request).
+        self.registered_accepted_ns = 0
         self.registered = threading.Event()
+        self.stream_sink = None
+        self.stream_rate = 0.0
         self.extension_name = ""
         self.init_errors: list[bytes] = []
         self.shutdown = False
@@ -327,7 +370,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
             and "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
         )
-        if streamed:
+        if streamed and emu.stream_sink is not None:
+            chunks, body = [], b""
+            trailers = read_chunked_sink(self.rfile, emu.stream_rate, emu.stream_sink)
+        elif streamed:
             chunks, trailers = read_chunked(self.rfile)
             body = b"".join(data for _, data in chunks)
         else:
@@ -353,6 +399,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == REGISTER:
             emu.extension_name = self.headers.get("Lambda-Extension-Name", "")
             emu.registered_ns = arrived
+            if self.requests_seen == 1:
+                emu.registered_accepted_ns = self.accepted_ns
             body = json.dumps(
                 {"functionName": "portside-bench", "functionVersion": "$LATEST", "handler": "x"}
             ).encode()

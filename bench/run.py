@@ -57,7 +57,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import shapes  # noqa: E402
 from app import BINARY as APP_BINARY  # noqa: E402
+from app import blob  # noqa: E402
 from app import SMALL as APP_SMALL  # noqa: E402
 from app import STREAM_BYTE, TEXT, json_1mib  # noqa: E402
 from emulator import Emulator, Invocation, read_chunked  # noqa: E402
@@ -69,6 +71,10 @@ PEER_VERSION = "1.0.0-rc1"
 PEER_ROOT = ROOT / "target/peers"
 DEFAULT_PEER = PEER_ROOT / "bin/lambda-adapter"
 PORTSIDE, LWA = "portside", "LWA"
+# Issue 28's references: a minimal C program doing an invocation's three
+# exchanges (bench/floor.c), and portside returning a binary body of the same
+# size as a JSON shape.
+FLOOR, BINARY_SIDE = "floor", "binary"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 # Medians of full runs of one binary move this much between runs (bench/README.md).
@@ -117,6 +123,17 @@ class Plan:
     concurrency_m: int  # invocations queued at once per round and N
     compression_rounds: int  # per process: one batch per coding in each round
     compression_n: int  # 1 MiB invocations per batch
+    # Issue 28.
+    shape_runs: int  # rounds of the json-shapes group (one process per adapter each)
+    shape_batches: int  # batches per round, shape and side
+    shape_bytes: int  # body bytes per batch: a batch is this / the shape's size invocations
+    exec_reps: int  # starts per subject through execstamp
+    load_rounds: int  # Managed Instances: rounds of every (concurrency, size) for both adapters
+    load_n: dict = field(default_factory=dict)  # invocations measured per body size
+    load_warm: int = 0
+    big_bytes: int = 0  # the big stream's size
+    big_rate: float = 0  # the Runtime API's reading rate, bytes per second
+    big_rounds: int = 0
 
     @staticmethod
     def make(quick: bool, runs: int | None) -> Plan:
@@ -127,6 +144,9 @@ class Plan:
                 latency_pairs=200, spawn_reps=5 * r, readiness_reps=5 * r, first_reps=5 * r,
                 first_warm=20, sse_invocations=3, sse_events=6, bulk_batches=1, bulk_n=1,
                 concurrency_rounds=1 * r, concurrency_m=8, compression_rounds=1, compression_n=4,
+                shape_runs=r, shape_batches=1, shape_bytes=MIB, exec_reps=5 * r, load_rounds=r,
+                load_n={200: 1000, 65536: 300}, load_warm=100, big_bytes=20_000_000, big_rate=20e6,
+                big_rounds=r,
             )
         r = runs or 5
         return Plan(
@@ -134,6 +154,9 @@ class Plan:
             latency_pairs=1500, spawn_reps=10 * r, readiness_reps=10 * r, first_reps=10 * r,
             first_warm=40, sse_invocations=8, sse_events=12, bulk_batches=2, bulk_n=3,
             concurrency_rounds=r, concurrency_m=16, compression_rounds=4, compression_n=15,
+            shape_runs=3, shape_batches=2, shape_bytes=4 * MIB, exec_reps=10 * r, load_rounds=3,
+            load_n={200: 8000, 65536: 2500}, load_warm=500, big_bytes=200_000_000, big_rate=20e6,
+            big_rounds=3,
         )
 
 
@@ -183,16 +206,19 @@ class Figure:
         values = self.values(who)
         return statistics.median(values) if values else math.nan
 
-    def ratio(self) -> tuple[float, float, float, int] | None:
-        """portside / LWA of the medians, and the lowest and highest ratio of
-        one round's medians (the spread over rounds), and the rounds' number."""
-        if not (self.values(PORTSIDE) and self.values(LWA)):
+    def ratio(self, a: str = PORTSIDE, b: str = LWA) -> tuple[float, float, float, int] | None:
+        """a / b (portside / LWA unless told) of the medians, and the lowest and
+        highest ratio of one round's medians (the spread over rounds), and the
+        rounds' number."""
+        if not (self.values(a) and self.values(b)):
             return None
-        overall = self.median(PORTSIDE) / self.median(LWA)
+        if self.median(a) < 0 or self.median(b) <= 0:
+            return None  # an added latency at or below zero: noise, no ratio
+        overall = self.median(a) / self.median(b)
         per_round = []
-        for rnd in sorted({r for r, _ in self.data[PORTSIDE]} & {r for r, _ in self.data[LWA]}):
-            p = statistics.median(v for r, v in self.data[PORTSIDE] if r == rnd)
-            lwa = statistics.median(v for r, v in self.data[LWA] if r == rnd)
+        for rnd in sorted({r for r, _ in self.data[a]} & {r for r, _ in self.data[b]}):
+            p = statistics.median(v for r, v in self.data[a] if r == rnd)
+            lwa = statistics.median(v for r, v in self.data[b] if r == rnd)
             if lwa:
                 per_round.append(p / lwa)
         if not per_round:
@@ -204,23 +230,23 @@ def figures() -> dict[str, Figure]:
     """The rows, in the order of issue 12's table; goals are portside / LWA
     unless a target of portside's own is given."""
     fs = [
-        Figure("cpu_small", "adapter CPU, small HTTP API invocation", "µs", goal=0.35,
-               goal_note="≤ 0.35× (moonshot 0.2×)"),
-        Figure("latency", "adapter-added latency p50 (small GET)", "µs", goal=0.5,
-               goal_note="≤ 0.5×"),
+        Figure("cpu_small", "adapter CPU, small HTTP API invocation", "µs", goal=0.3,
+               goal_note="≤ 0.3× (moonshot 0.2×)"),
+        Figure("latency", "adapter-added latency p50 (small GET)", "µs", goal=0.4,
+               goal_note="≤ 0.4×"),
         Figure("cpu_binary", "adapter CPU, 1 MiB binary response", "ms", goal=0.25,
                goal_note="≤ 0.25×"),
-        Figure("cpu_upload", "adapter CPU, 1 MiB POST body", "ms", goal=0.35, goal_note="≤ 0.35×"),
+        Figure("cpu_upload", "adapter CPU, 1 MiB POST body", "ms", goal=0.3, goal_note="≤ 0.3×"),
         Figure("cpu_json", "adapter CPU, 1 MiB JSON text response (`application/json`)", "ms",
                goal=0.5, goal_note="≤ 0.5×"),
-        Figure("rss_peak", "peak RSS (VmHWM) after 1 MiB bodies", "MB", goal=0.5,
-               goal_note="≤ 0.5× (keep)"),
+        Figure("rss_peak", "peak RSS (VmHWM) after 1 MiB bodies", "MB", goal=0.3,
+               goal_note="≤ 0.3× (keep)"),
         Figure("rss_init", "RSS (VmRSS) after init (first /next)", "MB", goal=0.5,
                goal_note="≤ 0.5×"),
         Figure("spawn", "spawn → first `/next` (app already listening)", "ms", goal=0.5,
                goal_note="≤ 0.5×"),
         Figure("first_latency", "first invocation's latency after start (`/next` answer → result)",
-               "µs", goal=0.8, goal_note="≤ 0.8×"),
+               "µs", goal=0.6, goal_note="≤ 0.6×"),
         Figure("warm_latency", "a warm invocation's latency, same measure and processes", "µs"),
         Figure("first_result", "spawn → first invocation's result (app already listening)", "ms"),
         Figure("ready", "app listening → first `/next`", "ms", goal=0.25, goal_note="≤ 0.25×"),
@@ -244,14 +270,67 @@ def figures() -> dict[str, Figure]:
             for n in CONCURRENCY[1:]
         ),
         Figure("compress_gzip", "compression: extra adapter CPU per MiB, gzip", "ms/MiB"),
+        # Issue 28: measured for both adapters (and the floor, and binary bodies).
+        Figure("exec_register", "exec → register request (the process's own start)", "ms",
+               goal=0.5, goal_note="≤ 0.5×"),
+        Figure("exec_next", "exec → first `/next` (app already listening)", "ms", goal=0.5,
+               goal_note="≤ 0.5×"),
+        Figure("floor_cpu", "adapter CPU, small invocation (rounds with the floor)", "µs",
+               goal=0.3, goal_note="≤ 0.3×"),
+        Figure("floor_latency", "adapter-added latency p50, small GET (sets with the floor)", "µs",
+               goal=0.4, goal_note="≤ 0.4×"),
+        *(Figure(f"shape:{s.name}", f"JSON text `{s.name}`", "ms", goal=SHAPE_GOAL,
+                 goal_note=f"≤ {SHAPE_GOAL}× (moonshot 0.25×)") for s in shapes.SHAPES),
+        *(
+            Figure(f"load_{m}_{size}_{c}", f"{LOAD_LABELS[m]}, {size_label(size)} bodies, C = {c}",
+                   LOAD_UNITS[m], goal=LOAD_GOALS[m].get(size), goal_note=LOAD_NOTES[m].get(size, "none set"),
+                   higher_is_better=m == "tput")
+            for m in LOAD_METRICS for size in LOAD_SIZES for c in LOAD_CONCURRENCY
+        ),
+        *(
+            Figure(f"load_growth_{size}", f"Managed Instances: CPU per invocation at C = 64 / at C = 8,"
+                   f" {size_label(size)} bodies", "×", target=1.0, goal_note="≤ 1× (not growing)")
+            for size in LOAD_SIZES
+        ),
+        Figure("big_rss", f"200 MB streamed at {BIG_RATE_LABEL}: adapter peak RSS (VmHWM)", "MB",
+               target=16, goal_note="≤ 16 MB", noise_note=False),
+        Figure("big_cpu", f"200 MB streamed at {BIG_RATE_LABEL}: adapter CPU per MB", "ms/MB",
+               goal=0.3, goal_note="≤ 0.3×"),
     ]
     return {f.key: f for f in fs}
+
+
+# Issue 28's goals and the Managed Instances group's rows.
+SHAPE_GOAL = 0.5  # CPU per JSON shape, portside / LWA
+SHAPE_BINARY_GOAL = 1.2  # CPU per JSON shape, portside / portside with a binary body of its size
+LOAD_SIZES = (200, 65536)
+LOAD_CONCURRENCY = (8, 32, 64)
+LOAD_METRICS = ("cpu", "tput", "p50", "p99")
+LOAD_LABELS = {"cpu": "Managed Instances: adapter CPU per invocation",
+               "tput": "Managed Instances: invocations per second",
+               "p50": "Managed Instances: added latency p50", "p99": "Managed Instances: added latency p99"}
+LOAD_UNITS = {"cpu": "µs", "tput": "/s", "p50": "µs", "p99": "µs"}
+LOAD_GOALS = {"cpu": {200: 0.35, 65536: 0.5}, "tput": {}, "p50": {}, "p99": {200: 0.5, 65536: 0.5}}
+LOAD_NOTES = {"cpu": {200: "≤ 0.35×", 65536: "≤ 0.5×"}, "tput": {}, "p50": {},
+              "p99": {200: "≤ 0.5×", 65536: "≤ 0.5×"}}
+BIG_RATE_LABEL = "20 MB/s"
+
+
+def size_label(size: int) -> str:
+    return f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
 
 
 # Issue 12's figures (measured for both adapters) end here; the rest are portside's own.
 MAIN_KEYS = ("cpu_small", "latency", "cpu_binary", "cpu_upload", "cpu_json", "rss_peak",
              "rss_init", "spawn", "first_latency", "warm_latency", "first_result", "ready",
              "ready_noticed", "size")
+# Issue 5's figures: portside alone against absolute targets.
+ISSUE5_KEYS = ("sse_first", "sse_later", "stream_rate", "stream_cpu",
+               *(f"speedup_{n}" for n in CONCURRENCY[1:]), "compress_gzip")
+# Issue 28's rows of its summary table (the shapes and the Managed Instances
+# figures have tables of their own, and their worst cases rows in this one).
+ISSUE28_KEYS = ("exec_register", "exec_next", "floor_cpu", "floor_latency", "big_rss", "big_cpu",
+                "load_growth_200", "load_growth_65536")
 
 
 def rec(raw: dict, who: str, key: str, value) -> None:
@@ -334,6 +413,17 @@ def kb_to_mb(kb: float) -> float:
 
 
 # ---------------------------------------------------------------- processes
+
+
+def build_c(name: str, out_dir: Path) -> Path:
+    """bench/NAME.c compiled with the machine's C compiler (gcc or cc, which
+    every machine of the project has) into out_dir/NAME."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise SystemExit(f"run.py: no C compiler (cc or gcc) to build bench/{name}.c")
+    out = out_dir / name
+    subprocess.run([cc, "-O2", "-o", str(out), str(HERE / f"{name}.c")], check=True)
+    return out
 
 
 def free_port() -> int:
@@ -498,14 +588,15 @@ class Rig:
     holds the invocation that caused a cold start."""
 
     def __init__(self, subject: Subject, port: int, log_dir: Path,
-                 extra_env: dict[str, str] | None = None, pending: bytes | None = None):
+                 extra_env: dict[str, str] | None = None, pending: bytes | None = None,
+                 wrapper: list[str] = ()):
         self.subject = subject
         self.name = subject.name
         self.emu = Emulator()
         self.pending = self.emu.enqueue(pending) if pending is not None else None
         try:
             self.adapter = Adapter(subject.binary, self.emu, port, log_dir, extra_env=extra_env,
-                                   name=subject.name, grace=subject.grace)
+                                   name=subject.name, grace=subject.grace, wrapper=wrapper)
         except BaseException:
             self.emu.close()
             raise
@@ -980,7 +1071,7 @@ def measure_json(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[
 
 
 def measure_latency(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
-                    raw: dict) -> None:
+                    raw: dict, key: str = "latency") -> None:
     """Adapter-added latency: through each adapter (and its emulator) minus the
     direct call to the app, in sets run back to back: the direct call and one
     invocation through each adapter, every order in turn."""
@@ -1017,17 +1108,17 @@ def measure_latency(plan: Plan, subjects: list[Subject], log_dir: Path, figs: di
                             # A missed stamp drops that adapter's pair.
                             seen[side] = (t, (inv.done_ns - inv.enqueued_ns) / 1e3) if ok else None
                     direct = seen["direct"][0]
-                    rec(raw, "direct", "latency_direct_us", direct)
+                    rec(raw, "direct", key + "_direct_us", direct)
                     for name in names:
                         if seen[name] is None:
                             continue
                         t, e = seen[name]
                         diffs[name].append(t - direct)
-                        rec(raw, name, "latency_pairs", t - direct)
-                        rec(raw, name, "latency_through_us", t)
-                        rec(raw, name, "latency_e2e_us", e)
+                        rec(raw, name, key + "_pairs", t - direct)
+                        rec(raw, name, key + "_through_us", t)
+                        rec(raw, name, key + "_e2e_us", e)
                 for name in names:
-                    figs["latency"].add(name, statistics.median(diffs[name]), rnd)
+                    figs[key].add(name, statistics.median(diffs[name]), rnd)
                 say(f"  round {rnd + 1}: adapter-added "
                     + ", ".join(f"{n} {statistics.median(diffs[n]):.0f} µs (p90"
                                 f" {percentile(diffs[n], 90):.0f})" for n in names)
@@ -1396,6 +1487,218 @@ def measure_compression(plan: Plan, subjects: list[Subject], log_dir: Path,
         app.stop()
 
 
+# ---------------------------------------------------------------- issue 28
+
+
+SHAPE_BLOB_SEED = 28
+
+
+def shape_event(name: str) -> bytes:
+    return http_api_event("GET", "/shape", f"name={name}")
+
+
+def blob_event(size: int) -> bytes:
+    return http_api_event("GET", "/blob", f"bytes={size}&seed={SHAPE_BLOB_SEED}")
+
+
+def check_shape(name: str):
+    """A check of a JSON shape's result: text (not base64), byte for byte the
+    app's body, its content type, nothing compressed."""
+
+    def check(inv: Invocation) -> None:
+        want = shapes.body(name)  # built once, on first use (functools.cache)
+        r = result_of(inv)
+        headers = {k.lower(): v for k, v in (r.get("headers") or {}).items()}
+        if (r.get("statusCode") != 200 or r.get("isBase64Encoded")
+                or headers.get("content-type") != "application/json" or "content-encoding" in headers
+                or not isinstance(r.get("body"), str) or r["body"].encode() != want):
+            raise RuntimeError(f"the JSON shape {name} came back changed: {inv.body[:300]!r}")
+    return check
+
+
+def check_blob(size: int):
+    want = blob(size, SHAPE_BLOB_SEED)
+
+    def check(inv: Invocation) -> None:
+        r = result_of(inv)
+        if (r.get("statusCode") != 200 or r.get("isBase64Encoded") is not True
+                or base64.b64decode(r["body"]) != want):
+            raise RuntimeError(f"the binary body of {size} bytes came back changed: {inv.body[:300]!r}")
+    return check
+
+
+def measure_shapes(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                   raw: dict) -> None:
+    """Adapter CPU per invocation for each JSON shape (bench/shapes.py), for
+    both adapters, and portside's for a binary body of the same size, in
+    batches whose order turns through every permutation of the three sides;
+    one process per adapter and round serves every shape."""
+    port = free_port()
+    app = App(port)
+    has_peer = any(s.name == LWA for s in subjects)
+    sides = [PORTSIDE, BINARY_SIDE] + ([LWA] if has_peer else [])
+    orders = list(itertools.permutations(sides))
+    try:
+        for rnd in range(plan.shape_runs):
+            rigs = start_rigs(subjects, rnd, port, log_dir)
+            try:
+                for k, shape in enumerate(shapes.SHAPES):
+                    size = len(shapes.body(shape.name))
+                    n = max(3, min(100, plan.shape_bytes // size))
+                    work = {PORTSIDE: (rigs[PORTSIDE], shape_event(shape.name), check_shape(shape.name)),
+                            BINARY_SIDE: (rigs[PORTSIDE], blob_event(size), check_blob(size))}
+                    if has_peer:
+                        work[LWA] = (rigs[LWA], shape_event(shape.name), check_shape(shape.name))
+                    for rig, payload, check in work.values():
+                        for _ in range(2):
+                            inv = rig.adapter.invoke(payload)
+                        check(inv)
+                    line = []
+                    for batch in range(plan.shape_batches):
+                        for side in orders[(rnd * 7 + k * 3 + batch) % len(orders)]:
+                            rig, payload, check = work[side]
+                            b = cpu_batch(rig, payload, n, check)
+                            figs[f"shape:{shape.name}"].add(side, b["cpu_s"] * 1e3, rnd)
+                            rec(raw, side, f"shape:{shape.name}_switches", b["switches"])
+                            rec(raw, side, f"shape:{shape.name}_sys_share",
+                                b["sys"] / max(1, b["user"] + b["sys"]))
+                            line.append(f"{side} {b['cpu_s'] * 1e3:.2f}")
+                    say(f"  round {rnd + 1} {shape.name} ({size} bytes, {n} per batch): "
+                        + ", ".join(line) + " ms per invocation")
+            finally:
+                stop_rigs(rigs)
+    finally:
+        app.stop()
+
+
+def measure_floor(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                  raw: dict) -> None:
+    """The small invocation beside its floor: bench/floor.c (three loopback
+    exchanges, nothing else) as a third subject, in the same rounds and ABBA
+    turns: CPU per invocation, then the adapter-added latency sets."""
+    floor = Subject(FLOOR, build_c("floor", log_dir), grace=0.05)
+    everyone = [*subjects, floor]
+    run_cpu_scenarios(plan, everyone, log_dir, figs, raw, [
+        ("floor_cpu", SMALL_EVENT, plan.small_n, plan.small_warm, check_small, 1e6, "µs"),
+    ])
+    measure_latency(plan, everyone, log_dir, figs, raw, key="floor_latency")
+
+
+def measure_exec(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[str, Figure],
+                 raw: dict) -> None:
+    """Each process's own start, without the harness's fork and exec of it:
+    bench/execstamp.c stamps CLOCK_MONOTONIC and execs the adapter; the
+    emulator stamps the register request and the first /next (the app already
+    listening). The floor (bench/floor.c) registers at once and checks no
+    readiness: its exec → register is the least a start costs here."""
+    stamp_tool = build_c("execstamp", log_dir)
+    floor = Subject(FLOOR, build_c("floor", log_dir), grace=0.05)
+    everyone = [*subjects, floor]
+    port = free_port()
+    app = App(port)
+    stamp_file = log_dir / "exec-stamp"
+    try:
+        for rep in range(plan.exec_reps):
+            rnd = rep * plan.runs // plan.exec_reps
+            for subject in turns(everyone, rep):
+                stamp_file.unlink(missing_ok=True)
+                rig = Rig(subject, port, log_dir, wrapper=[str(stamp_tool), str(stamp_file)])
+                try:
+                    rig.adapter.wait_first_next()
+                    # LWA registers from a background task while it checks
+                    # readiness, so its first /next may come first.
+                    if not rig.emu.registered.wait(10):
+                        raise RuntimeError(rig.adapter.failure("never registered"))
+                    exec_ns = int(stamp_file.read_text())
+                    emu, who = rig.emu, subject.name
+                    figs["exec_register"].add(who, (emu.registered_ns - exec_ns) / 1e6, rnd)
+                    figs["exec_next"].add(who, (emu.first_next_ns - exec_ns) / 1e6, rnd)
+                    rec(raw, who, "exec_spawn_ms", (exec_ns - rig.adapter.spawn_ns) / 1e6)
+                    if emu.registered_accepted_ns:
+                        rec(raw, who, "exec_register_accepted_ms",
+                            (emu.registered_accepted_ns - exec_ns) / 1e6)
+                finally:
+                    rig.stop()
+                time.sleep(0.02)
+    finally:
+        app.stop()
+    say("  exec → register: " + ", ".join(
+        f"{s.name} median {figs['exec_register'].median(s.name):.2f} ms" for s in everyone)
+        + "; exec → first /next: " + ", ".join(
+        f"{s.name} {figs['exec_next'].median(s.name):.2f} ms" for s in everyone))
+
+
+class StreamCheck:
+    """A streamed result read piece by piece: the prelude (up to the eight
+    NULs), then the body, checked against app.STREAM_BYTE's pattern as it
+    comes and counted, keeping nothing."""
+
+    def __init__(self):
+        self.head = b""
+        self.prelude: dict | None = None
+        self.count = 0
+        self.bad = -1  # the first offset that differs
+        self.pattern = STREAM_BYTE * (65536 // 256 + 2)
+
+    def __call__(self, data: bytes) -> None:
+        if self.prelude is None:
+            self.head += data
+            if b"\0" * 8 not in self.head:
+                return
+            head, _, data = self.head.partition(b"\0" * 8)
+            self.prelude = json.loads(head)
+        if self.bad < 0:
+            start = self.count % 256
+            if data != self.pattern[start:start + len(data)]:
+                self.bad = self.count
+        self.count += len(data)
+
+
+def measure_big_stream(plan: Plan, subjects: list[Subject], log_dir: Path,
+                       figs: dict[str, Figure], raw: dict) -> None:
+    """A 200 MB streamed response (Function URL, response_stream) through a
+    Runtime API that reads at 20 MB/s: the adapter's peak RSS (VmHWM of a
+    fresh process after it) and its CPU per MB (schedstat, idle in /next to
+    idle in /next); one fresh process per adapter and round, ABBA."""
+    port = free_port()
+    app = App(port)
+    total = plan.big_bytes
+    event = http_api_event("GET", "/stream", f"bytes={total}&chunk={STREAM_CHUNK}",
+                           domain=FUNCTION_URL_DOMAIN)
+    try:
+        for rnd in range(plan.big_rounds):
+            for subject in turns(subjects, rnd):
+                rig = Rig(subject, port, log_dir, extra_env=STREAMING_ENV)
+                try:
+                    rig.adapter.wait_first_next()
+                    sink = StreamCheck()
+                    rig.emu.stream_sink, rig.emu.stream_rate = sink, plan.big_rate
+                    rig.emu.wait_idle()
+                    before = cpu_snapshot(rig.pid)
+                    t0 = time.monotonic()
+                    inv = rig.adapter.invoke(event, timeout=total / plan.big_rate * 3 + 60)
+                    rig.emu.wait_idle()
+                    cpu_ns, tick_ns = cpu_since(rig.pid, before)
+                    wall = time.monotonic() - t0
+                    if inv.kind != "response" or sink.count != total or sink.bad >= 0 or inv.trailers:
+                        raise RuntimeError(
+                            f"{subject.name}: the {total}-byte stream came back wrong ({inv.kind}, {sink.count}"
+                            f" bytes, first bad byte at {sink.bad}, trailers {inv.trailers})")
+                    if (sink.prelude or {}).get("statusCode") != 200:
+                        raise RuntimeError(f"{subject.name}: unexpected prelude {sink.prelude}")
+                    mem = memory_kb(rig.pid)
+                    figs["big_rss"].add(subject.name, kb_to_mb(mem["VmHWM"]), rnd)
+                    figs["big_cpu"].add(subject.name, cpu_ns / 1e6 / (total / 1e6), rnd)
+                    rec(raw, subject.name, "big_wall_s", wall)
+                    rec(raw, subject.name, "big_ticks_ms_per_mb", tick_ns / 1e6 / (total / 1e6))
+                    say(f"  round {rnd + 1} {subject.name}: {total / 1e6:.0f} MB in {wall:.1f} s,"
+                        f" VmHWM {kb_to_mb(mem['VmHWM']):.1f} MB, {cpu_ns / 1e6 / (total / 1e6):.3f} ms CPU per MB")
+                finally:
+                    rig.stop()
+    finally:
+        app.stop()
+
+
 def elf_facts(path: Path) -> dict:
     data = path.read_bytes()
     if data[:4] != b"\x7fELF" or data[4] != 2:
@@ -1428,63 +1731,281 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.2f}×"
     if unit == "MB/s":
         return f"{value:.0f} MB/s"
-    if unit == "ms/MiB":
-        return f"{value:.3g} ms/MiB"
+    if unit in ("ms/MiB", "ms/MB"):
+        return f"{value:.3g} {unit}"
+    if unit == "/s":
+        return f"{value:.0f}/s"
     if unit in ("ms", "MB") and value < 10:
         return f"{value:.2f} {unit}"
     return f"{value:.1f} {unit}" if unit != "MiB" else f"{value:.2f} {unit}"
 
 
-def verdict(f: Figure, static: bool, peer_run: bool) -> str:
+def met(f: Figure, static: bool = True, a: str = PORTSIDE, b: str = LWA,
+        goal: float | None = None) -> bool | None:
+    """Whether `f` meets its goal in its run: a / b of the medians against its
+    goal (or `goal`), or portside's median against its target; None when it
+    has no goal or was not measured."""
+    goal = f.goal if goal is None else goal
+    if goal is not None:
+        r = f.ratio(a, b)
+        if r is None:
+            return None
+        return r[0] >= goal if f.higher_is_better else r[0] <= goal
+    if f.target is not None:
+        med = f.median(PORTSIDE)
+        if math.isnan(med):
+            return None
+        return (med >= f.target if f.higher_is_better else med <= f.target) and (
+            f.key != "size" or static)
+    return None
+
+
+def runs_note(runs: list[Figure], a: str = PORTSIDE, b: str = LWA, goal: float | None = None) -> str:
+    """How many of the runs met the goal, when there is more than one run."""
+    if len(runs) < 2:
+        return ""
+    verdicts = [met(f, a=a, b=b, goal=goal) for f in runs]
+    judged = [v for v in verdicts if v is not None]
+    if not judged:
+        return ""
+    return f"; met in {sum(judged)} of {len(judged)} runs"
+
+
+def verdict(f: Figure, static: bool, peer_run: bool, others: list[Figure] = ()) -> str:
     mine = f.values(PORTSIDE)
     if not mine:
         return "not run"
+    note = runs_note([f, *others])
     if f.goal is not None:
         r = f.ratio()
         if r is None:
+            if f.values(LWA):
+                return "not judged (a median at or below zero: noise)"
             return "not judged (LWA not run)" if not peer_run else "not run"
         ratio, low, high, _ = r
-        ok = ratio >= f.goal if f.higher_is_better else ratio <= f.goal
-        text = "**met**" if ok else "**missed**"
+        text = "**met**" if met(f) else "**missed**"
         if low <= f.goal < high:
             text += " (single rounds on both sides of it)"
-        return text
+        return text + note
     if f.target is not None:
         med = f.median(PORTSIDE)
-        ok = (med >= f.target if f.higher_is_better else med <= f.target) and (
-            f.key != "size" or static
-        )
-        text = "**met**" if ok else "**missed**"
+        text = "**met**" if met(f, static) else "**missed**"
         if f.noise_note and abs(med - f.target) <= NOISE * f.target:
             text += " (within noise of it)"
-        return text
+        return text + note
     return "no goal set"
 
 
-def table(figs: dict[str, Figure], keys, static: bool, peer_run: bool,
-          peer_note: str = "") -> list[str]:
-    """The rows `keys`: each subject's median, portside / LWA of the medians
-    with the lowest and highest ratio of single rounds, the goal, the verdict."""
-    rows = [
-        f"| figure | portside | LWA {PEER_VERSION} | portside / LWA | rounds: low–high (n) |"
+def runs_range(runs: list[Figure], a: str = PORTSIDE, b: str = LWA) -> str:
+    """The lowest and highest ratio of the medians over the runs (or of
+    portside's median, for a figure without a ratio)."""
+    if len(runs) < 2:
+        return ""
+    values = []
+    for f in runs:
+        r = f.ratio(a, b) if f.show_ratio else None
+        if r is not None:
+            values.append(r[0])
+    if values:
+        return f"{min(values):.2f}–{max(values):.2f}× ({len(values)})"
+    meds = [f.median(PORTSIDE) for f in runs if f.values(PORTSIDE)]
+    return f"{fmt(min(meds), runs[0].unit)}–{fmt(max(meds), runs[0].unit)} ({len(meds)})" if meds else "—"
+
+
+def table_head(multi: bool) -> list[str]:
+    runs = " runs: low–high (n) |" if multi else ""
+    return [
+        f"| figure | portside | LWA {PEER_VERSION} | portside / LWA | rounds: low–high (n) |{runs}"
         " goal | verdict |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "| --- | ---: | ---: | ---: | ---: |" + (" ---: |" if multi else "") + " --- | --- |",
     ]
+
+
+def table(figs: dict[str, Figure], keys, static: bool, peer_run: bool,
+          peer_note: str = "", others: list[dict[str, Figure]] = ()) -> list[str]:
+    """The rows `keys`: each subject's median, portside / LWA of the medians
+    with the lowest and highest ratio of single rounds (and of whole runs,
+    when there are others), the goal, the verdict."""
+    rows = table_head(bool(others))
     for key in keys:
         f = figs[key]
+        runs = [f, *(o[key] for o in others if key in o)]
         mine = fmt(f.median(PORTSIDE), f.unit)
         if f.values(LWA):
             theirs = fmt(f.median(LWA), f.unit) + (peer_note if f.key == "size" else "")
-        elif f.key not in MAIN_KEYS:
+        elif f.key in ISSUE5_KEYS:
             theirs = "not measured"  # issue 5's figures: portside alone
         else:
             theirs = "not run" if peer_run else "not run (--no-peer)"
         r = f.ratio() if f.show_ratio else None
         ratio = f"{r[0]:.2f}×" if r else "—"
         spread = f"{r[1]:.2f}–{r[2]:.2f}× ({r[3]})" if r and r[3] > 1 else "—"
-        rows.append(f"| {f.label} | {mine} | {theirs} | {ratio} | {spread} | {f.goal_note} |"
-                    f" {verdict(f, static, peer_run)} |")
+        across = f" {runs_range(runs)} |" if others else ""
+        rows.append(f"| {f.label} | {mine} | {theirs} | {ratio} | {spread} |{across} {f.goal_note} |"
+                    f" {verdict(f, static, peer_run, runs[1:])} |")
     return rows
+
+
+def worst(figs: dict[str, Figure], keys: list[str], a: str = PORTSIDE, b: str = LWA) -> str | None:
+    """The key of `keys` with the highest a / b ratio of medians."""
+    rated = [(figs[k].ratio(a, b)[0], k) for k in keys if figs[k].ratio(a, b)]
+    return max(rated)[1] if rated else None
+
+
+def worst_rows(figs: dict[str, Figure], others: list[dict[str, Figure]]) -> list[str]:
+    """Issue 28's summary rows: the worst JSON shape against LWA and against a
+    binary body of its size, and the worst concurrency of each Managed
+    Instances figure with a goal; each run judged by its own worst."""
+    rows = []
+    multi = bool(others)
+    shape_keys = [f"shape:{s.name}" for s in shapes.SHAPES]
+    specs = [("JSON text, the worst shape / LWA", shape_keys, LWA, SHAPE_GOAL, f"≤ {SHAPE_GOAL}× every shape"),
+             ("JSON text, the worst shape / a binary body of its size (portside both)", shape_keys,
+              BINARY_SIDE, SHAPE_BINARY_GOAL, f"≤ {SHAPE_BINARY_GOAL}× every shape")]
+    for m in ("cpu", "p99"):
+        for size in LOAD_SIZES:
+            keys = [f"load_{m}_{size}_{c}" for c in LOAD_CONCURRENCY]
+            specs.append((f"{LOAD_LABELS[m]}, {size_label(size)} bodies, the worst C", keys, LWA,
+                          LOAD_GOALS[m][size], LOAD_NOTES[m][size] + " every C"))
+    for label, keys, b, goal, note in specs:
+        key = worst(figs, keys, PORTSIDE, b)
+        if key is None:
+            continue
+        f = figs[key]
+        ratio, low, high, n = f.ratio(PORTSIDE, b)
+        which = key.split(":", 1)[1] if key.startswith("shape:") else "C = " + key.rsplit("_", 1)[1]
+        theirs = fmt(f.median(LWA), f.unit) if b == LWA else f"binary: {fmt(f.median(b), f.unit)}"
+        worst_per_run = []
+        for o in [figs, *others]:
+            k = worst(o, keys, PORTSIDE, b)
+            if k:
+                worst_per_run.append(o[k].ratio(PORTSIDE, b)[0])
+        across = (f" {min(worst_per_run):.2f}–{max(worst_per_run):.2f}× ({len(worst_per_run)}) |"
+                  if multi and worst_per_run else (" — |" if multi else ""))
+        text = "**met**" if ratio <= goal else "**missed**"
+        if low <= goal < high:
+            text += " (single rounds on both sides of it)"
+        if len(worst_per_run) > 1:
+            text += f"; met in {sum(w <= goal for w in worst_per_run)} of {len(worst_per_run)} runs"
+        rows.append(f"| {label} (`{which}`) | {fmt(f.median(PORTSIDE), f.unit)} | {theirs} | {ratio:.2f}× |"
+                    f" {low:.2f}–{high:.2f}× ({n}) |{across} {note} | {text} |")
+    return rows
+
+
+def cell(f: Figure, a: str, b: str) -> str:
+    r = f.ratio(a, b)
+    return f"{r[0]:.2f}× ({r[1]:.2f}–{r[2]:.2f})" if r else "—"
+
+
+def shapes_table(figs: dict[str, Figure], others: list[dict[str, Figure]]) -> list[str]:
+    """One row per JSON shape: CPU per invocation of both adapters and of
+    portside with a binary body of the same size, both ratios with their
+    rounds' range, and a verdict for each goal."""
+    rows = [f"| shape | bytes | portside | LWA {PEER_VERSION} | portside / LWA (rounds) |"
+            f" portside, binary body of that size | text / binary (rounds) | ≤ {SHAPE_GOAL}× LWA |"
+            f" ≤ {SHAPE_BINARY_GOAL}× binary |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for s in shapes.SHAPES:
+        f = figs[f"shape:{s.name}"]
+        if not f.values(PORTSIDE):
+            continue
+        runs = [f, *(o[f.key] for o in others if f.key in o)]
+        verdicts = []
+        for b, goal in ((LWA, SHAPE_GOAL), (BINARY_SIDE, SHAPE_BINARY_GOAL)):
+            ok = met(f, a=PORTSIDE, b=b, goal=goal)
+            if ok is None:
+                verdicts.append("—")
+                continue
+            text = "**met**" if ok else "**missed**"
+            if len(runs) > 1:
+                text += f" ({runs_range(runs, PORTSIDE, b)}{runs_note(runs, PORTSIDE, b, goal)})"
+            verdicts.append(text)
+        rows.append(f"| `{s.name}` ({s.what}) | {len(shapes.body(s.name)):,} | {fmt(f.median(PORTSIDE), 'ms')} |"
+                    f" {fmt(f.median(LWA), 'ms')} | {cell(f, PORTSIDE, LWA)} | {fmt(f.median(BINARY_SIDE), 'ms')} |"
+                    f" {cell(f, PORTSIDE, BINARY_SIDE)} | {verdicts[0]} | {verdicts[1]} |")
+    return rows
+
+
+def load_table(figs: dict[str, Figure], others: list[dict[str, Figure]]) -> list[str]:
+    """Managed Instances: one row per body size and concurrency."""
+    rows = ["| bodies, C | CPU per invocation: portside, LWA (portside / LWA, rounds) |"
+            " invocations per second (portside / LWA) | added p50 (portside / LWA) |"
+            " added p99 (portside / LWA) | CPU goal | p99 goal ≤ 0.5× |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for size in LOAD_SIZES:
+        for c in LOAD_CONCURRENCY:
+            fs = {m: figs[f"load_{m}_{size}_{c}"] for m in LOAD_METRICS}
+            if not fs["cpu"].values(PORTSIDE):
+                continue
+            cells = []
+            for m in LOAD_METRICS:
+                f = fs[m]
+                cells.append(f"{fmt(f.median(PORTSIDE), f.unit)}, {fmt(f.median(LWA), f.unit)} ({cell(f, PORTSIDE, LWA)})")
+            judged = []
+            for m in ("cpu", "p99"):
+                f = fs[m]
+                ok = met(f)
+                runs = [f, *(o[f.key] for o in others if f.key in o)]
+                judged.append("not judged (a median at or below zero: noise)" if ok is None else
+                              ("**met**" if ok else "**missed**") + f" ({f.goal_note}{runs_note(runs)})")
+            rows.append(f"| {size_label(size)}, C = {c} | " + " | ".join(cells) + " | " + " | ".join(judged) + " |")
+    return rows
+
+
+def floor_table(figs: dict[str, Figure]) -> list[str]:
+    """The small invocation and the start beside the floor (bench/floor.c)."""
+    rows = [f"| figure | portside | LWA {PEER_VERSION} | floor (bench/floor.c) | portside / floor (rounds) |"
+            " LWA / floor (rounds) | portside / LWA (rounds) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key in ("floor_cpu", "floor_latency", "exec_register"):
+        f = figs[key]
+        if not f.values(PORTSIDE):
+            continue
+        if key == "floor_latency":  # the floor adds nothing measurable: differences, not ratios
+            rows.append(f"| {f.label} | {fmt(f.median(PORTSIDE), f.unit)} | {fmt(f.median(LWA), f.unit)} |"
+                        f" {fmt(f.median(FLOOR), f.unit)} | + {fmt(f.median(PORTSIDE) - f.median(FLOOR), f.unit)} |"
+                        f" + {fmt(f.median(LWA) - f.median(FLOOR), f.unit)} | {cell(f, PORTSIDE, LWA)} |")
+            continue
+        rows.append(f"| {f.label} | {fmt(f.median(PORTSIDE), f.unit)} | {fmt(f.median(LWA), f.unit)} |"
+                    f" {fmt(f.median(FLOOR), f.unit)} | {cell(f, PORTSIDE, FLOOR)} | {cell(f, LWA, FLOOR)} |"
+                    f" {cell(f, PORTSIDE, LWA)} |")
+    return rows
+
+
+def chart_bars(figs: dict[str, Figure], others: list[dict[str, Figure]]):
+    """Every ratio with a goal (and the shapes' ratios to binary) as chart bars."""
+    import chart
+
+    bars = []
+
+    def add(f: Figure, group: str, label: str, b: str = LWA, goal: float | None = None) -> None:
+        r = f.ratio(PORTSIDE, b)
+        if r is None:
+            if f.values(PORTSIDE) and f.values(b):
+                bars.append(chart.Bar(label, None, 0, 0, None, None, group))
+            return
+        goal = f.goal if goal is None else goal
+        runs = [o[f.key].ratio(PORTSIDE, b) for o in [figs, *others] if f.key in o and o[f.key].ratio(PORTSIDE, b)]
+        low, high = (min(x[0] for x in runs), max(x[0] for x in runs)) if len(runs) > 1 else (r[1], r[2])
+        ok = None if goal is None else (r[0] >= goal if f.higher_is_better else r[0] <= goal)
+        bars.append(chart.Bar(label, r[0], low, high, goal, ok, group))
+
+    for key in MAIN_KEYS:
+        if figs[key].goal is not None:
+            add(figs[key], "portside / LWA: issues 12 and 28", figs[key].label.replace("`", ""))
+    for key in ("exec_register", "exec_next", "big_cpu"):
+        add(figs[key], "portside / LWA: issues 12 and 28", figs[key].label.replace("`", ""))
+    for s in shapes.SHAPES:
+        add(figs[f"shape:{s.name}"], "JSON shapes, CPU: portside / LWA", s.name)
+    for s in shapes.SHAPES:
+        add(figs[f"shape:{s.name}"], "JSON shapes, CPU: portside text / portside binary of the same size",
+            s.name, BINARY_SIDE, SHAPE_BINARY_GOAL)
+    for m in ("cpu", "p99", "tput"):
+        for size in LOAD_SIZES:
+            for c in LOAD_CONCURRENCY:
+                f = figs[f"load_{m}_{size}_{c}"]
+                add(f, "Managed Instances: portside / LWA", f"{m}, {size_label(size)}, C = {c}")
+    return bars
 
 
 def details(raw: dict, figs: dict[str, Figure], plan: Plan, names: list[str]) -> list[str]:
@@ -1600,7 +2121,70 @@ def details(raw: dict, figs: dict[str, Figure], plan: Plan, names: list[str]) ->
                        f" ticks {stats(p.get(f'compress_ticks_{coding}', []), 'ms', 4)}{ratio}")
     if p.get("compress_hwm_mb"):
         out.append(f"- adapter VmHWM at the end of the compression scenario: {stats(p['compress_hwm_mb'], 'MB')}")
+    out += details28(raw, figs, stats)
     out.append(f"- plan: {plan}")
+    return out
+
+
+def details28(raw: dict, figs: dict[str, Figure], stats) -> list[str]:
+    """Issue 28's details: the floor and exec samples, the shapes' kernel
+    share, the big stream, the Managed Instances driver and app."""
+    out = []
+    everyone = (PORTSIDE, LWA, FLOOR)
+    for key in ("floor_cpu", "floor_latency", "exec_register", "exec_next", "big_rss", "big_cpu"):
+        f = figs[key]
+        if any(f.values(n) for n in everyone):
+            out.append(f"- {f.label}: " + "; ".join(
+                f"{n} {stats(f.values(n), f.unit)}" for n in everyone if f.values(n)))
+    for n in everyone:
+        r = raw.get(n, {})
+        if r.get("floor_cpu_sys_ticks"):
+            user, system = sum(r["floor_cpu_user_ticks"]), sum(r["floor_cpu_sys_ticks"])
+            out.append(f"- {n}, small invocation (floor rounds): user {user} ticks, system {system}"
+                       f" ({100 * system / max(1, user + system):.0f}% in the kernel); context switches per"
+                       f" invocation {stats(r.get('floor_cpu_switches', []), '')}")
+        if r.get("exec_spawn_ms"):
+            out.append(f"- {n}: the harness's spawn → exec (Popen and execstamp's own start, not in the"
+                       f" exec figures) {stats(r['exec_spawn_ms'], 'ms')}; exec → the register connection"
+                       f" accepted {stats(r.get('exec_register_accepted_ms', []), 'ms')}")
+        if r.get("big_wall_s"):
+            out.append(f"- {n}, 200 MB stream: wall {stats(r['big_wall_s'], 's')};"
+                       f" CPU per MB by /proc/PID/stat ticks {stats(r.get('big_ticks_ms_per_mb', []), 'ms')}")
+    shape_lines = []
+    for s in shapes.SHAPES:
+        f = figs[f"shape:{s.name}"]
+        if not f.values(PORTSIDE):
+            continue
+        parts = []
+        for n in (PORTSIDE, LWA, BINARY_SIDE):
+            if f.values(n):
+                share = raw.get(n, {}).get(f"shape:{s.name}_sys_share", [])
+                parts.append(f"{n} {stats(f.values(n), 'ms')}, kernel share of ticks"
+                             f" {stats([100 * x for x in share], '%')}")
+        shape_lines.append(f"  - `{s.name}`: " + "; ".join(parts))
+    if shape_lines:
+        out.append("- JSON shapes (CPU per invocation; `binary` is portside with a binary body of the shape's size):")
+        out += shape_lines
+    for size in LOAD_SIZES:
+        for c in LOAD_CONCURRENCY:
+            d = raw.get("direct", {})
+            if not d.get(f"load_{size}_{c}_p50_us"):
+                continue
+            out.append(f"- Managed Instances, {size_label(size)}, C = {c}: the app asked directly"
+                       f" {stats(d[f'load_{size}_{c}_per_second'], '/s')}, p50 {stats(d[f'load_{size}_{c}_p50_us'], 'µs')},"
+                       f" p99 {stats(d[f'load_{size}_{c}_p99_us'], 'µs')}, app CPU per request"
+                       f" {stats(d.get(f'load_{size}_{c}_app_cpu_us', []), 'µs')}")
+            for n in (PORTSIDE, LWA):
+                r = raw.get(n, {})
+                if not r.get(f"load_{size}_{c}_driver_us"):
+                    continue
+                out.append(f"  - {n}: driver (Go Runtime API) CPU per invocation {stats(r[f'load_{size}_{c}_driver_us'], 'µs')},"
+                           f" busy {stats(r[f'load_{size}_{c}_driver_busy'], 'cores')}; app CPU per invocation"
+                           f" {stats(r[f'load_{size}_{c}_app_us'], 'µs')}, busy {stats(r[f'load_{size}_{c}_app_busy'], 'cores')};"
+                           f" adapter busy {stats(r[f'load_{size}_{c}_adapter_busy'], 'cores')}; /next handed out → result"
+                           f" p50 {stats(r[f'load_{size}_{c}_handout_p50_us'], 'µs')}, p99 {stats(r[f'load_{size}_{c}_handout_p99_us'], 'µs')};"
+                           f" pollers waiting when idle {stats(r[f'load_{size}_{c}_pollers'], '')}; threads"
+                           f" {stats(r[f'load_{size}_{c}_threads'], '')}; VmHWM {stats(r[f'load_{size}_{c}_hwm_mb'], 'MB')}")
     return out
 
 
@@ -1729,6 +2313,72 @@ def update_block(path: Path, start: str, end: str, block_lines: list[str]) -> bo
 # ---------------------------------------------------------------- main
 
 
+def figs_from(saved: dict) -> dict[str, Figure]:
+    """A saved run's figures (--save) back as Figures with today's goals."""
+    figs = figures()
+    for key, data in saved.items():
+        if key in figs:
+            figs[key].data = {who: [tuple(x) for x in samples] for who, samples in data.items()}
+    return figs
+
+
+def measure(args, binary: Path, peer: Path | None, only: set[str]) -> dict:
+    """Runs the groups; returns the run's record: its figures, details and facts."""
+    subjects = [Subject(PORTSIDE, binary)]
+    if peer:
+        subjects.append(Subject(LWA, peer, grace=0.05))
+    plan = Plan.make(args.quick, args.runs)
+    figs = figures()
+    raw: dict = {}
+    size = binary.stat().st_size
+    figs["size"].add(PORTSIDE, size / MIB)
+    if peer:
+        figs["size"].add(LWA, peer.stat().st_size / MIB)
+
+    started = time.monotonic()
+    load_before = loadavg()
+    sampler = LoadSampler()
+    import load
+
+    steps = [
+        ("cpu", "CPU per invocation and peak RSS", measure_cpu),
+        ("json", "CPU per 1 MiB JSON text response", measure_json),
+        ("latency", "adapter-added latency", measure_latency),
+        ("spawn", "spawn → first /next and RSS after init", measure_spawn),
+        ("first", "the first invocation after start", measure_first),
+        ("ready", "app listening → first /next", measure_readiness),
+        ("stream", "response streaming: SSE events and 20 MB bodies (portside)", measure_stream),
+        ("concurrency", "Managed Instances: N invocations at once (portside)", measure_concurrency),
+        ("compression", "compression: CPU per MiB (portside)", measure_compression),
+        ("json-shapes", "JSON text on real shapes, and binary bodies of the same sizes", measure_shapes),
+        ("floor", "the small invocation beside its floor (bench/floor.c)", measure_floor),
+        ("exec", "exec → register and first /next (the process's own start)", measure_exec),
+        ("load", "Managed Instances under load (bench/load, Go)", load.measure_load),
+        ("big-stream", "a 200 MB stream read at 20 MB/s", measure_big_stream),
+    ]
+    say(f"subjects: {', '.join(f'{s.name} ({s.binary})' for s in subjects)}")
+    with tempfile.TemporaryDirectory(prefix="portside-bench-") as tmp:
+        for key, title, step in steps:
+            if only and key not in only:
+                continue
+            say(f"==> {title}")
+            step(plan, subjects, Path(tmp), figs, raw)
+    elapsed = time.monotonic() - started
+    load_during = sampler.stop()
+    load_after = loadavg()
+    names = [s.name for s in subjects] + ([FLOOR] if raw.get(FLOOR) or figs["floor_cpu"].values(FLOOR) else [])
+    return {
+        "figs": {k: f.data for k, f in figs.items()},
+        "details": details(raw, figs, plan, names) + [f"- the 1 MiB JSON body (`/json-1mib`): {json_facts()}"],
+        "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "elapsed": elapsed,
+        "load_before": load_before, "load_after": load_after, "load_during": load_during,
+        "command": "python3 bench/run.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:]),
+        "binary": str(binary), "peer": str(peer) if peer else "",
+        "source": source_of(binary),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Benchmark portside side by side with LWA "
@@ -1748,8 +2398,12 @@ def main() -> int:
     parser.add_argument("--write", action="store_true",
                         help="write bench/RESULTS.md and the tables even with --quick, --only or --no-peer")
     parser.add_argument("--no-write", action="store_true", help="write nothing, only print")
+    parser.add_argument("--save", type=Path, help="also save this run's figures and details to a JSON file")
+    parser.add_argument("--combine", type=Path, nargs="+", metavar="SAVED",
+                        help="measure nothing: report runs saved with --save (the first one's figures,"
+                             " the range and verdicts over all), and write the results as a full run does")
     groups = ["cpu", "json", "latency", "spawn", "first", "ready", "stream", "concurrency",
-              "compression"]
+              "compression", "json-shapes", "floor", "exec", "load", "big-stream"]
     parser.add_argument("--only", default="", help="comma-separated groups: " + ",".join(groups))
     args = parser.parse_args()
 
@@ -1764,61 +2418,48 @@ def main() -> int:
     if args.no_peer and args.peer:
         say("run.py: give --peer PATH or --no-peer, not both")
         return 2
-    binary = Path(os.path.abspath(args.binary))
-    if not binary.is_file():
-        say(f"run.py: {binary} does not exist; build it with ./build.sh --layer, or give --binary PATH")
-        return 2
-    if not Path("/proc/self/stat").exists():
-        say("run.py: needs Linux /proc")
-        return 2
-    subjects = [Subject(PORTSIDE, binary)]
-    peer = None
-    if not args.no_peer:
-        peer = find_peer(args.peer)
-        subjects.append(Subject(LWA, peer, grace=0.05))
-    names = [s.name for s in subjects]
-    plan = Plan.make(args.quick, args.runs)
-    figs = figures()
-    raw: dict = {}
-    facts = elf_facts(binary)
-    size = binary.stat().st_size
-    figs["size"].add(PORTSIDE, size / MIB)
-    peer_facts = elf_facts(peer) if peer else {}
-    if peer:
-        figs["size"].add(LWA, peer.stat().st_size / MIB)
+    if args.combine:
+        try:
+            records = [json.loads(p.read_text()) for p in args.combine]
+        except (OSError, ValueError) as e:
+            say(f"run.py: --combine: {e}")
+            return 2
+        write = not args.no_write
+    else:
+        binary = Path(os.path.abspath(args.binary))
+        if not binary.is_file():
+            say(f"run.py: {binary} does not exist; build it with ./build.sh --layer, or give --binary PATH")
+            return 2
+        if not Path("/proc/self/stat").exists():
+            say("run.py: needs Linux /proc")
+            return 2
+        peer = None if args.no_peer else find_peer(args.peer)
+        record = measure(args, binary, peer, only)
+        if args.save:
+            args.save.write_text(json.dumps(record))
+            say(f"saved this run to {args.save}")
+        records = [record]
+        write = (args.write or (not args.quick and not only and peer is not None)) and not args.no_write
+    report(records, write)
+    return 0
 
-    started = time.monotonic()
-    load_before = loadavg()
-    sampler = LoadSampler()
-    steps = [
-        ("cpu", "CPU per invocation and peak RSS", measure_cpu),
-        ("json", "CPU per 1 MiB JSON text response", measure_json),
-        ("latency", "adapter-added latency", measure_latency),
-        ("spawn", "spawn → first /next and RSS after init", measure_spawn),
-        ("first", "the first invocation after start", measure_first),
-        ("ready", "app listening → first /next", measure_readiness),
-        ("stream", "response streaming: SSE events and 20 MB bodies (portside)", measure_stream),
-        ("concurrency", "Managed Instances: N invocations at once (portside)", measure_concurrency),
-        ("compression", "compression: CPU per MiB (portside)", measure_compression),
-    ]
-    say(f"subjects: {', '.join(f'{s.name} ({s.binary})' for s in subjects)}")
-    with tempfile.TemporaryDirectory(prefix="portside-bench-") as tmp:
-        for key, title, step in steps:
-            if only and key not in only:
-                continue
-            say(f"==> {title}")
-            step(plan, subjects, Path(tmp), figs, raw)
-    elapsed = time.monotonic() - started
-    load_during = sampler.stop()
-    load_after = loadavg()
 
+def report(records: list[dict], write: bool) -> None:
+    """Prints the tables of the first run (with the range and verdicts over
+    every run given) and, with `write`, writes RESULTS.md, the snapshot in
+    bench/README.md, the root README's table and the chart."""
+    first = records[0]
+    runs = [figs_from(r["figs"]) for r in records]
+    figs, others = runs[0], runs[1:]
+    binary = Path(first["binary"])
+    peer = Path(first["peer"]) if first["peer"] else None
+    facts = elf_facts(binary) if binary.is_file() else {}
+    size = binary.stat().st_size if binary.is_file() else 0
+    peer_facts = elf_facts(peer) if peer and peer.is_file() else {}
     m = machine()
 
     def rel(path: Path) -> str:
         return os.path.relpath(path, ROOT) if str(path).startswith(str(ROOT) + os.sep) else str(path)
-
-    command = "python3 bench/run.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     def linking(f: dict) -> str:
         if not f.get("elf"):
@@ -1831,82 +2472,110 @@ def main() -> int:
     peer_text = ""
     if peer:
         version = installed_version(peer) or f"version unknown (not installed by cargo install; run.py expects {PEER_VERSION})"
-        peer_text = (f"`{rel(peer)}`, {version}, {peer.stat().st_size} bytes"
-                     f" ({peer.stat().st_size / MIB:.2f} MiB), {linking(peer_facts)},"
+        psize = peer.stat().st_size if peer.is_file() else 0
+        peer_text = (f"`{rel(peer)}`, {version}, {psize} bytes ({psize / MIB:.2f} MiB), {linking(peer_facts)},"
                      f" {'stripped' if peer_facts.get('stripped') else 'not stripped'}")
     peer_note = f" ({'static' if peer_facts.get('static') else 'dynamic'}, `cargo install`)" if peer else ""
+    n_runs = f"; {len(records)} runs, the tables give the first and the range over all" if len(records) > 1 else ""
     stamp = (
-        f"{when}; {m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, Python {m['python']};"
+        f"{first['when']}; {m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, Python {m['python']};"
         f" portside `{rel(binary)}`, {size} bytes, {static_text};"
         + (f" LWA {peer_text};" if peer else " no LWA (--no-peer);")
-        + f" `{command}`, {elapsed:.0f} s, 1-min load {load_during}"
+        + f" `{first['command']}`, {first['elapsed']:.0f} s, 1-min load {first['load_during']}{n_runs}"
     )
-    main_rows = table(figs, MAIN_KEYS, bool(facts.get("static")), bool(peer), peer_note)
-    other_rows = table(figs, [k for k in figs if k not in MAIN_KEYS], bool(facts.get("static")),
-                       bool(peer))
+    static, peer_run = bool(facts.get("static")), bool(peer)
+    main_rows = table(figs, MAIN_KEYS, static, peer_run, peer_note, others)
+    other_rows = table(figs, ISSUE5_KEYS, static, peer_run, others=others)
+    rows28 = table(figs, ISSUE28_KEYS, static, peer_run, others=others) + worst_rows(figs, others)
+    shape_rows = shapes_table(figs, others)
+    load_rows = load_table(figs, others)
+    floor_rows = floor_table(figs)
+    runs_lines = [f"- run {i + 1}: {r['when']}, {r['elapsed']:.0f} s, 1-min load {r['load_during']},"
+                  f" `{r['command']}`" for i, r in enumerate(records)]
     print()
     print(stamp)
-    print()
-    print("\n".join(main_rows))
-    print()
-    print("\n".join(other_rows))
-    print()
-    print("\n".join(details(raw, figs, plan, names)))
-    print(f"- the 1 MiB JSON body: {json_facts()}")
-    print(f"\n{elapsed:.0f} s; load average {load_before} before, {load_after} after; 1-min load"
-          f" during the run: {load_during}")
+    for block in (main_rows, rows28, shape_rows, floor_rows, load_rows, other_rows, first["details"]):
+        print()
+        print("\n".join(block))
+    if not write:
+        return
+    import chart
 
-    write = args.write or (not args.quick and not only and peer is not None)
-    if write and not args.no_write:
-        lines = [
-            "# Benchmark results",
-            "",
-            "Written by `bench/run.py`; see `bench/README.md` for what each figure means, how it is",
-            "measured and its biases. portside and LWA measured in this one run of one harness, in",
-            "alternating batches (ABBA); medians over repeated runs; the machine is shared and noisy.",
-            "",
-            f"- date: {when}",
-            f"- machine: {m['nproc']} cores (`nproc`), {m['cpu']}, Linux {m['kernel']},"
-            f" Python {m['python']}",
-            f"- portside: `{rel(binary)}`, {size} bytes ({size / MIB:.2f} MiB), {static_text},"
-            f" {'stripped' if facts.get('stripped') else 'not stripped'}",
-            f"- portside's source: {source_of(binary)}",
-            f"- LWA: {peer_text}" if peer else "- LWA: not run (`--no-peer`)",
-            f"- command: `{command}`",
-            f"- wall time {elapsed:.0f} s; load average (1, 5, 15 min) {load_before} before,"
-            f" {load_after} after; 1-min load during the run: {load_during}",
-            "",
-            "## Side by side (issue 12)",
-            "",
-            *main_rows,
-            "",
-            "Ratios are portside / LWA of the medians (below 1: portside uses less). \"rounds\":",
-            "the lowest and highest ratio of one round's medians (a round: one process per",
-            "adapter, or a fifth of the start-up repetitions), so the spread within this run.",
-            "A goal is met when the ratio of the medians is at or under it. MB is 10⁶ bytes",
-            "(VmHWM and VmRSS in KiB × 1024 / 10⁶). LWA's binary is the `cargo install` build",
-            "(host target), not the one in LWA's layer; the size goal is portside's own.",
-            "",
-            "## portside alone (issue 5)",
-            "",
-            *other_rows,
-            "",
-            "These run portside only; their targets are absolute. \"within noise\" means the",
-            f"median is within ±{NOISE:.0%} of the target.",
-            "",
-            "## Details",
-            "",
-            *details(raw, figs, plan, names),
-            f"- the 1 MiB JSON body (`/json-1mib`): {json_facts()}",
-        ]
-        write_results(HERE / "RESULTS.md", lines)
-        update_block(HERE / "README.md", "<!-- results:start -->", "<!-- results:end -->",
-                     [f"From RESULTS.md: {stamp}", "", *main_rows, "", *other_rows])
-        update_block(ROOT / "docs" / "src" / "benchmarks.md", "<!-- bench:start -->", "<!-- bench:end -->",
-                     [f"Full run of {when} ([bench/RESULTS.md](bench/RESULTS.md); 1-min load"
-                      f" {load_during}):", "", *main_rows])
-        say(f"wrote {HERE / 'RESULTS.md'}, the tables in bench/README.md and docs/src/benchmarks.md")
-    return 0
+    svg = chart.svg(chart_bars(figs, others), f"portside / LWA {PEER_VERSION} and the other references,"
+                    f" {first['when']}")
+    (HERE / "ratios.svg").write_text(svg)
+    chart_note = "![portside's ratios, bar chart](ratios.svg)"
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `bench/run.py`; see `bench/README.md` for what each figure means, how it is",
+        "measured and its biases. portside and LWA measured in one run of one harness, in",
+        "alternating batches (ABBA); medians over repeated rounds; the machine is shared and noisy.",
+        "",
+        f"- date: {first['when']}",
+        f"- machine: {m['nproc']} cores (`nproc`), {m['cpu']}, Linux {m['kernel']},"
+        f" Python {m['python']}",
+        f"- portside: `{rel(binary)}`, {size} bytes ({size / MIB:.2f} MiB), {static_text},"
+        f" {'stripped' if facts.get('stripped') else 'not stripped'}",
+        f"- portside's source: {first['source']}",
+        f"- LWA: {peer_text}" if peer else "- LWA: not run (`--no-peer`)",
+        f"- command: `{first['command']}`",
+        f"- wall time {first['elapsed']:.0f} s; load average (1, 5, 15 min) {first['load_before']} before,"
+        f" {first['load_after']} after; 1-min load during the run: {first['load_during']}",
+        *(["- runs reported together (`--combine`); the tables give run 1's figures, the \"runs\" column the"
+           " range of the ratio of medians over all of them, the verdicts how many met the goal:",
+           *runs_lines] if len(records) > 1 else []),
+        "",
+        "The chart of every ratio: [ratios.svg](ratios.svg).",
+        "",
+        "## Side by side (issues 12 and 28)",
+        "",
+        *main_rows,
+        "",
+        "Ratios are portside / LWA of the medians (below 1: portside uses less). \"rounds\":",
+        "the lowest and highest ratio of one round's medians (a round: one process per",
+        "adapter, or a fifth of the start-up repetitions), so the spread within this run.",
+        "A goal is met when the ratio of the medians is at or under it. MB is 10⁶ bytes",
+        "(VmHWM and VmRSS in KiB × 1024 / 10⁶). LWA's binary is the `cargo install` build",
+        "(host target), not the one in LWA's layer; the size goal is portside's own.",
+        "",
+        "## Issue 28: real JSON shapes, the floor, the start, Managed Instances under load, big streams",
+        "",
+        *rows28,
+        "",
+        "### JSON text on real shapes (CPU per invocation)",
+        "",
+        *shape_rows,
+        "",
+        "### The small invocation and the start beside the floor",
+        "",
+        *floor_rows,
+        "",
+        "### Managed Instances under load (bench/load: Go app and driver)",
+        "",
+        *load_rows,
+        "",
+        "## portside alone (issue 5)",
+        "",
+        *other_rows,
+        "",
+        "These run portside only; their targets are absolute. \"within noise\" means the",
+        f"median is within ±{NOISE:.0%} of the target.",
+        "",
+        "## Details (run 1)",
+        "",
+        *first["details"],
+    ]
+    write_results(HERE / "RESULTS.md", lines)
+    update_block(HERE / "README.md", "<!-- results:start -->", "<!-- results:end -->",
+                 [f"From RESULTS.md: {stamp}", "", chart_note, "", *main_rows, "", *rows28, "",
+                  *shape_rows, "", *load_rows, "", *other_rows])
+    update_block(ROOT / "docs" / "src" / "benchmarks.md", "<!-- bench:start -->", "<!-- bench:end -->",
+                 [f"Full run of {first['when']} (`bench/RESULTS.md` in the repository; 1-min load"
+                  f" {first['load_during']}{n_runs}; the chart: `bench/ratios.svg`):", "",
+                  *main_rows, "", *rows28])
+    say(f"wrote {HERE / 'RESULTS.md'}, {HERE / 'ratios.svg'}, the tables in bench/README.md and"
+        " docs/src/benchmarks.md")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,3 @@
+module portside.bench/load
+
+go 1.19
