@@ -26,17 +26,12 @@ const LAMBDA: [(&str, &str); 4] = [
 ];
 
 fn known(name: &str) -> bool {
-    let extra = [
-        "AWS_LAMBDA_RUNTIME_API",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_MAX_CONCURRENCY",
-    ];
+    let extra = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"];
     extra.contains(&name)
         || settings::SETTINGS
             .iter()
-            .any(|s| s.names.contains(&name) || s.older.is_some_and(|o| o.names.contains(&name)))
+            .chain(settings::LAMBDA_SETTINGS)
+            .any(|s| s.names().contains(&name) || s.older_names().contains(&name))
 }
 
 /// A path used as a request target as it stands.

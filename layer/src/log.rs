@@ -60,14 +60,15 @@ static JSON: AtomicBool = AtomicBool::new(false);
 /// Sets the level and format; returns a warning to log if a value was not understood.
 pub fn init(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
     let mut warning = None;
-    let level = crate::config::settings::LOG_LEVEL
+    let setting = &crate::config::settings::LOG_LEVEL;
+    let level = setting
         .names
         .iter()
         .find_map(|name| lookup(name).filter(|v| !v.is_empty()).map(|v| (*name, v)));
     if let Some((name, value)) = level {
-        match Level::parse(&value) {
-            Some(level) => MAX_LEVEL.store(level as u8, Ordering::Relaxed),
-            None => {
+        match (setting.parse)(&value) {
+            Ok(level) => MAX_LEVEL.store(level as u8, Ordering::Relaxed),
+            Err(_) => {
                 warning = Some(format!(
                     "{name}={value:?} is not a log level (error, warn, info, debug, trace); logging at info"
                 ))
