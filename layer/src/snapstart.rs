@@ -28,6 +28,7 @@ use crate::error::PortsideError;
 use crate::info;
 use crate::invoke::{read_body, Adapter};
 use crate::lambda_api::LambdaApi;
+use crate::proxy::Replay;
 
 type BoxError = lambda_runtime::Error;
 
@@ -59,7 +60,7 @@ impl SnapStartHooks {
         let (response, lease) = self
             .adapter
             .client
-            .send(request, None, &mut deadline)
+            .send(request, Replay::Never, &mut deadline)
             .await?;
         let status = response.status();
         let _ = read_body(response.into_body(), &mut deadline, 64 * 1024).await?;
