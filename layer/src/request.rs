@@ -156,9 +156,11 @@ pub fn json_header_value(json: &str) -> HeaderValue {
         Cow::Borrowed(json) => Bytes::copy_from_slice(json.as_bytes()),
         Cow::Owned(out) => Bytes::from(out),
     };
-    // The borrowed text was just found to be printable ASCII; the rebuilt
-    // text holds only printable characters and `\uXXXX` escapes.
-    crate::header::printable_unchecked(bytes)
+    // SAFETY: the borrowed text was just found to be printable ASCII
+    // (`needs_work` is false); the rebuilt text is made of characters from
+    // ' ' to '~' (every other one is written as a `\uXXXX` escape, itself
+    // printable ASCII), so every byte is printable ASCII.
+    unsafe { crate::header::printable_unchecked(bytes) }
 }
 
 /// Removes what must not cross from the event to the app: connection-level
@@ -238,8 +240,11 @@ pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// X-Ray propagator uses). `None` when the header has no valid `Root` or
 /// `Parent` (W3C forbids all-zero ids).
 pub fn traceparent(xray: &str) -> Option<HeaderValue> {
-    traceparent_bytes(xray)
-        .map(|bytes| crate::header::printable_unchecked(Bytes::copy_from_slice(&bytes)))
+    traceparent_bytes(xray).map(|bytes| {
+        // SAFETY: `traceparent_bytes` writes only `-` and lowercase hex
+        // digits, all printable ASCII.
+        unsafe { crate::header::printable_unchecked(Bytes::copy_from_slice(&bytes)) }
+    })
 }
 
 fn traceparent_bytes(xray: &str) -> Option<[u8; 55]> {
