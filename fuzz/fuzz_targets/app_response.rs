@@ -38,10 +38,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
-use portside::deadline::Deadline;
-use portside::error::PortsideError;
-use portside::invoke::read_body;
-use portside::proxy::{AppClient, Replay};
+use portside::testing::deadline::Deadline;
+use portside::testing::error::PortsideError;
+use portside::testing::invoke::read_body;
+use portside::testing::proxy::{AppClient, Replay};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The invocation's deadline, in the runtime's paused time.

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
-use portside::config::{settings, ApiAddress, Config};
+use portside::testing::config::{settings, ApiAddress, Config};
 
 const LAMBDA: [(&str, &str); 4] = [
     ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(config) => {
             check_address(&config.runtime_api.invocations);
             check_address(&config.runtime_api.extensions);
-            let authority = portside::uri::authority(&config.host, config.port);
+            let authority = portside::testing::uri::authority(&config.host, config.port);
             assert!(
                 authority.parse::<http::uri::Authority>().is_ok(),
                 "the app's authority {authority:?}"

@@ -30,10 +30,10 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, EXPECT};
 use http::{HeaderMap, HeaderName, Method};
 use libfuzzer_sys::fuzz_target;
-use portside::error::PortsideError;
-use portside::event::{self, Event, ResponseParts};
-use portside::limits::Limit;
-use portside::request::{
+use portside::testing::error::PortsideError;
+use portside::testing::event::{self, Event, ResponseParts};
+use portside::testing::limits::Limit;
+use portside::testing::request::{
     self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, TRACE_ID,
     WEBSOCKET_CONNECTION_ID, WEBSOCKET_EVENT, WEBSOCKET_ROUTE,
 };
@@ -45,8 +45,8 @@ const INFO: InvocationInfo<'static> = InvocationInfo {
     trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
 };
 
-fn config() -> &'static portside::config::Config {
-    static CONFIG: OnceLock<portside::config::Config> = OnceLock::new();
+fn config() -> &'static portside::testing::config::Config {
+    static CONFIG: OnceLock<portside::testing::config::Config> = OnceLock::new();
     CONFIG.get_or_init(common::config)
 }
 
@@ -88,7 +88,7 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
     // The target: exactly the event's, never a silent fallback.
     let path = match &websocket {
         Some(_) => &*config.websocket_path,
-        None => portside::uri::strip_base_path(&parts.path, common::BASE_PATH),
+        None => portside::testing::uri::strip_base_path(&parts.path, common::BASE_PATH),
     };
     let expected = match &parts.query {
         Some(query) => format!("{path}?{query}"),
@@ -149,7 +149,7 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
     assert!(!h.contains_key(&EVENT_SOURCE));
     for name in h.keys() {
         assert!(
-            !portside::header::is_hop_by_hop(name),
+            !portside::testing::header::is_hop_by_hop(name),
             "{name} reached the app"
         );
         assert_ne!(name, EXPECT);
@@ -207,7 +207,7 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
 
 fn every_other_header_survives(event: &HeaderMap, app: &HeaderMap, auth_source: &HeaderName) {
     for name in event.keys() {
-        let owned = portside::header::is_hop_by_hop(name)
+        let owned = portside::testing::header::is_hop_by_hop(name)
             || name == EXPECT
             || name == CONTENT_LENGTH
             || name == LAMBDA_CONTEXT

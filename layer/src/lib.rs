@@ -9,28 +9,51 @@
 //! ```
 //!
 //! See ARCHITECTURE.md at the repository root for the code map.
+//!
+//! The modules are the crate's own: the binary (`main.rs`) uses the few
+//! items re-exported below, and the tests, fuzz targets and benchmarks reach
+//! further through [`testing`], so the compiler sees what nothing uses.
 
-pub mod alloc;
-pub mod body;
-pub mod civil;
-pub mod client;
-pub mod compress;
-pub mod config;
-pub mod deadline;
-pub mod error;
-pub mod event;
-pub mod header;
-pub mod invoke;
-pub mod lambda_api;
-pub mod lifecycle;
-pub mod limits;
-pub mod log;
-pub mod pool;
-pub mod proxy;
-pub mod readiness;
-pub mod record;
-pub mod request;
-pub mod runtime_api;
-pub mod snapstart;
-pub mod uri;
-pub mod web;
+mod alloc;
+mod body;
+mod civil;
+mod client;
+mod compress;
+mod config;
+mod deadline;
+mod error;
+mod event;
+mod header;
+mod invoke;
+mod lambda_api;
+mod lifecycle;
+mod limits;
+mod log;
+mod pool;
+mod proxy;
+mod readiness;
+mod record;
+mod request;
+mod runtime_api;
+mod snapstart;
+mod uri;
+mod web;
+
+// What the binary uses: the allocator, the configuration, the init error's
+// report, logging, and the adapter's run.
+pub use alloc::Global;
+pub use config::{ApiAddress, Config, ConfigError};
+pub use error::PortsideError;
+pub use lambda_api::LambdaApi;
+pub use lifecycle::run;
+pub use log::init as init_log;
+
+/// What the exported logging macros (`error!`, `warn!`, `info!`, `debug!`,
+/// `log!`) expand to: not an API.
+#[doc(hidden)]
+pub mod __log {
+    pub use crate::log::{enabled, write, write_for, Level};
+}
+
+#[doc(hidden)]
+pub mod testing;

@@ -161,13 +161,13 @@ fn timestamp(now: SystemTime) -> String {
 #[macro_export]
 macro_rules! log {
     ($level:expr, request_id = $id:expr; $($arg:tt)+) => {
-        if $crate::log::enabled($level) {
-            $crate::log::write_for($level, Some($id), format_args!($($arg)+));
+        if $crate::__log::enabled($level) {
+            $crate::__log::write_for($level, Some($id), format_args!($($arg)+));
         }
     };
     ($level:expr, $($arg:tt)+) => {
-        if $crate::log::enabled($level) {
-            $crate::log::write($level, format_args!($($arg)+));
+        if $crate::__log::enabled($level) {
+            $crate::__log::write($level, format_args!($($arg)+));
         }
     };
 }
@@ -176,33 +176,33 @@ macro_rules! log {
 #[macro_export]
 macro_rules! error {
     (request_id = $id:expr; $($arg:tt)+) => {
-        $crate::log!($crate::log::Level::Error, request_id = $id; $($arg)+)
+        $crate::log!($crate::__log::Level::Error, request_id = $id; $($arg)+)
     };
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Error, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Error, $($arg)+) };
 }
 
 /// Logs a warning.
 #[macro_export]
 macro_rules! warn {
     (request_id = $id:expr; $($arg:tt)+) => {
-        $crate::log!($crate::log::Level::Warn, request_id = $id; $($arg)+)
+        $crate::log!($crate::__log::Level::Warn, request_id = $id; $($arg)+)
     };
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Warn, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Warn, $($arg)+) };
 }
 
 /// Logs a milestone.
 #[macro_export]
 macro_rules! info {
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Info, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Info, $($arg)+) };
 }
 
 /// Logs detail.
 #[macro_export]
 macro_rules! debug {
     (request_id = $id:expr; $($arg:tt)+) => {
-        $crate::log!($crate::log::Level::Debug, request_id = $id; $($arg)+)
+        $crate::log!($crate::__log::Level::Debug, request_id = $id; $($arg)+)
     };
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Debug, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Debug, $($arg)+) };
 }
 
 #[cfg(test)]

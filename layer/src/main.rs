@@ -4,19 +4,16 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use portside::config::Config;
-use portside::error::PortsideError;
-use portside::lambda_api::LambdaApi;
-use portside::{error, warn};
+use portside::{error, warn, ApiAddress, Config, LambdaApi, PortsideError};
 
 // Large buffers are reused across invocations instead of being unmapped and
 // faulted in again each time (see alloc.rs).
 #[global_allocator]
-static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;
+static ALLOCATOR: portside::Global = portside::Global;
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    if let Some(warning) = portside::log::init(|name| std::env::var(name).ok()) {
+    if let Some(warning) = portside::init_log(|name| std::env::var(name).ok()) {
         warn!("{warning}");
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -36,7 +33,7 @@ fn main() -> ExitCode {
             // Inside Lambda, say why init failed where the function's owner looks.
             if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
                 .ok()
-                .and_then(|raw| portside::config::ApiAddress::parse(&raw).ok())
+                .and_then(|raw| ApiAddress::parse(&raw).ok())
                 .and_then(|address| LambdaApi::new(&address).ok())
             {
                 let report = PortsideError::InvalidConfig(err.to_string());
@@ -47,7 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(portside::lifecycle::run(config, started)) {
+    match runtime.block_on(portside::run(config, started)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             error!("stopping: {}: {err}", err.error_type());

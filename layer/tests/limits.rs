@@ -3,14 +3,14 @@
 //! (what the app receives is compared with what the event describes, rebuilt
 //! here independently), past it the invocation fails with the typed error
 //! that names the limit, nothing reaches the app, and the next invocation is
-//! served. The values are `portside::limits::Limit`'s; the expected requests
+//! served. The values are `portside::testing::limits::Limit`'s; the expected requests
 //! are built from the event with `percent-encoding`, not by the adapter's code.
 
 mod support;
 
 use std::time::Duration;
 
-use portside::limits::Limit;
+use portside::testing::limits::Limit;
 use portside_local::runtime_api::{self, InvokeOptions, Outcome};
 use serde_json::{json, Value};
 use support::{error_of, result_json, App, Function, KeepAlive, Reply};
