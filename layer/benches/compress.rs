@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use portside::testing::compress::{self, Coding};
 
 #[global_allocator]
-static ALLOCATOR: portside::testing::alloc::Global = portside::testing::alloc::Global;
+static ALLOCATOR: portside::Global = portside::Global;
 
 #[path = "shared/json_text.rs"]
 mod json_text;

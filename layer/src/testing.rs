@@ -7,11 +7,6 @@
 //! Must not: hold code of its own (re-exports only), or be used by the
 //! binary (`main.rs` has the crate root's re-exports).
 
-/// `crate::alloc`.
-pub mod alloc {
-    pub use crate::alloc::Global;
-}
-
 /// `crate::body`.
 pub mod body {
     pub use crate::body::{decode_base64, encode_base64, encode_base64_into};
