@@ -34,7 +34,7 @@ use portside::testing::error::PortsideError;
 use portside::testing::event::{self, Event, ResponseParts};
 use portside::testing::limits::Limit;
 use portside::testing::request::{
-    self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, TRACE_ID,
+    self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, AMZN_TRACE_ID,
     WEBSOCKET_CONNECTION_ID, WEBSOCKET_EVENT, WEBSOCKET_ROUTE,
 };
 use std::sync::OnceLock;
@@ -128,8 +128,8 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
         h[&LAMBDA_CONTEXT],
         request::json_header_value(INFO.lambda_context)
     );
-    assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
-    assert_eq!(h.get_all(&TRACE_ID).iter().count(), 1);
+    assert_eq!(h[&AMZN_TRACE_ID], INFO.trace_id.unwrap());
+    assert_eq!(h.get_all(&AMZN_TRACE_ID).iter().count(), 1);
     assert_eq!(h.get_all(&LAMBDA_CONTEXT).iter().count(), 1);
     match &context {
         Some(json) => {
@@ -212,7 +212,7 @@ fn every_other_header_survives(event: &HeaderMap, app: &HeaderMap, auth_source: 
             || name == CONTENT_LENGTH
             || name == LAMBDA_CONTEXT
             || name == REQUEST_CONTEXT
-            || name == TRACE_ID
+            || name == AMZN_TRACE_ID
             || name.as_str().starts_with("x-portside-")
             || name == auth_source
             || (name == AUTHORIZATION && event.contains_key(auth_source));
@@ -263,7 +263,7 @@ fn check_pass_through(payload: &str, pass: &event::PassThrough<'_>, response: Re
     let h = req.headers();
     assert_eq!(h[CONTENT_LENGTH].to_str().unwrap(), body.len().to_string());
     assert_eq!(h[&EVENT_SOURCE].as_bytes(), pass.source.as_bytes());
-    assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
+    assert_eq!(h[&AMZN_TRACE_ID], INFO.trace_id.unwrap());
     let app_json = common::is_json(&response.body);
     match event::pass_through_result(response.clone()) {
         Ok(json) => {

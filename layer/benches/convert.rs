@@ -245,14 +245,14 @@ fn json_escape(c: &mut Criterion) {
 /// (`PORTSIDE_METRICS=emf`) cost per invocation: making the line and
 /// writing it (to /dev/null, so the write system call is counted too).
 fn records(c: &mut Criterion) {
-    use portside::testing::record::{self, Facts, Outcome};
+    use portside::testing::record::{self, Ending, Facts};
     use std::io::Write;
     use std::time::Duration;
     let facts = Facts {
         source: "http-api-v2".into(),
         method: "POST".into(),
         path: "/users/42/orders".into(),
-        outcome: Outcome::Status(201),
+        ending: Ending::Status(201),
         response_bytes: 1834,
         app: Duration::from_micros(1_204),
         total: Duration::from_micros(1_295),

@@ -32,7 +32,7 @@ use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::pool::Connection;
 use crate::proxy::{AppClient, Lease, Replay};
-use crate::record::{self, Facts, Outcome};
+use crate::record::{self, Ending, Facts};
 use crate::request::{self, InvocationInfo};
 use crate::runtime_api::{
     error_trailers, NextInvocation, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE,
@@ -300,7 +300,7 @@ impl Adapter {
             }
             Ok(Err(err)) => {
                 warn!(request_id = &request_id; "{}: {}", err.error_type(), err.log_line());
-                facts.outcome = Outcome::Error(err.error_type());
+                facts.ending = Ending::Error(err.error_type());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
@@ -310,7 +310,7 @@ impl Adapter {
                     "panic while handling the invocation: {panic}"
                 ));
                 error!(request_id = &request_id; "{err}");
-                facts.outcome = Outcome::Error(err.error_type());
+                facts.ending = Ending::Error(err.error_type());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
@@ -500,7 +500,7 @@ impl Adapter {
             .config
             .error_status_codes
             .contains(parts.status.as_u16());
-        facts.outcome = Outcome::Status(parts.status.as_u16());
+        facts.ending = Ending::Status(parts.status.as_u16());
         Ok(Exchanged {
             parts,
             body,

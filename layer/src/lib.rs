@@ -25,8 +25,8 @@ mod error;
 mod event;
 mod header;
 mod invoke;
-mod lambda_api;
 mod lifecycle;
+mod lifecycle_api;
 mod limits;
 mod log;
 mod pool;
@@ -44,8 +44,8 @@ mod web;
 pub use alloc::Global;
 pub use config::{ApiAddress, Config, ConfigError};
 pub use error::PortsideError;
-pub use lambda_api::LambdaApi;
 pub use lifecycle::run;
+pub use lifecycle_api::LifecycleApi;
 pub use log::init as init_log;
 
 /// What the exported logging macros (`error!`, `warn!`, `info!`, `debug!`,

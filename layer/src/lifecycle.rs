@@ -6,7 +6,7 @@
 //! concurrent invocation Lambda allows: each takes an invocation from
 //! `/next` and hands it to `invoke`), and shutdown (SHUTDOWN and SIGTERM).
 //! Must not: handle an invocation itself (`invoke`) or open connections
-//! (`runtime_api`, `lambda_api`, `proxy`).
+//! (`runtime_api`, `lifecycle_api`, `proxy`).
 //!
 //! Start-up, in order:
 //!
@@ -32,9 +32,9 @@ use crate::config::Config;
 use crate::deadline::{app_deadline, Deadline};
 use crate::error::PortsideError;
 use crate::invoke::{Adapter, InFlight, ReadyState};
-use crate::lambda_api::LambdaApi;
+use crate::lifecycle_api::LifecycleApi;
 use crate::proxy::AppClient;
-use crate::readiness::{Outcome, ReadinessCheck};
+use crate::readiness::{ReadinessCheck, Verdict};
 use crate::runtime_api::RuntimeApiClient;
 use crate::snapstart::{restore_lifecycle, SnapStartHooks};
 use crate::{debug, error, info, warn};
@@ -90,7 +90,7 @@ fn start_readiness(
                 );
             });
             let state = match outcome {
-                Outcome::Ready {
+                Verdict::Ready {
                     waited,
                     attempts,
                     connection,
@@ -110,7 +110,7 @@ fn start_readiness(
                     }
                     ReadyState::Ready
                 }
-                Outcome::GaveUp {
+                Verdict::GaveUp {
                     waited,
                     last_problem,
                 } => ReadyState::Failed(format!(
@@ -131,7 +131,7 @@ fn start_readiness(
 }
 
 /// Reports an init failure to Lambda and returns it for `main` to print.
-async fn fail_init(api: &LambdaApi, err: PortsideError) -> PortsideError {
+async fn fail_init(api: &LifecycleApi, err: PortsideError) -> PortsideError {
     error!("{}: {err}", err.error_type());
     if let Err(report) = api.init_error(&err).await {
         error!("could not report the init error to Lambda: {report}");
@@ -143,7 +143,7 @@ async fn fail_init(api: &LambdaApi, err: PortsideError) -> PortsideError {
 /// within the deadline, then exits.
 async fn watch_shutdown(
     in_flight: Arc<InFlight>,
-    api: Arc<LambdaApi>,
+    api: Arc<LifecycleApi>,
     extension_id: Option<String>,
 ) {
     let mut sigterm =
@@ -221,7 +221,7 @@ async fn serve(adapter: Arc<Adapter>) -> Result<(), PortsideError> {
 /// Runs the adapter until Lambda shuts it down. `started` is when the process began.
 pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> {
     let api = Arc::new(
-        LambdaApi::new(&config.runtime_api.extensions).map_err(PortsideError::InvalidConfig)?,
+        LifecycleApi::new(&config.runtime_api.extensions).map_err(PortsideError::InvalidConfig)?,
     );
     // Register before anything slow: Lambda waits for extensions to register
     // before it starts the runtime (the app).
@@ -242,7 +242,7 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
 
 /// Registers for SHUTDOWN; `None` (and a warning) when Lambda's Extensions
 /// API does not take the registration: invocations are served all the same.
-async fn register(api: &LambdaApi) -> Option<String> {
+async fn register(api: &LifecycleApi) -> Option<String> {
     match api
         .register_extension(&extension_name(), &["SHUTDOWN"])
         .await
@@ -305,7 +305,7 @@ async fn wait_for_init(
     adapter: &Arc<Adapter>,
     mut ready: watch::Receiver<ReadyState>,
     started: Instant,
-    api: &LambdaApi,
+    api: &LifecycleApi,
 ) -> Result<(), PortsideError> {
     let warm_up = {
         let adapter = adapter.clone();

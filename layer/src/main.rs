@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use portside::{error, warn, ApiAddress, Config, LambdaApi, PortsideError};
+use portside::{error, warn, ApiAddress, Config, LifecycleApi, PortsideError};
 
 // Large buffers are reused across invocations instead of being unmapped and
 // faulted in again each time (see alloc.rs).
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
                 .ok()
                 .and_then(|raw| ApiAddress::parse(&raw).ok())
-                .and_then(|address| LambdaApi::new(&address).ok())
+                .and_then(|address| LifecycleApi::new(&address).ok())
             {
                 let report = PortsideError::InvalidConfig(err.to_string());
                 if let Err(e) = runtime.block_on(api.init_error(&report)) {

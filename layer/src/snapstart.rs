@@ -27,7 +27,7 @@ use crate::deadline::Deadline;
 use crate::error::PortsideError;
 use crate::info;
 use crate::invoke::{read_body, Adapter};
-use crate::lambda_api::LambdaApi;
+use crate::lifecycle_api::LifecycleApi;
 use crate::proxy::Replay;
 
 type BoxError = lambda_runtime::Error;
@@ -104,7 +104,7 @@ impl SnapStartResource for SnapStartHooks {
 /// failure before the snapshot is an init error; after it, a restore error.
 pub async fn restore_lifecycle(
     adapter: &Adapter,
-    api: &LambdaApi,
+    api: &LifecycleApi,
     hooks: &[Arc<dyn SnapStartResource>],
 ) -> Result<(), PortsideError> {
     for hook in hooks.iter().rev() {

@@ -82,14 +82,14 @@ pub mod readiness {
 
 /// `crate::record`.
 pub mod record {
-    pub use crate::record::{access_json, access_text, emf, Facts, Outcome};
+    pub use crate::record::{access_json, access_text, emf, Ending, Facts};
 }
 
 /// `crate::request`.
 pub mod request {
     pub use crate::request::{
         http_request, json_header_value, pass_through_request, traceparent, InvocationInfo,
-        LambdaContextWriter, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, TRACE_ID,
+        LambdaContextWriter, AMZN_TRACE_ID, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT,
         WEBSOCKET_CONNECTION_ID, WEBSOCKET_EVENT, WEBSOCKET_ROUTE,
     };
 }

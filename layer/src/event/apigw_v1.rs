@@ -22,7 +22,9 @@ use http::{HeaderMap, StatusCode};
 use super::parts::{proxy_request, QueryValues};
 use super::result::{multi_value_headers, HttpResult, MultiValueHeaders, ResponseParts};
 use super::wire::Text;
-use super::{ContextProbe, Converted, Detected, HttpSource, Prelude, RawEvent, Refusal, Source};
+use super::{
+    ContextProbe, Converted, Detected, HttpSource, PreludeWriter, RawEvent, Refusal, Source,
+};
 use crate::body::encode_result_body;
 
 /// The file of REST APIs and HTTP API payload 1.0.
@@ -66,8 +68,8 @@ impl Source for ApiGatewayV1 {
         HttpResult::multi_value(&response, body)
     }
 
-    fn prelude(&self, source: HttpSource) -> Option<Prelude> {
-        (source == HttpSource::RestApi).then_some(prelude as Prelude)
+    fn prelude(&self, source: HttpSource) -> Option<PreludeWriter> {
+        (source == HttpSource::RestApi).then_some(prelude as PreludeWriter)
     }
 
     fn client_ip(&self, context: &ContextProbe<'_>) -> Option<String> {

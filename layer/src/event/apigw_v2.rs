@@ -26,8 +26,8 @@ use super::parts::{body_from, headers_from, method_from, non_empty, required};
 use super::result::{grouped_headers, HttpResult, ResponseParts, SingleValueHeaders};
 use super::wire::Text;
 use super::{
-    address, ContextProbe, Converted, Detected, HttpRequestParts, HttpSource, Prelude, RawEvent,
-    Refusal, Source,
+    address, ContextProbe, Converted, Detected, HttpRequestParts, HttpSource, PreludeWriter,
+    RawEvent, Refusal, Source,
 };
 use crate::body::encode_result_body;
 use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
@@ -97,8 +97,8 @@ impl Source for ApiGatewayV2 {
         }
     }
 
-    fn prelude(&self, source: HttpSource) -> Option<Prelude> {
-        (source == HttpSource::FunctionUrl).then_some(prelude as Prelude)
+    fn prelude(&self, source: HttpSource) -> Option<PreludeWriter> {
+        (source == HttpSource::FunctionUrl).then_some(prelude as PreludeWriter)
     }
 
     fn client_ip(&self, context: &ContextProbe<'_>) -> Option<String> {

@@ -127,7 +127,7 @@ impl HttpSource {
 }
 
 /// Writes a streamed response's JSON prelude from the app's status and headers.
-type Prelude = fn(StatusCode, &HeaderMap) -> Bytes;
+type PreludeWriter = fn(StatusCode, &HeaderMap) -> Bytes;
 
 /// What the file of an HTTP source provides, for each of its
 /// [`HttpSource`]s (a file serves the variants that share one schema:
@@ -150,7 +150,7 @@ trait Source: Sync {
     fn result(&self, response: ResponseParts, source: HttpSource) -> HttpResult;
 
     /// The prelude of a streamed response, for a source that can stream.
-    fn prelude(&self, _source: HttpSource) -> Option<Prelude> {
+    fn prelude(&self, _source: HttpSource) -> Option<PreludeWriter> {
         None
     }
 
