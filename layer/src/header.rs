@@ -5,10 +5,9 @@
 //! `http`'s own check only for the rest (tabs, obsolete non-ASCII text,
 //! invalid bytes). Must not: know where the values come from.
 //!
-//! `HeaderValue::from_str` checks byte by byte; the event's header values
-//! and the JSON context headers went through it on every invocation, and
-//! that check was a tenth of a small invocation's instructions (callgrind,
-//! bench/README.md).
+//! `HeaderValue::from_str` checks byte by byte, and the event's header
+//! values and the JSON context headers go through a check on every
+//! invocation (what that cost: callgrind, bench/README.md).
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};

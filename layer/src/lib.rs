@@ -14,30 +14,47 @@
 //! items re-exported below, and the tests, fuzz targets and benchmarks reach
 //! further through [`testing`], so the compiler sees what nothing uses.
 
-mod alloc;
-mod body;
-mod civil;
-mod client;
-mod compress;
+// The modules in reading order, the pipeline of one invocation, grouped by
+// stage (rustfmt.toml keeps this order).
+
+// Start-up: the configuration (read once, by `main`) and logging; then the
+// lifecycle: register with Lambda, wait for the app, run the invocation loops.
 mod config;
-mod deadline;
-mod error;
-mod event;
-mod header;
-mod invoke;
+mod log;
 mod lifecycle;
 mod lifecycle_api;
-mod limits;
-mod log;
-mod pool;
-mod proxy;
 mod readiness;
-mod record;
-mod request;
-mod runtime_api;
 mod snapstart;
-mod uri;
+
+// One invocation, in the order it runs: taken from the Runtime API and
+// handled by `invoke`: the event detected and converted, the app's request
+// built (with Web Functions' semantics when on), sent to the app within the
+// deadline, the response compressed and turned into the result, delivered,
+// and the invocation's records written.
+mod runtime_api;
+mod invoke;
+mod event;
+mod request;
 mod web;
+mod proxy;
+mod deadline;
+mod compress;
+mod record;
+
+// Connections: the one HTTP/1.1 client (to the app and to Lambda) and its
+// keep-alive pools.
+mod client;
+mod pool;
+
+// What every stage uses: the errors, the limits, header values, request
+// targets, bodies (base64, JSON strings), dates, the allocator.
+mod error;
+mod limits;
+mod header;
+mod uri;
+mod body;
+mod civil;
+mod alloc;
 
 // What the binary uses: the allocator, the configuration, the init error's
 // report, logging, and the adapter's run.

@@ -13,9 +13,10 @@
 //! the async timer ticks in whole milliseconds and readiness should be
 //! noticed within one. The connection that found the app ready is handed
 //! back with the verdict (when the app kept it open and it was read to the
-//! end of the answer), so the first invocation need not open another. Connection attempts to a closed loopback port are
-//! refused at once, so polling every 250 µs while the app starts costs about
-//! a few percent of a core, and the interval grows the longer the app takes.
+//! end of the answer), so the first invocation need not open another.
+//! Connection attempts to a closed loopback port are refused at once, so
+//! polling every 250 µs while the app starts costs a refused connect each
+//! time, and the interval grows the longer the app takes.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

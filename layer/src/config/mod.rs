@@ -37,7 +37,8 @@ pub enum ReadinessProtocol {
 pub enum InvokeMode {
     /// The whole response in one JSON result (6 MB limit).
     Buffered,
-    /// Function URL responses streamed as the app writes them.
+    /// Function URL and REST API responses streamed as the app writes them
+    /// (every other source stays buffered).
     ResponseStream,
 }
 
