@@ -38,10 +38,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
-use portside::deadline::Deadline;
-use portside::error::PortsideError;
-use portside::invoke::read_body;
-use portside::proxy::AppClient;
+use portside::testing::deadline::Deadline;
+use portside::testing::error::PortsideError;
+use portside::testing::invoke::read_body;
+use portside::testing::proxy::{AppClient, Replay};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The invocation's deadline, in the runtime's paused time.
@@ -233,7 +233,7 @@ fuzz_target!(|data: &[u8]| {
             http::HeaderValue::from_static("1"),
         );
         request.headers_mut().insert("x-fuzz-request", header);
-        let result = match client.send(request, None, &mut deadline).await {
+        let result = match client.send(request, Replay::Never, &mut deadline).await {
             Ok((response, lease)) => {
                 let (parts, body) = response.into_parts();
                 let body = read_body(body, &mut deadline, LIMIT).await;

@@ -7,8 +7,8 @@
 use arbitrary::Unstructured;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use portside::config::Config;
-use portside::event::ResponseParts;
+use portside::testing::config::Config;
+use portside::testing::event::ResponseParts;
 
 /// Separates the event payload from the response description in an input.
 pub const SEPARATOR: &[u8] = b"\n--portside-response--\n";

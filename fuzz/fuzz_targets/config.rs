@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
-use portside::config::{settings, ApiAddress, Config};
+use portside::testing::config::{settings, ApiAddress, Config};
 
 const LAMBDA: [(&str, &str); 4] = [
     ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
@@ -26,17 +26,12 @@ const LAMBDA: [(&str, &str); 4] = [
 ];
 
 fn known(name: &str) -> bool {
-    let extra = [
-        "AWS_LAMBDA_RUNTIME_API",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_MAX_CONCURRENCY",
-    ];
+    let extra = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"];
     extra.contains(&name)
         || settings::SETTINGS
             .iter()
-            .any(|s| s.names.contains(&name) || s.older.is_some_and(|o| o.names.contains(&name)))
+            .chain(settings::LAMBDA_SETTINGS)
+            .any(|s| s.names().contains(&name) || s.older_names().contains(&name))
 }
 
 /// A path used as a request target as it stands.
@@ -100,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(config) => {
             check_address(&config.runtime_api.invocations);
             check_address(&config.runtime_api.extensions);
-            let authority = portside::uri::authority(&config.host, config.port);
+            let authority = portside::testing::uri::authority(&config.host, config.port);
             assert!(
                 authority.parse::<http::uri::Authority>().is_ok(),
                 "the app's authority {authority:?}"

@@ -30,11 +30,11 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, EXPECT};
 use http::{HeaderMap, HeaderName, Method};
 use libfuzzer_sys::fuzz_target;
-use portside::error::PortsideError;
-use portside::event::{self, Event, ResponseParts};
-use portside::limits::Limit;
-use portside::request::{
-    self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, TRACE_ID,
+use portside::testing::error::PortsideError;
+use portside::testing::event::{self, Event, ResponseParts};
+use portside::testing::limits::Limit;
+use portside::testing::request::{
+    self, InvocationInfo, EVENT_SOURCE, LAMBDA_CONTEXT, REQUEST_CONTEXT, AMZN_TRACE_ID,
     WEBSOCKET_CONNECTION_ID, WEBSOCKET_EVENT, WEBSOCKET_ROUTE,
 };
 use std::sync::OnceLock;
@@ -45,8 +45,8 @@ const INFO: InvocationInfo<'static> = InvocationInfo {
     trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
 };
 
-fn config() -> &'static portside::config::Config {
-    static CONFIG: OnceLock<portside::config::Config> = OnceLock::new();
+fn config() -> &'static portside::testing::config::Config {
+    static CONFIG: OnceLock<portside::testing::config::Config> = OnceLock::new();
     CONFIG.get_or_init(common::config)
 }
 
@@ -88,7 +88,7 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
     // The target: exactly the event's, never a silent fallback.
     let path = match &websocket {
         Some(_) => &*config.websocket_path,
-        None => portside::uri::strip_base_path(&parts.path, common::BASE_PATH),
+        None => portside::testing::uri::strip_base_path(&parts.path, common::BASE_PATH),
     };
     let expected = match &parts.query {
         Some(query) => format!("{path}?{query}"),
@@ -128,8 +128,8 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
         h[&LAMBDA_CONTEXT],
         request::json_header_value(INFO.lambda_context)
     );
-    assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
-    assert_eq!(h.get_all(&TRACE_ID).iter().count(), 1);
+    assert_eq!(h[&AMZN_TRACE_ID], INFO.trace_id.unwrap());
+    assert_eq!(h.get_all(&AMZN_TRACE_ID).iter().count(), 1);
     assert_eq!(h.get_all(&LAMBDA_CONTEXT).iter().count(), 1);
     match &context {
         Some(json) => {
@@ -149,7 +149,7 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
     assert!(!h.contains_key(&EVENT_SOURCE));
     for name in h.keys() {
         assert!(
-            !portside::header::is_hop_by_hop(name),
+            !portside::testing::header::is_hop_by_hop(name),
             "{name} reached the app"
         );
         assert_ne!(name, EXPECT);
@@ -207,12 +207,12 @@ fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts
 
 fn every_other_header_survives(event: &HeaderMap, app: &HeaderMap, auth_source: &HeaderName) {
     for name in event.keys() {
-        let owned = portside::header::is_hop_by_hop(name)
+        let owned = portside::testing::header::is_hop_by_hop(name)
             || name == EXPECT
             || name == CONTENT_LENGTH
             || name == LAMBDA_CONTEXT
             || name == REQUEST_CONTEXT
-            || name == TRACE_ID
+            || name == AMZN_TRACE_ID
             || name.as_str().starts_with("x-portside-")
             || name == auth_source
             || (name == AUTHORIZATION && event.contains_key(auth_source));
@@ -263,7 +263,7 @@ fn check_pass_through(payload: &str, pass: &event::PassThrough<'_>, response: Re
     let h = req.headers();
     assert_eq!(h[CONTENT_LENGTH].to_str().unwrap(), body.len().to_string());
     assert_eq!(h[&EVENT_SOURCE].as_bytes(), pass.source.as_bytes());
-    assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
+    assert_eq!(h[&AMZN_TRACE_ID], INFO.trace_id.unwrap());
     let app_json = common::is_json(&response.body);
     match event::pass_through_result(response.clone()) {
         Ok(json) => {

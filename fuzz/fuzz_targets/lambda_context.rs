@@ -18,8 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use portside::request::{json_header_value, traceparent, LambdaContextWriter};
-use portside::runtime_api::invocation_context;
+use portside::testing::request::{json_header_value, traceparent, LambdaContextWriter};
+use portside::testing::runtime_api::invocation_context;
 
 const NAMES: [&str; 6] = [
     "lambda-runtime-deadline-ms",

@@ -20,7 +20,7 @@ use std::io::{self, Read};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use portside::readiness::{read_rest, read_status};
+use portside::testing::readiness::{read_rest, read_status};
 
 /// An answer as a socket gives it: in pieces, sometimes interrupted, then
 /// closed (end of stream) or open (a read times out).

@@ -15,7 +15,7 @@
 #![allow(dead_code)]
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use portside::event::HttpSource;
+use portside::testing::event::HttpSource;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;

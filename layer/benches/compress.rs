@@ -15,10 +15,10 @@ use std::hint::black_box;
 use std::io::Read;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use portside::compress::{self, Coding};
+use portside::testing::compress::{self, Coding};
 
 #[global_allocator]
-static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;
+static ALLOCATOR: portside::Global = portside::Global;
 
 #[path = "shared/json_text.rs"]
 mod json_text;

@@ -18,7 +18,7 @@ use base64::Engine;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use portside::event::{self, Event, HttpSource, ResponseParts};
+use portside::testing::event::{self, Event, HttpSource, ResponseParts};
 
 #[path = "shared/json_text.rs"]
 mod json_text;
@@ -159,14 +159,14 @@ fn base64_decode(c: &mut Criterion) {
     let bytes = one_mib();
     let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
     assert_eq!(
-        portside::body::decode_base64(text.as_bytes()).unwrap(),
+        portside::testing::body::decode_base64(text.as_bytes()).unwrap(),
         bytes
     );
 
     let mut group = c.benchmark_group("base64_decode_1mib");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("portside", |b| {
-        b.iter(|| portside::body::decode_base64(black_box(text.as_bytes())).unwrap())
+        b.iter(|| portside::testing::body::decode_base64(black_box(text.as_bytes())).unwrap())
     });
     group.bench_function("base64_crate", |b| {
         b.iter(|| {
@@ -183,13 +183,13 @@ fn base64_decode(c: &mut Criterion) {
 fn base64_encode(c: &mut Criterion) {
     let bytes = one_mib();
     let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    assert_eq!(portside::body::encode_base64(&bytes), text);
+    assert_eq!(portside::testing::body::encode_base64(&bytes), text);
 
     let mut group = c.benchmark_group("base64_encode_1mib");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     let mut out = vec![0u8; text.len()];
     group.bench_function("portside", |b| {
-        b.iter(|| portside::body::encode_base64_into(black_box(&bytes), &mut out))
+        b.iter(|| portside::testing::body::encode_base64_into(black_box(&bytes), &mut out))
     });
     group.bench_function("base64_crate", |b| {
         b.iter(|| {
@@ -215,7 +215,7 @@ fn json_escape(c: &mut Criterion) {
         .replace("true", "\"a \\\"b\\\" c\\n\"");
     for (name, body) in [("ascii_records", text), ("non_ascii_records", accented)] {
         let mut ours = Vec::new();
-        portside::body::escape::write_escaped(&mut ours, body.as_bytes());
+        portside::testing::body::escape::write_escaped(&mut ours, body.as_bytes());
         let theirs = serde_json::to_vec(&body).unwrap();
         assert_eq!(ours, theirs[1..theirs.len() - 1], "{name}");
 
@@ -225,7 +225,10 @@ fn json_escape(c: &mut Criterion) {
         group.bench_function("portside", |b| {
             b.iter(|| {
                 out.clear();
-                portside::body::escape::write_escaped(&mut out, black_box(body.as_bytes()));
+                portside::testing::body::escape::write_escaped(
+                    &mut out,
+                    black_box(body.as_bytes()),
+                );
             })
         });
         group.bench_function("serde_json", |b| {
@@ -242,14 +245,14 @@ fn json_escape(c: &mut Criterion) {
 /// (`PORTSIDE_METRICS=emf`) cost per invocation: making the line and
 /// writing it (to /dev/null, so the write system call is counted too).
 fn records(c: &mut Criterion) {
-    use portside::record::{self, Facts, Outcome};
+    use portside::testing::record::{self, Ending, Facts};
     use std::io::Write;
     use std::time::Duration;
     let facts = Facts {
         source: "http-api-v2".into(),
         method: "POST".into(),
         path: "/users/42/orders".into(),
-        outcome: Outcome::Status(201),
+        ending: Ending::Status(201),
         response_bytes: 1834,
         app: Duration::from_micros(1_204),
         total: Duration::from_micros(1_295),
@@ -267,7 +270,7 @@ fn records(c: &mut Criterion) {
     });
     group.bench_function("access_json", |b| {
         b.iter(|| {
-            let now = portside::log::now_timestamp();
+            let now = portside::testing::log::now_timestamp();
             null.write_all(&record::access_json(id, black_box(&facts), &now))
         })
     });

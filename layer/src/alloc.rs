@@ -10,9 +10,9 @@
 //! to `mmap` and back to `munmap` when freed, and returns the pages of emptied
 //! groups of small blocks too. An invocation with a 1 MiB body allocates a few
 //! large buffers (the event, the decoded body, the result JSON), so each one
-//! mapped fresh memory and paid a page fault for every 4 KiB it touched:
-//! about a thousand faults, most of its CPU time, spent in the kernel; even a
-//! small invocation unmapped and re-faulted two pages.
+//! mapped fresh memory and paid a page fault for every 4 KiB it touched, in
+//! the kernel; even a small invocation unmapped and re-faulted pages
+//! (bench/README.md has the measurements).
 //!
 //! So: small blocks come from dlmalloc, which keeps freed memory in its bins.
 //! Large blocks are rounded up to a power of two and come from the system; a
@@ -23,9 +23,8 @@
 //! buffers of another shape do not linger.
 //!
 //! Why not dlmalloc for everything: it keeps what large invocations used
-//! (measured in bench/README.md with `python3 bench/retention.py`: 16.5 MB
-//! resident after five 4 MiB uploads and 50 small invocations, against 2.7
-//! MB with this cache), and the app shares the function's memory.
+//! (bench/README.md measures it with `python3 bench/retention.py`), and the
+//! app shares the function's memory.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
@@ -34,8 +33,8 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering}
 /// dlmalloc behind a spin lock. The adapter allocates from one async thread
 /// (the readiness thread allocates a little at start), so the lock is
 /// nearly always free; dlmalloc's own global lock, an uncontended pthread
-/// mutex, cost about 70 instructions per allocation and free, 6 % of a small
-/// invocation's instructions (callgrind, bench/README.md).
+/// mutex, costs a measurable share of a small invocation's instructions
+/// (callgrind, bench/README.md).
 struct Dlmalloc {
     busy: AtomicBool,
     heap: UnsafeCell<dlmalloc::Dlmalloc>,
@@ -99,8 +98,7 @@ const CLASSES: usize = 9;
 const SLOTS: usize = 2;
 /// Invocations an unused block is kept for. Longer keeps a few more buffers
 /// warm when invocations alternate between shapes, at the cost of resident
-/// memory (bench/: 1 keeps peak RSS after 1 MiB bodies near 8 MB, never
-/// keeps it near 10 MB, for about 0.2 ms more CPU per 1 MiB upload).
+/// memory (bench/README.md compares the choices).
 const KEEP_FOR: u64 = 1;
 /// Most bytes kept in the cache (as reserved; what stays resident is less).
 pub const CACHE_LIMIT: usize = 8 * 1024 * 1024;
@@ -136,7 +134,8 @@ impl CachingAllocator {
         }
     }
 
-    /// Bytes held in the cache now.
+    /// Bytes held in the cache now (what the tests check).
+    #[cfg(test)]
     pub fn cached_bytes(&self) -> usize {
         self.cached.load(Ordering::Relaxed)
     }

@@ -51,9 +51,8 @@ fn base64_error(err: base64::DecodeError) -> String {
 
 /// Standard base64 decoding, padded or not: exactly what [`BASE64`] decodes,
 /// with the same errors, and on x86_64 CPUs with AVX2 (every Lambda x86_64
-/// CPU) most of it 32 characters at a time, about ten times faster
-/// (`cargo bench -p portside --bench convert`): the largest part of the
-/// adapter's CPU for a 1 MiB upload, before.
+/// CPU) most of it 32 characters at a time, much faster than one at a time
+/// (`cargo bench -p portside --bench convert` measures both).
 pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
     // Room for all of it (the crate's estimate) and the kernel's last 32-byte
     // store, so the buffer is allocated once: growing it would copy the body

@@ -144,11 +144,6 @@ impl SendError {
         self.kind == Kind::Unanswered
     }
 
-    /// Bytes came back that are not a valid HTTP/1.1 response head.
-    pub fn is_invalid_head(&self) -> bool {
-        matches!(self.kind, Kind::InvalidHead | Kind::HeadTooLarge)
-    }
-
     /// The response head (status line and headers) is over its size or
     /// header-line limit ([`crate::limits::Limit::ResponseHead`],
     /// [`crate::limits::Limit::ResponseHeaderLines`]).

@@ -20,9 +20,9 @@ use crate::event::ResponseParts;
 
 /// Smallest body worth compressing.
 pub const MIN_SIZE: usize = 1024;
-/// gzip level. On 1 MiB of JSON (bench/, layer/benches/compress.rs): level 4
-/// compresses 5.5x for about 10 ms of CPU, level 6 (zlib's default) 6.2x for
-/// twice that; a Lambda pays for CPU in duration, so 4.
+/// gzip level: 4 compresses nearly as well as zlib's default (6) for much
+/// less CPU, and a Lambda pays for CPU in duration (bench/README.md and
+/// `layer/benches/compress.rs` measure the levels).
 const GZIP_LEVEL: u8 = 4;
 
 /// A content coding portside can produce.
@@ -63,11 +63,7 @@ fn quality_of(accept_encoding: &str, names: &[&str]) -> Option<f32> {
 /// The coding to use, if the client accepts one portside has: gzip, when
 /// its q-value is above 0 (`*` covers it when it is not named; `q=0`
 /// refuses it); otherwise the body goes as it is, which every client takes.
-///
-/// portside had its own compact brotli encoder too; it was removed (bench/
-/// README.md, "Compression"): it compressed less than gzip at level 4 for
-/// the same CPU, so gzip won every tie, and no common client prefers `br`
-/// over `gzip` (browsers, curl, CloudFront send them at equal quality).
+/// Why gzip only: bench/README.md, "Compression".
 pub fn negotiate(accept_encoding: &str) -> Option<Coding> {
     let any = quality_of(accept_encoding, &["*"]);
     let gzip = quality_of(accept_encoding, &["gzip", "x-gzip"])

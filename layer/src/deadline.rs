@@ -15,9 +15,8 @@
 //! own thread so the driver can shorten its sleep: an eventfd `write`, and an
 //! `epoll_pwait` that returns at once, on every invocation (the driver had
 //! parked on `/next` with no timer at all). A timer still registered at the
-//! last invocation's deadline, moved to a later one, needs no wake. Measured
-//! side by side in bench/README.md: the timer per invocation cost about 7 %
-//! of a small invocation's CPU.
+//! last invocation's deadline, moved to a later one, needs no wake
+//! (bench/README.md measures the two side by side).
 
 use std::future::Future;
 use std::pin::{pin, Pin};

@@ -5,10 +5,9 @@
 //! `http`'s own check only for the rest (tabs, obsolete non-ASCII text,
 //! invalid bytes). Must not: know where the values come from.
 //!
-//! `HeaderValue::from_str` checks byte by byte; the event's header values
-//! and the JSON context headers went through it on every invocation, and
-//! that check was a tenth of a small invocation's instructions (callgrind,
-//! bench/README.md).
+//! `HeaderValue::from_str` checks byte by byte, and the event's header
+//! values and the JSON context headers go through a check on every
+//! invocation (what that cost: callgrind, bench/README.md).
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -51,11 +50,17 @@ pub fn is_printable_ascii(bytes: &[u8]) -> bool {
     chunks.remainder().iter().all(|b| (0x20..0x7f).contains(b))
 }
 
-/// A header value of bytes that are printable ASCII, unchecked.
+/// A header value of bytes that are printable ASCII, without checking them
+/// again (a `debug_assert` checks them in tests).
 ///
-/// The caller has established that every byte is printable ASCII (a
-/// `debug_assert` checks it in tests).
-pub fn printable_unchecked(bytes: Bytes) -> HeaderValue {
+/// # Safety
+///
+/// Every byte of `bytes` must be printable ASCII (0x20 to 0x7e): the
+/// caller has checked them with [`is_printable_ascii`], or built them of
+/// such bytes only. A `HeaderValue` holding any other byte would break the
+/// promise `http` makes for `HeaderValue::to_str` and when the value is
+/// written to the wire.
+pub unsafe fn printable_unchecked(bytes: Bytes) -> HeaderValue {
     debug_assert!(is_printable_ascii(&bytes));
     // SAFETY: the caller guarantees every byte is printable ASCII
     // (0x20..=0x7e), and all of those are valid in a header value, which is
@@ -67,7 +72,8 @@ pub fn printable_unchecked(bytes: Bytes) -> HeaderValue {
 /// (control characters other than tab). Obsolete non-ASCII text is kept.
 pub fn value(bytes: &[u8]) -> Option<HeaderValue> {
     if is_printable_ascii(bytes) {
-        Some(printable_unchecked(Bytes::copy_from_slice(bytes)))
+        // SAFETY: every byte was just found to be printable ASCII.
+        Some(unsafe { printable_unchecked(Bytes::copy_from_slice(bytes)) })
     } else {
         HeaderValue::from_bytes(bytes).ok()
     }

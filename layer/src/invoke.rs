@@ -31,8 +31,8 @@ use crate::deadline::{app_deadline, Deadline};
 use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
 use crate::event::{self, Event, HttpSource, ResponseParts};
 use crate::pool::Connection;
-use crate::proxy::{AppClient, Lease};
-use crate::record::{self, Facts, Outcome};
+use crate::proxy::{AppClient, Lease, Replay};
+use crate::record::{self, Ending, Facts};
 use crate::request::{self, InvocationInfo};
 use crate::runtime_api::{
     error_trailers, NextInvocation, OutBody, RuntimeApiClient, HTTP_INTEGRATION_RESPONSE,
@@ -187,6 +187,39 @@ struct Streamed {
     app_started: Instant,
 }
 
+/// The app's request, ready to send, and what the rest of the invocation
+/// needs to know about it.
+struct Prepared {
+    request: http::Request<Bytes>,
+    /// The HTTP source; `None` for a pass-through event.
+    source: Option<HttpSource>,
+    /// The event, kept only when the request may be replayed (made again
+    /// from it) after a stale connection ate it: an idempotent HTTP request.
+    kept_event: Option<Bytes>,
+    /// The client's `Accept-Encoding`, when the response may be compressed.
+    accept_encoding: Option<String>,
+    /// Whether the response is to be streamed (`response_stream` mode and a
+    /// source that streams).
+    streams: bool,
+}
+
+/// The app's response head, and what finishing the invocation needs.
+struct Exchanged {
+    parts: http::response::Parts,
+    body: Incoming,
+    lease: Lease,
+    /// For a stream: the connection to Lambda opened while the app worked.
+    connection: Option<Connection<OutBody>>,
+    app_started: Instant,
+    source: Option<HttpSource>,
+    accept_encoding: Option<String>,
+    /// The response is streamed (it would be, and its status is not one
+    /// that fails the invocation).
+    stream: bool,
+    /// The status is one of `PORTSIDE_ERROR_STATUS_CODES`.
+    failed: bool,
+}
+
 /// Everything invocations need, shared by all of them.
 pub struct Adapter {
     /// The settings.
@@ -267,7 +300,7 @@ impl Adapter {
             }
             Ok(Err(err)) => {
                 warn!(request_id = &request_id; "{}: {}", err.error_type(), err.log_line());
-                facts.outcome = Outcome::Error(err.error_type());
+                facts.ending = Ending::Error(err.error_type());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
@@ -277,7 +310,7 @@ impl Adapter {
                     "panic while handling the invocation: {panic}"
                 ));
                 error!(request_id = &request_id; "{err}");
-                facts.outcome = Outcome::Error(err.error_type());
+                facts.ending = Ending::Error(err.error_type());
                 self.results
                     .error(&request_id, invocation_id.as_ref(), &err)
                     .await
@@ -321,7 +354,9 @@ impl Adapter {
         }
     }
 
-    /// One invocation: event -> request -> app -> response -> result.
+    /// One invocation: event -> request -> app -> response -> result, in
+    /// three steps: [`Adapter::prepare`], [`Adapter::exchange`],
+    /// [`Adapter::finish`].
     async fn invoke(
         &self,
         invocation: NextInvocation,
@@ -336,20 +371,32 @@ impl Adapter {
         if *self.ready.borrow() != ReadyState::Ready {
             self.wait_until_ready(deadline).await?;
         }
-
         let lambda_context = self.context_json.write(&context);
         let info = InvocationInfo {
             request_id: &context.request_id,
             lambda_context: &lambda_context,
             trace_id: context.xray_trace_id.as_deref(),
         };
+        let prepared = self.prepare(payload, &info, facts)?;
+        let exchanged = self.exchange(prepared, &info, deadline, facts).await?;
+        self.finish(exchanged, deadline, facts).await
+    }
+
+    /// The app's request from the event, and what the rest of the
+    /// invocation needs to know about it.
+    fn prepare(
+        &self,
+        payload: Bytes,
+        info: &InvocationInfo<'_>,
+        facts: &mut Facts,
+    ) -> Result<Prepared, PortsideError> {
         let text = std::str::from_utf8(&payload)
             .map_err(|_| PortsideError::InvalidEvent("the payload is not UTF-8 text".into()))?;
         let mut pass_through_source = None;
         let (source, request) = match event::parse(text)? {
             Event::Http(http) => (
                 Some(http.source),
-                request::http_request(*http, &info, &self.config)?,
+                request::http_request(*http, info, &self.config)?,
             ),
             Event::PassThrough(pass) => {
                 if self.records() {
@@ -357,34 +404,23 @@ impl Adapter {
                 }
                 (
                     None,
-                    request::pass_through_request(&pass, payload.clone(), &info, &self.config)?,
+                    request::pass_through_request(&pass, payload.clone(), info, &self.config)?,
                 )
             }
         };
         // A request the app may have acted on is never sent twice; only an
         // idempotent HTTP request may be, when a stale connection ate it:
         // then it is made again from the event (rarely; so the event is
-        // kept, not a copy of the request made on every invocation).
-        let idempotent = match source {
+        // kept, not a copy of the request made on every invocation). Any
+        // other payload need not stay in memory while the app works: the
+        // request owns what it needs.
+        let replayable = match source {
             Some(HttpSource::WebSocket) | None => false,
             Some(_) => Resend::for_method(request.method()) == Resend::IfUnanswered,
         };
-        let event = idempotent.then(|| payload.clone());
-        let again = || {
-            let text = std::str::from_utf8(event.as_ref()?).ok()?;
-            match event::parse(text).ok()? {
-                Event::Http(http) => request::http_request(*http, &info, &self.config).ok(),
-                Event::PassThrough(_) => None,
-            }
-        };
-        let again = event
-            .is_some()
-            .then_some(&again as &(dyn Fn() -> Option<http::Request<Bytes>> + Sync));
-        // The request owns what it needs now; a large event's payload need
-        // not stay in memory while the app works (unless kept just above).
-        drop(payload);
+        let kept_event = replayable.then_some(payload);
         debug!(
-            request_id = &context.request_id;
+            request_id = info.request_id;
             "{} {} ({})",
             request.method(),
             request.uri().path(),
@@ -399,7 +435,6 @@ impl Adapter {
             facts.method = request.method().as_str().to_string();
             facts.path = request.uri().path().to_string();
         }
-
         let accept_encoding = match source {
             Some(source) if self.config.compression && source != HttpSource::WebSocket => request
                 .headers()
@@ -408,32 +443,99 @@ impl Adapter {
                 .map(str::to_owned),
             _ => None,
         };
-        let streams = self.config.invoke_mode == InvokeMode::ResponseStream
-            && source.is_some_and(HttpSource::streams);
+        Ok(Prepared {
+            request,
+            source,
+            kept_event,
+            accept_encoding,
+            streams: self.config.invoke_mode == InvokeMode::ResponseStream
+                && source.is_some_and(HttpSource::streams),
+        })
+    }
+
+    /// Sends the request to the app (with, for a stream, a connection to
+    /// Lambda opened meanwhile) and takes its response head.
+    async fn exchange(
+        &self,
+        prepared: Prepared,
+        info: &InvocationInfo<'_>,
+        deadline: &mut Deadline,
+        facts: &mut Facts,
+    ) -> Result<Exchanged, PortsideError> {
+        let Prepared {
+            request,
+            source,
+            kept_event,
+            accept_encoding,
+            streams,
+        } = prepared;
+        let rebuild = || {
+            let text = std::str::from_utf8(kept_event.as_ref()?).ok()?;
+            match event::parse(text).ok()? {
+                Event::Http(http) => request::http_request(*http, info, &self.config).ok(),
+                Event::PassThrough(_) => None,
+            }
+        };
+        let replay = match kept_event {
+            Some(_) => Replay::Rebuild(&rebuild),
+            None => Replay::Never,
+        };
         let app_started = Instant::now();
         let (sent, connection) = if streams {
             // The stream's connection to Lambda opens while the app works.
             let (sent, connection) = tokio::join!(
-                self.client.send(request, again, deadline),
+                self.client.send(request, replay, deadline),
                 self.results.connect()
             );
             (sent, connection.ok())
         } else {
-            (self.client.send(request, again, deadline).await, None)
+            (self.client.send(request, replay, deadline).await, None)
         };
         let (response, lease) = sent?;
         let (mut parts, body) = response.into_parts();
         if self.config.web_function.is_some() && source.is_some() {
-            crate::web::response_headers(&mut parts.headers, &context.request_id);
+            crate::web::response_headers(&mut parts.headers, info.request_id);
         }
-        let status = parts.status.as_u16();
-        let failed = self.config.error_status_codes.contains(status);
-        facts.outcome = Outcome::Status(status);
+        let failed = self
+            .config
+            .error_status_codes
+            .contains(parts.status.as_u16());
+        facts.ending = Ending::Status(parts.status.as_u16());
+        Ok(Exchanged {
+            parts,
+            body,
+            lease,
+            connection,
+            app_started,
+            source,
+            accept_encoding,
+            stream: streams && !failed,
+            failed,
+        })
+    }
 
+    /// The reply from the app's response: a stream started with its
+    /// prelude, or the body read whole (within the deadline) and turned into
+    /// the result.
+    async fn finish(
+        &self,
+        exchanged: Exchanged,
+        deadline: &mut Deadline,
+        facts: &mut Facts,
+    ) -> Result<Reply, PortsideError> {
+        let Exchanged {
+            parts,
+            body,
+            lease,
+            connection,
+            app_started,
+            source,
+            accept_encoding,
+            stream,
+            failed,
+        } = exchanged;
         let prelude = match source {
-            Some(source) if streams && !failed => {
-                event::stream_prelude(source, parts.status, &parts.headers)
-            }
+            Some(source) if stream => event::stream_prelude(source, parts.status, &parts.headers),
             _ => None,
         };
         if let Some(prelude) = prelude {
@@ -445,7 +547,6 @@ impl Adapter {
                 app_started,
             }));
         }
-
         // A body the client will get compressed may be larger than Lambda's
         // limit before compression.
         let limit = if accept_encoding.is_some() {
@@ -459,7 +560,7 @@ impl Adapter {
         facts.response_bytes = body.len() as u64;
         if failed {
             return Err(PortsideError::AppError {
-                status,
+                status: parts.status.as_u16(),
                 body: event::body_excerpt(&body),
                 cause: AppErrorCause::ListedStatus,
             });

@@ -6,7 +6,7 @@
 //! concurrent invocation Lambda allows: each takes an invocation from
 //! `/next` and hands it to `invoke`), and shutdown (SHUTDOWN and SIGTERM).
 //! Must not: handle an invocation itself (`invoke`) or open connections
-//! (`runtime_api`, `lambda_api`, `proxy`).
+//! (`runtime_api`, `lifecycle_api`, `proxy`).
 //!
 //! Start-up, in order:
 //!
@@ -32,9 +32,9 @@ use crate::config::Config;
 use crate::deadline::{app_deadline, Deadline};
 use crate::error::PortsideError;
 use crate::invoke::{Adapter, InFlight, ReadyState};
-use crate::lambda_api::LambdaApi;
+use crate::lifecycle_api::LifecycleApi;
 use crate::proxy::AppClient;
-use crate::readiness::{Outcome, ReadinessCheck};
+use crate::readiness::{ReadinessCheck, Verdict};
 use crate::runtime_api::RuntimeApiClient;
 use crate::snapstart::{restore_lifecycle, SnapStartHooks};
 use crate::{debug, error, info, warn};
@@ -90,7 +90,7 @@ fn start_readiness(
                 );
             });
             let state = match outcome {
-                Outcome::Ready {
+                Verdict::Ready {
                     waited,
                     attempts,
                     connection,
@@ -110,7 +110,7 @@ fn start_readiness(
                     }
                     ReadyState::Ready
                 }
-                Outcome::GaveUp {
+                Verdict::GaveUp {
                     waited,
                     last_problem,
                 } => ReadyState::Failed(format!(
@@ -131,7 +131,7 @@ fn start_readiness(
 }
 
 /// Reports an init failure to Lambda and returns it for `main` to print.
-async fn fail_init(api: &LambdaApi, err: PortsideError) -> PortsideError {
+async fn fail_init(api: &LifecycleApi, err: PortsideError) -> PortsideError {
     error!("{}: {err}", err.error_type());
     if let Err(report) = api.init_error(&err).await {
         error!("could not report the init error to Lambda: {report}");
@@ -143,7 +143,7 @@ async fn fail_init(api: &LambdaApi, err: PortsideError) -> PortsideError {
 /// within the deadline, then exits.
 async fn watch_shutdown(
     in_flight: Arc<InFlight>,
-    api: Arc<LambdaApi>,
+    api: Arc<LifecycleApi>,
     extension_id: Option<String>,
 ) {
     let mut sigterm =
@@ -221,12 +221,29 @@ async fn serve(adapter: Arc<Adapter>) -> Result<(), PortsideError> {
 /// Runs the adapter until Lambda shuts it down. `started` is when the process began.
 pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> {
     let api = Arc::new(
-        LambdaApi::new(&config.runtime_api.extensions).map_err(PortsideError::InvalidConfig)?,
+        LifecycleApi::new(&config.runtime_api.extensions).map_err(PortsideError::InvalidConfig)?,
     );
-
     // Register before anything slow: Lambda waits for extensions to register
     // before it starts the runtime (the app).
-    let extension_id = match api
+    let extension_id = register(&api).await;
+    let (adapter, ready) = match start(config) {
+        Ok(started) => started,
+        Err(err) => return Err(fail_init(&api, err).await),
+    };
+    wait_for_init(&adapter, ready, started, &api).await?;
+    if adapter.config.function.snapstart {
+        let hooks: Vec<Arc<dyn lambda_runtime::SnapStartResource>> =
+            vec![Arc::new(SnapStartHooks::new(adapter.clone()))];
+        restore_lifecycle(&adapter, &api, &hooks).await?;
+    }
+    tokio::spawn(watch_shutdown(adapter.in_flight.clone(), api, extension_id));
+    serve_all(adapter).await
+}
+
+/// Registers for SHUTDOWN; `None` (and a warning) when Lambda's Extensions
+/// API does not take the registration: invocations are served all the same.
+async fn register(api: &LifecycleApi) -> Option<String> {
+    match api
         .register_extension(&extension_name(), &["SHUTDOWN"])
         .await
     {
@@ -235,24 +252,20 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
             warn!("not registered as a Lambda extension ({err}); serving invocations without SHUTDOWN events");
             None
         }
-    };
+    }
+}
 
+/// Starts the readiness check and builds everything invocations need while
+/// the app starts, so the first /next follows readiness at once.
+fn start(config: Config) -> Result<(Arc<Adapter>, watch::Receiver<ReadyState>), PortsideError> {
     let invocations = &config.runtime_api.invocations;
-    let resolved = (|| {
-        Ok::<_, PortsideError>((
-            resolve(&config.host, config.port, "PORTSIDE_HOST")?,
-            resolve(&config.host, config.readiness.port, "PORTSIDE_HOST")?,
-            resolve(
-                invocations.host(),
-                invocations.port(),
-                "AWS_LAMBDA_RUNTIME_API",
-            )?,
-        ))
-    })();
-    let (app, readiness_addresses, runtime_api) = match resolved {
-        Ok(addresses) => addresses,
-        Err(err) => return Err(fail_init(&api, err).await),
-    };
+    let app = resolve(&config.host, config.port, "PORTSIDE_HOST")?;
+    let readiness_addresses = resolve(&config.host, config.readiness.port, "PORTSIDE_HOST")?;
+    let runtime_api = resolve(
+        invocations.host(),
+        invocations.port(),
+        "AWS_LAMBDA_RUNTIME_API",
+    )?;
     let check = ReadinessCheck {
         addresses: readiness_addresses,
         host_header: crate::uri::authority(&config.host, config.readiness.port),
@@ -261,27 +274,16 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         healthy_status: config.readiness.healthy_status.clone(),
         attempt_timeout: Duration::from_secs(2),
     };
-    // Everything invocations need is built while the app starts, so the first
-    // /next follows readiness at once.
     let concurrency = config.function.max_concurrency as usize;
     let client = AppClient::new(app, config.pool_idle_timeout, concurrency + 1);
     let keep = (config.readiness.port == config.port).then(|| client.clone());
-    let mut ready = start_readiness(
+    let ready = start_readiness(
         check,
         config.readiness.timeout.map(|t| Instant::now() + t),
         keep,
     );
-    let results = match RuntimeApiClient::new(
-        &config.runtime_api.invocations,
-        runtime_api,
-        concurrency + 1,
-    ) {
-        Ok(results) => results,
-        Err(err) => return Err(fail_init(&api, PortsideError::InvalidConfig(err)).await),
-    };
-    let in_flight = Arc::new(InFlight::default());
-    let async_init = config.async_init;
-    let snapstart = config.function.snapstart;
+    let results = RuntimeApiClient::new(invocations, runtime_api, concurrency + 1)
+        .map_err(PortsideError::InvalidConfig)?;
     let function = Arc::new(config.function.lambda_config());
     let adapter = Arc::new(Adapter {
         context_json: crate::request::LambdaContextWriter::new(&function),
@@ -291,11 +293,20 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
         config,
         results,
         ready: ready.clone(),
-        in_flight: in_flight.clone(),
+        in_flight: Arc::new(InFlight::default()),
     });
+    Ok((adapter, ready))
+}
 
-    // The first /next needs a connection to the Runtime API: open it while
-    // the app starts, not after.
+/// Waits for the app to be ready (with async init, at most until init's
+/// budget is spent), with a connection to the Runtime API opened meanwhile
+/// for the first /next; a readiness failure is reported as the init error.
+async fn wait_for_init(
+    adapter: &Arc<Adapter>,
+    mut ready: watch::Receiver<ReadyState>,
+    started: Instant,
+    api: &LifecycleApi,
+) -> Result<(), PortsideError> {
     let warm_up = {
         let adapter = adapter.clone();
         tokio::spawn(async move {
@@ -304,7 +315,7 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
             }
         })
     };
-    if async_init {
+    if adapter.config.async_init {
         let budget = (started + ASYNC_INIT_BUDGET).into();
         let waited =
             tokio::time::timeout_at(budget, ready.wait_for(|s| *s != ReadyState::Waiting)).await;
@@ -320,16 +331,17 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     }
     let state = ready.borrow().clone();
     if let ReadyState::Failed(why) = state {
-        return Err(fail_init(&api, PortsideError::AppNotReady(why)).await);
+        return Err(fail_init(api, PortsideError::AppNotReady(why)).await);
     }
     let _ = warm_up.await;
-    if snapstart {
-        let hooks: Vec<Arc<dyn lambda_runtime::SnapStartResource>> =
-            vec![Arc::new(SnapStartHooks::new(adapter.clone()))];
-        restore_lifecycle(&adapter, &api, &hooks).await?;
-    }
-    tokio::spawn(watch_shutdown(in_flight, api, extension_id));
+    Ok(())
+}
 
+/// Runs the invocation loops (one, or `AWS_LAMBDA_MAX_CONCURRENCY`): each
+/// runs until the Runtime API is gone for good; the first to give up ends
+/// the process (Lambda then starts a new sandbox).
+async fn serve_all(adapter: Arc<Adapter>) -> Result<(), PortsideError> {
+    let concurrency = adapter.config.function.max_concurrency as usize;
     if concurrency > 1 {
         info!("serving up to {concurrency} invocations at once (AWS_LAMBDA_MAX_CONCURRENCY)");
     }
@@ -337,8 +349,6 @@ pub async fn run(config: Config, started: Instant) -> Result<(), PortsideError> 
     for _ in 0..concurrency.max(1) {
         loops.spawn(serve(adapter.clone()));
     }
-    // Each loop runs until the Runtime API is gone for good; the first to
-    // give up ends the process (Lambda then starts a new sandbox).
     match loops.join_next().await {
         Some(Ok(Err(err))) => Err(err),
         Some(Err(panic)) => Err(PortsideError::Internal(format!(

@@ -160,6 +160,7 @@ impl fmt::Display for Limit {
 
 /// The guide's table of the adapter's limits (docs/src/limits.md holds
 /// exactly this, between its `adapter-limits` markers; a test checks).
+#[cfg(test)]
 pub fn markdown_table() -> String {
     let mut table = String::from("| what | limit | where it comes from | past it |\n");
     table.push_str("| --- | --- | --- | --- |\n");

@@ -60,14 +60,15 @@ static JSON: AtomicBool = AtomicBool::new(false);
 /// Sets the level and format; returns a warning to log if a value was not understood.
 pub fn init(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
     let mut warning = None;
-    let level = crate::config::settings::LOG_LEVEL
+    let setting = &crate::config::settings::LOG_LEVEL;
+    let level = setting
         .names
         .iter()
         .find_map(|name| lookup(name).filter(|v| !v.is_empty()).map(|v| (*name, v)));
     if let Some((name, value)) = level {
-        match Level::parse(&value) {
-            Some(level) => MAX_LEVEL.store(level as u8, Ordering::Relaxed),
-            None => {
+        match (setting.parse)(&value) {
+            Ok(level) => MAX_LEVEL.store(level as u8, Ordering::Relaxed),
+            Err(_) => {
                 warning = Some(format!(
                     "{name}={value:?} is not a log level (error, warn, info, debug, trace); logging at info"
                 ))
@@ -160,13 +161,13 @@ fn timestamp(now: SystemTime) -> String {
 #[macro_export]
 macro_rules! log {
     ($level:expr, request_id = $id:expr; $($arg:tt)+) => {
-        if $crate::log::enabled($level) {
-            $crate::log::write_for($level, Some($id), format_args!($($arg)+));
+        if $crate::__log::enabled($level) {
+            $crate::__log::write_for($level, Some($id), format_args!($($arg)+));
         }
     };
     ($level:expr, $($arg:tt)+) => {
-        if $crate::log::enabled($level) {
-            $crate::log::write($level, format_args!($($arg)+));
+        if $crate::__log::enabled($level) {
+            $crate::__log::write($level, format_args!($($arg)+));
         }
     };
 }
@@ -175,33 +176,33 @@ macro_rules! log {
 #[macro_export]
 macro_rules! error {
     (request_id = $id:expr; $($arg:tt)+) => {
-        $crate::log!($crate::log::Level::Error, request_id = $id; $($arg)+)
+        $crate::log!($crate::__log::Level::Error, request_id = $id; $($arg)+)
     };
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Error, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Error, $($arg)+) };
 }
 
 /// Logs a warning.
 #[macro_export]
 macro_rules! warn {
     (request_id = $id:expr; $($arg:tt)+) => {
-        $crate::log!($crate::log::Level::Warn, request_id = $id; $($arg)+)
+        $crate::log!($crate::__log::Level::Warn, request_id = $id; $($arg)+)
     };
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Warn, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Warn, $($arg)+) };
 }
 
 /// Logs a milestone.
 #[macro_export]
 macro_rules! info {
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Info, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Info, $($arg)+) };
 }
 
 /// Logs detail.
 #[macro_export]
 macro_rules! debug {
     (request_id = $id:expr; $($arg:tt)+) => {
-        $crate::log!($crate::log::Level::Debug, request_id = $id; $($arg)+)
+        $crate::log!($crate::__log::Level::Debug, request_id = $id; $($arg)+)
     };
-    ($($arg:tt)+) => { $crate::log!($crate::log::Level::Debug, $($arg)+) };
+    ($($arg:tt)+) => { $crate::log!($crate::__log::Level::Debug, $($arg)+) };
 }
 
 #[cfg(test)]

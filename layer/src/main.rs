@@ -4,15 +4,12 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use portside::config::Config;
-use portside::error::PortsideError;
-use portside::lambda_api::LambdaApi;
-use portside::{error, info, warn};
+use portside::{error, info, warn, ApiAddress, Config, LifecycleApi, PortsideError};
 
 // Large buffers are reused across invocations instead of being unmapped and
 // faulted in again each time (see alloc.rs).
 #[global_allocator]
-static ALLOCATOR: portside::alloc::Global = portside::alloc::Global;
+static ALLOCATOR: portside::Global = portside::Global;
 
 /// The version and the commit this binary was built from: `build.sh` sets
 /// `PORTSIDE_COMMIT` for release builds; other builds say `unknown`.
@@ -32,7 +29,7 @@ fn main() -> ExitCode {
         println!("portside {VERSION} (commit {COMMIT})");
         return ExitCode::SUCCESS;
     }
-    let warning = portside::log::init(|name| std::env::var(name).ok());
+    let warning = portside::init_log(|name| std::env::var(name).ok());
     info!("portside {VERSION} (commit {COMMIT}) starting");
     if let Some(warning) = warning {
         warn!("{warning}");
@@ -54,8 +51,8 @@ fn main() -> ExitCode {
             // Inside Lambda, say why init failed where the function's owner looks.
             if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
                 .ok()
-                .and_then(|raw| portside::config::ApiAddress::parse(&raw).ok())
-                .and_then(|address| LambdaApi::new(&address).ok())
+                .and_then(|raw| ApiAddress::parse(&raw).ok())
+                .and_then(|address| LifecycleApi::new(&address).ok())
             {
                 let report = PortsideError::InvalidConfig(err.to_string());
                 if let Err(e) = runtime.block_on(api.init_error(&report)) {
@@ -65,7 +62,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(portside::lifecycle::run(config, started)) {
+    match runtime.block_on(portside::run(config, started)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             error!("stopping: {}: {err}", err.error_type());

@@ -34,6 +34,18 @@ use crate::limits::Limit;
 use crate::pool::{Connection, ConnectionPool};
 use crate::runtime_api::OutBody;
 
+/// Whether a request may be sent to the app once more after a reused
+/// connection closed without a byte of answer (the module doc's third rule).
+#[derive(Clone, Copy)]
+pub enum Replay<'a> {
+    /// Never: the app may have acted on it (a POST, a PATCH, a pass-through
+    /// or WebSocket event, a hook's POST).
+    Never,
+    /// Once, made again by this function (an idempotent HTTP request, made
+    /// again from its event); `None` from it means it cannot be.
+    Rebuild(&'a (dyn Fn() -> Option<Request<Bytes>> + Sync)),
+}
+
 /// The pooled client to the app. Cheap to clone.
 #[derive(Clone)]
 pub struct AppClient {
@@ -84,30 +96,30 @@ impl AppClient {
     }
 
     /// Sends `request` and waits for the response head, all before `deadline`.
-    /// `again` makes the same request once more, for an idempotent request
-    /// that may be resent when a reused connection turns out closed after it
-    /// was written (see the module doc); `None` means the request is sent at
-    /// most once, unless hyper hands it back unsent. The request is not
-    /// copied up front: the common case never needs the copy.
-    /// The body is left in the response for the caller to read (within the
-    /// same deadline), after which the lease goes back with [`Lease::release`].
+    /// `replay` says whether the request may be sent once more when a reused
+    /// connection turns out closed after it was written (see the module doc);
+    /// whatever it says, a request hyper hands back unsent is sent again.
+    /// The request is not copied up front: the common case never needs the
+    /// copy. The body is left in the response for the caller to read (within
+    /// the same deadline), after which the lease goes back with
+    /// [`Lease::release`].
     pub async fn send(
         &self,
         request: Request<Bytes>,
-        again: Option<&(dyn Fn() -> Option<Request<Bytes>> + Sync)>,
+        replay: Replay<'_>,
         deadline: &mut Deadline,
     ) -> Result<(Response<Incoming>, Lease), PortsideError> {
         let started = Instant::now();
-        let resend = if again.is_some() {
-            Resend::IfUnanswered
-        } else {
-            Resend::IfNotSent
+        let resend = match replay {
+            Replay::Never => Resend::IfNotSent,
+            Replay::Rebuild(_) => Resend::IfUnanswered,
         };
         let mut first = Some(request);
         let build = move || {
-            let request = match first.take() {
-                Some(request) => request,
-                None => again?()?,
+            let request = match (first.take(), &replay) {
+                (Some(request), _) => request,
+                (None, Replay::Rebuild(rebuild)) => rebuild()?,
+                (None, Replay::Never) => return None,
             };
             Some(request.map(|body| OutBody::Full(Some(body))))
         };

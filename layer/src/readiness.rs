@@ -13,9 +13,10 @@
 //! the async timer ticks in whole milliseconds and readiness should be
 //! noticed within one. The connection that found the app ready is handed
 //! back with the verdict (when the app kept it open and it was read to the
-//! end of the answer), so the first invocation need not open another. Connection attempts to a closed loopback port are
-//! refused at once, so polling every 250 µs while the app starts costs about
-//! a few percent of a core, and the interval grows the longer the app takes.
+//! end of the answer), so the first invocation need not open another.
+//! Connection attempts to a closed loopback port are refused at once, so
+//! polling every 250 µs while the app starts costs a refused connect each
+//! time, and the interval grows the longer the app takes.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -50,9 +51,9 @@ pub struct Handover {
     pub used: bool,
 }
 
-/// The result of waiting.
+/// The readiness check's verdict, once it has waited.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum Verdict {
     /// The app answered as ready.
     Ready {
         /// Time from the first attempt to the successful one.
@@ -71,10 +72,11 @@ pub enum Outcome {
     },
 }
 
-/// Why one attempt did not succeed. `Refused` means nothing listens yet;
-/// `Unhealthy` means something listens but does not say ready.
+/// What one attempt found: the app ready, or why not. `Refused` means
+/// nothing listens yet; `Unhealthy` means something listens but does not
+/// say ready.
 #[derive(Debug)]
-enum Attempt {
+enum Probe {
     Ready(Option<Handover>),
     Refused(String),
     Unhealthy(String),
@@ -110,26 +112,26 @@ impl ReadinessCheck {
         Err(last)
     }
 
-    fn attempt(&self) -> Attempt {
+    fn attempt(&self) -> Probe {
         let mut stream = match self.connect() {
             Ok(stream) => stream,
-            Err(problem) => return Attempt::Refused(problem),
+            Err(problem) => return Probe::Refused(problem),
         };
         if self.protocol == ReadinessProtocol::Tcp {
-            return Attempt::Ready(Some(Handover {
+            return Probe::Ready(Some(Handover {
                 stream,
                 used: false,
             }));
         }
         match self.http_status(&mut stream) {
             Ok((status, reusable)) if self.healthy_status.contains(status) => {
-                Attempt::Ready(reusable.then_some(Handover { stream, used: true }))
+                Probe::Ready(reusable.then_some(Handover { stream, used: true }))
             }
-            Ok((status, _)) => Attempt::Unhealthy(format!(
+            Ok((status, _)) => Probe::Unhealthy(format!(
                 "GET {} answered {status}, not in the healthy set {}",
                 self.path, self.healthy_status
             )),
-            Err(problem) => Attempt::Unhealthy(format!("GET {}: {problem}", self.path)),
+            Err(problem) => Probe::Unhealthy(format!("GET {}: {problem}", self.path)),
         }
     }
 
@@ -169,7 +171,7 @@ impl ReadinessCheck {
         &self,
         until: Option<Instant>,
         mut progress: impl FnMut(Duration, &str),
-    ) -> Outcome {
+    ) -> Verdict {
         let start = Instant::now();
         let mut attempts = 0u64;
         let mut next_report = Duration::from_secs(1);
@@ -177,15 +179,15 @@ impl ReadinessCheck {
             attempts += 1;
             let attempt_started = Instant::now();
             let (listening, problem) = match self.attempt() {
-                Attempt::Ready(connection) => {
-                    return Outcome::Ready {
+                Probe::Ready(connection) => {
+                    return Verdict::Ready {
                         waited: start.elapsed(),
                         attempts,
                         connection,
                     }
                 }
-                Attempt::Refused(problem) => (false, problem),
-                Attempt::Unhealthy(problem) => (true, problem),
+                Probe::Refused(problem) => (false, problem),
+                Probe::Unhealthy(problem) => (true, problem),
             };
             let elapsed = start.elapsed();
             if attempt_started.elapsed() >= self.attempt_timeout {
@@ -198,7 +200,7 @@ impl ReadinessCheck {
             if let Some(until) = until {
                 let now = Instant::now();
                 if now + pause >= until {
-                    return Outcome::GaveUp {
+                    return Verdict::GaveUp {
                         waited: start.elapsed(),
                         last_problem: problem,
                     };
@@ -525,7 +527,7 @@ mod tests {
         rx.recv().unwrap();
         server.join().unwrap();
         match outcome {
-            Outcome::Ready { attempts, .. } => {
+            Verdict::Ready { attempts, .. } => {
                 assert!(attempts >= 3, "refused, unhealthy, then ready: {attempts}")
             }
             other => panic!("{other:?}"),
@@ -559,7 +561,7 @@ mod tests {
         let (address, server) =
             answer_then_listen("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         let outcome = check(address, ReadinessProtocol::Http).wait(None, |_, _| {});
-        let Outcome::Ready {
+        let Verdict::Ready {
             connection: Some(Handover { mut stream, used }),
             ..
         } = outcome
@@ -585,7 +587,7 @@ mod tests {
             assert!(
                 matches!(
                     outcome,
-                    Outcome::Ready {
+                    Verdict::Ready {
                         connection: None,
                         ..
                     }
@@ -604,7 +606,7 @@ mod tests {
         assert!(
             matches!(
                 outcome,
-                Outcome::Ready {
+                Verdict::Ready {
                     attempts: 1,
                     connection: Some(Handover { used: false, .. }),
                     ..
@@ -624,7 +626,7 @@ mod tests {
             |_, problem| reports.push(problem.to_string()),
         );
         match outcome {
-            Outcome::GaveUp { last_problem, .. } => assert!(
+            Verdict::GaveUp { last_problem, .. } => assert!(
                 last_problem.contains("no answer within 300 ms"),
                 "{last_problem}"
             ),
@@ -643,7 +645,7 @@ mod tests {
         let outcome = check(nothing, ReadinessProtocol::Http)
             .wait(Some(Instant::now() + Duration::from_millis(50)), |_, _| {});
         match outcome {
-            Outcome::GaveUp { last_problem, .. } => {
+            Verdict::GaveUp { last_problem, .. } => {
                 assert!(last_problem.contains("refused"), "{last_problem}")
             }
             other => panic!("{other:?}"),

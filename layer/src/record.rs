@@ -21,7 +21,7 @@ use crate::event::result::push_decimal;
 
 /// How an invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Ending {
     /// The app answered (for a stream: its status; the stream may still
     /// have ended with an error in its trailers).
     Status(u16),
@@ -40,7 +40,7 @@ pub struct Facts {
     /// The request's path, without the query.
     pub path: String,
     /// How it ended.
-    pub outcome: Outcome,
+    pub ending: Ending,
     /// Bytes of the app's response body.
     pub response_bytes: u64,
     /// Time from sending the request to the app to its last body byte.
@@ -60,7 +60,7 @@ impl Default for Facts {
             source: String::new(),
             method: String::new(),
             path: String::new(),
-            outcome: Outcome::Error("Portside.Internal"),
+            ending: Ending::Error("Portside.Internal"),
             response_bytes: 0,
             app: Duration::ZERO,
             total: Duration::ZERO,
@@ -111,9 +111,9 @@ pub fn access_text(request_id: &str, facts: &Facts) -> Vec<u8> {
         facts.path.as_bytes()
     });
     out.push(b' ');
-    match facts.outcome {
-        Outcome::Status(status) => push_decimal(&mut out, u64::from(status)),
-        Outcome::Error(kind) => out.extend_from_slice(kind.as_bytes()),
+    match facts.ending {
+        Ending::Status(status) => push_decimal(&mut out, u64::from(status)),
+        Ending::Error(kind) => out.extend_from_slice(kind.as_bytes()),
     }
     out.extend_from_slice(b" bytes=");
     push_decimal(&mut out, facts.response_bytes);
@@ -145,9 +145,9 @@ pub fn access_json(request_id: &str, facts: &Facts, timestamp: &str) -> Vec<u8> 
     message.push(b' ');
     message.extend_from_slice(facts.path.as_bytes());
     message.push(b' ');
-    match facts.outcome {
-        Outcome::Status(status) => push_decimal(&mut message, u64::from(status)),
-        Outcome::Error(kind) => message.extend_from_slice(kind.as_bytes()),
+    match facts.ending {
+        Ending::Status(status) => push_decimal(&mut message, u64::from(status)),
+        Ending::Error(kind) => message.extend_from_slice(kind.as_bytes()),
     }
     write_string(&mut out, &String::from_utf8_lossy(&message));
     out.extend_from_slice(b",\"requestId\":");
@@ -158,12 +158,12 @@ pub fn access_json(request_id: &str, facts: &Facts, timestamp: &str) -> Vec<u8> 
     write_string(&mut out, &facts.method);
     out.extend_from_slice(b",\"path\":");
     write_string(&mut out, &facts.path);
-    match facts.outcome {
-        Outcome::Status(status) => {
+    match facts.ending {
+        Ending::Status(status) => {
             out.extend_from_slice(b",\"status\":");
             push_decimal(&mut out, u64::from(status));
         }
-        Outcome::Error(kind) => {
+        Ending::Error(kind) => {
             out.extend_from_slice(b",\"errorType\":");
             write_string(&mut out, kind);
         }
@@ -187,7 +187,7 @@ pub fn access_json(request_id: &str, facts: &Facts, timestamp: &str) -> Vec<u8> 
 }
 
 /// The metrics an EMF record declares, with their units.
-const METRICS: [(&str, &str); 9] = [
+const EMF_METRICS: [(&str, &str); 9] = [
     ("AppLatency", "Milliseconds"),
     ("AdapterOverhead", "Milliseconds"),
     ("ResponseBytes", "Bytes"),
@@ -200,7 +200,7 @@ const METRICS: [(&str, &str); 9] = [
 ];
 
 /// The CloudWatch Embedded Metric Format record (with its newline):
-/// dimensions `FunctionName` and `EventSource`, the metrics of [`METRICS`]
+/// dimensions `FunctionName` and `EventSource`, the metrics of [`EMF_METRICS`]
 /// (a status class counts 1 when the app answered in it; `Errors` counts
 /// an invocation that failed), and `requestId` as a property to search by.
 pub fn emf(
@@ -216,7 +216,7 @@ pub fn emf(
     out.extend_from_slice(b",\"CloudWatchMetrics\":[{\"Namespace\":");
     write_string(&mut out, namespace);
     out.extend_from_slice(b",\"Dimensions\":[[\"FunctionName\",\"EventSource\"]],\"Metrics\":[");
-    for (i, (name, unit)) in METRICS.iter().enumerate() {
+    for (i, (name, unit)) in EMF_METRICS.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -238,9 +238,9 @@ pub fn emf(
     push_decimal(&mut out, facts.response_bytes);
     out.extend_from_slice(b",\"ColdStart\":");
     out.push(if facts.cold_start { b'1' } else { b'0' });
-    let class = match facts.outcome {
-        Outcome::Status(status) => Some(status / 100),
-        Outcome::Error(_) => None,
+    let class = match facts.ending {
+        Ending::Status(status) => Some(status / 100),
+        Ending::Error(_) => None,
     };
     for (digit, name) in [
         (2, "Status2xx"),
@@ -271,7 +271,7 @@ mod tests {
             source: "http-api-v2".into(),
             method: "GET".into(),
             path: "/users/42".into(),
-            outcome: Outcome::Status(201),
+            ending: Ending::Status(201),
             response_bytes: 104,
             app: Duration::from_micros(1_204),
             total: Duration::from_micros(1_295),
@@ -289,7 +289,7 @@ mod tests {
              adapter_ms=0.091 cold_start=true\n"
         );
         let mut failed = facts();
-        failed.outcome = Outcome::Error("Portside.AppTimeout");
+        failed.ending = Ending::Error("Portside.AppTimeout");
         failed.first_byte = Some(Duration::from_micros(350));
         let line = String::from_utf8(access_text("r-2", &failed)).unwrap();
         assert!(
@@ -412,7 +412,7 @@ mod tests {
             (1.into(), 0.into(), 0.into())
         );
         let mut failed = facts();
-        failed.outcome = Outcome::Error("Portside.AppUnreachable");
+        failed.ending = Ending::Error("Portside.AppUnreachable");
         let record: Value =
             serde_json::from_slice(&emf("r-2", &failed, "my/app ns", "f", 1)).unwrap();
         assert_valid_emf(&record);

@@ -24,7 +24,7 @@ pub const REQUEST_CONTEXT: HeaderName = HeaderName::from_static("x-amzn-request-
 /// The invocation's Lambda context, as JSON.
 pub const LAMBDA_CONTEXT: HeaderName = HeaderName::from_static("x-amzn-lambda-context");
 /// The invocation's X-Ray trace header.
-pub const TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+pub const AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 /// The source of a pass-through event (`aws:sqs`, `aws:s3`, `aws.events`...).
 pub const EVENT_SOURCE: HeaderName = HeaderName::from_static("x-portside-event-source");
 /// A WebSocket event's type: `CONNECT`, `MESSAGE` or `DISCONNECT`.
@@ -37,7 +37,7 @@ pub const WEBSOCKET_CONNECTION_ID: HeaderName =
 
 /// Headers only portside may set: a client's copy is removed (and with
 /// them every other `x-portside-*` header, the prefix being portside's).
-const TRUSTED: [HeaderName; 3] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, TRACE_ID];
+const TRUSTED: [HeaderName; 3] = [REQUEST_CONTEXT, LAMBDA_CONTEXT, AMZN_TRACE_ID];
 
 /// Per-invocation facts that become headers.
 #[derive(Debug, Clone, Copy)]
@@ -156,9 +156,11 @@ pub fn json_header_value(json: &str) -> HeaderValue {
         Cow::Borrowed(json) => Bytes::copy_from_slice(json.as_bytes()),
         Cow::Owned(out) => Bytes::from(out),
     };
-    // The borrowed text was just found to be printable ASCII; the rebuilt
-    // text holds only printable characters and `\uXXXX` escapes.
-    crate::header::printable_unchecked(bytes)
+    // SAFETY: the borrowed text was just found to be printable ASCII
+    // (`needs_work` is false); the rebuilt text is made of characters from
+    // ' ' to '~' (every other one is written as a `\uXXXX` escape, itself
+    // printable ASCII), so every byte is printable ASCII.
+    unsafe { crate::header::printable_unchecked(bytes) }
 }
 
 /// Removes what must not cross from the event to the app: connection-level
@@ -215,7 +217,7 @@ fn set_invocation_headers(
         let value = crate::header::value(trace.as_bytes()).ok_or_else(|| {
             PortsideError::Internal("Lambda's trace header is not a valid header value".into())
         })?;
-        put(headers, TRACE_ID, value)?;
+        put(headers, AMZN_TRACE_ID, value)?;
         // OpenTelemetry apps join the invocation's trace with no propagator
         // set up; a W3C context the client sent wins (it is the client's trace).
         if !headers.contains_key(&TRACEPARENT) {
@@ -238,8 +240,11 @@ pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// X-Ray propagator uses). `None` when the header has no valid `Root` or
 /// `Parent` (W3C forbids all-zero ids).
 pub fn traceparent(xray: &str) -> Option<HeaderValue> {
-    traceparent_bytes(xray)
-        .map(|bytes| crate::header::printable_unchecked(Bytes::copy_from_slice(&bytes)))
+    traceparent_bytes(xray).map(|bytes| {
+        // SAFETY: `traceparent_bytes` writes only `-` and lowercase hex
+        // digits, all printable ASCII.
+        unsafe { crate::header::printable_unchecked(Bytes::copy_from_slice(&bytes)) }
+    })
 }
 
 fn traceparent_bytes(xray: &str) -> Option<[u8; 55]> {
@@ -476,7 +481,7 @@ mod tests {
             "non-ASCII is escaped in the header"
         );
         assert_eq!(h[&LAMBDA_CONTEXT], INFO.lambda_context);
-        assert_eq!(h[&TRACE_ID], INFO.trace_id.unwrap());
+        assert_eq!(h[&AMZN_TRACE_ID], INFO.trace_id.unwrap());
         assert!(h.get(&EVENT_SOURCE).is_none());
         assert_eq!(h.get_all(&REQUEST_CONTEXT).iter().count(), 1);
         assert_eq!(
@@ -499,7 +504,7 @@ mod tests {
             panic!()
         };
         let req = http_request(*e, &info, &config(&[])).unwrap();
-        assert!(req.headers().get(&TRACE_ID).is_none());
+        assert!(req.headers().get(&AMZN_TRACE_ID).is_none());
     }
 
     #[test]

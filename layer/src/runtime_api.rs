@@ -51,10 +51,10 @@ const RESPONSE_MODE: HeaderName = HeaderName::from_static("lambda-runtime-functi
 /// The content type of a streamed HTTP response: JSON prelude, eight NUL bytes, body.
 pub const HTTP_INTEGRATION_RESPONSE: &str = "application/vnd.awslambda.http-integration-response";
 /// The invocation's request id, on `/next`'s answer.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
+pub const RUNTIME_REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
 const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
 const FUNCTION_ARN: HeaderName = HeaderName::from_static("lambda-runtime-invoked-function-arn");
-const TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
+const RUNTIME_TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
 const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-client-context");
 const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
 const TENANT_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-tenant-id");
@@ -101,7 +101,7 @@ pub fn invocation_context(
         .and_then(|d| d.trim().parse().ok())
         .unwrap_or(0);
     context.invoked_function_arn = text(&FUNCTION_ARN).unwrap_or_default();
-    context.xray_trace_id = text(&TRACE_ID);
+    context.xray_trace_id = text(&RUNTIME_TRACE_ID);
     context.client_context = json(headers, &CLIENT_CONTEXT);
     context.identity = json(headers, &COGNITO_IDENTITY);
     context.tenant_id = text(&TENANT_ID);
@@ -272,7 +272,7 @@ impl RuntimeApiClient {
         }
         let request_id = parts
             .headers
-            .get(REQUEST_ID)
+            .get(RUNTIME_REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|id| !id.is_empty())
             .ok_or("/next answered without a Lambda-Runtime-Aws-Request-Id")?

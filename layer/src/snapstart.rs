@@ -27,7 +27,8 @@ use crate::deadline::Deadline;
 use crate::error::PortsideError;
 use crate::info;
 use crate::invoke::{read_body, Adapter};
-use crate::lambda_api::LambdaApi;
+use crate::lifecycle_api::LifecycleApi;
+use crate::proxy::Replay;
 
 type BoxError = lambda_runtime::Error;
 
@@ -59,7 +60,7 @@ impl SnapStartHooks {
         let (response, lease) = self
             .adapter
             .client
-            .send(request, None, &mut deadline)
+            .send(request, Replay::Never, &mut deadline)
             .await?;
         let status = response.status();
         let _ = read_body(response.into_body(), &mut deadline, 64 * 1024).await?;
@@ -103,7 +104,7 @@ impl SnapStartResource for SnapStartHooks {
 /// failure before the snapshot is an init error; after it, a restore error.
 pub async fn restore_lifecycle(
     adapter: &Adapter,
-    api: &LambdaApi,
+    api: &LifecycleApi,
     hooks: &[Arc<dyn SnapStartResource>],
 ) -> Result<(), PortsideError> {
     for hook in hooks.iter().rev() {

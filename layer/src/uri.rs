@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// RFC 3986 `unreserved`.
 fn is_unreserved(b: u8) -> bool {
@@ -55,8 +55,8 @@ fn is_escape_at(bytes: &[u8], i: usize) -> bool {
 
 fn push_escaped(out: &mut String, b: u8) {
     out.push('%');
-    out.push(HEX[(b >> 4) as usize] as char);
-    out.push(HEX[(b & 15) as usize] as char);
+    out.push(UPPER_HEX[(b >> 4) as usize] as char);
+    out.push(UPPER_HEX[(b & 15) as usize] as char);
 }
 
 /// Keeps bytes for which `keep` holds and valid `%XX` escapes; encodes the rest.

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::error::PortsideError;
 
 /// The request's id: the invocation's, on classic Lambda.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-web-request-id");
+pub const WEB_REQUEST_ID: HeaderName = HeaderName::from_static("lambda-web-request-id");
 /// The name of the endpoint that received the request.
 pub const ENDPOINT_NAME: HeaderName = HeaderName::from_static("lambda-web-endpoint-name");
 
@@ -66,7 +66,7 @@ pub fn add_request_headers(
     let id = crate::header::value(request_id.as_bytes()).ok_or_else(|| {
         PortsideError::Internal("Lambda's request id is not a valid header value".into())
     })?;
-    put(headers, REQUEST_ID, id)?;
+    put(headers, WEB_REQUEST_ID, id)?;
     put(headers, ENDPOINT_NAME, endpoint_name.clone())?;
     if let Some(ip) = client_ip {
         if let Some(value) = forwarded_for(headers, ip) {
@@ -114,7 +114,7 @@ pub fn response_headers(headers: &mut HeaderMap, request_id: &str) {
     }
     if let Some(id) = crate::header::value(request_id.as_bytes()) {
         // The response's map has room: it came from hyper's parse.
-        let _ = headers.try_insert(REQUEST_ID, id);
+        let _ = headers.try_insert(WEB_REQUEST_ID, id);
     }
 }
 
@@ -166,7 +166,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(headers[&REQUEST_ID], "8f5a-1");
+        assert_eq!(headers[&WEB_REQUEST_ID], "8f5a-1");
         assert_eq!(headers[&ENDPOINT_NAME], "default");
     }
 
@@ -216,7 +216,7 @@ mod tests {
         ]);
         response_headers(&mut headers, "8f5a-1");
         assert!(headers.get("lambda-web-error-type").is_none());
-        assert_eq!(headers[&REQUEST_ID], "8f5a-1");
+        assert_eq!(headers[&WEB_REQUEST_ID], "8f5a-1");
         assert_eq!(headers["content-type"], "text/plain");
     }
 }

@@ -606,11 +606,11 @@ fn refused_413(r: &common::Reply, limit: usize) {
 fn the_buffered_result_limit_is_the_adapters() {
     assert_eq!(
         portside_local::runtime_api::MAX_BUFFERED_RESPONSE_BYTES,
-        portside::limits::Limit::BufferedResult.max()
+        portside::testing::limits::Limit::BufferedResult.max()
     );
     assert_eq!(
         Limit::BufferedResult.max(),
-        portside::limits::Limit::BufferedResult.max()
+        portside::testing::limits::Limit::BufferedResult.max()
     );
 }
 

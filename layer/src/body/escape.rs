@@ -14,7 +14,7 @@
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
-const HEX: &[u8; 16] = b"0123456789abcdef";
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The high bit of each byte of `word` (little-endian lanes) that may need
 /// an escape: a control character (below 0x20), `"` or `\`. The lowest set
@@ -47,8 +47,8 @@ fn escape_of(b: u8) -> ([u8; 6], usize) {
                     b'u',
                     b'0',
                     b'0',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 15)],
+                    LOWER_HEX[usize::from(b >> 4)],
+                    LOWER_HEX[usize::from(b & 15)],
                 ],
                 6,
             )

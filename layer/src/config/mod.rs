@@ -2,8 +2,10 @@
 //! AWS Lambda Web Adapter (LWA) names it also accepts, its default, and the
 //! checks that turn a bad value into an error naming the variable.
 //!
-//! Owns: reading the environment (through a lookup function, so tests pass a
-//! map), defaults, validation and the one typed [`Config`] built at start-up.
+//! Owns: reading the environment once (through a lookup function, so tests
+//! pass a map), each setting through its typed descriptor in [`settings`]
+//! (its names, parser and default; the parsers are in `parse`), into the one
+//! typed [`Config`] built at start-up.
 //! Must not: be read from anywhere but `main`; nothing else reads the
 //! environment for settings.
 //!
@@ -17,8 +19,9 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+mod parse;
 pub mod settings;
-use settings::Setting;
+use settings::{Documented, Fallback, Setting};
 
 /// How the readiness check decides that the app is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +37,8 @@ pub enum ReadinessProtocol {
 pub enum InvokeMode {
     /// The whole response in one JSON result (6 MB limit).
     Buffered,
-    /// Function URL responses streamed as the app writes them.
+    /// Function URL and REST API responses streamed as the app writes them
+    /// (every other source stays buffered).
     ResponseStream,
 }
 
@@ -63,32 +67,6 @@ impl StatusSet {
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
-
-    /// Parses `200,201,300-399`: codes and inclusive ranges, each from 100 to 599.
-    fn parse(text: &str) -> Result<Self, String> {
-        let mut ranges = Vec::new();
-        for part in text.split(',') {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let (lo, hi) = match part.split_once('-') {
-                Some((lo, hi)) => (parse_status(lo.trim())?, parse_status(hi.trim())?),
-                None => {
-                    let code = parse_status(part)?;
-                    (code, code)
-                }
-            };
-            if lo > hi {
-                return Err(format!("the range {part} runs backwards"));
-            }
-            ranges.push((lo, hi));
-        }
-        if ranges.is_empty() {
-            return Err("no status codes given".into());
-        }
-        Ok(StatusSet { ranges })
-    }
 }
 
 impl fmt::Display for StatusSet {
@@ -104,15 +82,6 @@ impl fmt::Display for StatusSet {
             }
         }
         Ok(())
-    }
-}
-
-fn parse_status(text: &str) -> Result<u16, String> {
-    match text.parse::<u16>() {
-        Ok(code) if (100..=599).contains(&code) => Ok(code),
-        _ => Err(format!(
-            "{text:?} is not an HTTP status code from 100 to 599"
-        )),
     }
 }
 
@@ -324,72 +293,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// A view of the environment through a lookup function.
-struct Env<F> {
-    lookup: F,
-}
-
-impl<F: Fn(&str) -> Option<String>> Env<F> {
-    /// The first of `names` that is set to a non-empty value.
-    fn first(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
-        names.iter().find_map(|&name| {
-            (self.lookup)(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| (name, v))
-        })
-    }
-
-    /// Reads `setting` (the first of its names that is set) and parses it
-    /// with `parse`; `Ok(None)` when none is set. A value that does not
-    /// parse is an error naming the variable and the accepted values.
-    fn read<T>(
-        &self,
-        setting: &Setting,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, ConfigError> {
-        match self.first(setting.names) {
-            None => Ok(None),
-            Some((variable, value)) => parse(value.trim()).map(Some).map_err(|why| ConfigError {
-                variable,
-                message: format!(
-                    "{value:?} is not valid ({why}); accepted: {}",
-                    setting.accepted
-                ),
-            }),
-        }
-    }
-
-    /// Reads `setting`, or, when none of its names is set, its older LWA
-    /// variable with that one's parser.
-    fn read_or_older<T>(
-        &self,
-        setting: &Setting,
-        parse: impl Fn(&str) -> Result<T, String>,
-        parse_older: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, ConfigError> {
-        match (self.read(setting, parse)?, setting.older) {
-            (Some(value), _) => Ok(Some(value)),
-            (None, Some(older)) => self.read(older, parse_older),
-            (None, None) => Ok(None),
-        }
-    }
-}
-
-fn parse_port(text: &str) -> Result<u16, String> {
-    match text.parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err("not a TCP port".into()),
-    }
-}
-
-fn parse_bool(text: &str) -> Result<bool, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err("not a boolean".into()),
-    }
-}
-
 /// Lambda Web Functions' request semantics (`PORTSIDE_WEB_FUNCTION`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebFunction {
@@ -428,90 +331,73 @@ impl fmt::Display for UrlPath {
     }
 }
 
-fn parse_url_path(text: &str) -> Result<UrlPath, String> {
-    let path = parse_path(text)?;
-    path.parse()
-        .map(UrlPath)
-        .map_err(|_| "not a valid URL path; percent-encode other characters".into())
+/// A view of the environment through a lookup function.
+struct Env<F> {
+    lookup: F,
 }
 
-fn parse_path(text: &str) -> Result<String, String> {
-    if !text.starts_with('/') {
-        return Err("a path must start with /".into());
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The first of `names` that is set to a non-empty value.
+    fn first(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
+        names.iter().find_map(|&name| {
+            (self.lookup)(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name, v))
+        })
     }
-    if text
-        .bytes()
-        .any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#')
-    {
-        return Err("a path cannot hold spaces, control characters, ? or #".into());
+
+    /// Reads `setting` (the first of its names that is set) with its parser;
+    /// `Ok(None)` when none is set. A value that does not parse is an error
+    /// naming the variable and the accepted values.
+    fn read_names<T>(&self, setting: &Setting<T>) -> Result<Option<T>, ConfigError> {
+        match self.first(setting.names) {
+            None => Ok(None),
+            Some((variable, value)) => {
+                (setting.parse)(value.trim())
+                    .map(Some)
+                    .map_err(|why| ConfigError {
+                        variable,
+                        message: format!(
+                            "{value:?} is not valid ({why}); accepted: {}",
+                            setting.accepted
+                        ),
+                    })
+            }
+        }
     }
-    // Each path is a request target as it stands (the request builders
-    // would otherwise replace it).
-    if text.parse::<http::uri::PathAndQuery>().is_err() {
-        return Err("not a valid URL path; percent-encode other characters".into());
+
+    /// Reads `setting`, or, when none of its names is set, its older LWA
+    /// variable with that one's parser; `Ok(None)` when neither is set.
+    fn read<T>(&self, setting: &Setting<T>) -> Result<Option<T>, ConfigError> {
+        match (self.read_names(setting)?, setting.older) {
+            (Some(value), _) => Ok(Some(value)),
+            (None, Some(older)) => self.read_names(older),
+            (None, None) => Ok(None),
+        }
     }
-    Ok(text.to_string())
+
+    /// Reads `setting`, or gives its default value when it is not set.
+    fn value<T>(&self, setting: &Setting<T>) -> Result<T, ConfigError> {
+        match self.read(setting)? {
+            Some(value) => Ok(value),
+            None => default_value(setting),
+        }
+    }
 }
 
-/// Seconds as a decimal (`0.5`, `30`); zero or negative means "no limit".
-fn parse_seconds_or_unbounded(text: &str) -> Result<Option<Duration>, String> {
-    let secs: f64 = text
-        .parse()
-        .map_err(|_| "not a number of seconds".to_string())?;
-    if !secs.is_finite() {
-        return Err("not a finite number of seconds".into());
-    }
-    if secs <= 0.0 {
-        return Ok(None);
-    }
-    Duration::try_from_secs_f64(secs)
-        .map(Some)
-        .map_err(|_| "too large".into())
-}
-
-fn parse_positive_seconds(text: &str) -> Result<Duration, String> {
-    match parse_seconds_or_unbounded(text)? {
-        Some(d) => Ok(d),
-        None => Err("must be more than 0".into()),
-    }
-}
-
-/// A CloudWatch metric namespace: 1 to 255 printable ASCII characters, not
-/// starting with `:` (CloudWatch's pattern) or `AWS/` (reserved for AWS).
-fn parse_namespace(text: &str) -> Result<String, String> {
-    if text.len() > 255 {
-        return Err("longer than 255 characters".into());
-    }
-    if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err("not printable ASCII".into());
-    }
-    if text.starts_with(':') || text.starts_with("AWS/") {
-        return Err("a namespace cannot start with : or AWS/".into());
-    }
-    Ok(text.to_string())
-}
-
-fn parse_host(text: &str) -> Result<String, String> {
-    if text.contains("://") || text.contains('/') {
-        return Err("give a host name or IP address only, without scheme or path".into());
-    }
-    if text.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        return Err("a host cannot hold spaces or control characters".into());
-    }
-    // `::1` is an IPv6 address, `[::1]` the same in URL form; `host:port` is not a host.
-    let unbracketed = text.trim_start_matches('[').trim_end_matches(']');
-    if unbracketed.parse::<std::net::Ipv6Addr>().is_err() && text.contains(':') {
-        return Err("give the port in PORTSIDE_PORT, not in the host".into());
-    }
-    // The `Host` header of every request to the app is made from it.
-    if unbracketed.contains('@')
-        || crate::uri::authority(unbracketed, 80)
-            .parse::<http::uri::Authority>()
-            .is_err()
-    {
-        return Err("not a host name or IP address".into());
-    }
-    Ok(unbracketed.to_string())
+/// A setting's default value, read by its own parser (a test holds every
+/// default to it). Only a setting whose default is a value has one.
+fn default_value<T>(setting: &Setting<T>) -> Result<T, ConfigError> {
+    let Fallback::Value(text) = setting.default else {
+        return Err(ConfigError {
+            variable: setting.name(),
+            message: "has no default value to fall back on".into(),
+        });
+    };
+    (setting.parse)(text).map_err(|why| ConfigError {
+        variable: setting.name(),
+        message: format!("portside's default {text:?} is not valid ({why})"),
+    })
 }
 
 impl Config {
@@ -520,126 +406,24 @@ impl Config {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads the configuration through `lookup` (a variable name to its value).
+    /// Reads the configuration through `lookup` (a variable name to its
+    /// value): each setting through its descriptor in `settings`, which
+    /// holds its parser and its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = Env { lookup };
         let (host, port) = app_address(&env)?;
-        let web_function = match env.read(&settings::WEB_FUNCTION, parse_bool)? {
-            Some(true) => Some(WebFunction {
-                endpoint_name: env
-                    .read(&settings::WEB_ENDPOINT_NAME, parse_endpoint_name)?
-                    .unwrap_or_else(|| http::HeaderValue::from_static("default")),
-            }),
-            _ => None,
-        };
-        let readiness = Readiness {
-            port: env
-                .read(&settings::READINESS_CHECK_PORT, parse_port)?
-                .unwrap_or(port),
-            path: env
-                .read(&settings::READINESS_CHECK_PATH, parse_path)?
-                .unwrap_or_else(|| "/".to_string()),
-            protocol: env
-                .read(&settings::READINESS_CHECK_PROTOCOL, |text| {
-                    match text.to_ascii_lowercase().as_str() {
-                        "http" => Ok(ReadinessProtocol::Http),
-                        "tcp" => Ok(ReadinessProtocol::Tcp),
-                        _ => Err("unknown protocol".into()),
-                    }
-                })?
-                // A Web Function has no health path: it is ready once it listens.
-                .unwrap_or(match web_function {
-                    Some(_) => ReadinessProtocol::Tcp,
-                    None => ReadinessProtocol::Http,
-                }),
-            healthy_status: env
-                .read_or_older(
-                    &settings::READINESS_CHECK_HEALTHY_STATUS,
-                    StatusSet::parse,
-                    // LWA's older setting: everything below it (from 100) is healthy.
-                    |text| match parse_status(text)? {
-                        100 => Err("no status below 100 can be healthy".to_string()),
-                        code => Ok(StatusSet::range(100, code - 1)),
-                    },
-                )?
-                .unwrap_or_else(|| StatusSet::range(100, 499)),
-            timeout: env
-                .read(
-                    &settings::READINESS_CHECK_TIMEOUT,
-                    parse_seconds_or_unbounded,
-                )?
-                .flatten(),
-        };
-        let remove_base_path = env
-            .read(&settings::REMOVE_BASE_PATH, |text| {
-                Ok(parse_path(text)?.trim_end_matches('/').to_string())
-            })?
-            // `/` as the base path removes nothing.
-            .filter(|p| !p.is_empty());
-        let pool_idle_timeout = env
-            .read_or_older(
-                &settings::POOL_IDLE_TIMEOUT,
-                parse_positive_seconds,
-                |text| match text.parse::<u64>() {
-                    Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
-                    _ => Err("not a positive number of milliseconds".into()),
-                },
-            )?
-            .unwrap_or(Duration::from_secs(4));
-
-        let lambda_api = env
-            .read(&settings::AWS_LAMBDA_RUNTIME_API, ApiAddress::parse)?
-            .ok_or(ConfigError {
-                variable: "AWS_LAMBDA_RUNTIME_API",
-                message:
-                    "is not set, so this is not a Lambda execution environment; portside runs as a \
-                     Lambda extension (use portside-local to run a function on this machine)"
-                        .into(),
-            })?;
-        let proxy = env.read(&settings::LAMBDA_RUNTIME_API_PROXY, ApiAddress::parse)?;
-        let runtime_api = RuntimeApi {
-            invocations: proxy.unwrap_or_else(|| lambda_api.clone()),
-            extensions: lambda_api,
-        };
-
-        let required = |name: &'static str| {
-            env.first(&[name]).map(|(_, v)| v).ok_or(ConfigError {
-                variable: name,
-                message: "is not set; Lambda always sets it (portside-local does too)".into(),
-            })
-        };
-        let optional = |name: &'static str| env.first(&[name]).map(|(_, v)| v);
-        let function = FunctionInfo {
-            name: required("AWS_LAMBDA_FUNCTION_NAME")?,
-            memory_mb: env
-                .read(&settings::AWS_LAMBDA_FUNCTION_MEMORY_SIZE, |text| {
-                    text.parse::<u32>().map_err(|_| "not a number".to_string())
-                })?
-                .ok_or(ConfigError {
-                    variable: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                    message: "is not set; Lambda always sets it (portside-local does too)".into(),
-                })?,
-            version: required("AWS_LAMBDA_FUNCTION_VERSION")?,
-            max_concurrency: env
-                .read(&settings::AWS_LAMBDA_MAX_CONCURRENCY, |text| {
-                    match text.parse::<u32>() {
-                        Ok(n) if n >= 1 => Ok(n),
-                        _ => Err("not a positive whole number".into()),
-                    }
-                })?
-                .unwrap_or(1),
-            log_group: optional("AWS_LAMBDA_LOG_GROUP_NAME").unwrap_or_default(),
-            log_stream: optional("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default(),
-            snapstart: optional("AWS_LAMBDA_INITIALIZATION_TYPE")
-                .is_some_and(|v| v == "snap-start"),
-        };
-
-        // A host `parse_host` accepted makes a valid authority, so a valid
+        let web_function = web_function(&env)?;
+        let readiness = readiness(&env, port, web_function.is_some())?;
+        let remove_base_path = env.read(&settings::REMOVE_BASE_PATH)?.flatten();
+        let pool_idle_timeout = env.value(&settings::POOL_IDLE_TIMEOUT)?;
+        let runtime_api = runtime_api(&env)?;
+        let function = function_info(&env)?;
+        // A host `parse::host` accepted makes a valid authority, so a valid
         // header value; said, not assumed.
         let app_host =
             http::HeaderValue::from_str(&crate::uri::authority(&host, port)).map_err(|_| {
                 ConfigError {
-                    variable: settings::HOST.names[0],
+                    variable: settings::HOST.name(),
                     message: format!("{host:?} does not make a valid Host header"),
                 }
             })?;
@@ -648,55 +432,21 @@ impl Config {
             port,
             app_host,
             readiness,
-            async_init: env
-                .read(&settings::ASYNC_INIT, parse_bool)?
-                .unwrap_or(false),
+            async_init: env.value(&settings::ASYNC_INIT)?,
             remove_base_path,
-            compression: env
-                .read(&settings::ENABLE_COMPRESSION, parse_bool)?
-                .unwrap_or(false),
-            invoke_mode: env
-                .read(&settings::INVOKE_MODE, |text| {
-                    match text.to_ascii_lowercase().as_str() {
-                        "buffered" => Ok(InvokeMode::Buffered),
-                        "response_stream" => Ok(InvokeMode::ResponseStream),
-                        _ => Err("unknown invoke mode".into()),
-                    }
-                })?
-                .unwrap_or(InvokeMode::Buffered),
-            pass_through_path: match env.read(&settings::PASS_THROUGH_PATH, parse_url_path)? {
-                Some(path) => path,
-                None => UrlPath(http::uri::PathAndQuery::from_static("/events")),
-            },
-            authorization_source: env.read(&settings::AUTHORIZATION_SOURCE, |text| {
-                HeaderName::from_bytes(text.as_bytes()).map_err(|_| "not a header name".into())
-            })?,
-            error_status_codes: env
-                .read(&settings::ERROR_STATUS_CODES, StatusSet::parse)?
-                .unwrap_or_default(),
+            compression: env.value(&settings::ENABLE_COMPRESSION)?,
+            invoke_mode: env.value(&settings::INVOKE_MODE)?,
+            pass_through_path: env.value(&settings::PASS_THROUGH_PATH)?,
+            authorization_source: env.read(&settings::AUTHORIZATION_SOURCE)?,
+            error_status_codes: env.read(&settings::ERROR_STATUS_CODES)?.unwrap_or_default(),
             pool_idle_timeout,
-            websocket_path: match env.read(&settings::WEBSOCKET_PATH, parse_url_path)? {
-                Some(path) => path,
-                None => UrlPath(http::uri::PathAndQuery::from_static("/websocket")),
-            },
+            websocket_path: env.value(&settings::WEBSOCKET_PATH)?,
             snapstart_before_checkpoint_path: env
-                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH, parse_url_path)?,
-            snapstart_after_restore_path: env
-                .read(&settings::SNAPSTART_AFTER_RESTORE_PATH, parse_url_path)?,
-            access_log: env
-                .read(&settings::ACCESS_LOG, parse_bool)?
-                .unwrap_or(false),
-            metrics_namespace: match env.read(&settings::METRICS, |text| {
-                match text.to_ascii_lowercase().as_str() {
-                    "emf" => Ok(true),
-                    "none" | "off" | "false" => Ok(false),
-                    _ => Err("unknown metrics format".into()),
-                }
-            })? {
-                Some(true) => Some(
-                    env.read(&settings::METRICS_NAMESPACE, parse_namespace)?
-                        .unwrap_or_else(|| "portside".to_string()),
-                ),
+                .read(&settings::SNAPSTART_BEFORE_CHECKPOINT_PATH)?,
+            snapstart_after_restore_path: env.read(&settings::SNAPSTART_AFTER_RESTORE_PATH)?,
+            access_log: env.value(&settings::ACCESS_LOG)?,
+            metrics_namespace: match env.read(&settings::METRICS)? {
+                Some(true) => Some(env.value(&settings::METRICS_NAMESPACE)?),
                 _ => None,
             },
             web_function,
@@ -706,25 +456,104 @@ impl Config {
     }
 }
 
+/// Lambda Web Functions' request semantics, when `PORTSIDE_WEB_FUNCTION` is on.
+fn web_function<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<WebFunction>, ConfigError> {
+    Ok(match env.value(&settings::WEB_FUNCTION)? {
+        true => Some(WebFunction {
+            endpoint_name: env.value(&settings::WEB_ENDPOINT_NAME)?,
+        }),
+        false => None,
+    })
+}
+
+/// The readiness check: its port defaults to the app's, and a Web Function
+/// (which has no health path) is ready once it listens.
+fn readiness<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    app_port: u16,
+    web_function: bool,
+) -> Result<Readiness, ConfigError> {
+    let port = env
+        .read(&settings::READINESS_CHECK_PORT)?
+        .unwrap_or(app_port);
+    let path = env.value(&settings::READINESS_CHECK_PATH)?;
+    let protocol = match env.read(&settings::READINESS_CHECK_PROTOCOL)? {
+        Some(protocol) => protocol,
+        None if web_function => ReadinessProtocol::Tcp,
+        None => default_value(&settings::READINESS_CHECK_PROTOCOL)?,
+    };
+    Ok(Readiness {
+        port,
+        path,
+        protocol,
+        healthy_status: env.value(&settings::READINESS_CHECK_HEALTHY_STATUS)?,
+        timeout: env.read(&settings::READINESS_CHECK_TIMEOUT)?.flatten(),
+    })
+}
+
+/// Where Lambda's APIs are: the invocations' through the proxy when one is set.
+fn runtime_api<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<RuntimeApi, ConfigError> {
+    let lambda = env
+        .read(&settings::AWS_LAMBDA_RUNTIME_API)?
+        .ok_or(ConfigError {
+            variable: settings::AWS_LAMBDA_RUNTIME_API.name(),
+            message:
+                "is not set, so this is not a Lambda execution environment; portside runs as a \
+                 Lambda extension (use portside-local to run a function on this machine)"
+                    .into(),
+        })?;
+    let proxy = env.read(&settings::LAMBDA_RUNTIME_API_PROXY)?;
+    Ok(RuntimeApi {
+        invocations: proxy.unwrap_or_else(|| lambda.clone()),
+        extensions: lambda,
+    })
+}
+
+/// The function, from Lambda's reserved variables.
+fn function_info<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<FunctionInfo, ConfigError> {
+    let always_set = |variable: &'static str| ConfigError {
+        variable,
+        message: "is not set; Lambda always sets it (portside-local does too)".into(),
+    };
+    let required = |name: &'static str| {
+        env.first(&[name])
+            .map(|(_, v)| v)
+            .ok_or_else(|| always_set(name))
+    };
+    let optional = |name: &'static str| env.first(&[name]).map(|(_, v)| v);
+    Ok(FunctionInfo {
+        name: required("AWS_LAMBDA_FUNCTION_NAME")?,
+        memory_mb: env
+            .read(&settings::AWS_LAMBDA_FUNCTION_MEMORY_SIZE)?
+            .ok_or_else(|| always_set(settings::AWS_LAMBDA_FUNCTION_MEMORY_SIZE.name()))?,
+        version: required("AWS_LAMBDA_FUNCTION_VERSION")?,
+        max_concurrency: env.value(&settings::AWS_LAMBDA_MAX_CONCURRENCY)?,
+        log_group: optional("AWS_LAMBDA_LOG_GROUP_NAME").unwrap_or_default(),
+        log_stream: optional("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default(),
+        snapstart: optional("AWS_LAMBDA_INITIALIZATION_TYPE").is_some_and(|v| v == "snap-start"),
+    })
+}
+
 /// The app's host (to connect to) and port: `AWS_LAMBDA_HTTP_ENDPOINT` when
 /// it is set, else `PORTSIDE_HOST` and `PORTSIDE_PORT` (and their LWA
 /// names). When both say, they must agree: the app listens on one address,
 /// and the adapter cannot tell which variable it read.
 fn app_address<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<(String, u16), ConfigError> {
-    let port = env.read(&settings::PORT, parse_port)?;
-    let host = env.read(&settings::HOST, parse_host)?;
-    let Some((endpoint_host, endpoint_port)) =
-        env.read(&settings::AWS_LAMBDA_HTTP_ENDPOINT, parse_endpoint)?
+    let port = env.read(&settings::PORT)?;
+    let host = env.read(&settings::HOST)?;
+    let Some((endpoint_host, endpoint_port)) = env.read(&settings::AWS_LAMBDA_HTTP_ENDPOINT)?
     else {
         return Ok((
-            host.unwrap_or_else(|| "127.0.0.1".to_string()),
-            port.unwrap_or(8080),
+            host.map_or_else(|| default_value(&settings::HOST), Ok)?,
+            port.map_or_else(|| default_value(&settings::PORT), Ok)?,
         ));
     };
-    let conflict = |setting: &Setting, theirs: String| {
+    let conflict = |setting: &dyn Documented, theirs: String| {
         let (variable, _) = env
-            .first(setting.names)
-            .unwrap_or((setting.name(), theirs.clone()));
+            .first(setting.names())
+            .unwrap_or((setting.names()[0], theirs.clone()));
         ConfigError {
             variable: settings::AWS_LAMBDA_HTTP_ENDPOINT.name(),
             message: format!(
@@ -748,36 +577,6 @@ fn app_address<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<(String, u
         _ => endpoint_host,
     };
     Ok((connect, endpoint_port))
-}
-
-/// `host:port` (an IPv6 host in brackets), as `AWS_LAMBDA_HTTP_ENDPOINT` has it.
-fn parse_endpoint(text: &str) -> Result<(String, u16), String> {
-    let authority: http::uri::Authority = text.parse().map_err(|_| "not host:port".to_string())?;
-    if text.contains('@') {
-        return Err("not host:port".into());
-    }
-    let port = authority
-        .port_u16()
-        .filter(|&p| p > 0)
-        .ok_or("no port: give host:port")?;
-    let host = parse_host(authority.host())?;
-    Ok((host, port))
-}
-
-/// A Web Function endpoint's name: 1 to 64 letters, digits, `-` or `_`, not
-/// starting or ending with `-` or `_` (the `lambda-web` service model).
-fn parse_endpoint_name(text: &str) -> Result<http::HeaderValue, String> {
-    let edge = |b: u8| b == b'-' || b == b'_';
-    let bytes = text.as_bytes();
-    if bytes.is_empty()
-        || bytes.len() > 64
-        || !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || edge(b))
-        || edge(bytes[0])
-        || edge(bytes[bytes.len() - 1])
-    {
-        return Err("not an endpoint name".into());
-    }
-    http::HeaderValue::from_str(text).map_err(|_| "not an endpoint name".into())
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! VPC Lattice target events, structure V1 and V2.
 //!
+//! Detection: V2 (TYPES.md step 6) by `requestContext.serviceNetworkArn`; V1
+//! (step 7) by snake_case `raw_path` and `method` without a
+//! `requestContext`.
 //! V1 request: `method`, `raw_path`, `headers` (repeated headers already
 //! joined as `"a, b"`), `query_string_parameters`, `body`, `is_base64_encoded`.
 //! V2 request: `method`, `path`, `headers` and `queryStringParameters` whose
@@ -12,19 +15,57 @@
 //! values"; portside-local's front door sends the same shapes.
 //! Result, both versions: `statusCode`, `headers`, `body`, `isBase64Encoded`
 //! (vpc-lattice lambda-functions.html, respond-to-service).
+//! The client's address is in `X-Forwarded-For` only.
 
+use super::parts::{body_from, headers_from, method_from, non_empty, required, split_path_query};
 use super::result::{HttpResult, ResponseParts};
 use super::{
-    body_from, headers_from, method_from, non_empty, required, split_path_query, HttpRequestParts,
-    HttpSource, RawEvent, Refusal,
+    ContextProbe, Converted, Detected, HttpRequestParts, HttpSource, RawEvent, Refusal, Source,
 };
 use crate::body::encode_result_body;
 use crate::uri::{encode_path, encode_raw_query, query_from_decoded};
 
-pub(super) fn request(
-    event: &RawEvent<'_>,
-    source: HttpSource,
-) -> Result<HttpRequestParts, Refusal> {
+/// The file of VPC Lattice's two event structures.
+pub(super) struct Lattice;
+
+/// TYPES.md step 6: V2.
+pub(super) fn detect_v2<'a>(_: &RawEvent<'a>, context: &ContextProbe<'a>) -> Option<Detected<'a>> {
+    context
+        .service_network_arn
+        .is_some()
+        .then_some(Detected::Http(HttpSource::LatticeV2))
+}
+
+/// TYPES.md step 7: V1, snake_case fields and no `requestContext`.
+pub(super) fn detect_v1<'a>(event: &RawEvent<'a>, _: &ContextProbe<'a>) -> Option<Detected<'a>> {
+    (event.request_context.is_none() && event.raw_path_snake.is_some() && event.method.is_some())
+        .then_some(Detected::Http(HttpSource::LatticeV1))
+}
+
+impl Source for Lattice {
+    fn name(&self, source: HttpSource) -> &'static str {
+        match source {
+            HttpSource::LatticeV1 => "vpc-lattice-v1",
+            _ => "vpc-lattice-v2",
+        }
+    }
+
+    fn request(
+        &self,
+        event: &RawEvent<'_>,
+        _: &ContextProbe<'_>,
+        source: HttpSource,
+    ) -> Result<Converted, Refusal> {
+        request(event, source).map(Converted::from)
+    }
+
+    fn result(&self, response: ResponseParts, _: HttpSource) -> HttpResult {
+        let body = encode_result_body(&response.headers, &response.body);
+        HttpResult::single_value(&response, body)
+    }
+}
+
+fn request(event: &RawEvent<'_>, source: HttpSource) -> Result<HttpRequestParts, Refusal> {
     let method = method_from(event.method.as_ref(), "method")?;
     let path = match source {
         HttpSource::LatticeV1 => required(event.raw_path_snake.as_ref(), "raw_path")?,
@@ -61,11 +102,6 @@ pub(super) fn request(
         headers: headers_from(None, "", event.headers.as_ref(), "headers")?,
         body: body_from(event.body.as_ref(), flag, flag_field)?,
     })
-}
-
-pub(super) fn result(response: ResponseParts) -> HttpResult {
-    let body = encode_result_body(&response.headers, &response.body);
-    HttpResult::single_value(&response, body)
 }
 
 #[cfg(test)]

@@ -1,13 +1,21 @@
 //! Events in, results out: what Lambda sends and what it expects back, for
 //! every event source.
 //!
-//! Owns: detecting the source of a payload (once, from its fields, in the
-//! order `tests/events/TYPES.md` derives from the AWS docs), converting an
-//! HTTP event into the request the app receives, and converting the app's
-//! response into the result that source expects.
+//! Owns: detecting the source of a payload (once, from its fields, by an
+//! ordered list of per-source checks, [`CHECKS`]: the order
+//! `tests/events/TYPES.md` derives from the AWS docs), and handing a detected
+//! HTTP event to its source's file for conversion, result and stream prelude.
 //! Must not: do I/O, read configuration, or apply adapter policy (base path
 //! removal, context headers): that is `request`'s job. Every function here is
 //! pure, so every real event can be tested without sockets.
+//!
+//! An event source is one unit: its file (`apigw_v1`, `apigw_v2`, `alb`,
+//! `lattice`, `websocket`; `passthrough` for everything that is not HTTP)
+//! holds its detection check, its request conversion, its result, its stream
+//! prelude where it streams, and its name ([`Source`]). Adding one is its
+//! file, a variant of [`HttpSource`] with its line in [`HttpSource::unit`],
+//! its check's line in [`CHECKS`], the fields it reads in [`RawEvent`], and
+//! its tests.
 //!
 //! One lenient parse ([`RawEvent`]) serves detection and conversion: it never
 //! fails on a field of the wrong type, so unknown JSON is always passed
@@ -17,6 +25,7 @@ mod alb;
 mod apigw_v1;
 mod apigw_v2;
 mod lattice;
+mod parts;
 mod passthrough;
 pub mod result;
 mod scan;
@@ -27,7 +36,7 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use http::header::HOST;
-use http::{HeaderMap, HeaderName, Method};
+use http::{HeaderMap, Method, StatusCode};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -81,28 +90,90 @@ pub enum HttpSource {
 }
 
 impl HttpSource {
-    /// A short name for logs.
-    pub fn name(self) -> &'static str {
+    /// The file that owns this source.
+    fn unit(self) -> &'static dyn Source {
         match self {
-            HttpSource::RestApi => "rest-api",
-            HttpSource::HttpApiV1 => "http-api-v1",
-            HttpSource::HttpApiV2 => "http-api-v2",
-            HttpSource::FunctionUrl => "function-url",
-            HttpSource::Alb { multi_value: false } => "alb",
-            HttpSource::Alb { multi_value: true } => "alb-multi-value",
-            HttpSource::LatticeV1 => "vpc-lattice-v1",
-            HttpSource::LatticeV2 => "vpc-lattice-v2",
-            HttpSource::WebSocket => "api-gateway-websocket",
+            HttpSource::RestApi | HttpSource::HttpApiV1 => &apigw_v1::ApiGatewayV1,
+            HttpSource::HttpApiV2 | HttpSource::FunctionUrl => &apigw_v2::ApiGatewayV2,
+            HttpSource::Alb { .. } => &alb::Alb,
+            HttpSource::LatticeV1 | HttpSource::LatticeV2 => &lattice::Lattice,
+            HttpSource::WebSocket => &websocket::WebSocket,
         }
+    }
+
+    /// The source's name, in logs, the access record, the EMF `EventSource`
+    /// dimension and error messages.
+    ///
+    /// These names are a contract that portside-local must match (the names
+    /// of its front doors on its command line, the EMF `EventSource`
+    /// dimension, `x-portside-event-source`), so they are never renamed:
+    /// `rest-api`, `http-api-v1`, `http-api-v2`, `function-url`, `alb`,
+    /// `alb-multi-value`, `vpc-lattice-v1`, `vpc-lattice-v2`,
+    /// `api-gateway-websocket`. Each is written in its source's file; a test
+    /// (`event::tests`) holds them to this list.
+    pub fn name(self) -> &'static str {
+        self.unit().name(self)
     }
 
     /// Whether this source can take a streamed response: a Function URL in
     /// `RESPONSE_STREAM` invoke mode, and a REST API integration in `STREAM`
     /// response transfer mode (API Gateway: "Stream the integration response
     /// for your proxy integrations", REST APIs only). HTTP APIs, ALB, VPC
-    /// Lattice and WebSocket APIs read one JSON result.
+    /// Lattice and WebSocket APIs read one JSON result. It streams exactly
+    /// when its file has a prelude for it.
     pub fn streams(self) -> bool {
-        matches!(self, HttpSource::FunctionUrl | HttpSource::RestApi)
+        self.unit().prelude(self).is_some()
+    }
+}
+
+/// Writes a streamed response's JSON prelude from the app's status and headers.
+type PreludeWriter = fn(StatusCode, &HeaderMap) -> Bytes;
+
+/// What the file of an HTTP source provides, for each of its
+/// [`HttpSource`]s (a file serves the variants that share one schema:
+/// REST API and HTTP API payload 1.0, HTTP API payload 2.0 and Function
+/// URLs, ALB with and without multi-value maps, VPC Lattice V1 and V2).
+trait Source: Sync {
+    /// The source's name (see [`HttpSource::name`]).
+    fn name(&self, source: HttpSource) -> &'static str;
+
+    /// The app's request (and, for WebSocket events, what the app is told
+    /// about the event), from a payload detected as `source`.
+    fn request(
+        &self,
+        event: &RawEvent<'_>,
+        context: &ContextProbe<'_>,
+        source: HttpSource,
+    ) -> Result<Converted, Refusal>;
+
+    /// The result `source` expects for the app's response.
+    fn result(&self, response: ResponseParts, source: HttpSource) -> HttpResult;
+
+    /// The prelude of a streamed response, for a source that can stream.
+    fn prelude(&self, _source: HttpSource) -> Option<PreludeWriter> {
+        None
+    }
+
+    /// The address of the client that connected to the front door, where
+    /// the event says it (ALB and VPC Lattice say it in `X-Forwarded-For`
+    /// instead).
+    fn client_ip(&self, _context: &ContextProbe<'_>) -> Option<String> {
+        None
+    }
+}
+
+/// A converted HTTP event, as a source's file returns it.
+pub(crate) struct Converted {
+    request: HttpRequestParts,
+    websocket: Option<WebSocketInfo>,
+}
+
+impl From<HttpRequestParts> for Converted {
+    fn from(request: HttpRequestParts) -> Converted {
+        Converted {
+            request,
+            websocket: None,
+        }
     }
 }
 
@@ -132,7 +203,7 @@ pub struct HttpEvent<'a> {
     pub request_context: Option<Cow<'a, RawValue>>,
     /// For WebSocket events: the event type, route and connection.
     pub websocket: Option<WebSocketInfo>,
-    /// The client's address as the event gives it (see `ContextProbe::client_ip`).
+    /// The client's address as the event gives it (see `Source::client_ip`).
     pub client_ip: Option<String>,
 }
 
@@ -159,7 +230,7 @@ pub enum Event<'a> {
 pub(crate) struct RawEvent<'a> {
     // Detection only.
     #[serde(rename = "Records", borrow)]
-    records: Option<First<Obj<RecordProbe<'a>>>>,
+    records: Option<First<Obj<passthrough::RecordProbe<'a>>>>,
     #[serde(rename = "eventSource", borrow)]
     event_source: Option<Text<'a>>,
     awslogs: Option<IgnoredAny>,
@@ -217,20 +288,10 @@ pub(crate) struct RawEvent<'a> {
     is_base64_encoded_snake: Option<Flag>,
 }
 
-/// The fields of a record that name its source (`eventSource`, or SNS's
-/// `EventSource`).
-#[derive(Deserialize, Default)]
-struct RecordProbe<'a> {
-    #[serde(rename = "eventSource", borrow)]
-    event_source: Option<Text<'a>>,
-    #[serde(rename = "EventSource", borrow)]
-    event_source_sns: Option<Text<'a>>,
-}
-
 /// The fields of `requestContext` that detection and conversion need.
 #[derive(Deserialize, Default)]
 pub(crate) struct ContextProbe<'a> {
-    elb: Option<Obj<ElbProbe>>,
+    elb: Option<Obj<alb::ElbProbe>>,
     #[serde(rename = "serviceNetworkArn")]
     service_network_arn: Option<IgnoredAny>,
     #[serde(rename = "connectionId", borrow)]
@@ -242,25 +303,11 @@ pub(crate) struct ContextProbe<'a> {
     #[serde(rename = "messageDirection")]
     message_direction: Option<IgnoredAny>,
     #[serde(borrow)]
-    http: Option<Obj<HttpProbe<'a>>>,
+    http: Option<Obj<apigw_v2::HttpProbe<'a>>>,
     #[serde(rename = "domainName", borrow)]
     domain_name: Option<Text<'a>>,
     #[serde(borrow)]
     identity: Option<Obj<IdentityProbe<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-struct ElbProbe {
-    #[serde(rename = "targetGroupArn")]
-    target_group_arn: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize, Default)]
-struct HttpProbe<'a> {
-    #[serde(borrow)]
-    method: Option<Text<'a>>,
-    #[serde(rename = "sourceIp", borrow)]
-    source_ip: Option<Text<'a>>,
 }
 
 /// `requestContext.identity` (REST APIs, payload 1.0, WebSocket APIs).
@@ -282,123 +329,56 @@ impl<'a> ContextProbe<'a> {
         self.domain_name.as_ref().and_then(Text::as_str)
     }
 
-    fn http_method(&self) -> Option<&Text<'a>> {
-        self.http.as_ref()?.get()?.method.as_ref()
+    /// `requestContext.identity.sourceIp`, where the REST shape says the
+    /// client's address.
+    fn identity_source_ip(&self) -> Option<String> {
+        address(self.identity.as_ref()?.get()?.source_ip.as_ref())
     }
+}
 
-    /// The address of the client that connected to the front door, where
-    /// the event's source says it (`requestContext.http.sourceIp` for
-    /// payload 2.0, `requestContext.identity.sourceIp` for the REST shape);
-    /// ALB and VPC Lattice say it in `X-Forwarded-For` instead.
-    fn client_ip(&self, source: HttpSource) -> Option<String> {
-        let ip = match source {
-            HttpSource::HttpApiV2 | HttpSource::FunctionUrl => {
-                self.http.as_ref()?.get()?.source_ip.as_ref()
-            }
-            HttpSource::RestApi | HttpSource::HttpApiV1 | HttpSource::WebSocket => {
-                self.identity.as_ref()?.get()?.source_ip.as_ref()
-            }
-            HttpSource::Alb { .. } | HttpSource::LatticeV1 | HttpSource::LatticeV2 => None,
-        };
-        ip?.as_str().filter(|ip| !ip.is_empty()).map(str::to_owned)
-    }
+/// A client address field's text, when it holds one.
+fn address(field: Option<&Text<'_>>) -> Option<String> {
+    field?
+        .as_str()
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
 }
 
 /// What detection decided, before conversion.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Detected<'a> {
+pub(crate) enum Detected<'a> {
     Http(HttpSource),
     PassThrough(Cow<'a, str>),
 }
 
-/// Whether a domain name is a Lambda Function URL's (`<id>.lambda-url.<region>.on.aws`).
-fn is_function_url_domain(domain: &str) -> bool {
-    domain.contains(".lambda-url.")
-}
+/// One source's detection check: what the payload is, if it is that source's.
+type Check = for<'a> fn(&RawEvent<'a>, &ContextProbe<'a>) -> Option<Detected<'a>>;
 
+/// The detection checks in the order `tests/events/TYPES.md` derives from
+/// the AWS docs (the step numbers are its): several sources share fields, so
+/// the first check that recognises a payload names it. The tests in
+/// `event/tests.rs` detect every sample event of the corpus as its
+/// documented type.
+const CHECKS: [Check; 11] = [
+    passthrough::detect_records, // 1. Records; Kafka and MQ's top-level eventSource
+    passthrough::detect_logs,    // 2. CloudWatch Logs subscription
+    passthrough::detect_eventbridge, // 3. EventBridge, scheduled events
+    passthrough::detect_authorizer, // 4. Lambda authorizers: not requests
+    alb::detect,                 // 5. ALB
+    lattice::detect_v2,          // 6. VPC Lattice V2
+    lattice::detect_v1,          // 7. VPC Lattice V1
+    websocket::detect,           // 8. WebSocket APIs (before 10: some carry httpMethod)
+    apigw_v2::detect,            // 9. payload 2.0: HTTP API or Function URL
+    apigw_v1::detect,            // 10. REST API, HTTP API payload 1.0
+    passthrough::detect_bedrock, // 11. Bedrock Agents action groups
+];
+
+/// The first check's answer; 12. anything else is passed through as `unknown`.
 fn detect<'a>(event: &RawEvent<'a>, context: &ContextProbe<'a>) -> Detected<'a> {
-    let text = |t: &Option<Text<'a>>| t.as_ref().and_then(|t| t.as_str().map(str::to_owned));
-
-    // 1. Records-based sources; Kafka and MQ name their source at the top.
-    if let Some(records) = &event.records {
-        let source = match records {
-            First::Item(Obj::Value(record)) => {
-                text(&record.event_source).or_else(|| text(&record.event_source_sns))
-            }
-            _ => None,
-        };
-        return Detected::PassThrough(source.map_or(Cow::Borrowed("unknown"), Cow::Owned));
-    }
-    if let Some(source) = text(&event.event_source) {
-        return Detected::PassThrough(Cow::Owned(source));
-    }
-    // 2. CloudWatch Logs subscription.
-    if event.awslogs.is_some() {
-        return Detected::PassThrough(Cow::Borrowed("aws.logs"));
-    }
-    // 3. EventBridge, including scheduled events.
-    if event.detail_type.is_some() && event.source.is_some() && event.detail.is_some() {
-        return Detected::PassThrough(Cow::Borrowed("aws.events"));
-    }
-    // 4. Lambda authorizers (REST, HTTP API 1.0/2.0, WebSocket): not requests.
-    let kind = event.kind.as_ref().and_then(Text::as_str);
-    if matches!(kind, Some("TOKEN" | "REQUEST"))
-        && (event.method_arn.is_some() || event.route_arn.is_some())
-    {
-        return Detected::PassThrough(Cow::Borrowed("aws.apigateway.authorizer"));
-    }
-    // 5. ALB.
-    if context
-        .elb
-        .as_ref()
-        .and_then(Obj::get)
-        .is_some_and(|elb| elb.target_group_arn.is_some())
-    {
-        let multi_value = event.multi_value_headers.is_some()
-            || event.multi_value_query_string_parameters.is_some();
-        return Detected::Http(HttpSource::Alb { multi_value });
-    }
-    // 6. VPC Lattice V2.
-    if context.service_network_arn.is_some() {
-        return Detected::Http(HttpSource::LatticeV2);
-    }
-    // 7. VPC Lattice V1: snake_case fields and no requestContext.
-    if event.request_context.is_none() && event.raw_path_snake.is_some() && event.method.is_some() {
-        return Detected::Http(HttpSource::LatticeV1);
-    }
-    // 8. WebSocket APIs (they may also carry httpMethod/resource/path).
-    if context.connection_id.is_some()
-        || context.event_type.is_some()
-        || context.message_direction.is_some()
-    {
-        return Detected::Http(HttpSource::WebSocket);
-    }
-    // 9. Payload 2.0: HTTP API or Function URL.
-    let version = event.version.as_ref().and_then(Text::as_str);
-    if version == Some("2.0") && event.raw_path.is_some() && context.http_method().is_some() {
-        return match context.domain_name() {
-            Some(domain) if is_function_url_domain(domain) => {
-                Detected::Http(HttpSource::FunctionUrl)
-            }
-            _ => Detected::Http(HttpSource::HttpApiV2),
-        };
-    }
-    // 10. REST API proxy, or HTTP API payload 1.0 (which adds "version": "1.0").
-    if event.http_method.is_some()
-        && event.path.is_some()
-        && (event.request_context.is_some() || event.resource.is_some())
-    {
-        return Detected::Http(match version {
-            Some("1.0") => HttpSource::HttpApiV1,
-            _ => HttpSource::RestApi,
-        });
-    }
-    // 11. Bedrock Agents action groups.
-    if event.message_version.is_some() && event.agent.is_some() && event.action_group.is_some() {
-        return Detected::PassThrough(Cow::Borrowed("aws.bedrock.agent"));
-    }
-    // 12. Anything else.
-    Detected::PassThrough(Cow::Borrowed("unknown"))
+    CHECKS
+        .iter()
+        .find_map(|check| check(event, context))
+        .unwrap_or(Detected::PassThrough(Cow::Borrowed("unknown")))
 }
 
 /// Payloads this large are first searched for a long plain body (see
@@ -468,25 +448,18 @@ fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
         Detected::PassThrough(source) => return Ok(Event::PassThrough(PassThrough { source })),
         Detected::Http(source) => source,
     };
-    let mut websocket = None;
-    let request = match source {
-        HttpSource::RestApi | HttpSource::HttpApiV1 => apigw_v1::request(&event),
-        HttpSource::HttpApiV2 | HttpSource::FunctionUrl => apigw_v2::request(&event, &context),
-        HttpSource::Alb { .. } => alb::request(&event),
-        HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::request(&event, source),
-        HttpSource::WebSocket => websocket::request(&event, &context).map(|(info, request)| {
-            websocket = Some(info);
-            request
-        }),
-    };
     let refused = |refusal: Refusal| match refusal {
         Refusal::Invalid(msg) => {
             PortsideError::InvalidEvent(format!("{} event: {msg}", source.name()))
         }
         Refusal::OverLimit(limit, size) => PortsideError::RequestTooLarge { limit, size },
     };
-    let mut request = request.map_err(refused)?;
-    join_cookies(&mut request.headers).map_err(refused)?;
+    let unit = source.unit();
+    let Converted {
+        mut request,
+        websocket,
+    } = unit.request(&event, &context, source).map_err(refused)?;
+    parts::join_cookies(&mut request.headers).map_err(refused)?;
     if !request.headers.contains_key(HOST) {
         if let Some(domain) = context.domain_name() {
             let domain = crate::header::value(domain.as_bytes()).ok_or_else(|| {
@@ -498,7 +471,7 @@ fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
             request
                 .headers
                 .try_insert(HOST, domain)
-                .map_err(|_| refused(full_header_map()))?;
+                .map_err(|_| refused(parts::full_header_map()))?;
         }
     }
     Ok(Event::Http(Box::new(HttpEvent {
@@ -506,7 +479,7 @@ fn convert(event: RawEvent<'_>) -> Result<Event<'_>, PortsideError> {
         request,
         request_context: event.request_context.map(Cow::Borrowed),
         websocket,
-        client_ip: context.client_ip(source),
+        client_ip: unit.client_ip(&context),
     })))
 }
 
@@ -539,234 +512,21 @@ impl Event<'_> {
 
 /// Converts the app's response into the result `source` expects.
 pub fn to_result(source: HttpSource, response: ResponseParts) -> HttpResult {
-    match source {
-        HttpSource::RestApi | HttpSource::HttpApiV1 => apigw_v1::result(response),
-        HttpSource::HttpApiV2 | HttpSource::FunctionUrl => apigw_v2::result(response),
-        HttpSource::Alb { multi_value } => alb::result(response, multi_value),
-        HttpSource::LatticeV1 | HttpSource::LatticeV2 => lattice::result(response),
-        HttpSource::WebSocket => websocket::result(response),
-    }
+    source.unit().result(response, source)
 }
 
-/// The JSON prelude of a streamed response, in the shape `source` documents:
-/// a Function URL's has `statusCode`, `headers` (repeated values joined) and
-/// `cookies` (every `Set-Cookie`), as its payload 2.0 result; a REST API's
-/// has `statusCode` and `multiValueHeaders` with every value of every header,
-/// `Set-Cookie` included (response-transfer-mode-lambda.html). `None` for a
-/// source that cannot stream.
+/// The JSON prelude of a streamed response, in the shape `source` documents
+/// (each streaming source's file says which); `None` for a source that
+/// cannot stream.
 pub fn stream_prelude(
     source: HttpSource,
-    status: http::StatusCode,
+    status: StatusCode,
     headers: &HeaderMap,
 ) -> Option<Bytes> {
-    match source {
-        HttpSource::FunctionUrl => Some(apigw_v2::prelude(status, headers)),
-        HttpSource::RestApi => Some(apigw_v1::prelude(status, headers)),
-        _ => None,
-    }
-}
-
-// ---- helpers shared by the source modules ----
-
-/// The method named by an event field.
-fn method_from(text: Option<&Text<'_>>, field: &str) -> Result<Method, String> {
-    let name = text
-        .ok_or_else(|| format!("`{field}` is missing"))?
-        .require(field)?;
-    Method::from_bytes(name.as_bytes())
-        .map_err(|_| format!("`{field}` {name:?} is not an HTTP method"))
-}
-
-/// A required string field.
-fn required<'t>(text: Option<&'t Text<'_>>, field: &str) -> Result<&'t str, String> {
-    text.ok_or_else(|| format!("`{field}` is missing"))?
-        .require(field)
-}
-
-/// Appends one header, or says why it cannot be sent.
-fn append_header(
-    headers: &mut HeaderMap,
-    field: &str,
-    name: &str,
-    value: &str,
-) -> Result<(), Refusal> {
-    let header_name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("`{field}` has {name:?}, which is not a valid HTTP header name"))?;
-    let header_value = crate::header::value(value.as_bytes()).ok_or_else(|| {
-        format!("`{field}` has a value for {name:?} with characters HTTP does not allow")
-    })?;
-    headers
-        .try_append(header_name, header_value)
-        .map_err(|_| full_header_map())?;
-    Ok(())
-}
-
-/// `http`'s HeaderMap refused one more name: only names crafted to collide
-/// in its hash get there below [`Limit::RequestHeaderLines`].
-fn full_header_map() -> Refusal {
-    Refusal::Invalid("the header names fill HTTP's header map; send fewer headers".into())
-}
-
-/// Headers from a multi-value map (every value) and a single-value map (for
-/// names the multi-value map lacks); either may be absent. More lines than
-/// [`Limit::RequestHeaderLines`] are refused, counted in full.
-fn headers_from(
-    multi: Option<&Pairs<'_>>,
-    multi_field: &str,
-    single: Option<&Pairs<'_>>,
-    single_field: &str,
-) -> Result<HeaderMap, Refusal> {
-    const MAX: usize = Limit::RequestHeaderLines.max();
-    let multi = multi.map(|m| m.require(multi_field)).transpose()?;
-    let single = single.map(|s| s.require(single_field)).transpose()?;
-    let in_multi =
-        |name: &str| multi.is_some_and(|m| m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
-    let lines = multi.map_or(0, <[_]>::len)
-        + single.map_or(0, |s| {
-            if multi.is_some() {
-                s.iter().filter(|(name, _)| !in_multi(name)).count()
-            } else {
-                s.len()
-            }
-        });
-    if lines > MAX {
-        return Err(Refusal::OverLimit(Limit::RequestHeaderLines, lines));
-    }
-    // Room for the event's headers and the few the adapter adds (context,
-    // trace, length), so the map never grows and rehashes on the way.
-    let mut headers = HeaderMap::try_with_capacity(lines + 8).map_err(|_| full_header_map())?;
-    for (name, value) in multi.unwrap_or_default() {
-        append_header(&mut headers, multi_field, name, value)?;
-    }
-    for (name, value) in single.unwrap_or_default() {
-        if !in_multi(name) {
-            append_header(&mut headers, single_field, name, value)?;
-        }
-    }
-    Ok(headers)
-}
-
-/// Joins several `Cookie` header lines into one, `a=b; c=d`, in order: RFC
-/// 6265 §5.4 allows a single Cookie header, and frameworks that read only the
-/// first line would lose the rest. (Multi-value maps, ALB's among them, give
-/// one line per cookie; the v2 `cookies` list is joined the same way.)
-fn join_cookies(headers: &mut HeaderMap) -> Result<(), Refusal> {
-    let mut values = headers.get_all(http::header::COOKIE).iter();
-    let (Some(first), Some(_)) = (values.next(), values.next()) else {
-        return Ok(());
-    };
-    let mut joined = first.as_bytes().to_vec();
-    for value in headers.get_all(http::header::COOKIE).iter().skip(1) {
-        joined.extend_from_slice(b"; ");
-        joined.extend_from_slice(value.as_bytes());
-    }
-    // Valid values joined by `; ` are a valid value.
-    let value = crate::header::value(&joined)
-        .ok_or_else(|| Refusal::Invalid("the Cookie values cannot be joined".into()))?;
-    headers.insert(http::header::COOKIE, value);
-    Ok(())
-}
-
-/// The body bytes from `body` and its base64 flag.
-fn body_from(
-    body: Option<&Text<'_>>,
-    is_base64: Option<Flag>,
-    flag_field: &str,
-) -> Result<Bytes, String> {
-    let is_base64 = match is_base64 {
-        Some(flag) => flag.require(flag_field)?,
-        None => false,
-    };
-    let body = body.map(|b| b.require("body")).transpose()?;
-    crate::body::decode_event_body(body, is_base64)
-}
-
-/// How a source delivers query values: decoded (API Gateway, WebSocket) or
-/// as the client sent them (ALB).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum QueryValues {
-    Decoded,
-    Encoded,
-}
-
-/// The query from the event's multi-value map (every value, in the event's
-/// order), else from its single-value map; `None` when it has neither.
-fn query_from_maps(event: &RawEvent<'_>, values: QueryValues) -> Result<Option<String>, String> {
-    let build = |pairs: &[wire::Pair<'_>]| {
-        let pairs = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
-        match values {
-            QueryValues::Decoded => crate::uri::query_from_decoded(pairs),
-            QueryValues::Encoded => crate::uri::query_from_encoded(pairs),
-        }
-    };
-    let multi = event.multi_value_query_string_parameters.as_ref();
-    let single = event.query_string_parameters.as_ref();
-    Ok(match (multi, single) {
-        (Some(multi), _) if !multi.entries.is_empty() || multi.problem.is_some() => {
-            Some(build(multi.require("multiValueQueryStringParameters")?))
-        }
-        (_, Some(single)) => Some(build(single.require("queryStringParameters")?)),
-        (Some(_), None) => Some(String::new()),
-        (None, None) => None,
-    })
-}
-
-/// The request of an event in the REST proxy shape (REST API, HTTP API
-/// payload 1.0, ALB): `httpMethod`, `path` (which a hand-written event may
-/// give with its query), the query maps, the header maps and the body.
-fn proxy_request(event: &RawEvent<'_>, values: QueryValues) -> Result<HttpRequestParts, Refusal> {
-    let method = method_from(event.http_method.as_ref(), "httpMethod")?;
-    let (path, query_in_path) = split_path_query(required(event.path.as_ref(), "path")?);
-    let query = match query_from_maps(event, values)? {
-        Some(query) => query,
-        None => query_in_path
-            .map(|q| crate::uri::encode_raw_query(q).into_owned())
-            .unwrap_or_default(),
-    };
-    proxy_parts(
-        event,
-        method,
-        crate::uri::encode_path(path).into_owned(),
-        query,
-    )
-}
-
-/// A request from its method, path and query, with the headers of the
-/// event's multi-value and single-value maps and its (base64) body.
-fn proxy_parts(
-    event: &RawEvent<'_>,
-    method: Method,
-    path: String,
-    query: String,
-) -> Result<HttpRequestParts, Refusal> {
-    Ok(HttpRequestParts {
-        method,
-        path,
-        query: non_empty(query),
-        headers: headers_from(
-            event.multi_value_headers.as_ref(),
-            "multiValueHeaders",
-            event.headers.as_ref(),
-            "headers",
-        )?,
-        body: body_from(
-            event.body.as_ref(),
-            event.is_base64_encoded,
-            "isBase64Encoded",
-        )?,
-    })
-}
-
-/// Splits `path?query` as some sources deliver it.
-fn split_path_query(path: &str) -> (&str, Option<&str>) {
-    match path.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path, None),
-    }
-}
-
-fn non_empty(query: String) -> Option<String> {
-    (!query.is_empty()).then_some(query)
+    source
+        .unit()
+        .prelude(source)
+        .map(|write| write(status, headers))
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! Bedrock agents, anything unknown): the app receives the event JSON as a
 //! POST to the pass-through path, and its answer becomes the invocation result.
 //!
-//! Owns: turning the app's answer into the result.
-//! Must not: interpret the event (the app does; the detector only names the
-//! source for the `x-portside-event-source` header).
+//! Owns: the detection checks that recognise these events and name their
+//! source for the `x-portside-event-source` header (TYPES.md steps 1-4 and
+//! 11; an event no check recognises is `unknown`), and turning the app's
+//! answer into the result.
+//! Must not: interpret the event beyond its source's name (the app does).
 //!
 //! The rules: a 2xx answer's body is the result, as JSON (so an SQS
 //! `{"batchItemFailures": [...]}` partial-batch response reaches Lambda as
@@ -13,11 +15,98 @@
 //! Lambda retries (or sends the event to a dead-letter queue) and no event is
 //! lost because the app could not handle it.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use serde::de::IgnoredAny;
+use serde::Deserialize;
 
 use super::result::{check_size, header_text, ResponseParts};
+use super::wire::{First, Obj, Text};
+use super::{ContextProbe, Detected, RawEvent};
 use crate::error::{AppErrorCause, PortsideError};
+
+/// The fields of a record that name its source (`eventSource`, or SNS's
+/// `EventSource`).
+#[derive(Deserialize, Default)]
+pub(super) struct RecordProbe<'a> {
+    #[serde(rename = "eventSource", borrow)]
+    event_source: Option<Text<'a>>,
+    #[serde(rename = "EventSource", borrow)]
+    event_source_sns: Option<Text<'a>>,
+}
+
+fn owned_text(text: &Option<Text<'_>>) -> Option<String> {
+    text.as_ref().and_then(|t| t.as_str().map(str::to_owned))
+}
+
+fn named(source: &'static str) -> Option<Detected<'static>> {
+    Some(Detected::PassThrough(Cow::Borrowed(source)))
+}
+
+/// TYPES.md step 1: records-based sources, named by their first record
+/// (`Records[0].eventSource`, SNS's `EventSource`); Kafka and MQ name their
+/// source at the top (`eventSource`).
+pub(super) fn detect_records<'a>(
+    event: &RawEvent<'a>,
+    _: &ContextProbe<'a>,
+) -> Option<Detected<'a>> {
+    if let Some(records) = &event.records {
+        let source = match records {
+            First::Item(Obj::Value(record)) => {
+                owned_text(&record.event_source).or_else(|| owned_text(&record.event_source_sns))
+            }
+            _ => None,
+        };
+        return Some(Detected::PassThrough(
+            source.map_or(Cow::Borrowed("unknown"), Cow::Owned),
+        ));
+    }
+    owned_text(&event.event_source).map(|source| Detected::PassThrough(Cow::Owned(source)))
+}
+
+/// TYPES.md step 2: a CloudWatch Logs subscription.
+pub(super) fn detect_logs<'a>(event: &RawEvent<'a>, _: &ContextProbe<'a>) -> Option<Detected<'a>> {
+    event.awslogs.as_ref().and_then(|_| named("aws.logs"))
+}
+
+/// TYPES.md step 3: EventBridge, including scheduled events.
+pub(super) fn detect_eventbridge<'a>(
+    event: &RawEvent<'a>,
+    _: &ContextProbe<'a>,
+) -> Option<Detected<'a>> {
+    if event.detail_type.is_some() && event.source.is_some() && event.detail.is_some() {
+        return named("aws.events");
+    }
+    None
+}
+
+/// TYPES.md step 4: Lambda authorizers (REST, HTTP API 1.0/2.0, WebSocket),
+/// which are not requests: a `type` of `TOKEN` or `REQUEST` with a
+/// `methodArn` or `routeArn`.
+pub(super) fn detect_authorizer<'a>(
+    event: &RawEvent<'a>,
+    _: &ContextProbe<'a>,
+) -> Option<Detected<'a>> {
+    let kind = event.kind.as_ref().and_then(Text::as_str);
+    if matches!(kind, Some("TOKEN" | "REQUEST"))
+        && (event.method_arn.is_some() || event.route_arn.is_some())
+    {
+        return named("aws.apigateway.authorizer");
+    }
+    None
+}
+
+/// TYPES.md step 11: Bedrock Agents action groups.
+pub(super) fn detect_bedrock<'a>(
+    event: &RawEvent<'a>,
+    _: &ContextProbe<'a>,
+) -> Option<Detected<'a>> {
+    if event.message_version.is_some() && event.agent.is_some() && event.action_group.is_some() {
+        return named("aws.bedrock.agent");
+    }
+    None
+}
 
 /// Longest part of an app's error body quoted in an error message.
 pub const ERROR_BODY_EXCERPT: usize = 1024;

@@ -940,6 +940,26 @@ fn only_function_urls_and_rest_apis_stream() {
 }
 
 #[test]
+fn source_names_are_the_contract_with_portside_local() {
+    // The names `HttpSource::name` documents as the contract: portside-local
+    // names its sources the same, so none may change.
+    let contract = [
+        (HttpSource::RestApi, "rest-api"),
+        (HttpSource::HttpApiV1, "http-api-v1"),
+        (HttpSource::HttpApiV2, "http-api-v2"),
+        (HttpSource::FunctionUrl, "function-url"),
+        (HttpSource::Alb { multi_value: false }, "alb"),
+        (HttpSource::Alb { multi_value: true }, "alb-multi-value"),
+        (HttpSource::LatticeV1, "vpc-lattice-v1"),
+        (HttpSource::LatticeV2, "vpc-lattice-v2"),
+        (HttpSource::WebSocket, "api-gateway-websocket"),
+    ];
+    for (source, name) in contract {
+        assert_eq!(source.name(), name, "{source:?}");
+    }
+}
+
+#[test]
 fn websocket_events_carry_their_type_route_and_connection() {
     let (source, request) =
         http_event("aws-lambda-rust-runtime/example-apigw-websocket-request.json");

@@ -2,6 +2,9 @@
 //! not handle: `$connect`, `$disconnect` and messages reach the app as HTTP
 //! POSTs to the WebSocket path.
 //!
+//! Detection (TYPES.md step 8, before the REST shape's step 10, since some
+//! WebSocket events carry `httpMethod`, `resource` and `path` too):
+//! `requestContext.connectionId`, `eventType` or `messageDirection`.
 //! Request: `requestContext.eventType` (`CONNECT`, `MESSAGE`, `DISCONNECT`),
 //! `routeKey`, `connectionId`; on `$connect`, the client's handshake
 //! `headers`/`multiValueHeaders` and `queryStringParameters`/
@@ -12,15 +15,49 @@
 //! status on `$connect` refuses the connection; a message's body is what the
 //! `$default` route response sends back, when one is configured
 //! (apigateway-websocket-api-route-response.html).
+//! The client's address: `requestContext.identity.sourceIp`.
 
 use http::{HeaderValue, Method};
 
+use super::parts::{proxy_parts, query_from_maps, QueryValues};
 use super::result::{HttpResult, ResponseParts};
 use super::wire::Text;
-use super::{
-    proxy_parts, query_from_maps, ContextProbe, HttpRequestParts, QueryValues, RawEvent, Refusal,
-};
+use super::{ContextProbe, Converted, Detected, HttpSource, RawEvent, Refusal, Source};
 use crate::body::{encode_result_body, ResultBody};
+
+/// The file of WebSocket APIs.
+pub(super) struct WebSocket;
+
+/// TYPES.md step 8.
+pub(super) fn detect<'a>(_: &RawEvent<'a>, context: &ContextProbe<'a>) -> Option<Detected<'a>> {
+    (context.connection_id.is_some()
+        || context.event_type.is_some()
+        || context.message_direction.is_some())
+    .then_some(Detected::Http(HttpSource::WebSocket))
+}
+
+impl Source for WebSocket {
+    fn name(&self, _: HttpSource) -> &'static str {
+        "api-gateway-websocket"
+    }
+
+    fn request(
+        &self,
+        event: &RawEvent<'_>,
+        context: &ContextProbe<'_>,
+        _: HttpSource,
+    ) -> Result<Converted, Refusal> {
+        request(event, context)
+    }
+
+    fn result(&self, response: ResponseParts, _: HttpSource) -> HttpResult {
+        result(response)
+    }
+
+    fn client_ip(&self, context: &ContextProbe<'_>) -> Option<String> {
+        context.identity_source_ip()
+    }
+}
 
 /// What the app is told about a WebSocket event, besides the request: each
 /// a header value as the event gives it.
@@ -44,10 +81,7 @@ fn header_of(text: &str, field: &str) -> Result<HeaderValue, String> {
         .ok_or_else(|| format!("`{field}` holds characters HTTP does not allow in a header"))
 }
 
-pub(super) fn request(
-    event: &RawEvent<'_>,
-    context: &ContextProbe<'_>,
-) -> Result<(WebSocketInfo, HttpRequestParts), Refusal> {
+fn request(event: &RawEvent<'_>, context: &ContextProbe<'_>) -> Result<Converted, Refusal> {
     let connection_id = text_of(context.connection_id.as_ref())
         .ok_or_else(|| "`requestContext.connectionId` must be a string".to_string())?;
     // A route key left out is the default route's.
@@ -66,10 +100,13 @@ pub(super) fn request(
     let query = query_from_maps(event, QueryValues::Decoded)?.unwrap_or_default();
     // A placeholder path: the adapter sends WebSocket events to the configured one.
     let request = proxy_parts(event, Method::POST, "/".to_string(), query)?;
-    Ok((info, request))
+    Ok(Converted {
+        request,
+        websocket: Some(info),
+    })
 }
 
-pub(super) fn result(response: ResponseParts) -> HttpResult {
+fn result(response: ResponseParts) -> HttpResult {
     // WebSocket frames sent back to a client are text (API Gateway does not
     // send binary frames), so any UTF-8 body is text whatever its type.
     let body = if std::str::from_utf8(&response.body).is_ok()

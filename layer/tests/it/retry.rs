@@ -9,29 +9,21 @@
 //! pass-through event) reaches the app exactly once whatever happens; a GET
 //! at most twice, and twice only when not a byte of response came back.
 
-mod support;
-
 use std::time::Duration;
 
-use serde_json::json;
-use support::{error_of, result_json, App, Function, KeepAlive, Received, Reply};
+use crate::support::events::http_api;
+use crate::support::{error_of, result_json, App, Function, KeepAlive, Received, Reply};
 
-fn http_api_event(method: &str, raw_path: &str) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": "",
-        "headers": {"host": "api.example.com", "content-type": "application/json"},
-        "requestContext": {"accountId": "123456789012", "apiId": "api", "domainName": "api.example.com",
-                           "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                                    "sourceIp": "203.0.113.9", "userAgent": "test"},
-                           "requestId": "req-1", "routeKey": "$default", "stage": "$default",
-                           "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795345200000u64},
-        "body": if method == "POST" { "{\"amount\": 100}" } else { "" },
-        "isBase64Encoded": false
-    })
-    .to_string()
+/// A JSON request: a payment when it is a POST, a read otherwise.
+fn request(method: &str, raw_path: &str) -> String {
+    http_api(method, raw_path)
+        .header("content-type", "application/json")
+        .body(if method == "POST" {
+            "{\"amount\": 100}"
+        } else {
+            ""
+        })
+        .build()
 }
 
 const SQS_BATCH: &str = r#"{"Records": [{"messageId": "m-1", "eventSource": "aws:sqs",
@@ -109,13 +101,13 @@ fn count(app: &App, method: &str, target: &str) -> usize {
 /// Warms the pool with one request, so the next one goes out on a reused
 /// connection; returns that connection's number.
 async fn warm(f: &Function, app: &App) -> usize {
-    let outcome = f.invoke(&http_api_event("GET", "/warm")).await;
+    let outcome = f.invoke(&request("GET", "/warm")).await;
     assert_eq!(result_json(&outcome)["statusCode"], 200);
     app.received().last().unwrap().connection
 }
 
 async fn assert_next_invocation_is_served(f: &Function) {
-    let outcome = f.invoke(&http_api_event("GET", "/next")).await;
+    let outcome = f.invoke(&request("GET", "/next")).await;
     assert_eq!(
         result_json(&outcome)["statusCode"],
         200,
@@ -130,7 +122,7 @@ async fn a_post_reaches_the_app_exactly_once_whatever_the_app_does_wrong() {
         let f = Function::start(app.port, &[]).await.ready().await;
         let warm_connection = warm(&f, &app).await;
 
-        let outcome = f.invoke(&http_api_event("POST", "/fail")).await;
+        let outcome = f.invoke(&request("POST", "/fail")).await;
         let (kind, message) = error_of(&outcome);
         assert_eq!(
             kind, "Portside.AppInvalidResponse",
@@ -163,7 +155,7 @@ async fn a_get_is_sent_again_once_and_only_when_no_byte_of_answer_came_back() {
         let f = Function::start(app.port, &[]).await.ready().await;
         let warm_connection = warm(&f, &app).await;
 
-        let outcome = f.invoke(&http_api_event("GET", "/fail")).await;
+        let outcome = f.invoke(&request("GET", "/fail")).await;
         let gets = count(&app, "GET", "/fail");
         if failure.answered() {
             // The app answered something: it saw the request. Once.
@@ -202,7 +194,7 @@ async fn a_get_that_fails_again_on_the_fresh_connection_is_not_sent_a_third_time
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
     warm(&f, &app).await;
-    let (kind, _) = error_of(&f.invoke(&http_api_event("GET", "/fail")).await);
+    let (kind, _) = error_of(&f.invoke(&request("GET", "/fail")).await);
     assert_eq!(kind, "Portside.AppInvalidResponse");
     assert_eq!(count(&app, "GET", "/fail"), 2);
     assert_next_invocation_is_served(&f).await;
@@ -261,7 +253,7 @@ async fn a_connection_the_app_closed_while_the_sandbox_was_frozen_never_fails_a_
             tokio::time::sleep(Duration::from_millis(100)).await;
             signal(pid, "-CONT");
         };
-        let charge = http_api_event("POST", "/charge");
+        let charge = request("POST", "/charge");
         let (outcome, ()) = tokio::join!(f.invoke(&charge), thaw);
         assert_eq!(
             result_json(&outcome)["statusCode"],

@@ -3,7 +3,6 @@
 //! has waited a while without an answer. The adapter reaches it as its
 //! Runtime API proxy (`PORTSIDE_LAMBDA_RUNTIME_API_PROXY`); everything else
 //! passes through byte for byte.
-#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,6 @@
-//! The calls portside makes to Lambda outside the invocation loop: extension
-//! registration, the extension event long-poll, and `/runtime/init/error`.
+//! Lambda's APIs for the lifecycle, outside the invocation loop: extension
+//! registration and the extension event long-poll (the Extensions API), and
+//! `/runtime/init/error` (the Runtime API's init side).
 //!
 //! Owns: those three requests and their wire formats (sent through the one
 //! client, `client`, on a small pool of its own).
@@ -19,7 +20,7 @@ use crate::pool::{resolve, ConnectionPool};
 use crate::runtime_api::OutBody;
 
 /// A client for Lambda's APIs at one address.
-pub struct LambdaApi {
+pub struct LifecycleApi {
     address: ApiAddress,
     pool: ConnectionPool<OutBody>,
 }
@@ -38,10 +39,10 @@ pub struct ExtensionEvent {
     pub shutdown_reason: Option<String>,
 }
 
-impl LambdaApi {
+impl LifecycleApi {
     /// A client for the API at `address`.
-    pub fn new(address: &ApiAddress) -> Result<LambdaApi, String> {
-        Ok(LambdaApi {
+    pub fn new(address: &ApiAddress) -> Result<LifecycleApi, String> {
+        Ok(LifecycleApi {
             pool: ConnectionPool::new(
                 resolve(address.host(), address.port())
                     .map_err(|e| format!("cannot resolve {}: {e}", address.authority()))?,

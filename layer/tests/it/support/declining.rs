@@ -4,7 +4,6 @@
 //! whose `Content-Length` is over the limit gets `413` without its body being
 //! read, and the connection is then held open, unread, for a while. Other
 //! requests are read whole and answered `200` with `ok <target>`.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

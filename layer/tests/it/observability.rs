@@ -3,37 +3,28 @@
 //! Lambda's JSON log format, and the W3C `traceparent` the app receives.
 //! Real sockets, the real `portside` binary, portside-local's Runtime API.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::events::{function_url, http_api};
+use crate::support::{error_of, result_json, App, Function, KeepAlive, Reply};
 use portside_local::runtime_api::InvokeOptions;
 use serde_json::{json, Value};
-use support::{error_of, result_json, App, Function, KeepAlive, Reply};
 
 const SECRET_QUERY: &str = "s3cr3t-query-value";
 const SECRET_HEADER: &str = "s3cr3t-header-value";
 const SECRET_BODY: &str = "s3cr3t-body-value";
 const SECRET_COOKIE: &str = "s3cr3t-cookie-value";
 
+/// A request carrying a secret in each place a log must never show: the
+/// query, a cookie, headers and the body.
 fn event(method: &str, path: &str) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": format!("token={SECRET_QUERY}"),
-        "cookies": [format!("session={SECRET_COOKIE}")],
-        "headers": {"host": "api.example.com", "authorization": format!("Bearer {SECRET_HEADER}"),
-                    "x-api-key": SECRET_HEADER},
-        "requestContext": {"accountId": "123456789012", "apiId": "api", "domainName": "api.example.com",
-                           "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                                    "sourceIp": "203.0.113.9", "userAgent": "test"},
-                           "requestId": "req-1", "routeKey": "$default", "stage": "$default",
-                           "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795345200000u64},
-        "body": format!("{{\"card\": \"{SECRET_BODY}\"}}"),
-        "isBase64Encoded": false
-    })
-    .to_string()
+    http_api(method, path)
+        .query(&format!("token={SECRET_QUERY}"))
+        .cookies(&[&format!("session={SECRET_COOKIE}")])
+        .header("authorization", &format!("Bearer {SECRET_HEADER}"))
+        .header("x-api-key", SECRET_HEADER)
+        .body(&format!("{{\"card\": \"{SECRET_BODY}\"}}"))
+        .build()
 }
 
 /// The app echoes secrets back in its body and in a header too.
@@ -279,15 +270,8 @@ async fn a_streamed_response_has_its_time_to_first_byte_in_the_record() {
     .await
     .ready()
     .await;
-    let function_url = json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": "/sse", "rawQueryString": "",
-        "headers": {"host": "abc.lambda-url.us-east-1.on.aws"},
-        "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws",
-                           "http": {"method": "GET", "path": "/sse"}},
-        "isBase64Encoded": false
-    })
-    .to_string();
-    let outcome = f.invoke(&function_url).await;
+    let sse = function_url("GET", "/sse").build();
+    let outcome = f.invoke(&sse).await;
     assert!(
         matches!(outcome, portside_local::runtime_api::Outcome::Streamed(_)),
         "{outcome:?}"

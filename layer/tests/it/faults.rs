@@ -12,48 +12,17 @@
 //! past the deadline, a typed error naming what happened, the next
 //! invocation served, and nothing sent to the app twice.
 
-#[path = "support/declining.rs"]
-mod declining;
-#[path = "support/faulty.rs"]
-mod faulty;
-#[path = "support/mixed.rs"]
-mod mixed;
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::declining::{Decline, DecliningApp};
+use crate::support::events::{function_url, http_api};
+use crate::support::faulty::{Fault, FaultyProxy};
+use crate::support::mixed::MixedApp;
+use crate::support::{error_of, result_json, App, Chunk, ChunkSource, Function, KeepAlive, Reply};
 use bytes::Bytes;
-use declining::{Decline, DecliningApp};
-use faulty::{Fault, FaultyProxy};
-use mixed::MixedApp;
 use portside_local::runtime_api::{self, ErrorSource, InvokeOptions, Outcome, RuntimeApi};
-use serde_json::json;
-use support::{error_of, result_json, App, Chunk, ChunkSource, Function, KeepAlive, Reply};
 
 const STREAM: (&str, &str) = ("PORTSIDE_INVOKE_MODE", "response_stream");
-
-/// An HTTP API (payload 2.0) event: buffered whatever the invoke mode.
-fn http_api_event(method: &str, path: &str, body: &str) -> String {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"host": "api.example.com", "content-type": "text/plain"},
-        "requestContext": {"http": {"method": method, "path": path}, "domainName": "api.example.com"},
-        "body": body, "isBase64Encoded": false
-    })
-    .to_string()
-}
-
-/// A Function URL event: streamed in `response_stream` mode.
-fn function_url_event(path: &str) -> String {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"host": "abcdefg.lambda-url.us-east-1.on.aws"},
-        "requestContext": {"http": {"method": "GET", "path": path},
-                           "domainName": "abcdefg.lambda-url.us-east-1.on.aws"},
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
 
 fn options(timeout: Duration) -> InvokeOptions {
     InvokeOptions::new().timeout(timeout)
@@ -82,7 +51,7 @@ fn signal(f: &Function, name: &str) {
 /// "fine" and everything else as `other` says.
 async fn app_on(
     port: u16,
-    other: impl Fn(&support::Received) -> Reply + Send + Sync + 'static,
+    other: impl Fn(&crate::support::Received) -> Reply + Send + Sync + 'static,
 ) -> App {
     App::start_on(port, KeepAlive::Forever, move |req| {
         if req.target == "/ok" || req.target == "/" {
@@ -98,7 +67,7 @@ async fn app_on(
 
 async fn served(f: &Function, app: &App, path: &str) {
     let before = app.received().len();
-    let result = result_json(&f.invoke(&http_api_event("GET", path, "")).await);
+    let result = result_json(&f.invoke(&http_api("GET", path).build()).await);
     assert_eq!(result["statusCode"], 200, "{result}");
     assert_eq!(result["body"], "fine");
     assert_eq!(
@@ -123,7 +92,7 @@ async fn the_app_killed_during_a_buffered_response_is_an_error_and_once_restarte
     let started = Instant::now();
     let outcome = f
         .invoke_with(
-            &http_api_event("POST", "/orders", "one order"),
+            &http_api("POST", "/orders").body("one order").build(),
             options(Duration::from_secs(5)),
         )
         .await;
@@ -165,7 +134,7 @@ async fn the_app_killed_during_a_stream_ends_it_with_error_trailers_and_once_res
     let invocation = f
         .api
         .start_invoke(
-            function_url_event("/events"),
+            function_url("GET", "/events").build(),
             options(Duration::from_secs(10)),
         )
         .unwrap();
@@ -231,7 +200,7 @@ async fn the_next_is_served_after_a_lost_result(
     );
     let outcome = lambda
         .invoke(
-            http_api_event("GET", "/ok", ""),
+            http_api("GET", "/ok").build(),
             options(Duration::from_secs(10)),
         )
         .await
@@ -259,7 +228,7 @@ async fn a_runtime_api_reset_while_a_buffered_result_is_posted_loses_that_result
     proxy.arm(Fault::ResetResponsePost);
     let lost = lambda
         .invoke(
-            http_api_event("POST", "/orders", "one"),
+            http_api("POST", "/orders").body("one").build(),
             options(Duration::from_secs(3)),
         )
         .await
@@ -279,7 +248,7 @@ async fn a_runtime_api_reset_while_a_stream_is_posted_loses_that_stream_only() {
     proxy.arm(Fault::ResetResponsePost);
     let lost = lambda
         .invoke(
-            function_url_event("/events"),
+            function_url("GET", "/events").build(),
             options(Duration::from_secs(3)),
         )
         .await
@@ -313,7 +282,7 @@ async fn served_through(lambda: &RuntimeApi, app: &App) {
     let before = app.received().len();
     let outcome = lambda
         .invoke(
-            http_api_event("GET", "/ok", ""),
+            http_api("GET", "/ok").build(),
             options(Duration::from_secs(10)),
         )
         .await
@@ -352,7 +321,7 @@ async fn a_trickle_that_ends_just_within_the_deadline_is_served_whole() {
     let started = Instant::now();
     let outcome = f
         .invoke_with(
-            &http_api_event("GET", "/trickle", ""),
+            &http_api("GET", "/trickle").build(),
             options(Duration::from_secs(4)),
         )
         .await;
@@ -370,7 +339,7 @@ async fn a_trickle_past_the_deadline_is_a_timeout_before_lambdas() {
     let started = Instant::now();
     let outcome = f
         .invoke_with(
-            &http_api_event("GET", "/trickle", ""),
+            &http_api("GET", "/trickle").build(),
             options(Duration::from_secs(2)),
         )
         .await;
@@ -400,7 +369,7 @@ async fn a_sandbox_frozen_mid_response_and_thawed_5_s_later_delivers_it() {
     let invocation = f
         .api
         .start_invoke(
-            http_api_event("GET", "/slow", ""),
+            http_api("GET", "/slow").build(),
             options(Duration::from_secs(30)),
         )
         .unwrap();
@@ -438,7 +407,7 @@ async fn sigterm_during_a_stream_lets_it_finish_then_the_adapter_exits() {
     let invocation = f
         .api
         .start_invoke(
-            function_url_event("/events"),
+            function_url("GET", "/events").build(),
             options(Duration::from_secs(10)),
         )
         .unwrap();
@@ -483,7 +452,7 @@ async fn declined_upload_then_get(decline: Decline, warm: bool) {
     let app = DecliningApp::start(decline).await;
     let mut f = Function::start(app.port, &[]).await.ready().await;
     if warm {
-        let first = result_json(&f.invoke(&http_api_event("GET", "/warm", "")).await);
+        let first = result_json(&f.invoke(&http_api("GET", "/warm").build()).await);
         assert_eq!(first["body"], "ok /warm");
     }
     let before = descriptors(&f);
@@ -491,7 +460,7 @@ async fn declined_upload_then_get(decline: Decline, warm: bool) {
     let upload = "u".repeat(4 * 1024 * 1024);
     let outcome = f
         .invoke_with(
-            &http_api_event("POST", "/upload", &upload),
+            &http_api("POST", "/upload").body(&upload).build(),
             options(Duration::from_secs(20)),
         )
         .await;
@@ -503,7 +472,7 @@ async fn declined_upload_then_get(decline: Decline, warm: bool) {
     // invocation's whole timeout): the GET must not wait for it.
     let outcome = f
         .invoke_with(
-            &http_api_event("GET", "/after", ""),
+            &http_api("GET", "/after").build(),
             options(Duration::from_secs(3)),
         )
         .await;
@@ -572,7 +541,7 @@ async fn batch(f: &Function, round: usize, kinds: &[&str]) -> Vec<(String, Outco
             let invocation = f
                 .api
                 .start_invoke(
-                    http_api_event("POST", &target, &body),
+                    http_api("POST", &target).body(&body).build(),
                     options(Duration::from_secs(timeout)),
                 )
                 .unwrap();

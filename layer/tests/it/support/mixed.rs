@@ -18,7 +18,6 @@
 //!
 //! Every request line is recorded, so a test can tell that each request
 //! reached the app once.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,7 +1,14 @@
 //! Test support: a real HTTP/1.1 app on a loopback socket whose every byte
 //! and keep-alive decision the test controls, and a harness that runs the
-//! real `portside` binary against portside-local's Runtime API.
-#![allow(dead_code)]
+//! real `portside` binary against portside-local's Runtime API; the events
+//! the tests send (`events`); apps that decline uploads (`declining`) or mix
+//! every fault (`mixed`), and a proxy that resets the Runtime API's
+//! connections (`faulty`).
+
+pub mod declining;
+pub mod events;
+pub mod faulty;
+pub mod mixed;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +21,6 @@ use portside_local::runtime_api::{self, InitState, InvokeOptions, Outcome, Runti
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
-use tokio::sync::Notify;
 
 /// A request as the app received it off the wire.
 #[derive(Debug, Clone)]
@@ -156,16 +162,12 @@ pub enum KeepAlive {
     Forever,
     /// Close a connection idle this long (a framework's keep-alive timeout).
     CloseIdleAfter(Duration),
-    /// Close a connection, without answering, when its second request arrives:
-    /// the app's idle timer fired just as the request came in.
-    CloseOnSecondRequest,
 }
 
 /// The test app.
 pub struct App {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
-    arrived: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
     connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
@@ -193,8 +195,7 @@ impl App {
     fn serve(listener: TcpListener, keep_alive: KeepAlive, respond: Responder) -> App {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let arrived = Arc::new(Notify::new());
-        let (r, a) = (received.clone(), arrived.clone());
+        let r = received.clone();
         let connections = Arc::new(Mutex::new(Vec::new()));
         let tasks = connections.clone();
         let task = tokio::spawn(async move {
@@ -203,10 +204,9 @@ impl App {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (r, a, respond) = (r.clone(), a.clone(), respond.clone());
-                let served = tokio::spawn(serve_connection(
-                    stream, connection, keep_alive, respond, r, a,
-                ));
+                let (r, respond) = (r.clone(), respond.clone());
+                let served =
+                    tokio::spawn(serve_connection(stream, connection, keep_alive, respond, r));
                 tasks.lock().unwrap().push(served.abort_handle());
                 connection += 1;
             }
@@ -214,7 +214,6 @@ impl App {
         App {
             port,
             received,
-            arrived,
             task,
             connections,
         }
@@ -285,7 +284,6 @@ async fn serve_connection(
     keep_alive: KeepAlive,
     respond: Responder,
     received: Arc<Mutex<Vec<Received>>>,
-    arrived: Arc<Notify>,
 ) {
     let mut reader = BufReader::new(stream);
     let mut served = 0;
@@ -302,9 +300,6 @@ async fn serve_connection(
         let Some((method, target, headers, body)) = next else {
             return;
         };
-        if matches!(keep_alive, KeepAlive::CloseOnSecondRequest) && served == 1 {
-            return; // the idle timer won: close without answering
-        }
         let req = Received {
             method,
             target,
@@ -314,7 +309,6 @@ async fn serve_connection(
             nth_on_connection: served,
         };
         received.lock().unwrap().push(req.clone());
-        arrived.notify_waiters();
         let reply = respond(&req);
         if let Some(gate) = &reply.gate {
             gate.wait().await;

@@ -3,16 +3,14 @@
 //! adapter, and every result must equal the one portside-local gives for the
 //! same event and the same app.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::support::{post, sample, App, Function, KeepAlive, Received, Reply};
 use portside_local::runtime_api::Outcome;
 use serde_json::Value;
-use support::{post, sample, App, Function, KeepAlive, Received, Reply};
 use tokio::process::{Child, Command};
 
 /// cargo-lambda's executable: `$CARGO_LAMBDA`, or the project's `.venv`.
@@ -162,7 +160,7 @@ async fn the_adapter_gives_the_same_results_under_cargo_lambda_and_portside_loca
         ("PORT".into(), app.port.to_string()),
         ("AWS_LWA_ERROR_STATUS_CODES".into(), "503".into()),
     ]);
-    let (_adapter, log) = support::spawn_portside(vars);
+    let (_adapter, log) = crate::support::spawn_portside(vars);
     let local = Function::start(app.port, &[("AWS_LWA_ERROR_STATUS_CODES", "503")])
         .await
         .ready()

@@ -3,27 +3,24 @@
 //! (what the app receives is compared with what the event describes, rebuilt
 //! here independently), past it the invocation fails with the typed error
 //! that names the limit, nothing reaches the app, and the next invocation is
-//! served. The values are `portside::limits::Limit`'s; the expected requests
+//! served. The values are `portside::testing::limits::Limit`'s; the expected requests
 //! are built from the event with `percent-encoding`, not by the adapter's code.
-
-mod support;
 
 use std::time::Duration;
 
-use portside::limits::Limit;
+use crate::support::events::http_api;
+use crate::support::{error_of, result_json, App, Function, KeepAlive, Reply};
+use portside::testing::limits::Limit;
 use portside_local::runtime_api::{self, InvokeOptions, Outcome};
 use serde_json::{json, Value};
-use support::{error_of, result_json, App, Function, KeepAlive, Reply};
 
-/// An HTTP API (payload 2.0) event.
-fn http_api_event(raw_path: &str, raw_query: &str, headers: Value) -> String {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": raw_query,
-        "headers": headers,
-        "requestContext": {"http": {"method": "GET", "path": raw_path}, "domainName": "api.example.com"},
-        "isBase64Encoded": false
-    })
-    .to_string()
+/// The GET the limits' tests send: an HTTP API event with exactly these
+/// headers (the adapter adds `Host` from the domain name).
+fn get(raw_path: &str, raw_query: &str, headers: Value) -> String {
+    http_api("GET", raw_path)
+        .query(raw_query)
+        .headers(headers)
+        .build()
 }
 
 /// The request target an HTTP API event describes, rebuilt from RFC 3986:
@@ -103,9 +100,7 @@ async fn a_request_target_of_the_limit_arrives_exactly_and_one_byte_more_is_refu
             let target = expected_target(&raw_path, &raw_query);
             assert_eq!(target.len(), length);
             let before = targets(&app).len();
-            let outcome = f
-                .invoke(&http_api_event(&raw_path, &raw_query, json!({})))
-                .await;
+            let outcome = f.invoke(&get(&raw_path, &raw_query, json!({}))).await;
             if length <= limit {
                 assert_eq!(result_json(&outcome)["body"], "ok");
                 let received = targets(&app);
@@ -120,10 +115,10 @@ async fn a_request_target_of_the_limit_arrives_exactly_and_one_byte_more_is_refu
     // A path that grows past the limit only once encoded is refused too.
     let raw_path = format!("/{}", "é".repeat(limit / 6 + 1));
     assert!(raw_path.len() < limit && expected_target(&raw_path, "").len() > limit);
-    let outcome = f.invoke(&http_api_event(&raw_path, "", json!({}))).await;
+    let outcome = f.invoke(&get(&raw_path, "", json!({}))).await;
     refused(&outcome, Limit::RequestTarget);
     // And the function goes on.
-    let outcome = f.invoke(&http_api_event("/after", "", json!({}))).await;
+    let outcome = f.invoke(&get("/after", "", json!({}))).await;
     assert_eq!(result_json(&outcome)["body"], "ok");
 }
 
@@ -137,9 +132,7 @@ async fn header_lines_up_to_the_limit_arrive_every_one_and_one_more_is_refused()
             .map(|i| (format!("x-h{i}"), Value::from(format!("v{i}"))))
             .collect();
         let before = app.received().len();
-        let outcome = f
-            .invoke(&http_api_event("/h", "", Value::Object(headers)))
-            .await;
+        let outcome = f.invoke(&get("/h", "", Value::Object(headers))).await;
         if lines <= limit {
             assert_eq!(result_json(&outcome)["body"], "ok");
             let received = app.received().pop().unwrap();
@@ -195,7 +188,7 @@ fn head_of(size: usize, lines: usize) -> String {
 async fn head_case(head: String, within: bool, what: &str) {
     let app = raw_head_app(head).await;
     let f = Function::start(app.port, &[]).await.ready().await;
-    let outcome = f.invoke(&http_api_event("/head", "", json!({}))).await;
+    let outcome = f.invoke(&get("/head", "", json!({}))).await;
     if within {
         let result = result_json(&outcome);
         assert_eq!(result["statusCode"], 200, "{what}");
@@ -250,7 +243,7 @@ async fn a_buffered_result_of_lambdas_limit_is_delivered_and_one_byte_more_is_a_
     })
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
-    let event = http_api_event("/big", "", json!({}));
+    let event = get("/big", "", json!({}));
     let overhead = match f.invoke(&event).await {
         Outcome::Response(bytes) => bytes.len() - 1_000_000,
         other => panic!("{other:?}"),
@@ -299,13 +292,10 @@ async fn an_event_of_the_limit_is_read_whole_and_one_byte_more_is_refused_and_re
         .ready()
         .await;
     let frame = |body: &str| {
-        json!({
-            "version": "2.0", "routeKey": "$default", "rawPath": "/upload", "rawQueryString": "",
-            "headers": {"content-type": "text/plain"},
-            "requestContext": {"http": {"method": "POST", "path": "/upload"}},
-            "body": body, "isBase64Encoded": false
-        })
-        .to_string()
+        http_api("POST", "/upload")
+            .headers(json!({"content-type": "text/plain"}))
+            .body(body)
+            .build()
     };
     let overhead = frame("").len();
     for size in [limit - 1, limit, limit + 1] {
@@ -326,7 +316,7 @@ async fn an_event_of_the_limit_is_read_whole_and_one_byte_more_is_refused_and_re
             assert_eq!(app.received().len(), before, "nothing reached the app");
         }
     }
-    let outcome = f.invoke(&http_api_event("/after", "", json!({}))).await;
+    let outcome = f.invoke(&get("/after", "", json!({}))).await;
     assert_eq!(result_json(&outcome)["statusCode"], 200);
 }
 
@@ -354,7 +344,7 @@ async fn readiness_answer_of(total: usize) -> bool {
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("/first", "", json!({}))).await)["body"],
+        result_json(&f.invoke(&get("/first", "", json!({}))).await)["body"],
         "ok"
     );
     let all = app.all_received();

@@ -3,57 +3,18 @@
 //! chunks when the test says so, and the test watches them reach the Runtime
 //! API. Every other source stays buffered JSON.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::events::{function_url, rest_api};
+use crate::support::{
+    error_of, result_json, sample, App, Chunk, ChunkSource, Function, KeepAlive, Reply,
+};
 use bytes::Bytes;
 use portside_local::runtime_api::{
     ErrorSource, InvokeOptions, Outcome, StreamEvent, StreamedResponse,
 };
 use serde_json::{json, Value};
-use support::{error_of, result_json, sample, App, Chunk, ChunkSource, Function, KeepAlive, Reply};
 use tokio::sync::mpsc;
-
-fn function_url_event(path: &str) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"host": "abcdefg.lambda-url.us-east-1.on.aws", "accept": "text/event-stream"},
-        "requestContext": {"accountId": "123456789012", "apiId": "abcdefg",
-                           "domainName": "abcdefg.lambda-url.us-east-1.on.aws", "domainPrefix": "abcdefg",
-                           "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
-                                    "sourceIp": "203.0.113.1", "userAgent": "curl"},
-                           "requestId": "r", "routeKey": "$default", "stage": "$default",
-                           "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795345200000u64},
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
-
-/// A REST API proxy event (no `version`: API Gateway REST, payload 1.0 shape).
-fn rest_api_event(path: &str) -> String {
-    json!({
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": "GET",
-        "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "Accept": "text/event-stream"},
-        "multiValueHeaders": {"Host": ["abc123.execute-api.us-east-1.amazonaws.com"],
-                              "Accept": ["text/event-stream"]},
-        "queryStringParameters": null,
-        "multiValueQueryStringParameters": null,
-        "pathParameters": {"proxy": path.trim_start_matches('/')},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "stage": "prod",
-                           "resourcePath": "/{proxy+}", "httpMethod": "GET", "requestId": "r",
-                           "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-                           "identity": {"sourceIp": "203.0.113.1"}},
-        "body": null,
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
 
 const STREAM: &[(&str, &str)] = &[("PORTSIDE_INVOKE_MODE", "response_stream")];
 
@@ -99,7 +60,9 @@ async fn each_chunk_reaches_lambda_while_the_app_is_still_writing() {
     let mut invocation = f
         .api
         .start_invoke(
-            function_url_event("/stream"),
+            function_url("GET", "/stream")
+                .header("accept", "text/event-stream")
+                .build(),
             InvokeOptions::new()
                 .timeout(Duration::from_secs(10))
                 .watch_stream(true),
@@ -161,7 +124,9 @@ async fn a_rest_api_response_streams_in_the_rest_format_while_the_app_writes() {
     let mut invocation = f
         .api
         .start_invoke(
-            rest_api_event("/stream"),
+            rest_api("GET", "/stream")
+                .header("Accept", "text/event-stream")
+                .build(),
             InvokeOptions::new()
                 .timeout(Duration::from_secs(10))
                 .watch_stream(true),
@@ -222,7 +187,14 @@ async fn a_rest_api_stream_that_breaks_off_ends_with_error_trailers() {
         .send(Chunk::Data(Bytes::from_static(b"partial")))
         .unwrap();
     chunks.send(Chunk::Abort).unwrap();
-    let response = streamed(f.invoke(&rest_api_event("/stream")).await);
+    let response = streamed(
+        f.invoke(
+            &rest_api("GET", "/stream")
+                .header("Accept", "text/event-stream")
+                .build(),
+        )
+        .await,
+    );
     assert_eq!(response.body, "partial");
     let error = response.error.expect("an error report");
     assert_eq!(error.source, ErrorSource::Trailers);
@@ -237,7 +209,14 @@ async fn without_response_stream_mode_a_rest_api_response_is_buffered() {
         .send(Chunk::Data(Bytes::from_static(b"all at once")))
         .unwrap();
     chunks.send(Chunk::End).unwrap();
-    let result = result_json(&f.invoke(&rest_api_event("/stream")).await);
+    let result = result_json(
+        &f.invoke(
+            &rest_api("GET", "/stream")
+                .header("Accept", "text/event-stream")
+                .build(),
+        )
+        .await,
+    );
     assert_eq!(result["body"], "all at once");
     assert_eq!(
         result["multiValueHeaders"]["set-cookie"],
@@ -253,7 +232,14 @@ async fn a_failure_part_way_is_reported_in_the_error_trailers() {
         .send(Chunk::Data(Bytes::from_static(b"partial")))
         .unwrap();
     chunks.send(Chunk::Abort).unwrap();
-    let response = streamed(f.invoke(&function_url_event("/stream")).await);
+    let response = streamed(
+        f.invoke(
+            &function_url("GET", "/stream")
+                .header("accept", "text/event-stream")
+                .build(),
+        )
+        .await,
+    );
     assert_eq!(
         response.body, "partial",
         "nothing but the app's bytes in the body"
@@ -296,7 +282,9 @@ async fn a_stall_past_the_deadline_ends_the_stream_with_a_timeout_before_lambdas
         .unwrap();
     let outcome = f
         .invoke_with(
-            &function_url_event("/stream"),
+            &function_url("GET", "/stream")
+                .header("accept", "text/event-stream")
+                .build(),
             InvokeOptions::new().timeout(Duration::from_millis(1500)),
         )
         .await;
@@ -317,7 +305,14 @@ async fn bodies_past_the_buffered_limit_stream_through() {
         chunks.send(Chunk::Data(piece.clone())).unwrap();
     }
     chunks.send(Chunk::End).unwrap();
-    let response = streamed(f.invoke(&function_url_event("/stream")).await);
+    let response = streamed(
+        f.invoke(
+            &function_url("GET", "/stream")
+                .header("accept", "text/event-stream")
+                .build(),
+        )
+        .await,
+    );
     assert_eq!(response.body.len(), 7 * 1024 * 1024);
     assert!(response.body.iter().all(|&b| b == b'x'));
     assert!(response.error.is_none());
@@ -362,7 +357,14 @@ async fn an_error_status_fails_the_invocation_instead_of_streaming() {
         .send(Chunk::Data(Bytes::from_static(b"overloaded")))
         .unwrap();
     chunks.send(Chunk::End).unwrap();
-    let (kind, message) = error_of(&f.invoke(&function_url_event("/stream")).await);
+    let (kind, message) = error_of(
+        &f.invoke(
+            &function_url("GET", "/stream")
+                .header("accept", "text/event-stream")
+                .build(),
+        )
+        .await,
+    );
     assert_eq!(kind, "Portside.AppError");
     assert!(
         message.contains("503") && message.contains("overloaded"),

@@ -1,28 +1,9 @@
 //! API Gateway WebSocket APIs through the adapter: `$connect`, messages and
 //! `$disconnect` reach the app as POSTs, and its answers become route responses.
 
-mod support;
-
+use crate::support::events::websocket;
+use crate::support::{result_json, sample, App, Function, KeepAlive, Reply};
 use serde_json::{json, Value};
-use support::{result_json, sample, App, Function, KeepAlive, Reply};
-
-fn websocket_event(event_type: &str, route: &str, body: Option<&str>) -> String {
-    let mut event = json!({
-        "requestContext": {
-            "routeKey": route, "eventType": event_type, "messageDirection": "IN",
-            "connectionId": "L0SM9cOFvHcCIhw=", "connectedAt": 1795345200000u64,
-            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "prod",
-            "apiId": "abc123", "requestId": "req-ws", "requestTimeEpoch": 1795345200001u64,
-            "identity": {"sourceIp": "203.0.113.5"}
-        },
-        "isBase64Encoded": false
-    });
-    if let Some(body) = body {
-        event["body"] = json!(body);
-        event["requestContext"]["messageId"] = json!("msg-1");
-    }
-    event.to_string()
-}
 
 #[tokio::test]
 async fn connect_message_and_disconnect_reach_the_app_as_posts() {
@@ -53,31 +34,31 @@ async fn connect_message_and_disconnect_reach_the_app_as_posts() {
         .await;
 
     // $connect: the handshake's headers and query reach the app; 2xx accepts.
-    let mut connect: Value =
-        serde_json::from_str(&websocket_event("CONNECT", "$connect", None)).unwrap();
-    connect["headers"] = json!({"Host": "abc123.execute-api.eu-west-1.amazonaws.com",
-        "Sec-WebSocket-Protocol": "chat, superchat", "x-portside-websocket-event": "MESSAGE"});
-    connect["multiValueHeaders"] = json!({"Sec-WebSocket-Protocol": ["chat, superchat"]});
-    connect["queryStringParameters"] = json!({"token": "good"});
-    connect["multiValueQueryStringParameters"] = json!({"token": ["good"]});
-    let accepted = result_json(&f.invoke(&connect.to_string()).await);
+    let connect = |token: &str| {
+        websocket("CONNECT", "$connect")
+            .headers(json!({"Host": "abc123.execute-api.eu-west-1.amazonaws.com",
+                "Sec-WebSocket-Protocol": "chat, superchat", "x-portside-websocket-event": "MESSAGE"}))
+            .set("multiValueHeaders", json!({"Sec-WebSocket-Protocol": ["chat, superchat"]}))
+            .set("queryStringParameters", json!({"token": token}))
+            .set("multiValueQueryStringParameters", json!({"token": [token]}))
+            .build()
+    };
+    let accepted = result_json(&f.invoke(&connect("good")).await);
     assert_eq!(accepted["statusCode"], 200);
     assert_eq!(accepted["headers"]["sec-websocket-protocol"], "chat");
 
     // A non-2xx answer to $connect refuses the connection.
-    connect["queryStringParameters"] = json!({"token": "bad"});
-    connect["multiValueQueryStringParameters"] = json!({"token": ["bad"]});
-    let refused = result_json(&f.invoke(&connect.to_string()).await);
+    let refused = result_json(&f.invoke(&connect("bad")).await);
     assert_eq!(refused["statusCode"], 403);
     assert_eq!(refused["body"], "bad token");
 
     // A message: the frame's text is the body, the app's body the route response.
     let reply = result_json(
-        &f.invoke(&websocket_event(
-            "MESSAGE",
-            "$default",
-            Some("{\"say\":\"hi\"}"),
-        ))
+        &f.invoke(
+            &websocket("MESSAGE", "$default")
+                .message("{\"say\":\"hi\"}")
+                .build(),
+        )
         .await,
     );
     assert_eq!(reply["statusCode"], 200);
@@ -87,7 +68,7 @@ async fn connect_message_and_disconnect_reach_the_app_as_posts() {
     );
 
     let bye = result_json(
-        &f.invoke(&websocket_event("DISCONNECT", "$disconnect", None))
+        &f.invoke(&websocket("DISCONNECT", "$disconnect").build())
             .await,
     );
     assert_eq!(bye["statusCode"], 204);

@@ -1,24 +1,12 @@
 //! Lambda Managed Instances (concurrent invocations) and SnapStart, end to end.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::events::http_api;
+use crate::support::{result_json, App, Function, KeepAlive, Reply};
 use portside_local::runtime_api::{self, InitState, InvokeOptions};
-use serde_json::{json, Value};
-use support::{result_json, App, Function, KeepAlive, Reply};
-
-fn http_api_event(path: &str) -> String {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"host": "api.example.com"},
-        "requestContext": {"domainName": "api.example.com", "http": {"method": "GET", "path": path},
-                           "requestId": path, "stage": "$default"},
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
+use serde_json::Value;
 
 #[tokio::test]
 async fn with_max_concurrency_n_invocations_run_at_once_each_with_its_own_context() {
@@ -46,7 +34,9 @@ async fn with_max_concurrency_n_invocations_run_at_once_each_with_its_own_contex
         .map(|i| {
             f.api
                 .start_invoke(
-                    http_api_event(&format!("/job/{i}")),
+                    http_api("GET", &format!("/job/{i}"))
+                        .request_id(&format!("/job/{i}"))
+                        .build(),
                     InvokeOptions::new()
                         .timeout(Duration::from_secs(10))
                         .request_id(format!("00000000-0000-0000-0000-00000000000{i}")),
@@ -107,7 +97,10 @@ async fn snapstart_tells_the_app_and_shares_no_connection_across_the_snapshot() 
     f.api.restore();
     let f = f.ready().await;
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("/after")).await)["statusCode"],
+        result_json(
+            &f.invoke(&http_api("GET", "/after").request_id("/after").build())
+                .await
+        )["statusCode"],
         200
     );
 

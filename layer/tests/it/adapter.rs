@@ -2,44 +2,18 @@
 //! real `portside` binary, and a real HTTP app. Each test checks what the app
 //! receives and what Lambda receives.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::events::http_api;
+use crate::support::{error_of, result_json, sample, App, Function, KeepAlive, Reply};
 use portside_local::runtime_api::{self, InitState, InvokeOptions, ShutdownReason};
 use serde_json::{json, Value};
-use support::{error_of, result_json, sample, App, Function, KeepAlive, Reply};
-
-fn base64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 fn unbase64(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .unwrap()
-}
-
-fn http_api_event(method: &str, raw_path: &str, raw_query: &str, body: &[u8]) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": raw_query,
-        "cookies": ["session=abc", "theme=dark"],
-        "headers": {"host": "api.example.com", "content-type": "application/octet-stream",
-                    "x-forwarded-for": "203.0.113.9"},
-        "requestContext": {"accountId": "123456789012", "apiId": "api", "domainName": "api.example.com",
-                           "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                                    "sourceIp": "203.0.113.9", "userAgent": "test"},
-                           "requestId": "req-1", "routeKey": "$default", "stage": "$default",
-                           "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795345200000u64},
-        "body": base64(body),
-        "isBase64Encoded": true
-    })
-    .to_string()
 }
 
 #[tokio::test]
@@ -61,7 +35,13 @@ async fn an_http_api_request_reaches_the_app_and_its_answer_reaches_lambda() {
     let body = [0u8, 1, 2, 3, 254, 255];
     let outcome = f
         .invoke_with(
-            &http_api_event("PUT", "/files/a b", "x=1&x=2&y=%2F&z=a+b", &body),
+            &http_api("PUT", "/files/a b")
+                .query("x=1&x=2&y=%2F&z=a+b")
+                .cookies(&["session=abc", "theme=dark"])
+                .header("content-type", "application/octet-stream")
+                .header("x-forwarded-for", "203.0.113.9")
+                .binary_body(&body)
+                .build(),
             InvokeOptions::new()
                 .timeout(Duration::from_secs(10))
                 .request_id("11111111-2222-3333-4444-555555555555")
@@ -233,7 +213,7 @@ async fn an_unreachable_app_is_a_typed_error_and_the_next_invocation_is_served()
     let app = App::start(KeepAlive::Forever, Reply::echo).await;
     let f = Function::start(app.port, &[]).await.ready().await;
     let port = app.stop();
-    let event = http_api_event("GET", "/", "", b"");
+    let event = http_api("GET", "/").build();
 
     let (kind, message) = error_of(&f.invoke(&event).await);
     assert_eq!(kind, "Portside.AppUnreachable");
@@ -259,7 +239,7 @@ async fn a_slow_app_times_out_before_lambdas_deadline_and_the_next_invocation_is
     let started = Instant::now();
     let outcome = f
         .invoke_with(
-            &http_api_event("GET", "/slow", "", b""),
+            &http_api("GET", "/slow").build(),
             InvokeOptions::new().timeout(Duration::from_secs(1)),
         )
         .await;
@@ -271,7 +251,7 @@ async fn a_slow_app_times_out_before_lambdas_deadline_and_the_next_invocation_is
     assert!(message.contains("did not answer"), "{message}");
     assert!(started.elapsed() < Duration::from_millis(1000));
 
-    let outcome = f.invoke(&http_api_event("GET", "/fast", "", b"")).await;
+    let outcome = f.invoke(&http_api("GET", "/fast").build()).await;
     assert_eq!(result_json(&outcome)["statusCode"], 200);
 }
 
@@ -289,14 +269,14 @@ async fn statuses_listed_in_error_status_codes_fail_the_invocation() {
         .await
         .ready()
         .await;
-    let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/bad", "", b"")).await);
+    let (kind, message) = error_of(&f.invoke(&http_api("GET", "/bad").build()).await);
     assert_eq!(kind, "Portside.AppError");
     assert!(
         message.contains("502") && message.contains("upstream is down"),
         "{message}"
     );
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/other", "", b"")).await)["statusCode"],
+        result_json(&f.invoke(&http_api("GET", "/other").build()).await)["statusCode"],
         404
     );
 }
@@ -312,7 +292,7 @@ async fn a_malformed_event_is_a_typed_error_and_the_next_invocation_is_served() 
     assert!(message.contains("`rawPath` must be a string"), "{message}");
     assert!(app.received().is_empty(), "nothing reached the app");
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        result_json(&f.invoke(&http_api("GET", "/").build()).await)["statusCode"],
         200
     );
 }
@@ -328,10 +308,10 @@ async fn garbage_from_the_app_is_a_typed_error_and_the_next_invocation_is_served
     })
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
-    let (kind, _) = error_of(&f.invoke(&http_api_event("GET", "/garbage", "", b"")).await);
+    let (kind, _) = error_of(&f.invoke(&http_api("GET", "/garbage").build()).await);
     assert_eq!(kind, "Portside.AppInvalidResponse");
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        result_json(&f.invoke(&http_api("GET", "/").build()).await)["statusCode"],
         200
     );
 }
@@ -356,18 +336,15 @@ async fn a_content_length_list_of_one_value_is_that_value_and_differing_ones_are
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
     for (path, body) in [("/repeated", "abc"), ("/zeros", "")] {
-        let result = result_json(&f.invoke(&http_api_event("GET", path, "", b"")).await);
+        let result = result_json(&f.invoke(&http_api("GET", path).build()).await);
         assert_eq!(result["statusCode"], 200, "{path}");
         assert_eq!(result["body"], body, "{path}: the announced bytes, exactly");
     }
-    let (kind, _) = error_of(
-        &f.invoke(&http_api_event("GET", "/differing", "", b""))
-            .await,
-    );
+    let (kind, _) = error_of(&f.invoke(&http_api("GET", "/differing").build()).await);
     assert_eq!(kind, "Portside.AppInvalidResponse");
     assert_eq!(app.received().len(), 3, "each request reached the app once");
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        result_json(&f.invoke(&http_api("GET", "/").build()).await)["statusCode"],
         200
     );
 }
@@ -389,13 +366,10 @@ async fn a_response_head_too_large_to_read_is_a_typed_error_and_the_next_invocat
     })
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
-    let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/big-head", "", b"")).await);
+    let (kind, message) = error_of(&f.invoke(&http_api("GET", "/big-head").build()).await);
     assert_eq!(kind, "Portside.AppInvalidResponse");
     assert!(message.contains("response head"), "{message}");
-    let large = result_json(
-        &f.invoke(&http_api_event("GET", "/large-head", "", b""))
-            .await,
-    );
+    let large = result_json(&f.invoke(&http_api("GET", "/large-head").build()).await);
     assert_eq!(large["cookies"].as_array().map(Vec::len), Some(40));
     assert_eq!(large["body"], "fine");
 }
@@ -414,12 +388,12 @@ async fn a_response_over_lambdas_limit_is_an_error_not_a_truncated_body() {
     })
     .await;
     let f = Function::start(app.port, &[]).await.ready().await;
-    let (kind, message) = error_of(&f.invoke(&http_api_event("GET", "/big", "", b"")).await);
+    let (kind, message) = error_of(&f.invoke(&http_api("GET", "/big").build()).await);
     assert_eq!(kind, "Portside.ResponseTooLarge");
     // Lambda's own limit, as its Runtime API says it (local/FRONTDOOR.md).
     assert!(message.contains("6,291,556 bytes"), "{message}");
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["body"],
+        result_json(&f.invoke(&http_api("GET", "/").build()).await)["body"],
         "xxxxxxxxxx"
     );
 }
@@ -435,7 +409,11 @@ async fn a_keep_alive_connection_the_app_closed_while_idle_never_fails_an_invoca
     let f = Function::start(app.port, &[]).await.ready().await;
     for i in 0..3 {
         let outcome = f
-            .invoke(&http_api_event("POST", &format!("/n{i}"), "", b"x"))
+            .invoke(
+                &http_api("POST", &format!("/n{i}"))
+                    .binary_body(b"x")
+                    .build(),
+            )
             .await;
         assert_eq!(result_json(&outcome)["statusCode"], 200, "invocation {i}");
         tokio::time::sleep(Duration::from_millis(120)).await;
@@ -454,10 +432,10 @@ async fn idle_connections_older_than_the_pool_timeout_are_not_reused() {
         .await
         .ready()
         .await;
-    f.invoke(&http_api_event("GET", "/a", "", b"")).await;
-    f.invoke(&http_api_event("GET", "/b", "", b"")).await;
+    f.invoke(&http_api("GET", "/a").build()).await;
+    f.invoke(&http_api("GET", "/b").build()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    f.invoke(&http_api_event("GET", "/c", "", b"")).await;
+    f.invoke(&http_api("GET", "/c").build()).await;
     let connections: Vec<usize> = app.received().iter().map(|r| r.connection).collect();
     assert_eq!(
         connections[0], connections[1],
@@ -522,7 +500,7 @@ async fn init_waits_for_the_app_and_uses_the_readiness_path() {
     let f = f.ready().await;
     assert_eq!(app.all_received()[0].target, "/healthz");
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        result_json(&f.invoke(&http_api("GET", "/").build()).await)["statusCode"],
         200
     );
     assert!(f.log().contains("the app is ready"), "{}", f.log());
@@ -532,7 +510,7 @@ async fn init_waits_for_the_app_and_uses_the_readiness_path() {
 async fn the_first_invocation_goes_out_on_the_connection_the_readiness_check_opened() {
     let app = App::start(KeepAlive::Forever, Reply::echo).await;
     let f = Function::start(app.port, &[]).await.ready().await;
-    let outcome = f.invoke(&http_api_event("GET", "/first", "", b"")).await;
+    let outcome = f.invoke(&http_api("GET", "/first").build()).await;
     assert_eq!(result_json(&outcome)["statusCode"], 200);
     let all = app.all_received();
     assert_eq!(all.len(), 2, "one readiness check, one invocation: {all:?}");
@@ -583,7 +561,7 @@ async fn shutdown_lets_the_invocation_in_flight_finish_then_exits() {
     let invocation = f
         .api
         .start_invoke(
-            http_api_event("GET", "/", "", b""),
+            http_api("GET", "/").build(),
             InvokeOptions::new().timeout(Duration::from_secs(10)),
         )
         .unwrap();
@@ -616,7 +594,7 @@ async fn the_runtime_api_may_carry_a_path_prefix() {
         .await;
     assert!(f.api.runtime_api_env().ends_with("/.rt"));
     assert_eq!(
-        result_json(&f.invoke(&http_api_event("GET", "/", "", b"")).await)["statusCode"],
+        result_json(&f.invoke(&http_api("GET", "/").build()).await)["statusCode"],
         200
     );
 }
@@ -641,7 +619,7 @@ async fn invocations_can_go_through_a_runtime_api_proxy() {
     // ...and the proxy serves the invocations.
     assert_eq!(lambda.wait_init().await, InitState::Ready);
     let outcome = lambda
-        .invoke(http_api_event("GET", "/", "", b""), InvokeOptions::new())
+        .invoke(http_api("GET", "/").build(), InvokeOptions::new())
         .await
         .unwrap();
     assert_eq!(result_json(&outcome)["statusCode"], 200);
@@ -672,7 +650,7 @@ async fn with_async_init_init_returns_before_lambdas_limit_and_the_first_invocat
     let invocation = f
         .api
         .start_invoke(
-            http_api_event("GET", "/", "", b""),
+            http_api("GET", "/").build(),
             InvokeOptions::new().timeout(Duration::from_secs(20)),
         )
         .unwrap();
@@ -705,12 +683,11 @@ async fn with_compression_on_responses_are_compressed_as_the_client_prefers() {
         .await
         .ready()
         .await;
-    let event = |path: &str, accept: Option<&str>| {
-        let mut e: Value = serde_json::from_str(&http_api_event("GET", path, "", b"")).unwrap();
-        if let Some(accept) = accept {
-            e["headers"]["accept-encoding"] = json!(accept);
-        }
-        e.to_string()
+    let event = |path: &str, accept: Option<&str>| match accept {
+        Some(accept) => http_api("GET", path)
+            .header("accept-encoding", accept)
+            .build(),
+        None => http_api("GET", path).build(),
     };
 
     // A client that prefers brotli still takes gzip: gzip.
@@ -773,7 +750,7 @@ async fn the_adapter_sends_requests_where_aws_lambda_http_endpoint_says() {
     let endpoint = format!("0.0.0.0:{}", app.port);
     let vars = without_port(&api, &[("AWS_LAMBDA_HTTP_ENDPOINT", &endpoint)]);
     let f = Function::spawn(api, vars).ready().await;
-    let result = result_json(&f.invoke(&http_api_event("GET", "/where", "", b"")).await);
+    let result = result_json(&f.invoke(&http_api("GET", "/where").build()).await);
     assert_eq!(result["statusCode"], 200);
     let targets: Vec<String> = app.received().iter().map(|r| r.target.clone()).collect();
     assert_eq!(targets, ["/where"]);
@@ -830,16 +807,13 @@ async fn with_web_function_semantics_the_app_sees_what_a_web_function_sees() {
     .await;
     // Readiness by TCP: no request reached the app before the invocation.
     assert!(app.all_received().is_empty(), "{:?}", app.all_received());
-    let event = json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": "/who", "rawQueryString": "",
-        "headers": {"host": "api.example.com", "lambda-web-request-id": "forged",
-                    "x-real-ip": "10.9.9.9", "x-http-method-override": "DELETE",
-                    "x-forwarded-for": "198.51.100.1", "x-kept": "yes"},
-        "requestContext": {"http": {"method": "GET", "path": "/who", "sourceIp": "203.0.113.9"},
-                           "domainName": "api.example.com", "requestId": "r"},
-        "isBase64Encoded": false
-    })
-    .to_string();
+    let event = http_api("GET", "/who")
+        .header("lambda-web-request-id", "forged")
+        .header("x-real-ip", "10.9.9.9")
+        .header("x-http-method-override", "DELETE")
+        .header("x-forwarded-for", "198.51.100.1")
+        .header("x-kept", "yes")
+        .build();
     let outcome = f
         .invoke_with(
             &event,

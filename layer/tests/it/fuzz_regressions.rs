@@ -5,10 +5,10 @@
 use std::io::{self, Read};
 use std::time::Duration;
 
-use portside::config::{ApiAddress, Config};
-use portside::readiness::{read_rest, read_status};
+use portside::testing::config::{ApiAddress, Config};
+use portside::testing::readiness::{read_rest, read_status};
 
-fn config_with(vars: &[(&str, &str)]) -> Result<Config, portside::config::ConfigError> {
+fn config_with(vars: &[(&str, &str)]) -> Result<Config, portside::testing::config::ConfigError> {
     let mut env = vec![
         ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
         ("AWS_LAMBDA_FUNCTION_NAME", "f"),
@@ -239,8 +239,8 @@ fn a_path_setting_that_is_not_a_url_path_is_refused() {
 fn a_pass_through_answer_with_invalid_utf8_inside_a_string_is_refused() {
     use bytes::Bytes;
     use http::{HeaderMap, StatusCode};
-    use portside::error::PortsideError;
-    use portside::event::{pass_through_result, ResponseParts};
+    use portside::testing::error::PortsideError;
+    use portside::testing::event::{pass_through_result, ResponseParts};
     let answer = |body: &[u8]| ResponseParts {
         status: StatusCode::OK,
         headers: HeaderMap::new(),
