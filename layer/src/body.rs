@@ -199,6 +199,15 @@ impl serde::Serialize for ResultBody {
     }
 }
 
+/// `bytes` as text, if they are valid UTF-8: the same answer as
+/// `core::str::from_utf8`, found 32 or 16 bytes at a time (simdutf8: AVX2
+/// or SSE4.2 chosen at run time on x86_64, NEON on arm64), where core's is
+/// a byte at a time on non-ASCII text (half the cost of a 256 KiB Arabic
+/// JSON response, before).
+pub fn as_text(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
+}
+
 /// Chooses text or base64 for a response body. Text needs a text media type,
 /// no `content-encoding` (compressed bytes are binary) and valid UTF-8;
 /// everything else is base64, so no byte is ever lost.
@@ -209,7 +218,7 @@ pub fn encode_result_body(headers: &HeaderMap, body: &Bytes) -> ResultBody {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(is_text_media_type)
-            && std::str::from_utf8(body).is_ok());
+            && as_text(body).is_some());
     if texty {
         ResultBody::Text(body.clone())
     } else {
@@ -346,6 +355,53 @@ mod tests {
             "application/zip",
         ] {
             assert!(!is_text_media_type(ct), "{ct}");
+        }
+    }
+
+    #[test]
+    fn text_is_recognised_exactly_as_core_recognises_utf8() {
+        // Long texts in many scripts with one byte changed at each place of
+        // a SIMD block and beyond: truncated sequences, stray continuation
+        // bytes, overlong forms, surrogates and code points past U+10FFFF
+        // are refused wherever they fall; core's validator is the oracle.
+        let text = "Zoë Ørsted 日本語 Привет مرحبا 😀🎉 \"q\" ascii run ".repeat(12);
+        let mut state: u64 = 0x9e37_79b9;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        let breakers: [&[u8]; 8] = [
+            &[0x80],
+            &[0xc0, 0xaf],
+            &[0xe0, 0x80, 0xaf],
+            &[0xed, 0xa0, 0x80],
+            &[0xf4, 0x90, 0x80, 0x80],
+            &[0xff],
+            &[0xe6, 0x97],
+            &[0xf0, 0x9f, 0x98],
+        ];
+        assert!(as_text(text.as_bytes()).is_some());
+        for len in [0, 1, 15, 16, 31, 32, 33, 63, 64, 65, 200, text.len()] {
+            let bytes = &text.as_bytes()[..len];
+            assert_eq!(
+                as_text(bytes).is_some(),
+                std::str::from_utf8(bytes).is_ok(),
+                "{len}"
+            );
+        }
+        for _ in 0..3000 {
+            let mut bytes = text.as_bytes().to_vec();
+            let at = next() % bytes.len();
+            let breaker = breakers[next() % breakers.len()];
+            let end = (at + breaker.len()).min(bytes.len());
+            bytes.splice(at..end, breaker.iter().copied());
+            assert_eq!(
+                as_text(&bytes).map(str::as_bytes),
+                std::str::from_utf8(&bytes).ok().map(str::as_bytes),
+                "{breaker:x?} at {at}"
+            );
         }
     }
 

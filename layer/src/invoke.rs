@@ -390,8 +390,8 @@ impl Adapter {
         info: &InvocationInfo<'_>,
         facts: &mut Facts,
     ) -> Result<Prepared, PortsideError> {
-        let text = std::str::from_utf8(&payload)
-            .map_err(|_| PortsideError::InvalidEvent("the payload is not UTF-8 text".into()))?;
+        let text = crate::body::as_text(&payload)
+            .ok_or_else(|| PortsideError::InvalidEvent("the payload is not UTF-8 text".into()))?;
         let mut pass_through_source = None;
         let (source, request) = match event::parse(text)? {
             Event::Http(http) => (

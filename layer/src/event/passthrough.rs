@@ -133,20 +133,20 @@ pub fn pass_through_result(response: ResponseParts) -> Result<Bytes, PortsideErr
     let body = response.body;
     let json = if body.iter().all(u8::is_ascii_whitespace) {
         Bytes::from_static(b"null")
-    } else if std::str::from_utf8(&body).is_ok()
+    } else if crate::body::as_text(&body).is_some()
         && serde_json::from_slice::<IgnoredAny>(&body).is_ok()
     {
         // Valid JSON: the app's bytes, untouched. (serde_json does not check
         // the UTF-8 of strings it skips, so that is checked first.)
         body
     } else {
-        match std::str::from_utf8(&body) {
-            Ok(text) => {
+        match crate::body::as_text(&body) {
+            Some(text) => {
                 Bytes::from(serde_json::to_vec(text).map_err(|e| {
                     PortsideError::Internal(format!("cannot write the result: {e}"))
                 })?)
             }
-            Err(_) => {
+            None => {
                 let content_type = response
                     .headers
                     .get(http::header::CONTENT_TYPE)

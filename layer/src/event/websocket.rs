@@ -109,7 +109,7 @@ fn request(event: &RawEvent<'_>, context: &ContextProbe<'_>) -> Result<Converted
 fn result(response: ResponseParts) -> HttpResult {
     // WebSocket frames sent back to a client are text (API Gateway does not
     // send binary frames), so any UTF-8 body is text whatever its type.
-    let body = if std::str::from_utf8(&response.body).is_ok()
+    let body = if crate::body::as_text(&response.body).is_some()
         && !response
             .headers
             .contains_key(http::header::CONTENT_ENCODING)
