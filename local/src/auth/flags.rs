@@ -212,7 +212,7 @@ impl AuthFlags {
         if self.iam.is_some()
             && !matches!(
                 source,
-                Source::HttpApi | Source::RestApi | Source::FunctionUrl
+                Source::HttpApiV2 | Source::RestApi | Source::FunctionUrl
             )
         {
             return Err(format!(
@@ -224,7 +224,7 @@ impl AuthFlags {
     }
 
     fn check_jwt(&self, source: Source) -> Result<(), String> {
-        if source != Source::HttpApi {
+        if source != Source::HttpApiV2 {
             return Err(format!(
                 "--jwt-issuer: portside-local emulates JWT authorizers on HTTP APIs (--event http-api); {} is not one (REST API JWT authorizers are not emulated)",
                 source.name()
@@ -246,7 +246,7 @@ impl AuthFlags {
 
     fn lambda_config(&self, source: Source) -> Result<LambdaAuthorizerConfig, String> {
         let syntax = match source {
-            Source::HttpApi => Syntax::HttpApi,
+            Source::HttpApiV2 => Syntax::HttpApi,
             Source::RestApi => Syntax::RestApi,
             other => {
                 return Err(format!(
@@ -256,7 +256,7 @@ impl AuthFlags {
             }
         };
         let kind = match (source, self.kind.as_deref().unwrap_or("request")) {
-            (Source::HttpApi, "request") => {
+            (Source::HttpApiV2, "request") => {
                 let payload = match self.payload.as_deref().unwrap_or("2.0") {
                     "2.0" => PayloadVersion::V2,
                     "1.0" => PayloadVersion::V1,
@@ -267,7 +267,7 @@ impl AuthFlags {
                 }
                 LambdaKind::HttpApi { payload, simple: self.simple }
             }
-            (Source::HttpApi, "token") => {
+            (Source::HttpApiV2, "token") => {
                 return Err("--authorizer-type token: HTTP APIs have REQUEST authorizers only; use --event rest-api for a TOKEN authorizer".into())
             }
             (_, "request") | (_, "token") if self.payload.is_some() || self.simple => {
@@ -500,19 +500,19 @@ mod tests {
             "api",
         ])
         .unwrap();
-        assert!(jwt.check(Source::HttpApi).is_ok());
+        assert!(jwt.check(Source::HttpApiV2).is_ok());
         assert!(jwt
             .check(Source::RestApi)
             .unwrap_err()
             .contains("REST API JWT authorizers are not emulated"));
         let no_aud = flags(&["--jwt-issuer", "http://127.0.0.1:9/i"]).unwrap();
         assert!(no_aud
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("--jwt-audience"));
         let token = flags(&["--authorizer-function", "d", "--authorizer-type", "token"]).unwrap();
         assert!(token
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("REQUEST authorizers only"));
         assert!(token.check(Source::RestApi).is_ok());
@@ -526,17 +526,17 @@ mod tests {
         ])
         .unwrap();
         assert!(both
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("one authorization type"));
         let iam = flags(&["--iam-auth", "allow"]).unwrap();
         assert!(iam
-            .check(Source::Alb)
+            .check(Source::Alb { multi_value: false })
             .unwrap_err()
             .contains("no IAM authorization"));
         let stray = flags(&["--authorizer-ttl", "10"]).unwrap();
         assert!(stray
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("--authorizer-function"));
         let v1_simple = flags(&[
@@ -548,7 +548,7 @@ mod tests {
         ])
         .unwrap();
         assert!(v1_simple
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("2.0"));
         assert!(flags(&["--authorizer-ttl", "3601"])

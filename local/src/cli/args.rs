@@ -55,8 +55,11 @@ LAUNCH:
 
 OPTIONS:
   --port N            front door port on 127.0.0.1 (default 3000; 0 = any)
-  --event SOURCE      http-api (default), rest-api, alb, alb-multi,
-                      function-url, lattice-v1, lattice-v2
+  --event SOURCE      the event source, named as the portside adapter names
+                      it: http-api-v2 (the default), rest-api, alb,
+                      alb-multi-value, function-url, vpc-lattice-v1,
+                      vpc-lattice-v2; the older names http-api, alb-multi,
+                      lattice-v1 and lattice-v2 work too
   --response-stream   stream responses as they arrive: a Function URL in
                       RESPONSE_STREAM mode (--event function-url) or a REST
                       API with the STREAM response transfer mode (--event
@@ -212,7 +215,7 @@ impl Default for Options {
             adapter: None,
             shim: None,
             port: 3000,
-            source: Source::HttpApi,
+            source: Source::HttpApiV2,
             response_stream: false,
             timeout: Duration::from_secs(30),
             memory: 1024,
@@ -291,8 +294,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--event" => {
                 let v = value()?;
                 o.source = Source::parse(&v).ok_or_else(|| {
-                    let names: Vec<&str> = Source::ALL.iter().map(|(n, _)| *n).collect();
-                    format!("--event {v:?} is not a known source; use one of {}", names.join(", "))
+                    format!(
+                        "--event {v:?} is not a known source; use one of {}",
+                        Source::front_door_names()
+                    )
                 })?;
             }
             "--response-stream" => o.response_stream = true,

@@ -36,7 +36,7 @@ fn parses_the_launch_forms() {
     assert_eq!(o.function, Some(PathBuf::from("f")));
     assert_eq!(o.layer, Some(PathBuf::from("l.zip")));
     assert_eq!(o.port, 0);
-    assert_eq!(o.source, Source::AlbMulti);
+    assert_eq!(o.source, Source::Alb { multi_value: true });
     assert_eq!(o.timeout, Duration::from_secs(3));
     assert_eq!(o.memory, 256);
     assert_eq!(

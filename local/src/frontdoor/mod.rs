@@ -50,9 +50,6 @@ pub struct FrontDoorConfig {
     /// by default): past it the source answers by itself while the function
     /// may still run. `None`: only the function timeout applies.
     pub integration_timeout: Option<Duration>,
-    /// An HTTP API with payload format 1.0: results are read as REST API
-    /// results (its own failures stay the HTTP API's).
-    pub payload_v1: bool,
     /// The authorizers in front of the function (`crate::auth`), if any.
     pub auth: Option<Arc<crate::auth::Gate>>,
 }
@@ -65,13 +62,12 @@ impl FrontDoorConfig {
             response_stream: false,
             region: region.to_string(),
             integration_timeout: answers::integration_timeout(source),
-            payload_v1: false,
             auth: None,
         }
     }
 
     fn streams(&self) -> bool {
-        self.response_stream && matches!(self.source, Source::FunctionUrl | Source::RestApi)
+        self.response_stream && self.source.streams()
     }
 }
 
@@ -172,7 +168,7 @@ async fn handle(
     } else {
         Door::Source(cfg.source)
     };
-    let body = match read_request(door, cfg.source, req).await {
+    let body = match read_request(door, req).await {
         Ok(body) => body,
         Err(refusal) => return Ok(refusal),
     };
@@ -196,7 +192,6 @@ async fn handle(
 /// the client, still writing it, reads the answer).
 pub(crate) async fn read_request(
     door: Door,
-    source: Source,
     req: Request<Incoming>,
 ) -> Result<Bytes, Response<RespBody>> {
     let (parts, body) = req.into_parts();
@@ -210,7 +205,8 @@ pub(crate) async fn read_request(
             (Door::InvokeApi, Limit::InvokePayload) => {
                 rejected(&InvokeRejected::PayloadTooLarge { limit: limit.max() })
             }
-            _ => respond(answers::over_limit(source, limit)),
+            (Door::InvokeApi, _) => respond(answers::lambda_head_too_large()),
+            (Door::Source(source), _) => respond(answers::over_limit(source, limit)),
         }
     };
     if let Some(limit) = head::over(door, &size) {
@@ -425,13 +421,7 @@ pub async fn deliver(
         Outcome::Streamed(s) => s.raw.clone(),
         _ => return respond(answers::answer(cfg.source, Failure::Function)),
     };
-    // An HTTP API route with payload format 1.0 answers in the REST shape.
-    let result_source = if cfg.payload_v1 {
-        Source::RestApi
-    } else {
-        cfg.source
-    };
-    let resp = events::to_response(result_source, &payload, head);
+    let resp = events::to_response(cfg.source, &payload, head);
     match over_result_limits(cfg.source, payload.len(), &resp) {
         Some(limit) => {
             eprintln!(
@@ -474,6 +464,9 @@ fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {
         events::PreludeError::NotJson => {
             "the streamed response's prelude is not a JSON object".to_string()
         }
+        events::PreludeError::NotStreamed => {
+            format!("{} does not stream responses", source.title())
+        }
     };
     eprintln!("portside-local: {why}");
     answers::answer(source, Failure::BadResult)
@@ -491,11 +484,8 @@ async fn streamed(
         match rx.recv().await? {
             StreamEvent::Started { content_type } => {
                 if !PreludeSplitter::expects_prelude(content_type.as_deref()) {
-                    if source == Source::RestApi {
-                        break events::stream_head(source, None, is_head);
-                    }
-                    let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
-                    break Ok((200, vec![("content-type".to_string(), ct)]));
+                    let ct = content_type.as_deref();
+                    break events::stream_head_with(source, None, ct, is_head);
                 }
             }
             StreamEvent::Prelude(p) => break events::stream_head(source, Some(&p), is_head),
