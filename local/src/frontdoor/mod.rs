@@ -410,9 +410,9 @@ pub async fn deliver(
         Outcome::Response(b) => b.clone(),
         Outcome::Streamed(s) if cfg.streams() => {
             return match events::stream_head(cfg.source, s.prelude.as_deref(), head) {
-                Ok((status, headers)) => respond(HttpResponse {
-                    status,
-                    headers,
+                Ok(head) => respond(HttpResponse {
+                    status: head.status,
+                    headers: head.headers,
                     body: s.body.clone(),
                 }),
                 Err(e) => respond(bad_prelude(cfg.source, &e)),
@@ -537,7 +537,7 @@ async fn streamed(
         }
     });
     let mut resp = Response::new(BoxBody::new(ChannelBody(body_rx)));
-    *resp.status_mut() = http::StatusCode::from_u16(head.0).unwrap_or(http::StatusCode::OK);
-    add_headers(&mut resp, &head.1);
+    *resp.status_mut() = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
+    add_headers(&mut resp, &head.headers);
     Some(resp)
 }

@@ -18,8 +18,8 @@ use super::parts::API_ID;
 use super::result::{read_prelude, PreludeError};
 use super::route::RouteFacts;
 use super::{
-    EventContext, HeaderFields, HttpRequest, HttpResponse, ResultShape, StreamHead,
-    StreamHeadParts, Unit,
+    EventContext, HeaderFields, HttpRequest, HttpResponse, ReadStreamHead, ResponseHead,
+    ResultShape, Unit,
 };
 use crate::frontdoor::answers::{json, lambda_head_too_large, Failure};
 use crate::frontdoor::head::Measure;
@@ -35,12 +35,15 @@ fn url_stream_head(
     prelude: Option<&[u8]>,
     content_type: Option<&str>,
     head: bool,
-) -> Result<StreamHeadParts, PreludeError> {
+) -> Result<ResponseHead, PreludeError> {
     match prelude {
         Some(p) => read_prelude(p, head),
         None => {
             let ct = content_type.unwrap_or("application/octet-stream");
-            Ok((200, vec![("content-type".into(), ct.into())]))
+            Ok(ResponseHead {
+                status: 200,
+                headers: vec![("content-type".into(), ct.into())],
+            })
         }
     }
 }
@@ -75,7 +78,7 @@ impl Unit for FunctionUrl {
         }
     }
 
-    fn stream_head(&self) -> Option<StreamHead> {
+    fn stream_head(&self) -> Option<ReadStreamHead> {
         Some(url_stream_head)
     }
 

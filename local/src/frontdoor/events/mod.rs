@@ -79,16 +79,22 @@ pub enum Source {
 }
 
 /// A streamed response's status and headers.
-pub type StreamHeadParts = (u16, Vec<(String, String)>);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: u16,
+    /// The headers (repeated names allowed).
+    pub headers: Vec<(String, String)>,
+}
 
 /// How a streaming source reads the head of a streamed response: from its
 /// JSON prelude, or without one (`content_type`: the runtime's, when it
 /// streamed without a prelude); `head`: the request was a HEAD.
-pub(crate) type StreamHead = fn(
+pub(crate) type ReadStreamHead = fn(
     prelude: Option<&[u8]>,
     content_type: Option<&str>,
     head: bool,
-) -> Result<StreamHeadParts, PreludeError>;
+) -> Result<ResponseHead, PreludeError>;
 
 /// Which header fields of a result a source reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +149,7 @@ pub(crate) trait Unit: Sync {
     fn result_shape(&self) -> ResultShape;
 
     /// How it reads a streamed response's head, if it streams.
-    fn stream_head(&self) -> Option<StreamHead> {
+    fn stream_head(&self) -> Option<ReadStreamHead> {
         None
     }
 
@@ -364,7 +370,7 @@ pub fn stream_head(
     source: Source,
     prelude: Option<&[u8]>,
     head: bool,
-) -> Result<StreamHeadParts, PreludeError> {
+) -> Result<ResponseHead, PreludeError> {
     stream_head_with(source, prelude, None, head)
 }
 
@@ -375,7 +381,7 @@ pub(crate) fn stream_head_with(
     prelude: Option<&[u8]>,
     content_type: Option<&str>,
     head: bool,
-) -> Result<StreamHeadParts, PreludeError> {
+) -> Result<ResponseHead, PreludeError> {
     match source.unit().stream_head() {
         Some(read) => read(prelude, content_type, head),
         None => Err(PreludeError::NotStreamed),

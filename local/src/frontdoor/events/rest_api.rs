@@ -29,8 +29,8 @@ use super::parts::{
 use super::result::{read_prelude, PreludeError, REST_PRELUDE_LIMIT};
 use super::route::{api_context, pairs, RouteFacts};
 use super::{
-    EventContext, HeaderFields, HttpRequest, HttpResponse, ResultShape, StreamHead,
-    StreamHeadParts, Unit,
+    EventContext, HeaderFields, HttpRequest, HttpResponse, ReadStreamHead, ResponseHead,
+    ResultShape, Unit,
 };
 use crate::frontdoor::answers::{json, text, Failure};
 use crate::frontdoor::head::Measure;
@@ -148,7 +148,7 @@ fn rest_stream_head(
     prelude: Option<&[u8]>,
     _content_type: Option<&str>,
     head: bool,
-) -> Result<StreamHeadParts, PreludeError> {
+) -> Result<ResponseHead, PreludeError> {
     match prelude {
         None => Err(PreludeError::Missing),
         Some(p) if p.len() > REST_PRELUDE_LIMIT => Err(PreludeError::TooLong(p.len())),
@@ -195,7 +195,7 @@ impl Unit for RestApi {
         }
     }
 
-    fn stream_head(&self) -> Option<StreamHead> {
+    fn stream_head(&self) -> Option<ReadStreamHead> {
         Some(rest_stream_head)
     }
 

@@ -6,7 +6,7 @@
 //! Pure: it must not do I/O, build events, or answer for a source (a result
 //! it cannot read is an `Err` with the reason; the source answers).
 
-use super::{HeaderFields, ResultShape, StreamHeadParts};
+use super::{HeaderFields, ResponseHead, ResultShape};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -187,14 +187,17 @@ pub const REST_PRELUDE_LIMIT: usize = 16 * 1024;
 /// A stream's JSON prelude: `statusCode` (200 without one), `headers` and
 /// `multiValueHeaders` (winning for a name in both), `cookies` as
 /// `Set-Cookie` lines.
-pub(super) fn read_prelude(prelude: &[u8], head: bool) -> Result<StreamHeadParts, PreludeError> {
+pub(super) fn read_prelude(prelude: &[u8], head: bool) -> Result<ResponseHead, PreludeError> {
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(prelude) else {
         return Err(PreludeError::NotJson);
     };
     let mut headers = Vec::new();
     collect_headers(&obj, HeaderFields::Merged, head, &mut headers);
     collect_cookies(&obj, &mut headers);
-    Ok((status_of(&obj).unwrap_or(200), headers))
+    Ok(ResponseHead {
+        status: status_of(&obj).unwrap_or(200),
+        headers,
+    })
 }
 
 /// `statusDescription` for ALB: `"200 OK"`.

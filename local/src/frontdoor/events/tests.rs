@@ -311,13 +311,17 @@ fn a_head_response_keeps_the_apps_content_length() {
 #[test]
 fn a_streamed_head_keeps_the_apps_content_length() {
     let prelude = br#"{"statusCode":200,"multiValueHeaders":{"content-length":["1048576"],"content-type":["application/octet-stream"]}}"#;
-    let (_, head) = stream_head(Source::RestApi, Some(prelude), true).expect("head");
+    let head = stream_head(Source::RestApi, Some(prelude), true)
+        .expect("head")
+        .headers;
     assert!(
         head.iter()
             .any(|(k, v)| k == "content-length" && v == "1048576"),
         "{head:?}"
     );
-    let (_, get) = stream_head(Source::RestApi, Some(prelude), false).expect("head");
+    let get = stream_head(Source::RestApi, Some(prelude), false)
+        .expect("head")
+        .headers;
     assert!(!get.iter().any(|(k, _)| k == "content-length"), "{get:?}");
 }
 
@@ -325,7 +329,8 @@ fn a_streamed_head_keeps_the_apps_content_length() {
 fn stream_preludes_carry_all_four_fields() {
     let prelude = br#"{"statusCode":202,"headers":{"content-type":"text/plain","x-both":"single"},"multiValueHeaders":{"x-both":["m1","m2"],"x-multi":["a","b"]},"cookies":["c=1","d=2"]}"#;
     for source in [Source::RestApi, Source::FunctionUrl] {
-        let (status, headers) = stream_head(source, Some(prelude), false).expect("head");
+        let ResponseHead { status, headers } =
+            stream_head(source, Some(prelude), false).expect("head");
         assert_eq!(status, 202);
         let r = HttpResponse {
             status,
@@ -354,7 +359,7 @@ fn stream_preludes_carry_all_four_fields() {
     assert_eq!(
         stream_head(Source::FunctionUrl, None, false)
             .expect("head")
-            .0,
+            .status,
         200
     );
 }
