@@ -12,9 +12,10 @@ use super::events::Source;
 use crate::limits::Limit;
 use http::{HeaderMap, Method, Uri};
 
-/// Which front door a request came to.
+/// How a request came in: through an event source's front door, or to
+/// Lambda's Invoke API on the same port (each has its own limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Door {
+pub enum Via {
     /// An event source.
     Source(Source),
     /// Lambda's Invoke API.
@@ -83,11 +84,11 @@ impl HeadSize {
 /// Lambda's Invoke API's head limit.
 const INVOKE_API: &[(Limit, Measure)] = &[(Limit::LambdaHead, Measure::LineAndValues)];
 
-/// The first limit of `door` the head is past, if any.
-pub fn over(door: Door, size: &HeadSize) -> Option<Limit> {
-    let checks = match door {
-        Door::Source(source) => source.unit().head_limits(),
-        Door::InvokeApi => INVOKE_API,
+/// The first limit of `via` the head is past, if any.
+pub fn over(via: Via, size: &HeadSize) -> Option<Limit> {
+    let checks = match via {
+        Via::Source(source) => source.unit().head_limits(),
+        Via::InvokeApi => INVOKE_API,
     };
     checks
         .iter()
@@ -131,18 +132,18 @@ mod tests {
         let size = head("/", &[("k", &long)]);
         // 16 KiB of value: past API Gateway's 10,240 bytes and ALB's line.
         assert_eq!(
-            over(Door::Source(Source::HttpApiV2), &size),
+            over(Via::Source(Source::HttpApiV2), &size),
             Some(Limit::HttpApiHead)
         );
         assert_eq!(
-            over(Door::Source(Source::RestApi), &size),
+            over(Via::Source(Source::RestApi), &size),
             Some(Limit::RestApiHeaders)
         );
         assert_eq!(
-            over(Door::Source(Source::Alb { multi_value: false }), &size),
+            over(Via::Source(Source::Alb { multi_value: false }), &size),
             Some(Limit::AlbHeaderLine)
         );
-        assert_eq!(over(Door::Source(Source::FunctionUrl), &size), None);
-        assert_eq!(over(Door::InvokeApi, &size), None);
+        assert_eq!(over(Via::Source(Source::FunctionUrl), &size), None);
+        assert_eq!(over(Via::InvokeApi, &size), None);
     }
 }

@@ -21,7 +21,7 @@ use answers::Failure;
 use base64::Engine;
 use bytes::Bytes;
 use events::{EventContext, HttpRequest, HttpResponse, Source};
-use head::{Door, HeadSize};
+use head::{HeadSize, Via};
 use http::{Request, Response};
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
@@ -163,12 +163,12 @@ async fn handle(
     let is_invoke_api = method == "POST"
         && path.starts_with("/2015-03-31/functions/")
         && path.ends_with("/invocations");
-    let door = if is_invoke_api {
-        Door::InvokeApi
+    let via = if is_invoke_api {
+        Via::InvokeApi
     } else {
-        Door::Source(cfg.source)
+        Via::Source(cfg.source)
     };
-    let body = match read_request(door, req).await {
+    let body = match read_request(via, req).await {
         Ok(body) => body,
         Err(refusal) => return Ok(refusal),
     };
@@ -191,7 +191,7 @@ async fn handle(
 /// a head or a body past them, given once the rest of the body is read (so
 /// the client, still writing it, reads the answer).
 pub(crate) async fn read_request(
-    door: Door,
+    via: Via,
     req: Request<Incoming>,
 ) -> Result<Bytes, Response<RespBody>> {
     let (parts, body) = req.into_parts();
@@ -201,21 +201,21 @@ pub(crate) async fn read_request(
             "portside-local: {} is over its limit of {limit}",
             limit.what()
         );
-        match (door, limit) {
-            (Door::InvokeApi, Limit::InvokePayload) => {
+        match (via, limit) {
+            (Via::InvokeApi, Limit::InvokePayload) => {
                 rejected(&InvokeRejected::PayloadTooLarge { limit: limit.max() })
             }
-            (Door::InvokeApi, _) => respond(answers::lambda_head_too_large()),
-            (Door::Source(source), _) => respond(answers::over_limit(source, limit)),
+            (Via::InvokeApi, _) => respond(answers::lambda_head_too_large()),
+            (Via::Source(source), _) => respond(answers::over_limit(source, limit)),
         }
     };
-    if let Some(limit) = head::over(door, &size) {
+    if let Some(limit) = head::over(via, &size) {
         drain(body).await;
         return Err(refuse(limit));
     }
-    let limit = match door {
-        Door::InvokeApi => Limit::InvokePayload,
-        Door::Source(source) => answers::request_limit(source),
+    let limit = match via {
+        Via::InvokeApi => Limit::InvokePayload,
+        Via::Source(source) => answers::request_limit(source),
     };
     match read_limited(&parts.headers, body, limit.max(), None).await {
         Ok(bytes) => Ok(bytes),

@@ -17,7 +17,7 @@ use crate::frontdoor::answers::{self, Failure};
 use crate::frontdoor::events::{
     routed_event, EventContext, HttpRequest, HttpResponse, RouteFacts, Source,
 };
-use crate::frontdoor::head::Door as Limits;
+use crate::frontdoor::head::Via;
 use crate::frontdoor::{deliver, read_request, respond, FrontDoorConfig, RespBody};
 use crate::function::Function;
 use http::{Request, Response};
@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 
 /// What one door serves.
 #[derive(Clone)]
-pub enum Table {
+pub enum RouteTable {
     /// An HTTP API.
     Http(HttpApi),
     /// A REST API.
@@ -46,7 +46,7 @@ pub enum Table {
 /// A door with the functions its routes name.
 pub struct Door {
     /// Its table.
-    pub table: Table,
+    pub table: RouteTable,
     /// The stack's functions, by index.
     pub functions: Arc<Vec<Arc<Function>>>,
     /// The stack's region.
@@ -58,10 +58,10 @@ impl Door {
         match &self.table {
             // The door's limits and answers before a route is chosen are
             // the HTTP API's, whatever payload format its routes send.
-            Table::Http(_) => Source::HttpApiV2,
-            Table::Rest(_) => Source::RestApi,
-            Table::Url(..) => Source::FunctionUrl,
-            Table::Alb(t) => Source::Alb {
+            RouteTable::Http(_) => Source::HttpApiV2,
+            RouteTable::Rest(_) => Source::RestApi,
+            RouteTable::Url(..) => Source::FunctionUrl,
+            RouteTable::Alb(t) => Source::Alb {
                 multi_value: t.multi_value,
             },
         }
@@ -110,7 +110,7 @@ impl Door {
             })
             .collect();
         // The door's own limits on the head and the body, and its answers.
-        let body = match read_request(Limits::Source(source), req).await {
+        let body = match read_request(Via::Source(source), req).await {
             Ok(body) => body,
             Err(answer) => return answer,
         };
@@ -124,9 +124,9 @@ impl Door {
             port,
         };
         match &self.table {
-            Table::Http(api) => self.http(api, request).await,
-            Table::Rest(api) => self.rest(api, request).await,
-            Table::Url(url, id) => {
+            RouteTable::Http(api) => self.http(api, request).await,
+            RouteTable::Rest(api) => self.rest(api, request).await,
+            RouteTable::Url(url, id) => {
                 let facts = RouteFacts {
                     api_id: id.clone(),
                     ..RouteFacts::default()
@@ -135,7 +135,7 @@ impl Door {
                 cfg.response_stream = url.stream;
                 self.invoke(url.function, &cfg, &request, &facts).await
             }
-            Table::Alb(tg) => {
+            RouteTable::Alb(tg) => {
                 let Some(f) = tg.function else {
                     return respond(answers::answer(source, Failure::Function));
                 };
