@@ -180,6 +180,46 @@ async fn api_gateway_answers_its_integration_timeout_while_the_function_runs_on(
     assert_eq!(r.status, 200);
 }
 
+/// portside-local names each source as the portside adapter names it (on
+/// its `--event`, in its messages, as the adapter's EMF `EventSource`
+/// dimension and `x-portside-event-source` header): the oracle is the
+/// adapter itself, detecting the event portside-local builds.
+#[test]
+fn each_source_is_named_as_the_adapter_names_its_events() {
+    use portside::event::{parse, Event};
+    use portside_local::frontdoor::events::{to_event, EventContext, HttpRequest, Source};
+    let req = HttpRequest {
+        method: "POST".into(),
+        path: "/p".into(),
+        query: "a=1&a=2".into(),
+        headers: vec![
+            ("Host".into(), "127.0.0.1".into()),
+            ("Content-Type".into(), "application/json".into()),
+        ],
+        body: bytes::Bytes::from_static(b"{}"),
+        source_ip: "127.0.0.1".into(),
+        port: 3000,
+    };
+    let ctx = EventContext::new("us-east-1");
+    for source in Source::ALL {
+        let event = to_event(source, &req, &ctx).to_string();
+        let detected = match parse(&event) {
+            Ok(Event::Http(http)) => http.source.name(),
+            Ok(Event::PassThrough(p)) => panic!("{source:?}: passed through as {}", p.source),
+            Err(e) => panic!("{source:?}: {e}"),
+        };
+        assert_eq!(source.name(), detected, "{source:?}");
+    }
+    // `--event` takes each front door's name, and its older short name.
+    for source in Source::FRONT_DOOR {
+        assert_eq!(Source::parse(source.name()), Some(source));
+        if let Some(short) = source.short_name() {
+            assert_eq!(Source::parse(short), Some(source));
+        }
+    }
+    assert_eq!(Source::parse("http-api-v1"), None, "no lone door sends 1.0");
+}
+
 #[test]
 fn the_default_integration_timeouts_are_api_gateways() {
     use portside_local::frontdoor::answers::integration_timeout;
@@ -190,10 +230,13 @@ fn the_default_integration_timeouts_are_api_gateways() {
         Some(Duration::from_secs(29))
     );
     assert_eq!(
-        integration_timeout(Source::HttpApi),
+        integration_timeout(Source::HttpApiV2),
         Some(Duration::from_secs(30))
     );
-    assert_eq!(integration_timeout(Source::Alb), None);
+    assert_eq!(
+        integration_timeout(Source::Alb { multi_value: false }),
+        None
+    );
     assert_eq!(integration_timeout(Source::FunctionUrl), None);
 }
 

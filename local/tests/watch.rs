@@ -59,7 +59,17 @@ fn set_version(dir: &TempDir, v: &str) {
 fn serve(dir: &TempDir, extra: &[&str]) -> Local {
     adapter_binary();
     let port = format!("PORT={}", free_port());
-    let mut args = vec!["--env", port.as_str(), "--watch"];
+    // No bytecode: Python checks a cached .pyc by its source's size and
+    // mtime in whole seconds, so a version.py rewritten (to a value of the
+    // same length) within the second it was imported would be read from
+    // the stale cache, and the new code never served.
+    let mut args = vec![
+        "--env",
+        port.as_str(),
+        "--env",
+        "PYTHONDONTWRITEBYTECODE=1",
+        "--watch",
+    ];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--", "python3", "app.py"]);
     let local = Local::start(Launch::new(&args).cwd(dir.path()));

@@ -162,7 +162,7 @@ mod tests {
     fn the_http_api_jwt_answer_is_the_documented_one() {
         // http-api-troubleshooting-jwt.html: 26 bytes of body and the header.
         let r = answer(
-            Source::HttpApi,
+            Source::HttpApiV2,
             &Refusal::InvalidToken("the token does not have a valid audience".into()),
             "Mc7UVioPPHcEKPA=",
         );

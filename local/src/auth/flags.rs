@@ -16,10 +16,12 @@ use super::jwks::JwksSource;
 use super::jwt::{JwtAuthorizer, JwtConfig};
 use super::lambda::{LambdaAuthorizer, LambdaAuthorizerConfig, LambdaKind, PayloadVersion};
 use super::{Gate, RouteAuth};
+use crate::cli::AUTHORIZERS;
 use crate::frontdoor::events::Source;
 use crate::function::Function;
 use crate::layer::Layer;
 use crate::sandbox::SandboxConfig;
+use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,62 +29,128 @@ use std::time::Duration;
 /// API Gateway's default `authorizerResultTtlInSeconds` (300 s).
 pub const DEFAULT_TTL_SECS: u64 = 300;
 
-/// The flags as given.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The flags as given, each with its help and validation (the command
+/// line's table: `crate::cli`).
+#[derive(Args, Debug, Clone, Default, PartialEq)]
+#[command(next_help_heading = AUTHORIZERS)]
 pub struct AuthFlags {
-    /// `--jwt-issuer`.
+    /// An HTTP API JWT authorizer for tokens from this issuer
+    #[arg(long, value_name = "URL")]
     pub jwt_issuer: Option<String>,
-    /// `--jwt-audience` (repeatable).
+
+    /// An accepted audience (aud, else client_id) (repeatable)
+    #[arg(long = "jwt-audience", value_name = "AUD")]
     pub jwt_audiences: Vec<String>,
-    /// `--jwt-jwks`.
+
+    /// The issuer's keys: a JWKS URL on this machine or a file (default:
+    /// ISSUER/.well-known/openid-configuration)
+    #[arg(long, value_name = "URL|FILE")]
     pub jwt_jwks: Option<String>,
-    /// `--jwt-scope` (repeatable): the route's authorization scopes.
+
+    /// A route authorization scope (repeatable; one suffices)
+    #[arg(long = "jwt-scope", value_name = "SCOPE")]
     pub jwt_scopes: Vec<String>,
-    /// `--identity-source` (repeatable).
+
+    /// Where the token or identity is (repeatable): $request.header.NAME,
+    /// $request.querystring.NAME (HTTP API), method.request.header.NAME
+    /// (REST API)... (default: the Authorization header)
+    #[arg(long = "identity-source", value_name = "EXPR")]
     pub identity_sources: Vec<String>,
-    /// `--authorizer-function`.
+
+    /// A Lambda authorizer: the function in DIR, run by portside-local
+    #[arg(
+        id = "authorizer_function",
+        long = "authorizer-function",
+        value_name = "DIR"
+    )]
     pub function: Option<PathBuf>,
-    /// `--authorizer-handler`.
+
+    /// The authorizer's _HANDLER (default: run.sh), as --handler
+    #[arg(
+        id = "authorizer_handler",
+        long = "authorizer-handler",
+        value_name = "NAME"
+    )]
     pub handler: Option<String>,
-    /// `--authorizer-runtime`.
+
+    /// The authorizer's runtime, as --runtime
+    #[arg(
+        id = "authorizer_runtime",
+        long = "authorizer-runtime",
+        value_name = "NAME"
+    )]
     pub runtime: Option<String>,
-    /// `--authorizer-layer`.
+
+    /// The authorizer's layer, as --layer
+    #[arg(
+        id = "authorizer_layer",
+        long = "authorizer-layer",
+        value_name = "LAYER"
+    )]
     pub layer: Option<PathBuf>,
-    /// `--authorizer-env` (repeatable).
+
+    /// An authorizer environment variable (repeatable), as --env
+    #[arg(id = "authorizer_env", long = "authorizer-env", value_name = "KEY=VALUE", value_parser = crate::cli::key_value)]
     pub env: Vec<(String, String)>,
-    /// `--authorizer-type`: request or token.
-    pub kind: Option<String>,
-    /// `--authorizer-payload`: 1.0 or 2.0.
-    pub payload: Option<String>,
-    /// `--authorizer-simple-response`.
+
+    /// REQUEST (default) or TOKEN (REST APIs)
+    #[arg(long = "authorizer-type", value_name = "request|token", value_parser = authorizer_type)]
+    pub kind: Option<AuthorizerType>,
+
+    /// An HTTP API authorizer's payload format (default 2.0)
+    #[arg(long = "authorizer-payload", value_name = "1.0|2.0", value_parser = payload_version)]
+    pub payload: Option<PayloadVersion>,
+
+    /// HTTP API 2.0: it answers {"isAuthorized", "context"}
+    #[arg(long = "authorizer-simple-response")]
     pub simple: bool,
-    /// `--authorizer-ttl` in seconds.
+
+    /// Cache results by identity source for SECS seconds (default 300; 0 =
+    /// off)
+    #[arg(long = "authorizer-ttl", value_name = "SECS", value_parser = ttl)]
     pub ttl: Option<u64>,
-    /// `--authorizer-validation`: a TOKEN authorizer's regular expression.
+
+    /// A TOKEN authorizer's identity validation expression
+    #[arg(long = "authorizer-validation", value_name = "REGEX")]
     pub validation: Option<String>,
-    /// `--iam-auth`.
+
+    /// AWS_IAM routes or Function URL: IAM is not emulated (signatures are
+    /// not checked); unsigned requests are let through or refused with 403
+    #[arg(long = "iam-auth", value_name = "allow|deny", value_parser = IamMode::parse)]
     pub iam: Option<IamMode>,
 }
 
-/// The flags this module reads, with whether each takes a value.
-const FLAGS: [(&str, bool); 16] = [
-    ("--jwt-issuer", true),
-    ("--jwt-audience", true),
-    ("--jwt-jwks", true),
-    ("--jwt-scope", true),
-    ("--identity-source", true),
-    ("--authorizer-function", true),
-    ("--authorizer-handler", true),
-    ("--authorizer-runtime", true),
-    ("--authorizer-layer", true),
-    ("--authorizer-env", true),
-    ("--authorizer-type", true),
-    ("--authorizer-payload", true),
-    ("--authorizer-simple-response", false),
-    ("--authorizer-ttl", true),
-    ("--authorizer-validation", true),
-    ("--iam-auth", true),
-];
+/// `--authorizer-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizerType {
+    /// A REQUEST authorizer (HTTP and REST APIs).
+    Request,
+    /// A TOKEN authorizer (REST APIs).
+    Token,
+}
+
+fn authorizer_type(s: &str) -> Result<AuthorizerType, String> {
+    match s {
+        "request" => Ok(AuthorizerType::Request),
+        "token" => Ok(AuthorizerType::Token),
+        _ => Err("wants request or token".into()),
+    }
+}
+
+fn payload_version(s: &str) -> Result<PayloadVersion, String> {
+    match s {
+        "2.0" => Ok(PayloadVersion::V2),
+        "1.0" => Ok(PayloadVersion::V1),
+        _ => Err("wants 1.0 or 2.0".into()),
+    }
+}
+
+fn ttl(s: &str) -> Result<u64, String> {
+    s.parse()
+        .ok()
+        .filter(|t| *t <= 3600)
+        .ok_or_else(|| "wants seconds from 0 (no caching) to 3600".into())
+}
 
 /// What the authorizer's function runs with besides its own flags.
 #[derive(Debug, Clone)]
@@ -102,51 +170,6 @@ pub struct FunctionDefaults {
 }
 
 impl AuthFlags {
-    /// Whether `flag` is one of these.
-    pub fn takes(flag: &str) -> bool {
-        FLAGS.iter().any(|(f, _)| *f == flag)
-    }
-
-    /// Applies one flag; `value` reads its value.
-    pub fn apply(
-        &mut self,
-        flag: &str,
-        value: &mut dyn FnMut() -> Result<String, String>,
-    ) -> Result<(), String> {
-        match flag {
-            "--jwt-issuer" => self.jwt_issuer = Some(value()?),
-            "--jwt-audience" => self.jwt_audiences.push(value()?),
-            "--jwt-jwks" => self.jwt_jwks = Some(value()?),
-            "--jwt-scope" => self.jwt_scopes.push(value()?),
-            "--identity-source" => self.identity_sources.push(value()?),
-            "--authorizer-function" => self.function = Some(PathBuf::from(value()?)),
-            "--authorizer-handler" => self.handler = Some(value()?),
-            "--authorizer-runtime" => self.runtime = Some(value()?),
-            "--authorizer-layer" => self.layer = Some(PathBuf::from(value()?)),
-            "--authorizer-env" => {
-                let v = value()?;
-                let (k, val) = v
-                    .split_once('=')
-                    .filter(|(k, _)| !k.is_empty())
-                    .ok_or_else(|| format!("--authorizer-env wants KEY=VALUE, got {v:?}"))?;
-                self.env.push((k.to_string(), val.to_string()));
-            }
-            "--authorizer-type" => self.kind = Some(value()?),
-            "--authorizer-payload" => self.payload = Some(value()?),
-            "--authorizer-simple-response" => self.simple = true,
-            "--authorizer-ttl" => {
-                let v = value()?;
-                self.ttl = Some(v.parse().ok().filter(|t| *t <= 3600).ok_or_else(|| {
-                    format!("--authorizer-ttl wants seconds from 0 (no caching) to 3600, got {v:?}")
-                })?);
-            }
-            "--authorizer-validation" => self.validation = Some(value()?),
-            "--iam-auth" => self.iam = Some(IamMode::parse(&value()?)?),
-            other => return Err(format!("{other} is not an authorizer flag")),
-        }
-        Ok(())
-    }
-
     fn lambda_flags_set(&self) -> Option<&'static str> {
         [
             (self.handler.is_some(), "--authorizer-handler"),
@@ -212,7 +235,7 @@ impl AuthFlags {
         if self.iam.is_some()
             && !matches!(
                 source,
-                Source::HttpApi | Source::RestApi | Source::FunctionUrl
+                Source::HttpApiV2 | Source::RestApi | Source::FunctionUrl
             )
         {
             return Err(format!(
@@ -224,7 +247,7 @@ impl AuthFlags {
     }
 
     fn check_jwt(&self, source: Source) -> Result<(), String> {
-        if source != Source::HttpApi {
+        if source != Source::HttpApiV2 {
             return Err(format!(
                 "--jwt-issuer: portside-local emulates JWT authorizers on HTTP APIs (--event http-api); {} is not one (REST API JWT authorizers are not emulated)",
                 source.name()
@@ -246,7 +269,7 @@ impl AuthFlags {
 
     fn lambda_config(&self, source: Source) -> Result<LambdaAuthorizerConfig, String> {
         let syntax = match source {
-            Source::HttpApi => Syntax::HttpApi,
+            Source::HttpApiV2 => Syntax::HttpApi,
             Source::RestApi => Syntax::RestApi,
             other => {
                 return Err(format!(
@@ -255,25 +278,21 @@ impl AuthFlags {
                 ))
             }
         };
-        let kind = match (source, self.kind.as_deref().unwrap_or("request")) {
-            (Source::HttpApi, "request") => {
-                let payload = match self.payload.as_deref().unwrap_or("2.0") {
-                    "2.0" => PayloadVersion::V2,
-                    "1.0" => PayloadVersion::V1,
-                    other => return Err(format!("--authorizer-payload wants 1.0 or 2.0, got {other:?}")),
-                };
+        let kind = match (source, self.kind.unwrap_or(AuthorizerType::Request)) {
+            (Source::HttpApiV2, AuthorizerType::Request) => {
+                let payload = self.payload.unwrap_or(PayloadVersion::V2);
                 if self.simple && payload == PayloadVersion::V1 {
                     return Err("--authorizer-simple-response needs --authorizer-payload 2.0, as on API Gateway".into());
                 }
                 LambdaKind::HttpApi { payload, simple: self.simple }
             }
-            (Source::HttpApi, "token") => {
+            (Source::HttpApiV2, AuthorizerType::Token) => {
                 return Err("--authorizer-type token: HTTP APIs have REQUEST authorizers only; use --event rest-api for a TOKEN authorizer".into())
             }
-            (_, "request") | (_, "token") if self.payload.is_some() || self.simple => {
+            (_, _) if self.payload.is_some() || self.simple => {
                 return Err("--authorizer-payload and --authorizer-simple-response are HTTP API settings; a REST API authorizer answers with an IAM policy".into())
             }
-            (_, "token") => {
+            (_, AuthorizerType::Token) => {
                 let validation = self
                     .validation
                     .as_deref()
@@ -284,8 +303,7 @@ impl AuthFlags {
                     .transpose()?;
                 LambdaKind::RestToken { validation }
             }
-            (_, "request") => LambdaKind::RestRequest,
-            (_, other) => return Err(format!("--authorizer-type wants request or token, got {other:?}")),
+            (_, AuthorizerType::Request) => LambdaKind::RestRequest,
         };
         if self.validation.is_some() && !matches!(kind, LambdaKind::RestToken { .. }) {
             return Err("--authorizer-validation is a TOKEN authorizer's identity validation expression: add --authorizer-type token".into());
@@ -474,21 +492,17 @@ fn lambda_notice(dir: &std::path::Path, cfg: &LambdaAuthorizerConfig) -> String 
 mod tests {
     use super::*;
 
+    /// The flags as the command line parses them.
     fn flags(args: &[&str]) -> Result<AuthFlags, String> {
-        let mut f = AuthFlags::default();
-        let mut i = 0;
-        while i < args.len() {
-            let flag = args[i];
-            let mut value = || {
-                i += 1;
-                args.get(i)
-                    .map(|s| s.to_string())
-                    .ok_or_else(|| "no value".to_string())
-            };
-            f.apply(flag, &mut value)?;
-            i += 1;
+        #[derive(clap::Parser)]
+        struct Line {
+            #[command(flatten)]
+            auth: AuthFlags,
         }
-        Ok(f)
+        let argv = std::iter::once("portside-local").chain(args.iter().copied());
+        <Line as clap::Parser>::try_parse_from(argv)
+            .map(|l| l.auth)
+            .map_err(|e| e.render().to_string())
     }
 
     #[test]
@@ -500,19 +514,19 @@ mod tests {
             "api",
         ])
         .unwrap();
-        assert!(jwt.check(Source::HttpApi).is_ok());
+        assert!(jwt.check(Source::HttpApiV2).is_ok());
         assert!(jwt
             .check(Source::RestApi)
             .unwrap_err()
             .contains("REST API JWT authorizers are not emulated"));
         let no_aud = flags(&["--jwt-issuer", "http://127.0.0.1:9/i"]).unwrap();
         assert!(no_aud
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("--jwt-audience"));
         let token = flags(&["--authorizer-function", "d", "--authorizer-type", "token"]).unwrap();
         assert!(token
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("REQUEST authorizers only"));
         assert!(token.check(Source::RestApi).is_ok());
@@ -526,17 +540,17 @@ mod tests {
         ])
         .unwrap();
         assert!(both
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("one authorization type"));
         let iam = flags(&["--iam-auth", "allow"]).unwrap();
         assert!(iam
-            .check(Source::Alb)
+            .check(Source::Alb { multi_value: false })
             .unwrap_err()
             .contains("no IAM authorization"));
         let stray = flags(&["--authorizer-ttl", "10"]).unwrap();
         assert!(stray
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("--authorizer-function"));
         let v1_simple = flags(&[
@@ -548,7 +562,7 @@ mod tests {
         ])
         .unwrap();
         assert!(v1_simple
-            .check(Source::HttpApi)
+            .check(Source::HttpApiV2)
             .unwrap_err()
             .contains("2.0"));
         assert!(flags(&["--authorizer-ttl", "3601"])

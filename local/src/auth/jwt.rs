@@ -265,7 +265,22 @@ const RELOAD_EVERY: Duration = Duration::from_secs(1);
 /// A JWT authorizer with its keys.
 pub struct JwtAuthorizer {
     cfg: JwtConfig,
-    keys: tokio::sync::Mutex<(KeySet, Instant)>,
+    keys: tokio::sync::Mutex<Loaded>,
+}
+
+/// The key set, and when it was loaded.
+struct Loaded {
+    keys: KeySet,
+    at: Instant,
+}
+
+impl Loaded {
+    fn now(keys: KeySet) -> Loaded {
+        Loaded {
+            keys,
+            at: Instant::now(),
+        }
+    }
 }
 
 impl JwtAuthorizer {
@@ -274,7 +289,7 @@ impl JwtAuthorizer {
         let keys = cfg.jwks.load().await?;
         Ok(JwtAuthorizer {
             cfg,
-            keys: tokio::sync::Mutex::new((keys, Instant::now())),
+            keys: tokio::sync::Mutex::new(Loaded::now(keys)),
         })
     }
 
@@ -285,7 +300,7 @@ impl JwtAuthorizer {
 
     /// How many keys it holds now.
     pub async fn key_count(&self) -> usize {
-        self.keys.lock().await.0.keys.len()
+        self.keys.lock().await.keys.keys.len()
     }
 
     /// Checks a request: what goes in `requestContext.authorizer`.
@@ -341,16 +356,16 @@ impl JwtAuthorizer {
         token: &str,
         now: u64,
     ) -> Result<Map<String, Value>, TokenError> {
-        let mut keys = self.keys.lock().await;
-        match verify(token, &keys.0, &self.cfg, now) {
-            Err(TokenError::UnknownKey) if keys.1.elapsed() >= RELOAD_EVERY => {
+        let mut loaded = self.keys.lock().await;
+        match verify(token, &loaded.keys, &self.cfg, now) {
+            Err(TokenError::UnknownKey) if loaded.at.elapsed() >= RELOAD_EVERY => {
                 match self.cfg.jwks.load().await {
-                    Ok(fresh) => *keys = (fresh, Instant::now()),
+                    Ok(fresh) => *loaded = Loaded::now(fresh),
                     Err(e) => {
                         eprintln!("portside-local: JWT authorizer: cannot reload the keys: {e}")
                     }
                 }
-                verify(token, &keys.0, &self.cfg, now)
+                verify(token, &loaded.keys, &self.cfg, now)
             }
             other => other,
         }

@@ -73,7 +73,7 @@ pub struct LambdaAuthorizerConfig {
 
 /// What an authorizer answered, as cached.
 #[derive(Debug, Clone, PartialEq)]
-enum Answer {
+enum AuthorizerResult {
     Simple {
         authorized: bool,
         context: Value,
@@ -89,7 +89,7 @@ enum Answer {
 pub struct LambdaAuthorizer {
     cfg: LambdaAuthorizerConfig,
     function: Arc<Function>,
-    cache: Mutex<HashMap<String, (Instant, Answer)>>,
+    cache: Mutex<HashMap<String, (Instant, AuthorizerResult)>>,
 }
 
 /// What one check needs besides the request.
@@ -164,7 +164,7 @@ impl LambdaAuthorizer {
         self.decide(answer, input.arn, latency)
     }
 
-    fn cached(&self, key: &str) -> Option<Answer> {
+    fn cached(&self, key: &str) -> Option<AuthorizerResult> {
         if self.cfg.ttl.is_zero() {
             return None;
         }
@@ -184,7 +184,7 @@ impl LambdaAuthorizer {
         req: &HttpRequest,
         input: &CheckInput<'_>,
         values: &[String],
-    ) -> Result<Answer, Refusal> {
+    ) -> Result<AuthorizerResult, Refusal> {
         let event = self.event(req, input, values);
         let fail = |why: String| {
             eprintln!("portside-local: Lambda authorizer: {why}; API Gateway answers 500");
@@ -228,7 +228,7 @@ impl LambdaAuthorizer {
         !matches!(self.cfg.kind, LambdaKind::HttpApi { .. })
     }
 
-    fn read_answer(&self, v: &Value) -> Result<Answer, String> {
+    fn read_answer(&self, v: &Value) -> Result<AuthorizerResult, String> {
         let context = match v.get("context") {
             None | Some(Value::Null) => Value::Null,
             Some(c @ Value::Object(map)) => {
@@ -249,7 +249,7 @@ impl LambdaAuthorizer {
                 .get("isAuthorized")
                 .and_then(Value::as_bool)
                 .ok_or("a simple response needs isAuthorized: true or false")?;
-            return Ok(Answer::Simple {
+            return Ok(AuthorizerResult::Simple {
                 authorized,
                 context,
             });
@@ -264,23 +264,28 @@ impl LambdaAuthorizer {
             _ if !self.is_rest() => Value::Null,
             _ => return Err("it has no principalId".into()),
         };
-        Ok(Answer::Policy {
+        Ok(AuthorizerResult::Policy {
             principal_id,
             policy,
             context,
         })
     }
 
-    fn decide(&self, answer: Answer, arn: &str, latency_ms: u64) -> Result<Value, Refusal> {
+    fn decide(
+        &self,
+        answer: AuthorizerResult,
+        arn: &str,
+        latency_ms: u64,
+    ) -> Result<Value, Refusal> {
         let context = match answer {
-            Answer::Simple {
+            AuthorizerResult::Simple {
                 authorized: false, ..
             } => {
                 eprintln!("portside-local: the Lambda authorizer answered isAuthorized: false; API Gateway answers 403");
                 return Err(Refusal::Denied { explicit: true });
             }
-            Answer::Simple { context, .. } => return Ok(json!({ "lambda": context })),
-            Answer::Policy {
+            AuthorizerResult::Simple { context, .. } => return Ok(json!({ "lambda": context })),
+            AuthorizerResult::Policy {
                 policy,
                 principal_id,
                 context,

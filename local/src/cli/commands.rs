@@ -5,7 +5,7 @@
 
 use super::prepare::shell_quote;
 use super::{Options, Prepared};
-use crate::frontdoor::{self, events::Source, FrontDoorConfig};
+use crate::frontdoor::{self, FrontDoorConfig};
 use crate::function::Function;
 use crate::runtime_api::{InitState, InvokeOptions, Outcome};
 use std::path::Path;
@@ -146,7 +146,7 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
                 "portside-local: {} could not start (see above). Its front door at {url}/ answers {} as {} does while init fails; each request tries init again",
                 o.name,
                 answer.status,
-                source_title(o.source)
+                o.source.title()
             );
         }
     }
@@ -154,16 +154,6 @@ pub(super) async fn serve(prepared: Prepared, o: &Options) -> i32 {
     eprintln!("portside-local: shutting down");
     super::daily::shutdown(&door, &function).await;
     0
-}
-
-pub(super) fn source_title(source: Source) -> &'static str {
-    match source {
-        Source::HttpApi => "an HTTP API",
-        Source::RestApi => "a REST API",
-        Source::Alb | Source::AlbMulti => "an ALB",
-        Source::FunctionUrl => "a Function URL",
-        Source::LatticeV1 | Source::LatticeV2 => "VPC Lattice",
-    }
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM, listened for from the call on (the

@@ -1,15 +1,16 @@
 //! The daily-loop flags of the short form and `--function`: `--env-file`,
-//! `--watch`, `--watch-build`, `--debug` and the authorizers' flags (read by
-//! [`crate::auth::flags`]). `args` hands every flag it does not know to
-//! [`apply`] first; [`check`] runs once parsing ends. Their help is in
-//! `args::HELP` (DAILY LOOP, AUTHORIZERS).
+//! `--watch`, `--watch-build`, `--debug` and the authorizers' flags
+//! ([`crate::auth::flags`]), flattened into the command line's table
+//! (`args`) under their own help headings; [`check`] runs once parsing ends.
 //!
 //! It must not touch files or start anything.
 
+use super::args::DAILY_LOOP;
 use super::Options;
 use crate::auth::flags::{AuthFlags, FunctionDefaults};
 use crate::frontdoor::FrontDoorConfig;
 use crate::function::Function;
+use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,47 +20,43 @@ use std::time::Duration;
 pub const DEBUG_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 
 /// What these flags say.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Args, Debug, Clone, Default, PartialEq)]
 pub struct DailyOptions {
-    /// `--env-file` (repeatable).
+    /// Function variables from a dotenv file (repeatable; a later file wins;
+    /// --env wins over all): KEY=value, export KEY=value, quotes, #
+    /// comments, ${VAR} and ${VAR:-default}, read as python-dotenv reads
+    /// them
+    #[arg(long = "env-file", value_name = "FILE", help_heading = DAILY_LOOP)]
     pub env_files: Vec<PathBuf>,
-    /// `--watch`.
+
+    /// Restart the function when a file under its folder changes (not .git,
+    /// node_modules, __pycache__, .venv, target, editor swap files or what
+    /// .gitignore ignores): in-flight requests finish, the environments
+    /// stop as Lambda stops them, fresh ones start (a cold start)
+    #[arg(long, help_heading = DAILY_LOOP)]
     pub watch: bool,
-    /// `--watch-build`.
+
+    /// With --watch: run CMD (sh -c, in the function folder) before each
+    /// restart; if it fails the running code keeps serving and its output
+    /// says why
+    #[arg(long, value_name = "CMD", value_parser = build_command, help_heading = DAILY_LOOP)]
     pub watch_build: Option<String>,
-    /// `--debug`.
+
+    /// For a debugger: one execution environment, never frozen, no
+    /// function, init or integration timeout
+    #[arg(long, help_heading = DAILY_LOOP)]
     pub debug: bool,
+
     /// The authorizers' flags.
+    #[command(flatten)]
     pub auth: AuthFlags,
 }
 
-/// Whether `flag` is one of these.
-pub fn takes(flag: &str) -> bool {
-    matches!(flag, "--env-file" | "--watch" | "--watch-build" | "--debug") || AuthFlags::takes(flag)
-}
-
-/// Applies one flag; `value` reads its value.
-pub fn apply(
-    d: &mut DailyOptions,
-    flag: &str,
-    value: &mut dyn FnMut() -> Result<String, String>,
-) -> Result<(), String> {
-    match flag {
-        "--env-file" => d.env_files.push(PathBuf::from(value()?)),
-        "--watch" => d.watch = true,
-        "--watch-build" => {
-            let cmd = value()?;
-            if cmd.trim().is_empty() {
-                return Err(
-                    "--watch-build wants the build command, such as 'npm run build'".into(),
-                );
-            }
-            d.watch_build = Some(cmd);
-        }
-        "--debug" => d.debug = true,
-        other => d.auth.apply(other, value)?,
+fn build_command(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("wants the build command, such as 'npm run build'".into());
     }
-    Ok(())
+    Ok(s.to_string())
 }
 
 /// Refuses what cannot work together, naming the flags.

@@ -26,9 +26,9 @@ pub const COMMIT: &str = match option_env!("PORTSIDE_COMMIT") {
 /// symlink so the published crate carries it), for layers assembled here.
 pub const SHIM: &str = include_str!("../../bootstrap");
 
-/// What `--version` prints.
-pub fn version_line() -> String {
-    format!("portside-local {VERSION} (commit {COMMIT})")
+/// What `--version` prints after the name: `0.1.0 (commit abc1234)`.
+pub fn version_number() -> String {
+    format!("{VERSION} (commit {COMMIT})")
 }
 
 /// Where the short form's adapter comes from.
@@ -92,24 +92,10 @@ pub fn find_adapter(explicit: Option<&Path>) -> Result<Adapter, String> {
 }
 
 /// `portside-local layer-path [--arch x86_64|arm64]`: prints the installed
-/// layer zip's path (for `terraform/modules/layer`'s `zip_path`); the exit code.
-pub fn layer_path(args: &[String]) -> i32 {
-    let arch = match args {
-        [] => host_arch().to_string(),
-        [flag, arch] if flag == "--arch" => arch.clone(),
-        [flag] if flag.starts_with("--arch=") => flag["--arch=".len()..].to_string(),
-        _ => {
-            eprintln!("portside-local: usage: portside-local layer-path [--arch x86_64|arm64]");
-            return 2;
-        }
-    };
-    if arch != "x86_64" && arch != "arm64" {
-        eprintln!(
-            "portside-local: --arch {arch:?} is not a layer architecture; use x86_64 or arm64"
-        );
-        return 2;
-    }
-    let found = exe_dir().map(|dir| (bundled_layer(&dir, &arch), dir));
+/// layer zip's path for `arch` (for `terraform/modules/layer`'s
+/// `zip_path`); the exit code.
+pub fn layer_path(arch: &str) -> i32 {
+    let found = exe_dir().map(|dir| (bundled_layer(&dir, arch), dir));
     match found {
         Ok((Some(zip), _)) => {
             let zip = zip.canonicalize().unwrap_or(zip);

@@ -1,14 +1,17 @@
-//! The command line: parsing (by hand), the help text, and the two
-//! commands: serve (front door + sandbox, until Ctrl-C) and `invoke` (one
-//! event, the result JSON on stdout). Errors are messages that say what to
+//! The command line: one clap table of flags and subcommands (`args`), and
+//! the commands: serve (front door + sandbox, until Ctrl-C), `invoke` (one
+//! event, the result JSON on stdout), `layer-path` and `--version`; `web`
+//! and `up` parse their own options. Errors are messages that say what to
 //! do; nothing here panics on user input.
 //!
-//! * `args`: the help text, [`Options`] and [`parse`];
+//! * `args`: the flags ([`Options`]) and [`parse`], the help and the
+//!   guide's flag tables ([`flags_table`]);
+//! * `daily`: the daily loop's flags and what they set up;
 //! * `prepare`: the [`Function`](crate::function::Function) the options
 //!   describe (the layer, the short form's scratch folder and handler);
 //! * `commands`: serve and `invoke`;
-//! * `web` goes to [`crate::web`], which parses its own options;
-//! * `up` goes to [`crate::up`], which parses its own options (clap);
+//! * `web` goes to [`crate::web`], `up` to [`crate::up`] (each parses its
+//!   own options with clap);
 //! * `installed`: what an installed portside-local finds beside itself
 //!   (adapter, layer zips, shim), `--version` and `layer-path`.
 
@@ -23,32 +26,25 @@ mod tests;
 pub(crate) use commands::stop_signal;
 use commands::{invoke_once, serve};
 
-pub use args::{parse, Command, Options, DEFAULT_ENVIRONMENTS, HELP};
+pub(crate) use args::{environments, key_value, AUTHORIZERS};
+pub use args::{flags_table, parse, Command, Options, DEFAULT_ENVIRONMENTS};
 pub use daily::DailyOptions;
 pub use installed::find_adapter;
 pub use prepare::{local_layer, prepare, Prepared};
 
 /// Runs the command; the exit code.
 pub async fn run(args: Vec<String>) -> i32 {
-    match args.first().map(String::as_str) {
-        Some("--version" | "-V") => {
-            println!("{}", installed::version_line());
-            return 0;
-        }
-        Some("layer-path") => return installed::layer_path(&args[1..]),
-        // `up` has its own options (crate::up::UpOptions).
-        Some("up") => return crate::up::run(&args[1..]).await,
-        _ => {}
-    }
     let o = match parse(&args) {
-        Ok(Command::Help) => {
-            print!("{HELP}");
+        Ok(Command::Help(text)) => {
+            print!("{text}");
             return 0;
         }
         Ok(Command::Run(o)) => o,
         Ok(Command::Web(rest)) => return crate::web::run(rest).await,
+        Ok(Command::Up(rest)) => return crate::up::run(&rest).await,
+        Ok(Command::LayerPath(arch)) => return installed::layer_path(&arch),
         Err(e) => {
-            eprintln!("portside-local: {e}");
+            eprint!("{e}");
             return 2;
         }
     };

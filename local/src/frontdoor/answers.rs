@@ -1,29 +1,14 @@
-//! What each event source answers by itself, without a function result: a
+//! What an event source answers by itself, without a function result: a
 //! function error or timeout, its own integration timeout, a request or a
-//! result over its size limit. Pure: status, headers and body per source.
+//! result over its size limit. Each source's answers are in its own file
+//! (`events/rest_api.rs`, `events/alb.rs`...), with the AWS documentation
+//! they rest on (local/FRONTDOOR.md quotes it); this module holds why a
+//! source answers ([`Failure`]), the answers' shapes several sources share
+//! (API Gateway's JSON message and plain text, the load balancer's page,
+//! Lambda's own answer to a head past its limit), and the entry points the
+//! front door calls.
 //!
-//! Sources (AWS documentation; local/FRONTDOOR.md quotes them):
-//! * REST API: a function error or a malformed result is `502
-//!   {"message": "Internal server error"}` ("Handling Lambda errors with an
-//!   API Gateway API"; set-up-lambda-proxy-integrations.html: "If the
-//!   function output is of a different format, API Gateway returns a 502").
-//!   The integration times out after 29 s by default (API Gateway quotas)
-//!   with `504 {"message": "Endpoint request timed out"}`.
-//! * HTTP API: a function error is `500 {"message":"Internal Server
-//!   Error"}`; the integration times out after 30 s (HTTP API quotas) with
-//!   `503 {"message":"Service Unavailable"}` while the function runs on.
-//! * Both API Gateway APIs refuse a payload over 10 MB with 413.
-//! * ALB: a function error, or a response JSON over 1 MB, is the load
-//!   balancer's own `502 Bad Gateway` page; a request body over 1 MB is
-//!   refused with `413` (elasticloadbalancing lambda-functions.html,
-//!   "Limits"; "Troubleshoot your Application Load Balancers", HTTP 502 and
-//!   HTTP 413). ALB waits for Lambda for as long as the function runs.
-//! * Function URL: a function error or timeout is `502`; the function's own
-//!   timeout is the only bound (urls-invocation.html).
-//! * VPC Lattice: a function error is `502`; request and response are
-//!   limited to 6 MB (vpc-lattice lambda-functions.html, "Limitations").
-//! * Past a request limit of `crate::limits` ([`over_limit`]): each limit's
-//!   `past` says the answer and where it comes from.
+//! Pure: status, headers and body; it must not do I/O.
 
 use super::events::{HttpResponse, Source};
 use crate::limits::Limit;
@@ -45,12 +30,14 @@ pub enum Failure {
     RequestTooLarge,
 }
 
-fn json(status: u16, message: &str) -> HttpResponse {
+/// A `{"message": ...}` answer, as API Gateway (and, undocumented, Function
+/// URLs and VPC Lattice) send them.
+pub(crate) fn json(status: u16, message: &str) -> HttpResponse {
     HttpResponse::gateway_error(status, message)
 }
 
 /// An ALB-generated error page, as the load balancer serves it.
-fn alb_page(status: u16, reason: &str) -> HttpResponse {
+pub(crate) fn alb_page(status: u16, reason: &str) -> HttpResponse {
     let body = format!(
         "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
     );
@@ -65,7 +52,7 @@ fn alb_page(status: u16, reason: &str) -> HttpResponse {
 }
 
 /// API Gateway's plain-text answers to a request past its limits.
-fn text(status: u16, message: String) -> HttpResponse {
+pub(crate) fn text(status: u16, message: String) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![("content-type".into(), "text; charset=utf-8".into())],
@@ -73,95 +60,46 @@ fn text(status: u16, message: String) -> HttpResponse {
     }
 }
 
+/// The answer to a request head past [`Limit::LambdaHead`] (a Function
+/// URL, VPC Lattice, Lambda's Invoke API): not documented, portside-local's
+/// choice (the limit's `past`).
+pub(crate) fn lambda_head_too_large() -> HttpResponse {
+    json(431, "Request Header Fields Too Large")
+}
+
 /// The source's own answer for `failure`.
 pub fn answer(source: Source, failure: Failure) -> HttpResponse {
-    use Failure::*;
-    match (source, failure) {
-        (Source::RestApi, Function | BadResult) => json(502, "Internal server error"),
-        (Source::RestApi, IntegrationTimeout) => json(504, "Endpoint request timed out"),
-        // As observed when Lambda refuses the event (koki-develop/lgtm-generator#10).
-        (Source::RestApi, RequestTooLarge) => {
-            let mut r = json(413, "Request Too Long");
-            r.headers
-                .push(("x-amzn-errortype".into(), "BadRequestException".into()));
-            r
-        }
-        (Source::HttpApi, Function | BadResult) => json(500, "Internal Server Error"),
-        (Source::HttpApi, IntegrationTimeout) => json(503, "Service Unavailable"),
-        (Source::HttpApi, RequestTooLarge) => json(413, "Request Entity Too Large"),
-        (Source::Alb | Source::AlbMulti, RequestTooLarge) => {
-            alb_page(413, "Request Entity Too Large")
-        }
-        (Source::Alb | Source::AlbMulti, _) => alb_page(502, "Bad Gateway"),
-        (Source::FunctionUrl, RequestTooLarge) => json(413, "Request Entity Too Large"),
-        (Source::FunctionUrl, _) => json(502, "Internal Server Error"),
-        (Source::LatticeV1 | Source::LatticeV2, RequestTooLarge) => {
-            json(413, "Request Entity Too Large")
-        }
-        (Source::LatticeV1 | Source::LatticeV2, _) => json(502, "Bad Gateway"),
-    }
+    source.unit().answer(failure)
 }
 
 /// The source's answer to a request past `limit`, one of its request
 /// limits (a head, or a body); `Limit::past` describes each.
 pub fn over_limit(source: Source, limit: Limit) -> HttpResponse {
-    let bytes = limit.max();
-    match (source, limit) {
-        (Source::RestApi, Limit::ApiGatewayBody) => {
-            text(413, format!("HTTP content length exceeded {bytes} bytes."))
-        }
-        (_, Limit::HttpApiHead | Limit::RestApiHeaders) => {
-            text(431, format!("HTTP header is larger than {bytes} bytes."))
-        }
-        (_, Limit::RestApiRequestLine) => {
-            text(414, format!("An HTTP line is larger than {bytes} bytes."))
-        }
-        (_, Limit::AlbRequestLine | Limit::AlbHeaderLine | Limit::AlbHeaders) => {
-            alb_page(400, "Bad Request")
-        }
-        (_, Limit::AlbBody) => alb_page(413, "Request Entity Too Large"),
-        (_, Limit::LambdaHead) => json(431, "Request Header Fields Too Large"),
-        (Source::HttpApi, _) => json(413, "Request Entity Too Large"),
-        _ => answer(source, Failure::RequestTooLarge),
-    }
+    source.unit().over_limit(limit)
 }
 
 /// The source's integration timeout, if it has one shorter than Lambda's
 /// 15 minutes: 29 s for a REST API, 30 s for an HTTP API.
 pub fn integration_timeout(source: Source) -> Option<Duration> {
-    match source {
-        Source::RestApi => Some(Duration::from_secs(29)),
-        Source::HttpApi => Some(Duration::from_secs(30)),
-        _ => None,
-    }
+    source.unit().integration_timeout()
 }
 
 /// The largest request body the source passes on (the event must still fit
 /// Lambda's 6 MB: a Function URL's or Lattice's body never reaches more).
 pub fn request_limit(source: Source) -> Limit {
-    match source {
-        Source::Alb | Source::AlbMulti => Limit::AlbBody,
-        Source::RestApi | Source::HttpApi => Limit::ApiGatewayBody,
-        _ => Limit::Event,
-    }
+    source.unit().request_limit()
 }
 
 /// The largest response header block the source accepts (the function's
 /// headers, as `name:value` CRLF each).
 pub fn result_head_limit(source: Source) -> Option<Limit> {
-    match source {
-        Source::Alb | Source::AlbMulti => Some(Limit::AlbResponseHeaders),
-        _ => None,
-    }
+    source.unit().result_head_limit()
 }
 
 /// The largest result the source accepts from the function (Lambda's own
 /// 6 MB limit applies first).
 pub fn result_limit(source: Source) -> Option<Limit> {
-    match source {
-        Source::Alb | Source::AlbMulti => Some(Limit::AlbResult),
-        _ => None,
-    }
+    source.unit().result_limit()
 }
 
 #[cfg(test)]
@@ -180,7 +118,7 @@ mod tests {
             (rest.status, message(&rest).as_str()),
             (502, "Internal server error")
         );
-        let http = answer(Source::HttpApi, Failure::Function);
+        let http = answer(Source::HttpApiV2, Failure::Function);
         assert_eq!(
             (http.status, message(&http).as_str()),
             (500, "Internal Server Error")
@@ -190,7 +128,7 @@ mod tests {
             (rest.status, message(&rest).as_str()),
             (504, "Endpoint request timed out")
         );
-        let http = answer(Source::HttpApi, Failure::IntegrationTimeout);
+        let http = answer(Source::HttpApiV2, Failure::IntegrationTimeout);
         assert_eq!(
             (http.status, message(&http).as_str()),
             (503, "Service Unavailable")
@@ -198,19 +136,47 @@ mod tests {
     }
 
     #[test]
+    fn an_http_api_route_with_payload_1_0_answers_as_its_http_api() {
+        // Its results are read in the REST shape; its failures, timeout and
+        // limits stay the HTTP API's.
+        for failure in [
+            Failure::Function,
+            Failure::BadResult,
+            Failure::IntegrationTimeout,
+            Failure::RequestTooLarge,
+        ] {
+            assert_eq!(
+                answer(Source::HttpApiV1, failure),
+                answer(Source::HttpApiV2, failure),
+                "{failure:?}"
+            );
+        }
+        let v1 = crate::frontdoor::events::to_response(Source::HttpApiV1, b"{}", false);
+        assert_eq!(
+            (v1.status, message(&v1).as_str()),
+            (500, "Internal Server Error")
+        );
+        assert_eq!(
+            integration_timeout(Source::HttpApiV1),
+            integration_timeout(Source::HttpApiV2)
+        );
+    }
+
+    #[test]
     fn the_load_balancer_answers_with_its_page() {
-        let r = answer(Source::Alb, Failure::BadResult);
+        let alb = Source::Alb { multi_value: false };
+        let r = answer(alb, Failure::BadResult);
         assert_eq!(r.status, 502);
         assert!(r
             .headers
             .contains(&("content-type".into(), "text/html".into())));
         assert!(String::from_utf8_lossy(&r.body).contains("<h1>502 Bad Gateway</h1>"));
         assert_eq!(
-            answer(Source::AlbMulti, Failure::RequestTooLarge).status,
+            answer(Source::Alb { multi_value: true }, Failure::RequestTooLarge).status,
             413
         );
-        assert_eq!(request_limit(Source::Alb).max(), 1024 * 1024);
-        assert_eq!(result_limit(Source::Alb).map(Limit::max), Some(1024 * 1024));
+        assert_eq!(request_limit(alb).max(), 1024 * 1024);
+        assert_eq!(result_limit(alb).map(Limit::max), Some(1024 * 1024));
         assert_eq!(result_limit(Source::RestApi), None);
     }
 }

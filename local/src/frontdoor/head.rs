@@ -2,17 +2,20 @@
 //! counted once, as `crate::limits` describes (the request line, header
 //! lines in their shortest form `name:value`), then checked per door.
 //!
-//! Owns: measuring a head; which head limits each door has.
-//! Must not: answer (`answers` does), read bodies, or hold limit values
+//! Owns: measuring a head, and checking it against a door's limits (each
+//! source names its own, with what each measures: its file's `head_limits`;
+//! the Invoke API has Lambda's).
+//! Must not: answer (the sources do), read bodies, or hold limit values
 //! (`crate::limits` does).
 
 use super::events::Source;
 use crate::limits::Limit;
 use http::{HeaderMap, Method, Uri};
 
-/// Which front door a request came to.
+/// How a request came in: through an event source's front door, or to
+/// Lambda's Invoke API on the same port (each has its own limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Door {
+pub enum Via {
     /// An event source.
     Source(Source),
     /// Lambda's Invoke API.
@@ -52,26 +55,44 @@ impl HeadSize {
     }
 }
 
-/// The first limit of `door` the head is past, if any.
-pub fn over(door: Door, size: &HeadSize) -> Option<Limit> {
-    let line_and_values = size.request_line + size.values;
-    let checks: &[(Limit, usize)] = match door {
-        Door::Source(Source::HttpApi) => &[(Limit::HttpApiHead, line_and_values)],
-        Door::Source(Source::RestApi) => &[
-            (Limit::RestApiRequestLine, size.request_line),
-            (Limit::RestApiHeaders, size.block),
-        ],
-        Door::Source(Source::Alb | Source::AlbMulti) => &[
-            (Limit::AlbRequestLine, size.request_line),
-            (Limit::AlbHeaderLine, size.longest_line),
-            (Limit::AlbHeaders, size.block),
-        ],
-        Door::Source(Source::FunctionUrl | Source::LatticeV1 | Source::LatticeV2)
-        | Door::InvokeApi => &[(Limit::LambdaHead, line_and_values)],
+/// What a head limit measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// The request line.
+    RequestLine,
+    /// The request line and every header value (API Gateway's HTTP APIs,
+    /// Lambda).
+    LineAndValues,
+    /// The header block.
+    Block,
+    /// The longest header line.
+    LongestLine,
+}
+
+impl HeadSize {
+    /// What `measure` counts in this head.
+    pub fn get(&self, measure: Measure) -> usize {
+        match measure {
+            Measure::RequestLine => self.request_line,
+            Measure::LineAndValues => self.request_line + self.values,
+            Measure::Block => self.block,
+            Measure::LongestLine => self.longest_line,
+        }
+    }
+}
+
+/// Lambda's Invoke API's head limit.
+const INVOKE_API: &[(Limit, Measure)] = &[(Limit::LambdaHead, Measure::LineAndValues)];
+
+/// The first limit of `via` the head is past, if any.
+pub fn over(via: Via, size: &HeadSize) -> Option<Limit> {
+    let checks = match via {
+        Via::Source(source) => source.unit().head_limits(),
+        Via::InvokeApi => INVOKE_API,
     };
     checks
         .iter()
-        .find(|(limit, measured)| *measured > limit.max())
+        .find(|(limit, measure)| size.get(*measure) > limit.max())
         .map(|(limit, _)| *limit)
 }
 
@@ -111,18 +132,18 @@ mod tests {
         let size = head("/", &[("k", &long)]);
         // 16 KiB of value: past API Gateway's 10,240 bytes and ALB's line.
         assert_eq!(
-            over(Door::Source(Source::HttpApi), &size),
+            over(Via::Source(Source::HttpApiV2), &size),
             Some(Limit::HttpApiHead)
         );
         assert_eq!(
-            over(Door::Source(Source::RestApi), &size),
+            over(Via::Source(Source::RestApi), &size),
             Some(Limit::RestApiHeaders)
         );
         assert_eq!(
-            over(Door::Source(Source::Alb), &size),
+            over(Via::Source(Source::Alb { multi_value: false }), &size),
             Some(Limit::AlbHeaderLine)
         );
-        assert_eq!(over(Door::Source(Source::FunctionUrl), &size), None);
-        assert_eq!(over(Door::InvokeApi, &size), None);
+        assert_eq!(over(Via::Source(Source::FunctionUrl), &size), None);
+        assert_eq!(over(Via::InvokeApi, &size), None);
     }
 }

@@ -21,7 +21,7 @@ use answers::Failure;
 use base64::Engine;
 use bytes::Bytes;
 use events::{EventContext, HttpRequest, HttpResponse, Source};
-use head::{Door, HeadSize};
+use head::{HeadSize, Via};
 use http::{Request, Response};
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
@@ -50,9 +50,6 @@ pub struct FrontDoorConfig {
     /// by default): past it the source answers by itself while the function
     /// may still run. `None`: only the function timeout applies.
     pub integration_timeout: Option<Duration>,
-    /// An HTTP API with payload format 1.0: results are read as REST API
-    /// results (its own failures stay the HTTP API's).
-    pub payload_v1: bool,
     /// The authorizers in front of the function (`crate::auth`), if any.
     pub auth: Option<Arc<crate::auth::Gate>>,
 }
@@ -65,13 +62,12 @@ impl FrontDoorConfig {
             response_stream: false,
             region: region.to_string(),
             integration_timeout: answers::integration_timeout(source),
-            payload_v1: false,
             auth: None,
         }
     }
 
     fn streams(&self) -> bool {
-        self.response_stream && matches!(self.source, Source::FunctionUrl | Source::RestApi)
+        self.response_stream && self.source.streams()
     }
 }
 
@@ -167,12 +163,12 @@ async fn handle(
     let is_invoke_api = method == "POST"
         && path.starts_with("/2015-03-31/functions/")
         && path.ends_with("/invocations");
-    let door = if is_invoke_api {
-        Door::InvokeApi
+    let via = if is_invoke_api {
+        Via::InvokeApi
     } else {
-        Door::Source(cfg.source)
+        Via::Source(cfg.source)
     };
-    let body = match read_request(door, cfg.source, req).await {
+    let body = match read_request(via, req).await {
         Ok(body) => body,
         Err(refusal) => return Ok(refusal),
     };
@@ -195,8 +191,7 @@ async fn handle(
 /// a head or a body past them, given once the rest of the body is read (so
 /// the client, still writing it, reads the answer).
 pub(crate) async fn read_request(
-    door: Door,
-    source: Source,
+    via: Via,
     req: Request<Incoming>,
 ) -> Result<Bytes, Response<RespBody>> {
     let (parts, body) = req.into_parts();
@@ -206,20 +201,21 @@ pub(crate) async fn read_request(
             "portside-local: {} is over its limit of {limit}",
             limit.what()
         );
-        match (door, limit) {
-            (Door::InvokeApi, Limit::InvokePayload) => {
+        match (via, limit) {
+            (Via::InvokeApi, Limit::InvokePayload) => {
                 rejected(&InvokeRejected::PayloadTooLarge { limit: limit.max() })
             }
-            _ => respond(answers::over_limit(source, limit)),
+            (Via::InvokeApi, _) => respond(answers::lambda_head_too_large()),
+            (Via::Source(source), _) => respond(answers::over_limit(source, limit)),
         }
     };
-    if let Some(limit) = head::over(door, &size) {
+    if let Some(limit) = head::over(via, &size) {
         drain(body).await;
         return Err(refuse(limit));
     }
-    let limit = match door {
-        Door::InvokeApi => Limit::InvokePayload,
-        Door::Source(source) => answers::request_limit(source),
+    let limit = match via {
+        Via::InvokeApi => Limit::InvokePayload,
+        Via::Source(source) => answers::request_limit(source),
     };
     match read_limited(&parts.headers, body, limit.max(), None).await {
         Ok(bytes) => Ok(bytes),
@@ -414,9 +410,9 @@ pub async fn deliver(
         Outcome::Response(b) => b.clone(),
         Outcome::Streamed(s) if cfg.streams() => {
             return match events::stream_head(cfg.source, s.prelude.as_deref(), head) {
-                Ok((status, headers)) => respond(HttpResponse {
-                    status,
-                    headers,
+                Ok(head) => respond(HttpResponse {
+                    status: head.status,
+                    headers: head.headers,
                     body: s.body.clone(),
                 }),
                 Err(e) => respond(bad_prelude(cfg.source, &e)),
@@ -425,13 +421,7 @@ pub async fn deliver(
         Outcome::Streamed(s) => s.raw.clone(),
         _ => return respond(answers::answer(cfg.source, Failure::Function)),
     };
-    // An HTTP API route with payload format 1.0 answers in the REST shape.
-    let result_source = if cfg.payload_v1 {
-        Source::RestApi
-    } else {
-        cfg.source
-    };
-    let resp = events::to_response(result_source, &payload, head);
+    let resp = events::to_response(cfg.source, &payload, head);
     match over_result_limits(cfg.source, payload.len(), &resp) {
         Some(limit) => {
             eprintln!(
@@ -474,6 +464,9 @@ fn bad_prelude(source: Source, e: &events::PreludeError) -> HttpResponse {
         events::PreludeError::NotJson => {
             "the streamed response's prelude is not a JSON object".to_string()
         }
+        events::PreludeError::NotStreamed => {
+            format!("{} does not stream responses", source.title())
+        }
     };
     eprintln!("portside-local: {why}");
     answers::answer(source, Failure::BadResult)
@@ -491,11 +484,8 @@ async fn streamed(
         match rx.recv().await? {
             StreamEvent::Started { content_type } => {
                 if !PreludeSplitter::expects_prelude(content_type.as_deref()) {
-                    if source == Source::RestApi {
-                        break events::stream_head(source, None, is_head);
-                    }
-                    let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
-                    break Ok((200, vec![("content-type".to_string(), ct)]));
+                    let ct = content_type.as_deref();
+                    break events::stream_head_with(source, None, ct, is_head);
                 }
             }
             StreamEvent::Prelude(p) => break events::stream_head(source, Some(&p), is_head),
@@ -547,7 +537,7 @@ async fn streamed(
         }
     });
     let mut resp = Response::new(BoxBody::new(ChannelBody(body_rx)));
-    *resp.status_mut() = http::StatusCode::from_u16(head.0).unwrap_or(http::StatusCode::OK);
-    add_headers(&mut resp, &head.1);
+    *resp.status_mut() = http::StatusCode::from_u16(head.status).unwrap_or(http::StatusCode::OK);
+    add_headers(&mut resp, &head.headers);
     Some(resp)
 }

@@ -6,19 +6,21 @@
 //! sandbox that is stopping or broken.
 
 use super::procs::{self, signal_group};
-use super::Inner;
-use std::sync::atomic::Ordering;
+use super::{Inner, Phase};
 use std::time::Duration;
 
 impl Inner {
     pub(super) fn thaw(&self) {
-        let mut procs = self.lock_procs();
-        if procs.frozen {
-            for p in &procs.list {
-                signal_group(p.pgid, libc::SIGCONT);
-            }
-            procs.frozen = false;
+        let mut life = self.lock_life();
+        let thawed = match life.phase {
+            Phase::Frozen => Phase::Running,
+            Phase::Broken { frozen: true } => Phase::Broken { frozen: false },
+            _ => return,
+        };
+        for p in &life.list {
+            signal_group(p.pgid, libc::SIGCONT);
         }
+        life.phase = thawed;
     }
 
     pub(super) async fn freeze_when_idle(&self) {
@@ -39,19 +41,17 @@ impl Inner {
             // A dead process never calls next: the next invocation re-inits.
             _ = self.process_died() => return,
         }
-        if self.stopping.load(Ordering::SeqCst) {
-            return;
-        }
         let groups: Vec<i32> = {
-            let mut procs = self.lock_procs();
-            if procs.frozen || self.broken.load(Ordering::SeqCst) {
+            let mut life = self.lock_life();
+            // Already frozen, broken, torn down, or stopping: nothing to do.
+            if life.stopping || life.phase != Phase::Running {
                 return;
             }
-            for p in &procs.list {
+            for p in &life.list {
                 signal_group(p.pgid, libc::SIGSTOP);
             }
-            procs.frozen = true;
-            procs.list.iter().map(|p| p.pgid).collect()
+            life.phase = Phase::Frozen;
+            life.list.iter().map(|p| p.pgid).collect()
         };
         // SIGSTOP is asynchronous: the freeze is done when the kernel has
         // stopped every process of the groups.

@@ -22,7 +22,7 @@ impl Inner {
         let Some((_, port)) = &self.app else {
             return Vec::new();
         };
-        let groups: Vec<i32> = self.lock_procs().list.iter().map(|p| p.pgid).collect();
+        let groups: Vec<i32> = self.lock_life().list.iter().map(|p| p.pgid).collect();
         let suffix = format!(":{port}");
         ports::listening_on(&procs::group_members(&groups))
             .into_iter()

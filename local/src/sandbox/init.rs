@@ -6,7 +6,7 @@
 //! It must not start processes itself (`start` does) or build the report's
 //! text (`report` does).
 
-use super::{ports, report, Inner, RuntimeKind};
+use super::{ports, report, Inner, Phase, RuntimeKind};
 use crate::runtime_api::{self, FunctionError, InitState, ShutdownReason};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ impl Inner {
     /// Starts the processes (if not running) and waits for init; reports and
     /// cleans up a failure. The caller holds `serial`.
     pub(super) async fn init_now(self: &Arc<Self>, init_timeout: Duration) -> InitState {
-        if self.stopping.load(Ordering::SeqCst) {
+        if self.is_stopping() {
             return InitState::Failed(FunctionError::lambda(
                 "Sandbox.Stopped",
                 "the sandbox is shutting down",
@@ -42,9 +42,7 @@ impl Inner {
             self.api.init_state(),
             InitState::Failed(_) | InitState::TimedOut
         );
-        if self.broken.load(Ordering::SeqCst)
-            || (failed_before && self.started.load(Ordering::SeqCst))
-        {
+        if self.needs_fresh_start(failed_before) {
             self.teardown(ShutdownReason::Failure).await;
         }
         let state = match self.start(init_timeout).await {
@@ -129,27 +127,40 @@ impl Inner {
         }
     }
 
+    /// Whether what runs must be torn down before the next start: a
+    /// process died, or an earlier init failed (`failed_before`) and its
+    /// processes are still there.
+    pub(super) fn needs_fresh_start(&self, failed_before: bool) -> bool {
+        match self.lock_life().phase {
+            Phase::Broken { .. } => true,
+            Phase::Down => false,
+            Phase::Running | Phase::Frozen => failed_before,
+        }
+    }
+
     /// The error to answer with at once, if init is known to be failing
     /// slowly (it timed out): starts the background retry if none runs.
     pub(super) fn answer_at_once(self: &Arc<Self>) -> Option<FunctionError> {
         let last = self.lock_failure().clone()?;
-        if self.retrying.load(Ordering::SeqCst) {
-            return Some(last.error);
+        {
+            let mut life = self.lock_life();
+            if life.retrying {
+                return Some(last.error);
+            }
+            if !last.timed_out {
+                return None;
+            }
+            life.retrying = true;
         }
-        if !last.timed_out {
-            return None;
-        }
-        if !self.retrying.swap(true, Ordering::SeqCst) {
-            let this = Arc::clone(self);
-            tokio::spawn(async move {
-                let serial = Arc::clone(&this.serial);
-                let _serial = serial.lock().await;
-                // A retried init gets the function timeout, as on Lambda.
-                let bound = this.cfg.timeout.max(this.cfg.init_timeout);
-                this.init_now(bound).await;
-                this.retrying.store(false, Ordering::SeqCst);
-            });
-        }
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let serial = Arc::clone(&this.serial);
+            let _serial = serial.lock().await;
+            // A retried init gets the function timeout, as on Lambda.
+            let bound = this.cfg.timeout.max(this.cfg.init_timeout);
+            this.init_now(bound).await;
+            this.lock_life().retrying = false;
+        });
         Some(last.error)
     }
 }

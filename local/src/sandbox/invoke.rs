@@ -15,7 +15,6 @@ use crate::runtime_api::{
     FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, ShutdownReason, StreamEvent,
 };
 use bytes::Bytes;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,7 +64,7 @@ impl Inner {
     ) -> Result<SandboxInvocation, InvokeRejected> {
         // Refused before a cold start is spent on it.
         self.api.check_payload(payload.len())?;
-        if self.stopping.load(Ordering::SeqCst) {
+        if self.is_stopping() {
             return Err(InvokeRejected::ShuttingDown);
         }
         if let Some(error) = self.answer_at_once() {
@@ -73,7 +72,7 @@ impl Inner {
         }
         let failed_before = self.lock_failure().as_ref().map(|f| f.number);
         let serial = Arc::clone(&self.serial).lock_owned().await;
-        if self.stopping.load(Ordering::SeqCst) {
+        if self.is_stopping() {
             return Err(InvokeRejected::ShuttingDown);
         }
         // It waited for an init that failed: that failure is its answer, at
@@ -93,9 +92,7 @@ impl Inner {
             self.api.init_state(),
             InitState::Failed(_) | InitState::TimedOut
         );
-        if self.broken.load(Ordering::SeqCst)
-            || (failed_init && self.started.load(Ordering::SeqCst))
-        {
+        if self.needs_fresh_start(failed_init) {
             self.teardown(ShutdownReason::Failure).await;
         }
         if let Err(e) = self.start(self.cfg.init_timeout).await {
@@ -163,17 +160,17 @@ impl Inner {
             return;
         }
         let (groups, pipes): (Vec<i32>, Vec<_>) = {
-            let procs = self.lock_procs();
+            let life = self.lock_life();
             (
-                procs.list.iter().map(|p| p.pgid).collect(),
-                procs.list.iter().flat_map(|p| p.pipes.clone()).collect(),
+                life.list.iter().map(|p| p.pgid).collect(),
+                life.list.iter().flat_map(|p| p.pipes.clone()).collect(),
             )
         };
         let drain_by = tokio::time::Instant::now() + OUTPUT_DRAIN;
         while !pipes.iter().all(|p| p.drained()) && tokio::time::Instant::now() < drain_by {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let cold = self.cold.swap(false, Ordering::SeqCst);
+        let cold = std::mem::take(&mut self.lock_life().cold);
         let report = platform::Report {
             request_id,
             duration,

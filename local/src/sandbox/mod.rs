@@ -17,6 +17,11 @@
 //! One [`Sandbox`] is one execution environment; [`crate::function`] runs
 //! several of them for one function.
 //!
+//! Its state is explicit: a `Phase` (down, running, frozen, broken), whether
+//! it is stopping, whether an init retry runs and whether the next REPORT is
+//! a cold start's, changed together with the list of its processes under
+//! one lock (`Life`).
+//!
 //! Stopping is bounded: SHUTDOWN announces a 2 s deadline (Lambda's, with
 //! external extensions), and whatever still runs then is killed. After a
 //! failure (crash, timeout, failed init) an extension that is not waiting
@@ -65,8 +70,7 @@ use bytes::Bytes;
 use init::LastFailure;
 use procs::{signal_group, Tail};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -86,11 +90,50 @@ struct Proc {
     pipes: Vec<Arc<procs::PipeWatch>>,
 }
 
-/// The processes now running, and whether they are frozen.
-#[derive(Default)]
-struct Procs {
+/// Where the execution environment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No processes: not started yet, or torn down. The next init (or
+    /// invocation) starts them.
+    Down,
+    /// Started: its processes run (some may still be starting).
+    Running,
+    /// Started, and every process group stopped (SIGSTOP) until the next
+    /// event.
+    Frozen,
+    /// A process died, or a teardown began: exits are expected from here
+    /// on, nothing freezes, and the next init tears down what is left and
+    /// starts afresh. `frozen`: the other processes are still stopped (a
+    /// frozen process was killed from outside).
+    Broken {
+        /// The processes left are stopped.
+        frozen: bool,
+    },
+}
+
+impl Phase {
+    /// Whether processes were started and none died: a process exit now
+    /// is a failure.
+    fn is_up(self) -> bool {
+        matches!(self, Phase::Running | Phase::Frozen)
+    }
+}
+
+/// The processes and the environment's state, changed together under one
+/// lock.
+struct Life {
+    /// The processes now running.
     list: Vec<Proc>,
-    frozen: bool,
+    /// Where the environment is in its life.
+    phase: Phase,
+    /// The sandbox is ending (never unset): nothing starts any more, and a
+    /// pending freeze gives up.
+    stopping: bool,
+    /// An init retry runs in the background (after an init that timed out).
+    retrying: bool,
+    /// The processes were started and no invocation has reported yet: the
+    /// next REPORT line carries the init duration (a cold start).
+    cold: bool,
 }
 
 /// A running function: its Runtime API, its processes and its lifecycle.
@@ -103,16 +146,10 @@ struct Inner {
     api: RuntimeApi,
     cfg: SandboxConfig,
     layer: Option<Arc<Layer>>,
-    procs: Mutex<Procs>,
-    /// Set when a process died or an invocation failed in a way that needs
-    /// a fresh init.
-    broken: AtomicBool,
-    started: AtomicBool,
+    life: Mutex<Life>,
     serial: Arc<tokio::sync::Mutex<()>>,
     log_stream: String,
-    /// Set once the sandbox is stopping: nothing starts any more, and a
-    /// pending freeze gives up.
-    stopping: AtomicBool,
+    /// Woken when the sandbox starts stopping.
     stop_notify: Notify,
     /// Woken when a process of the sandbox dies unexpectedly.
     died: Notify,
@@ -120,20 +157,14 @@ struct Inner {
     tail: Tail,
     /// Where the portside adapter expects the app, when the layer has it.
     app: Option<(String, u16)>,
-    /// An init retry runs in the background (after an init that timed out).
-    retrying: AtomicBool,
     last_failure: Mutex<Option<LastFailure>>,
-    /// The processes were started and no invocation has reported yet: the
-    /// next REPORT line carries the init duration (a cold start).
-    cold: AtomicBool,
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        self.inner.stopping.store(true, Ordering::SeqCst);
-        self.inner.stop_notify.notify_waiters();
-        let procs = self.inner.lock_procs();
-        for p in &procs.list {
+        self.inner.stop();
+        let life = self.inner.lock_life();
+        for p in &life.list {
             signal_group(p.pgid, libc::SIGCONT);
             signal_group(p.pgid, libc::SIGKILL);
             reaper::forget(p.pgid);
@@ -200,19 +231,20 @@ impl Sandbox {
             inner: Arc::new(Inner {
                 api,
                 layer,
-                procs: Mutex::new(Procs::default()),
-                broken: AtomicBool::new(false),
-                started: AtomicBool::new(false),
+                life: Mutex::new(Life {
+                    list: Vec::new(),
+                    phase: Phase::Down,
+                    stopping: false,
+                    retrying: false,
+                    cold: false,
+                }),
                 serial: Arc::new(tokio::sync::Mutex::new(())),
                 log_stream,
-                stopping: AtomicBool::new(false),
                 stop_notify: Notify::new(),
                 died: Notify::new(),
                 tail: Arc::new(Mutex::new(VecDeque::new())),
                 app,
-                retrying: AtomicBool::new(false),
                 last_failure: Mutex::new(None),
-                cold: AtomicBool::new(false),
                 cfg,
             }),
         }
@@ -236,14 +268,17 @@ impl Sandbox {
 
     /// Whether the processes are stopped now.
     pub fn is_frozen(&self) -> bool {
-        self.inner.lock_procs().frozen
+        matches!(
+            self.inner.lock_life().phase,
+            Phase::Frozen | Phase::Broken { frozen: true }
+        )
     }
 
     /// The function's processes: name (extension file name or `runtime`)
     /// and process group id (the pid of the process we started).
     pub fn processes(&self) -> Vec<(String, i32)> {
         self.inner
-            .lock_procs()
+            .lock_life()
             .list
             .iter()
             .map(|p| (p.name.clone(), p.pgid))
@@ -303,8 +338,7 @@ impl Sandbox {
     /// SHUTDOWN to the extensions, SIGKILL for whatever is left at the
     /// deadline (2 s at most).
     pub async fn shutdown(&self) {
-        self.inner.stopping.store(true, Ordering::SeqCst);
-        self.inner.stop_notify.notify_waiters();
+        self.inner.stop();
         // An init or a freeze gives up when told; an invocation in flight
         // does not wait: it ends with the sandbox (its result, if it comes
         // within the deadline, still counts).
@@ -324,21 +358,34 @@ impl Sandbox {
 }
 
 impl Inner {
-    pub(super) fn lock_procs(&self) -> std::sync::MutexGuard<'_, Procs> {
-        crate::util::lock(&self.procs)
+    pub(super) fn lock_life(&self) -> MutexGuard<'_, Life> {
+        crate::util::lock(&self.life)
     }
 
-    pub(super) fn lock_failure(&self) -> std::sync::MutexGuard<'_, Option<LastFailure>> {
+    /// Whether the sandbox is stopping.
+    pub(super) fn is_stopping(&self) -> bool {
+        self.lock_life().stopping
+    }
+
+    /// The sandbox starts stopping, for good: what waits on [`Inner::stopped`]
+    /// returns.
+    fn stop(&self) {
+        self.lock_life().stopping = true;
+        self.stop_notify.notify_waiters();
+    }
+
+    pub(super) fn lock_failure(&self) -> MutexGuard<'_, Option<LastFailure>> {
         crate::util::lock(&self.last_failure)
     }
 
-    /// Returns once a process died (the sandbox is broken).
+    /// Returns once a process died (the sandbox is broken), or the
+    /// processes are gone.
     pub(super) async fn process_died(&self) {
         loop {
             let notified = self.died.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.broken.load(Ordering::SeqCst) {
+            if !self.lock_life().phase.is_up() {
                 return;
             }
             notified.await;
@@ -351,14 +398,14 @@ impl Inner {
             let notified = self.stop_notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.stopping.load(Ordering::SeqCst) {
+            if self.is_stopping() {
                 return;
             }
             notified.await;
         }
     }
 
-    pub(super) fn lock_tail(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {
+    pub(super) fn lock_tail(&self) -> MutexGuard<'_, VecDeque<String>> {
         crate::util::lock(&self.tail)
     }
 }

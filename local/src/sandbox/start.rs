@@ -8,11 +8,10 @@
 //! invocation: `init` and `invoke` do.
 
 use super::procs::{self, Output, PipeWatch};
-use super::{ports, reaper, report, Inner, Kind, Proc};
+use super::{ports, reaper, report, Inner, Kind, Phase, Proc};
 use crate::runtime_api::{FunctionError, InitState, ProcessExit};
 use std::os::fd::AsRawFd;
 use std::process::Stdio;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ impl Inner {
         self: &Arc<Self>,
         init_timeout: Duration,
     ) -> Result<(), FunctionError> {
-        if self.started.load(Ordering::SeqCst) {
+        if self.lock_life().phase != Phase::Down {
             return Ok(());
         }
         let extensions = self
@@ -31,7 +30,6 @@ impl Inner {
             .unwrap_or_default();
         self.api.reset_with_init_timeout(init_timeout);
         self.api.expect_extensions(extensions.len());
-        self.broken.store(false, Ordering::SeqCst);
         self.lock_tail().clear();
         let fail = |e: String, error_type: &str| {
             let err = FunctionError::lambda(error_type, &e);
@@ -48,8 +46,11 @@ impl Inner {
                 ));
             }
         }
-        self.started.store(true, Ordering::SeqCst);
-        self.cold.store(true, Ordering::SeqCst);
+        {
+            let mut life = self.lock_life();
+            life.phase = Phase::Running;
+            life.cold = true;
+        }
         let env = self.environment();
         for ext in &extensions {
             let name = ext
@@ -122,7 +123,7 @@ impl Inner {
             pipes.push(Arc::clone(&watch));
             tokio::spawn(procs::copy_lines(output, err, watch));
         }
-        self.lock_procs().list.push(Proc {
+        self.lock_life().list.push(Proc {
             name: name.to_string(),
             kind,
             pgid: pid,
@@ -135,8 +136,16 @@ impl Inner {
         let name = name.to_string();
         tokio::spawn(async move {
             let status = child.wait().await;
-            if this.api.generation() != generation || this.broken.load(Ordering::SeqCst) {
-                return;
+            // Only the first exit of a running environment is a failure:
+            // from a teardown (or an earlier death) on, exits are expected.
+            let current = this.api.generation() == generation;
+            {
+                let mut life = this.lock_life();
+                if !current || !life.phase.is_up() {
+                    return;
+                }
+                let frozen = life.phase == Phase::Frozen;
+                life.phase = Phase::Broken { frozen };
             }
             let how = match status {
                 Ok(s) => procs::describe_exit(s),
@@ -146,7 +155,6 @@ impl Inner {
                 extension: (kind == Kind::Extension).then_some(name),
                 how,
             });
-            this.broken.store(true, Ordering::SeqCst);
             this.died.notify_waiters();
             if this.api.init_state() == InitState::Pending {
                 this.api.fail_init(err);

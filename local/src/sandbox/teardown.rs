@@ -6,9 +6,8 @@
 //! It must not take longer than [`SHUTDOWN_GRACE`] and a little more.
 
 use super::procs::{any_alive, signal_group};
-use super::{reaper, Inner, Kind};
+use super::{reaper, Inner, Kind, Phase};
 use crate::runtime_api::{InitState, ShutdownReason};
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// The SHUTDOWN deadline: how long extensions (and the runtime, after
@@ -20,36 +19,45 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// waiting for an event before they are killed.
 const FAILURE_DELIVERY_WAIT: Duration = Duration::from_millis(50);
 
+/// A process group being stopped, and which process leads it.
+struct Group {
+    name: String,
+    kind: Kind,
+    pgid: i32,
+}
+
 impl Inner {
     /// Stops every process: SIGTERM (spindown) or SIGKILL (after a failure)
     /// to the runtime, SHUTDOWN to the extensions registered for it, then
     /// SIGKILL for whatever is left at the deadline. At most
     /// [`SHUTDOWN_GRACE`] and a little more.
     pub(super) async fn teardown(&self, reason: ShutdownReason) {
-        if !self.started.load(Ordering::SeqCst) {
-            return;
-        }
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-        // From here on, process exits are expected.
-        self.broken.store(true, Ordering::SeqCst);
-        let procs: Vec<(String, Kind, i32)> = {
-            let mut procs = self.lock_procs();
-            for p in &procs.list {
+        let procs: Vec<Group> = {
+            let mut life = self.lock_life();
+            if life.phase == Phase::Down {
+                return;
+            }
+            // From here on, process exits are expected.
+            life.phase = Phase::Broken { frozen: false };
+            for p in &life.list {
                 signal_group(p.pgid, libc::SIGCONT);
             }
-            procs.frozen = false;
-            procs
-                .list
+            life.list
                 .iter()
-                .map(|p| (p.name.clone(), p.kind, p.pgid))
+                .map(|p| Group {
+                    name: p.name.clone(),
+                    kind: p.kind,
+                    pgid: p.pgid,
+                })
                 .collect()
         };
         let runtime: Vec<i32> = procs
             .iter()
-            .filter(|p| p.1 == Kind::Runtime)
-            .map(|p| p.2)
+            .filter(|p| p.kind == Kind::Runtime)
+            .map(|p| p.pgid)
             .collect();
-        let all: Vec<i32> = procs.iter().map(|p| p.2).collect();
+        let all: Vec<i32> = procs.iter().map(|p| p.pgid).collect();
         let signal = if reason == ShutdownReason::Spindown {
             libc::SIGTERM
         } else {
@@ -72,8 +80,8 @@ impl Inner {
         let ext_group = |name: &str| {
             procs
                 .iter()
-                .filter(|p| p.1 == Kind::Extension && p.0 == name)
-                .map(|p| p.2)
+                .filter(|p| p.kind == Kind::Extension && p.name == name)
+                .map(|p| p.pgid)
                 .collect::<Vec<i32>>()
         };
         // Wait for the runtime and the extensions that took SHUTDOWN. After a
@@ -96,8 +104,8 @@ impl Inner {
         }
         let late: Vec<String> = procs
             .iter()
-            .filter(|p| p.1 == Kind::Extension && any_alive(&[p.2]))
-            .map(|p| p.0.clone())
+            .filter(|p| p.kind == Kind::Extension && any_alive(&[p.pgid]))
+            .map(|p| p.name.clone())
             .collect();
         for g in &all {
             signal_group(*g, libc::SIGKILL);
@@ -124,13 +132,11 @@ impl Inner {
                 );
             }
         }
-        {
-            let mut procs = self.lock_procs();
-            for p in &procs.list {
-                reaper::forget(p.pgid);
-            }
-            procs.list.clear();
+        let mut life = self.lock_life();
+        for p in &life.list {
+            reaper::forget(p.pgid);
         }
-        self.started.store(false, Ordering::SeqCst);
+        life.list.clear();
+        life.phase = Phase::Down;
     }
 }

@@ -15,9 +15,9 @@ use super::routes::{select_http, select_rest};
 use super::stack::{FunctionUrl, HttpApi, Integration, RestApi, Stage, TargetGroup};
 use crate::frontdoor::answers::{self, Failure};
 use crate::frontdoor::events::{
-    routed_event, EventContext, HttpRequest, HttpResponse, RouteFacts, Shape, Source,
+    routed_event, EventContext, HttpRequest, HttpResponse, RouteFacts, Source,
 };
-use crate::frontdoor::head::Door as Limits;
+use crate::frontdoor::head::Via;
 use crate::frontdoor::{deliver, read_request, respond, FrontDoorConfig, RespBody};
 use crate::function::Function;
 use http::{Request, Response};
@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 
 /// What one door serves.
 #[derive(Clone)]
-pub enum Table {
+pub enum RouteTable {
     /// An HTTP API.
     Http(HttpApi),
     /// A REST API.
@@ -46,7 +46,7 @@ pub enum Table {
 /// A door with the functions its routes name.
 pub struct Door {
     /// Its table.
-    pub table: Table,
+    pub table: RouteTable,
     /// The stack's functions, by index.
     pub functions: Arc<Vec<Arc<Function>>>,
     /// The stack's region.
@@ -56,11 +56,14 @@ pub struct Door {
 impl Door {
     fn source(&self) -> Source {
         match &self.table {
-            Table::Http(_) => Source::HttpApi,
-            Table::Rest(_) => Source::RestApi,
-            Table::Url(..) => Source::FunctionUrl,
-            Table::Alb(t) if t.multi_value => Source::AlbMulti,
-            Table::Alb(_) => Source::Alb,
+            // The door's limits and answers before a route is chosen are
+            // the HTTP API's, whatever payload format its routes send.
+            RouteTable::Http(_) => Source::HttpApiV2,
+            RouteTable::Rest(_) => Source::RestApi,
+            RouteTable::Url(..) => Source::FunctionUrl,
+            RouteTable::Alb(t) => Source::Alb {
+                multi_value: t.multi_value,
+            },
         }
     }
 
@@ -107,7 +110,7 @@ impl Door {
             })
             .collect();
         // The door's own limits on the head and the body, and its answers.
-        let body = match read_request(Limits::Source(source), source, req).await {
+        let body = match read_request(Via::Source(source), req).await {
             Ok(body) => body,
             Err(answer) => return answer,
         };
@@ -121,29 +124,27 @@ impl Door {
             port,
         };
         match &self.table {
-            Table::Http(api) => self.http(api, request).await,
-            Table::Rest(api) => self.rest(api, request).await,
-            Table::Url(url, id) => {
+            RouteTable::Http(api) => self.http(api, request).await,
+            RouteTable::Rest(api) => self.rest(api, request).await,
+            RouteTable::Url(url, id) => {
                 let facts = RouteFacts {
                     api_id: id.clone(),
                     ..RouteFacts::default()
                 };
                 let mut cfg = FrontDoorConfig::new(Source::FunctionUrl, &self.region);
                 cfg.response_stream = url.stream;
-                self.invoke(url.function, &cfg, &Shape::FunctionUrl, &request, &facts)
-                    .await
+                self.invoke(url.function, &cfg, &request, &facts).await
             }
-            Table::Alb(tg) => {
+            RouteTable::Alb(tg) => {
                 let Some(f) = tg.function else {
                     return respond(answers::answer(source, Failure::Function));
                 };
-                let shape = Shape::Alb {
-                    multi_value: tg.multi_value,
+                let facts = RouteFacts {
                     target_group_arn: tg.arn.clone(),
+                    ..RouteFacts::default()
                 };
                 let cfg = FrontDoorConfig::new(source, &self.region);
-                self.invoke(f, &cfg, &shape, &request, &RouteFacts::default())
-                    .await
+                self.invoke(f, &cfg, &request, &facts).await
             }
         }
     }
@@ -152,12 +153,11 @@ impl Door {
         &self,
         function: usize,
         cfg: &FrontDoorConfig,
-        shape: &Shape,
         req: &HttpRequest,
         facts: &RouteFacts,
     ) -> Response<RespBody> {
         let ctx = EventContext::new(&self.region);
-        let event = routed_event(shape, req, &ctx, facts).to_string();
+        let event = routed_event(cfg.source, req, &ctx, facts).to_string();
         let head = req.method.eq_ignore_ascii_case("HEAD");
         deliver(&self.functions[function], cfg, event, head).await
     }
@@ -176,7 +176,7 @@ impl Door {
             return respond(HttpResponse::gateway_error(401, "Unauthorized"));
         }
         let Some(integration) = &route.integration else {
-            return respond(answers::answer(Source::HttpApi, Failure::Function));
+            return respond(answers::answer(Source::HttpApiV2, Failure::Function));
         };
         let resource = match super::routes::http_key(&route.key) {
             Some((_, p)) => p,
@@ -190,17 +190,15 @@ impl Door {
             stage_variables: stage.variables.clone(),
             path_parameters: chosen.params,
             path_in_stage: in_stage,
+            ..RouteFacts::default()
         };
-        let mut cfg = FrontDoorConfig::new(Source::HttpApi, &self.region);
-        cfg.payload_v1 = integration.payload_v1;
+        let source = match integration.payload_v1 {
+            true => Source::HttpApiV1,
+            false => Source::HttpApiV2,
+        };
+        let mut cfg = FrontDoorConfig::new(source, &self.region);
         cfg.integration_timeout = integration_timeout(integration, Duration::from_secs(30));
-        let shape = if integration.payload_v1 {
-            Shape::HttpApiV1
-        } else {
-            Shape::HttpApiV2
-        };
-        self.invoke(integration.function, &cfg, &shape, &req, &facts)
-            .await
+        self.invoke(integration.function, &cfg, &req, &facts).await
     }
 
     async fn rest(&self, api: &RestApi, req: HttpRequest) -> Response<RespBody> {
@@ -236,12 +234,12 @@ impl Door {
             stage_variables: stage.variables.clone(),
             path_parameters: chosen.params,
             path_in_stage: in_stage,
+            ..RouteFacts::default()
         };
         let mut cfg = FrontDoorConfig::new(Source::RestApi, &self.region);
         cfg.response_stream = integration.stream;
         cfg.integration_timeout = integration_timeout(integration, Duration::from_secs(29));
-        self.invoke(integration.function, &cfg, &Shape::RestApi, &req, &facts)
-            .await
+        self.invoke(integration.function, &cfg, &req, &facts).await
     }
 }
 

@@ -288,30 +288,30 @@ fn start_doors(
 ) -> Vec<(String, String)> {
     let mut by_address: HashMap<String, TcpListener> = listeners.into_iter().collect();
     let mut urls = Vec::new();
-    let mut tables: Vec<(String, doors::Table)> = Vec::new();
+    let mut tables: Vec<(String, doors::RouteTable)> = Vec::new();
     tables.extend(
         stack
             .http_apis
             .iter()
-            .map(|a| (a.address.clone(), doors::Table::Http(a.clone()))),
+            .map(|a| (a.address.clone(), doors::RouteTable::Http(a.clone()))),
     );
     tables.extend(
         stack
             .rest_apis
             .iter()
-            .map(|a| (a.address.clone(), doors::Table::Rest(a.clone()))),
+            .map(|a| (a.address.clone(), doors::RouteTable::Rest(a.clone()))),
     );
     tables.extend(stack.urls.iter().map(|u| {
         (
             u.address.clone(),
-            doors::Table::Url(u.clone(), identity::slug(&stack.functions[u.function].name)),
+            doors::RouteTable::Url(u.clone(), identity::slug(&stack.functions[u.function].name)),
         )
     }));
     tables.extend(
         stack
             .target_groups
             .iter()
-            .map(|t| (t.address.clone(), doors::Table::Alb(t.clone()))),
+            .map(|t| (t.address.clone(), doors::RouteTable::Alb(t.clone()))),
     );
     for (address, table) in tables {
         let Some(listener) = by_address.remove(&address) else {

@@ -66,7 +66,7 @@ pub struct UpOptions {
     /// At most N execution environments per function (a function's reserved
     /// concurrency lowers it).
     #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_ENVIRONMENTS,
-          value_parser = environments)]
+          value_parser = crate::cli::environments)]
     pub environments: usize,
 
     /// An environment variable for every function (repeatable; wins over
@@ -92,13 +92,6 @@ pub struct UpOptions {
     /// lines) to stderr.
     #[arg(long)]
     pub quiet: bool,
-}
-
-fn environments(s: &str) -> Result<usize, String> {
-    s.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=64).contains(n))
-        .ok_or_else(|| format!("expected a number from 1 to 64, got {s:?}"))
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {

@@ -137,9 +137,29 @@ pub fn http_key(key: &str) -> Option<(String, String)> {
     Some((method.to_ascii_uppercase(), path.trim().to_string()))
 }
 
+/// An HTTP API route that matches, with what ranks it: the lower
+/// [`Candidate::order`], the better.
+struct Candidate {
+    /// Its path ends in a greedy `{proxy+}`.
+    greedy: bool,
+    /// How specific its path is (`Template::rank`).
+    rank: Vec<u8>,
+    /// Its method is `ANY`.
+    any_method: bool,
+    chosen: Chosen,
+}
+
+impl Candidate {
+    /// Exact paths before greedy ones, then the most specific path, then a
+    /// named method before `ANY`.
+    fn order(&self) -> (bool, &[u8], bool) {
+        (self.greedy, &self.rank, self.any_method)
+    }
+}
+
 /// The HTTP API route (by key) that `method path` takes.
 pub fn select_http(keys: &[String], method: &str, path: &str) -> Option<Chosen> {
-    let mut best: Option<(bool, Vec<u8>, bool, Chosen)> = None;
+    let mut best: Option<Candidate> = None;
     for (index, key) in keys.iter().enumerate() {
         let Some((m, p)) = http_key(key) else {
             continue;
@@ -151,16 +171,21 @@ pub fn select_http(keys: &[String], method: &str, path: &str) -> Option<Chosen> 
         let Some(params) = t.matches(path) else {
             continue;
         };
-        let candidate = (t.greedy(), t.rank(), m == "ANY", Chosen { index, params });
+        let candidate = Candidate {
+            greedy: t.greedy(),
+            rank: t.rank(),
+            any_method: m == "ANY",
+            chosen: Chosen { index, params },
+        };
         let better = match &best {
             None => true,
-            Some(b) => (candidate.0, &candidate.1, candidate.2) < (b.0, &b.1, b.2),
+            Some(b) => candidate.order() < b.order(),
         };
         if better {
             best = Some(candidate);
         }
     }
-    best.map(|b| b.3).or_else(|| {
+    best.map(|b| b.chosen).or_else(|| {
         keys.iter()
             .position(|k| k.trim() == "$default")
             .map(|index| Chosen {
@@ -177,7 +202,8 @@ pub fn select_rest(routes: &[(String, String)], method: &str, path: &str) -> Opt
     let mut best: Option<(Vec<u8>, &str)> = None;
     for (p, _) in routes {
         let t = Template::parse(p);
-        if t.matches(path).is_some() && best.as_ref().is_none_or(|b| t.rank() < b.0) {
+        let more_specific = || best.as_ref().is_none_or(|(rank, _)| t.rank() < *rank);
+        if t.matches(path).is_some() && more_specific() {
             best = Some((t.rank(), p.as_str()));
         }
     }

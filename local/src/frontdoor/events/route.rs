@@ -1,9 +1,9 @@
-//! The route a request took, written into its event: an API's id and
-//! domain, the route key or resource, the stage and its variables, the path
-//! variables (API Gateway HTTP APIs with payload 2.0 and 1.0, REST APIs), a
-//! Function URL's id, an ALB target group's ARN. The event is first built
-//! by [`to_event`] exactly as for a lone front door; this only sets what a
-//! route table decides.
+//! The route a request took, written into its event (`portside-local up`):
+//! an API's id and domain, the route key or resource, the stage and its
+//! variables, the path variables (API Gateway HTTP APIs with payload 2.0
+//! and 1.0, REST APIs), a Function URL's id, an ALB target group's ARN.
+//! Each source's `routed` first builds the event exactly as for a lone
+//! front door, then sets what a route table decides, with the helpers here.
 //!
 //! Shapes (API Gateway developer guide): payload 2.0 has `routeKey`,
 //! `pathParameters` and `stageVariables` only when there are some, and its
@@ -15,7 +15,6 @@
 //!
 //! Pure: it must not do I/O.
 
-use super::{to_event, EventContext, HttpRequest, Source};
 use serde_json::{Map, Value};
 
 /// What a route adds to an event.
@@ -35,29 +34,12 @@ pub struct RouteFacts {
     pub path_parameters: Vec<(String, String)>,
     /// The request path without the stage (REST `path`).
     pub path_in_stage: String,
+    /// An ALB target group's ARN.
+    pub target_group_arn: String,
 }
 
-/// Which event a route sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shape {
-    /// HTTP API, payload format 2.0.
-    HttpApiV2,
-    /// HTTP API, payload format 1.0.
-    HttpApiV1,
-    /// REST API, Lambda proxy.
-    RestApi,
-    /// Function URL.
-    FunctionUrl,
-    /// ALB target group, with multi-value headers or not.
-    Alb {
-        /// `lambda.multi_value_headers.enabled`.
-        multi_value: bool,
-        /// The target group's ARN.
-        target_group_arn: String,
-    },
-}
-
-fn pairs(list: &[(String, String)]) -> Value {
+/// A map of pairs, or null when there are none.
+pub(super) fn pairs(list: &[(String, String)]) -> Value {
     if list.is_empty() {
         return Value::Null;
     }
@@ -68,7 +50,8 @@ fn pairs(list: &[(String, String)]) -> Value {
     )
 }
 
-fn set_or_remove(event: &mut Value, key: &str, v: Value) {
+/// Sets `key` to `v`, or removes it when `v` is null.
+pub(super) fn set_or_remove(event: &mut Value, key: &str, v: Value) {
     if let Some(obj) = event.as_object_mut() {
         if v.is_null() {
             obj.remove(key);
@@ -78,8 +61,9 @@ fn set_or_remove(event: &mut Value, key: &str, v: Value) {
     }
 }
 
-fn api_context(event: &mut Value, facts: &RouteFacts, region: &str, domain_kind: &str) {
-    let domain = format!("{}.{domain_kind}.{region}.amazonaws.com", facts.api_id);
+/// An API Gateway API's id, domain and stage in `requestContext`.
+pub(super) fn api_context(event: &mut Value, facts: &RouteFacts, region: &str) {
+    let domain = format!("{}.execute-api.{region}.amazonaws.com", facts.api_id);
     let rc = &mut event["requestContext"];
     rc["apiId"] = Value::String(facts.api_id.clone());
     rc["domainName"] = Value::String(domain);
@@ -89,7 +73,7 @@ fn api_context(event: &mut Value, facts: &RouteFacts, region: &str, domain_kind:
 
 /// Lower-cases the names of a map of headers, merging values of names that
 /// differ only in case (payload 1.0 sends lower-case names).
-fn lower_names(map: &Value, join: bool) -> Value {
+pub(super) fn lower_names(map: &Value, join: bool) -> Value {
     let mut out: Map<String, Value> = Map::new();
     for (k, v) in map.as_object().into_iter().flatten() {
         let k = k.to_ascii_lowercase();
@@ -106,69 +90,9 @@ fn lower_names(map: &Value, join: bool) -> Value {
     Value::Object(out)
 }
 
-/// The event for `req` on a route.
-pub fn routed_event(
-    shape: &Shape,
-    req: &HttpRequest,
-    ctx: &EventContext,
-    facts: &RouteFacts,
-) -> Value {
-    match shape {
-        Shape::HttpApiV2 => {
-            let mut e = to_event(Source::HttpApi, req, ctx);
-            api_context(&mut e, facts, &ctx.region, "execute-api");
-            e["routeKey"] = Value::String(facts.route_key.clone());
-            e["requestContext"]["routeKey"] = Value::String(facts.route_key.clone());
-            set_or_remove(&mut e, "pathParameters", pairs(&facts.path_parameters));
-            set_or_remove(&mut e, "stageVariables", pairs(&facts.stage_variables));
-            e
-        }
-        Shape::HttpApiV1 | Shape::RestApi => {
-            let rest = *shape == Shape::RestApi;
-            let mut inner = req.clone();
-            if rest {
-                inner.path = facts.path_in_stage.clone();
-            }
-            let mut e = to_event(Source::RestApi, &inner, ctx);
-            api_context(&mut e, facts, &ctx.region, "execute-api");
-            e["resource"] = Value::String(facts.resource.clone());
-            e["requestContext"]["resourcePath"] = Value::String(facts.resource.clone());
-            e["requestContext"]["path"] = Value::String(req.path.clone());
-            e["pathParameters"] = pairs(&facts.path_parameters);
-            e["stageVariables"] = pairs(&facts.stage_variables);
-            if !rest {
-                e["version"] = Value::String("1.0".into());
-                e["headers"] = lower_names(&e["headers"], true);
-                e["multiValueHeaders"] = lower_names(&e["multiValueHeaders"], false);
-            }
-            e
-        }
-        Shape::FunctionUrl => {
-            let mut e = to_event(Source::FunctionUrl, req, ctx);
-            let domain = format!("{}.lambda-url.{}.on.aws", facts.api_id, ctx.region);
-            e["requestContext"]["apiId"] = Value::String(facts.api_id.clone());
-            e["requestContext"]["domainName"] = Value::String(domain);
-            e["requestContext"]["domainPrefix"] = Value::String(facts.api_id.clone());
-            e
-        }
-        Shape::Alb {
-            multi_value,
-            target_group_arn,
-        } => {
-            let source = if *multi_value {
-                Source::AlbMulti
-            } else {
-                Source::Alb
-            };
-            let mut e = to_event(source, req, ctx);
-            e["requestContext"]["elb"]["targetGroupArn"] = Value::String(target_group_arn.clone());
-            e
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::{routed_event, EventContext, HttpRequest, Source};
     use super::*;
     use bytes::Bytes;
 
@@ -196,13 +120,14 @@ mod tests {
             stage_variables: vec![("env".into(), "local".into())],
             path_parameters: vec![("id".into(), "7".into())],
             path_in_stage: "/users/7".into(),
+            ..RouteFacts::default()
         }
     }
 
     #[test]
     fn payload_2_names_the_route_and_keeps_the_stage_in_raw_path() {
         let ctx = EventContext::new("eu-west-1");
-        let e = routed_event(&Shape::HttpApiV2, &request("/prod/users/7"), &ctx, &facts());
+        let e = routed_event(Source::HttpApiV2, &request("/prod/users/7"), &ctx, &facts());
         assert_eq!(e["version"], "2.0");
         assert_eq!(e["routeKey"], "GET /users/{id}");
         assert_eq!(e["requestContext"]["routeKey"], "GET /users/{id}");
@@ -217,14 +142,14 @@ mod tests {
         let mut bare = facts();
         bare.path_parameters.clear();
         bare.stage_variables.clear();
-        let e = routed_event(&Shape::HttpApiV2, &request("/prod/users/7"), &ctx, &bare);
+        let e = routed_event(Source::HttpApiV2, &request("/prod/users/7"), &ctx, &bare);
         assert!(e.get("pathParameters").is_none() && e.get("stageVariables").is_none());
     }
 
     #[test]
     fn rest_leaves_the_stage_out_of_path_and_payload_1_lowers_names() {
         let ctx = EventContext::new("us-east-1");
-        let e = routed_event(&Shape::RestApi, &request("/prod/users/7"), &ctx, &facts());
+        let e = routed_event(Source::RestApi, &request("/prod/users/7"), &ctx, &facts());
         assert!(e.get("version").is_none(), "a REST event has no version");
         assert_eq!(e["path"], "/users/7");
         assert_eq!(e["requestContext"]["path"], "/prod/users/7");
@@ -236,7 +161,7 @@ mod tests {
             "REST keeps the client's names"
         );
         let v1 = routed_event(
-            &Shape::HttpApiV1,
+            Source::HttpApiV1,
             &request("/users/7"),
             &ctx,
             &RouteFacts {
@@ -254,12 +179,13 @@ mod tests {
     #[test]
     fn alb_events_carry_their_target_group() {
         let ctx = EventContext::new("us-east-1");
-        let shape = Shape::Alb {
-            multi_value: true,
+        let facts = RouteFacts {
             target_group_arn:
                 "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1".into(),
+            ..RouteFacts::default()
         };
-        let e = routed_event(&shape, &request("/x"), &ctx, &RouteFacts::default());
+        let source = Source::Alb { multi_value: true };
+        let e = routed_event(source, &request("/x"), &ctx, &facts);
         assert_eq!(
             e["requestContext"]["elb"]["targetGroupArn"],
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1"

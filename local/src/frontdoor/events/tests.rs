@@ -50,7 +50,7 @@ fn http_api_events_follow_payload_2() {
         ],
         br#"{"k":1}"#,
     );
-    let e = to_event(Source::HttpApi, &r, &ctx());
+    let e = to_event(Source::HttpApiV2, &r, &ctx());
     assert_eq!(e["version"], "2.0");
     assert_eq!(e["rawPath"], "/a%20b/c");
     assert_eq!(e["rawQueryString"], "x=1&x=2&y=%C3%A9");
@@ -85,7 +85,7 @@ fn binary_bodies_are_base64_per_source() {
         &[("content-type", "image/png")],
         &[0x89, b'P', b'N', b'G', 0xff],
     );
-    for (_, s) in Source::ALL {
+    for s in Source::ALL {
         let e = to_event(s, &png, &ctx());
         let (body, flag) = match s {
             Source::LatticeV1 => (&e["body"], &e["is_base64_encoded"]),
@@ -109,7 +109,7 @@ fn binary_bodies_are_base64_per_source() {
         false
     );
     assert_eq!(
-        to_event(Source::Alb, &form, &ctx())["isBase64Encoded"],
+        to_event(Source::Alb { multi_value: false }, &form, &ctx())["isBase64Encoded"],
         true
     );
 }
@@ -133,14 +133,14 @@ fn rest_api_alb_and_lattice_shapes() {
     assert_eq!(v1["requestContext"]["stage"], "prod");
     assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
     assert_eq!(v1["body"], Value::Null);
-    let alb = to_event(Source::Alb, &r, &ctx());
+    let alb = to_event(Source::Alb { multi_value: false }, &r, &ctx());
     assert!(alb["requestContext"]["elb"]["targetGroupArn"]
         .as_str()
         .unwrap_or("")
         .contains(":targetgroup/"));
     assert_eq!(alb["queryStringParameters"]["q"], "c");
     assert_eq!(alb["headers"]["accept"], "y");
-    let multi = to_event(Source::AlbMulti, &r, &ctx());
+    let multi = to_event(Source::Alb { multi_value: true }, &r, &ctx());
     assert_eq!(
         multi["multiValueQueryStringParameters"]["q"],
         json!(["a%20b", "c"])
@@ -180,13 +180,13 @@ fn query_keys_keep_the_clients_order() {
         json!(["1", "4"])
     );
     assert_eq!(keys(&rest["queryStringParameters"]), ["z", "a", "m"]);
-    let alb = to_event(Source::AlbMulti, &r, &ctx());
+    let alb = to_event(Source::Alb { multi_value: true }, &r, &ctx());
     assert_eq!(
         keys(&alb["multiValueQueryStringParameters"]),
         ["z", "a", "m"]
     );
     assert_eq!(
-        keys(&to_event(Source::Alb, &r, &ctx())["queryStringParameters"]),
+        keys(&to_event(Source::Alb { multi_value: false }, &r, &ctx())["queryStringParameters"]),
         ["z", "a", "m"]
     );
     let l1 = to_event(Source::LatticeV1, &r, &ctx());
@@ -215,14 +215,14 @@ fn lattice_query_values_are_decoded_and_alb_values_are_not() {
         l2["path"], "/?x=%26&y=a%20b&t=%E2%9C%93",
         "the path keeps the raw query"
     );
-    let alb = to_event(Source::Alb, &r, &ctx());
+    let alb = to_event(Source::Alb { multi_value: false }, &r, &ctx());
     assert_eq!(alb["queryStringParameters"]["x"], "%26");
 }
 
 #[test]
 fn results_map_back_per_source() {
     let v2 = to_response(
-        Source::HttpApi,
+        Source::HttpApiV2,
         br#"{"statusCode":201,"headers":{"x-a":"1","content-length":"99"},"cookies":["a=1","b=2"],"body":"aGk=","isBase64Encoded":true}"#,
         false,
     );
@@ -244,9 +244,12 @@ fn results_map_back_per_source() {
         to_response(Source::RestApi, br#"{"hello":1}"#, false).status,
         502
     );
-    assert_eq!(to_response(Source::HttpApi, b"not json", false).status, 500);
+    assert_eq!(
+        to_response(Source::HttpApiV2, b"not json", false).status,
+        500
+    );
     let alb = to_response(
-        Source::Alb,
+        Source::Alb { multi_value: false },
         br#"{"statusCode":404,"statusDescription":"404 Not Found","headers":{"a":"b"}}"#,
         false,
     );
@@ -277,15 +280,15 @@ fn each_source_reads_the_header_fields_it_documents() {
     assert_eq!(names(&rest, "x-single"), ["s"]);
     assert_eq!(names(&rest, "x-multi"), ["m1", "m2"]);
     // ALB in single-value mode reads only `headers`.
-    let alb = to_response(Source::Alb, result, false);
+    let alb = to_response(Source::Alb { multi_value: false }, result, false);
     assert_eq!(names(&alb, "set-cookie"), ["x"]);
     assert_eq!(names(&alb, "x-multi"), Vec::<String>::new());
     // ALB with multi-value headers reads only `multiValueHeaders`.
-    let multi = to_response(Source::AlbMulti, result, false);
+    let multi = to_response(Source::Alb { multi_value: true }, result, false);
     assert_eq!(names(&multi, "set-cookie"), ["a=1", "b=2"]);
     assert_eq!(names(&multi, "x-single"), Vec::<String>::new());
     // Payload 2.0 has no multiValueHeaders.
-    let v2 = to_response(Source::HttpApi, result, false);
+    let v2 = to_response(Source::HttpApiV2, result, false);
     assert_eq!(names(&v2, "x-multi"), Vec::<String>::new());
     assert_eq!(names(&v2, "x-single"), ["s"]);
 }
@@ -293,7 +296,7 @@ fn each_source_reads_the_header_fields_it_documents() {
 #[test]
 fn a_head_response_keeps_the_apps_content_length() {
     let result = br#"{"statusCode":200,"headers":{"content-length":"1234","content-type":"text/plain"},"multiValueHeaders":{"content-length":["1234"]},"body":""}"#;
-    for (_, source) in Source::ALL {
+    for source in Source::ALL {
         let head = to_response(source, result, true);
         assert_eq!(names(&head, "content-length"), ["1234"], "{source:?}");
         let get = to_response(source, result, false);
@@ -308,13 +311,17 @@ fn a_head_response_keeps_the_apps_content_length() {
 #[test]
 fn a_streamed_head_keeps_the_apps_content_length() {
     let prelude = br#"{"statusCode":200,"multiValueHeaders":{"content-length":["1048576"],"content-type":["application/octet-stream"]}}"#;
-    let (_, head) = stream_head(Source::RestApi, Some(prelude), true).expect("head");
+    let head = stream_head(Source::RestApi, Some(prelude), true)
+        .expect("head")
+        .headers;
     assert!(
         head.iter()
             .any(|(k, v)| k == "content-length" && v == "1048576"),
         "{head:?}"
     );
-    let (_, get) = stream_head(Source::RestApi, Some(prelude), false).expect("head");
+    let get = stream_head(Source::RestApi, Some(prelude), false)
+        .expect("head")
+        .headers;
     assert!(!get.iter().any(|(k, _)| k == "content-length"), "{get:?}");
 }
 
@@ -322,7 +329,8 @@ fn a_streamed_head_keeps_the_apps_content_length() {
 fn stream_preludes_carry_all_four_fields() {
     let prelude = br#"{"statusCode":202,"headers":{"content-type":"text/plain","x-both":"single"},"multiValueHeaders":{"x-both":["m1","m2"],"x-multi":["a","b"]},"cookies":["c=1","d=2"]}"#;
     for source in [Source::RestApi, Source::FunctionUrl] {
-        let (status, headers) = stream_head(source, Some(prelude), false).expect("head");
+        let ResponseHead { status, headers } =
+            stream_head(source, Some(prelude), false).expect("head");
         assert_eq!(status, 202);
         let r = HttpResponse {
             status,
@@ -351,7 +359,7 @@ fn stream_preludes_carry_all_four_fields() {
     assert_eq!(
         stream_head(Source::FunctionUrl, None, false)
             .expect("head")
-            .0,
+            .status,
         200
     );
 }

@@ -1,11 +1,12 @@
-//! A Lambda result to the HTTP response its source sends: the status,
-//! headers (single, multi-value or merged, per source), cookies, the body
-//! (base64 or not), what the source answers to a malformed result, and the
-//! head of a streamed response (its JSON prelude).
+//! A Lambda result read by the fields a source names ([`ResultShape`]):
+//! the status, headers (single, multi-value or merged), cookies, the body
+//! (base64 or not); and the head of a streamed response from its JSON
+//! prelude.
 //!
-//! Pure: it must not do I/O or build events.
+//! Pure: it must not do I/O, build events, or answer for a source (a result
+//! it cannot read is an `Err` with the reason; the source answers).
 
-use super::Source;
+use super::{HeaderFields, ResponseHead, ResultShape};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -50,28 +51,6 @@ fn value_str(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
-    }
-}
-
-/// Which header fields of a result (or stream prelude) a source reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HeaderFields {
-    /// `headers` only (ALB without multi-value headers, Lattice, payload
-    /// 2.0). Lattice V2 values may be lists.
-    Single,
-    /// `multiValueHeaders` only (ALB with multi-value headers).
-    Multi,
-    /// Both, merged; for a name in both, only the `multiValueHeaders`
-    /// values (API Gateway REST APIs and payload 1.0).
-    Merged,
-}
-
-fn header_fields(source: Source) -> HeaderFields {
-    match source {
-        Source::RestApi => HeaderFields::Merged,
-        Source::AlbMulti => HeaderFields::Multi,
-        Source::Alb | Source::HttpApi | Source::FunctionUrl => HeaderFields::Single,
-        Source::LatticeV1 | Source::LatticeV2 => HeaderFields::Single,
     }
 }
 
@@ -156,48 +135,37 @@ fn decode_body(obj: &Map<String, Value>) -> Result<Bytes, String> {
     }
 }
 
-/// Maps a successful Lambda result to the HTTP response `source` returns
-/// (`head`: the request was a HEAD, whose `Content-Length` is kept).
-pub fn to_response(source: Source, payload: &[u8], head: bool) -> HttpResponse {
-    let parsed: Result<Value, _> = serde_json::from_slice(payload);
-    let malformed = |why: &str| {
-        eprintln!(
-            "portside-local: malformed Lambda result for {}: {why}",
-            source.name()
-        );
-        crate::frontdoor::answers::answer(source, crate::frontdoor::answers::Failure::BadResult)
+/// Reads a buffered result as `shape` says (`head`: the request was a
+/// HEAD, whose `Content-Length` is kept). `Err`: why the source cannot read
+/// it.
+pub(super) fn read(shape: ResultShape, payload: &[u8], head: bool) -> Result<HttpResponse, String> {
+    let Ok(value) = serde_json::from_slice::<Value>(payload) else {
+        return Err("not JSON".into());
     };
-    let Ok(value) = parsed else {
-        return malformed("not JSON");
-    };
-    let v2 = matches!(source, Source::HttpApi | Source::FunctionUrl);
     let obj = match value.as_object() {
         Some(o) if status_of(o).is_some() => o,
         // Payload 2.0: valid JSON without statusCode is a 200 JSON body.
-        _ if v2 => {
-            return HttpResponse {
+        _ if shape.payload_v2 => {
+            return Ok(HttpResponse {
                 status: 200,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: Bytes::copy_from_slice(payload),
-            }
+            })
         }
-        _ => return malformed("no statusCode"),
+        _ => return Err("no statusCode".into()),
     };
     let status = status_of(obj).unwrap_or(200);
     let mut headers = Vec::new();
-    collect_headers(obj, header_fields(source), head, &mut headers);
-    if v2 {
+    collect_headers(obj, shape.fields, head, &mut headers);
+    if shape.payload_v2 {
         collect_cookies(obj, &mut headers);
     }
-    let body = match decode_body(obj) {
-        Ok(b) => b,
-        Err(why) => return malformed(&why),
-    };
-    HttpResponse {
+    let body = decode_body(obj)?;
+    Ok(HttpResponse {
         status,
         headers,
         body,
-    }
+    })
 }
 
 /// Why a stream's head could not be read.
@@ -209,41 +177,27 @@ pub enum PreludeError {
     TooLong(usize),
     /// The prelude is not a JSON object.
     NotJson,
+    /// The source does not stream (nothing asks it to).
+    NotStreamed,
 }
 
 /// API Gateway's bound on a streamed REST response's metadata (16 KB).
 pub const REST_PRELUDE_LIMIT: usize = 16 * 1024;
 
-/// The status line and headers a streamed response starts with, from its
-/// JSON prelude (`None`: the stream had none). A Function URL without a
-/// prelude answers 200 `application/octet-stream`; a REST API needs one
-/// within 16 KB. Both read `headers`, `multiValueHeaders` (winning for a
-/// name in both) and `cookies` (as `Set-Cookie` lines), as the REST
-/// streaming documentation describes the prelude.
-pub fn stream_head(
-    source: Source,
-    prelude: Option<&[u8]>,
-    head: bool,
-) -> Result<(u16, Vec<(String, String)>), PreludeError> {
-    let Some(prelude) = prelude else {
-        if source == Source::RestApi {
-            return Err(PreludeError::Missing);
-        }
-        return Ok((
-            200,
-            vec![("content-type".into(), "application/octet-stream".into())],
-        ));
-    };
-    if source == Source::RestApi && prelude.len() > REST_PRELUDE_LIMIT {
-        return Err(PreludeError::TooLong(prelude.len()));
-    }
+/// A stream's JSON prelude: `statusCode` (200 without one), `headers` and
+/// `multiValueHeaders` (winning for a name in both), `cookies` as
+/// `Set-Cookie` lines.
+pub(super) fn read_prelude(prelude: &[u8], head: bool) -> Result<ResponseHead, PreludeError> {
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(prelude) else {
         return Err(PreludeError::NotJson);
     };
     let mut headers = Vec::new();
     collect_headers(&obj, HeaderFields::Merged, head, &mut headers);
     collect_cookies(&obj, &mut headers);
-    Ok((status_of(&obj).unwrap_or(200), headers))
+    Ok(ResponseHead {
+        status: status_of(&obj).unwrap_or(200),
+        headers,
+    })
 }
 
 /// `statusDescription` for ALB: `"200 OK"`.
