@@ -32,7 +32,7 @@ step "release build: static adapters and portside-local, layer zips, wheels, SBO
 ./build.sh --all
 
 step "Rust tests"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 step "fuzz smoke run: 30 s per target (skipped without nightly Rust)"
 fuzz/smoke.sh

@@ -186,7 +186,7 @@ async fn api_gateway_answers_its_integration_timeout_while_the_function_runs_on(
 /// adapter itself, detecting the event portside-local builds.
 #[test]
 fn each_source_is_named_as_the_adapter_names_its_events() {
-    use portside::event::{parse, Event};
+    use portside::testing::event::{parse, Event};
     use portside_local::frontdoor::events::{to_event, EventContext, HttpRequest, Source};
     let req = HttpRequest {
         method: "POST".into(),
