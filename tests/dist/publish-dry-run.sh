@@ -9,7 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 for crate in portside portside-local; do
     echo "==> cargo publish --dry-run -p $crate"
-    cargo publish --dry-run --locked --quiet -p "$crate" 2>&1 \
+    # The status is cargo's own: kept before the noise filter runs (a status
+    # read after `| grep || true` would be true's, and the check could not fail).
+    status=0
+    out="$(cargo publish --dry-run --locked --quiet -p "$crate" 2>&1)" || status=$?
+    printf '%s\n' "$out" \
         | grep -v -e '^warning: ignoring \(test\|benchmark\) `' -e 'is not included in the published package' || true
-    test "${PIPESTATUS[0]}" = 0
+    if [ "$status" != 0 ]; then
+        echo "publish-dry-run.sh: cargo publish --dry-run -p $crate failed (exit $status)" >&2
+        exit "$status"
+    fi
 done
