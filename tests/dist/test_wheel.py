@@ -191,3 +191,21 @@ def test_the_printed_zip_feeds_the_layer_module_on_moto(installed, moto_url, tmp
                                                          VersionNumber=version["Version"])["Policy"])
         [grant] = policy["Statement"]
         assert (grant["Action"], grant["Principal"]) == ("lambda:GetLayerVersion", principals[0]), grant
+
+
+def test_the_shipped_adapter_names_its_version_and_commit(tmp_path):
+    """`portside --version` of the adapter inside the layer zip (the file
+    Lambda runs) and of the static binary for container images: the crate's
+    version from Cargo.toml and the commit the layer's version file names."""
+    import tomllib
+    version = tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+    with zipfile.ZipFile(release_file("portside-layer-x86_64.zip")) as layer:
+        built = json.loads(layer.read("portside-version.json"))
+        adapter = tmp_path / "portside"
+        adapter.write_bytes(layer.read("extensions/portside"))
+    adapter.chmod(0o755)
+    commit = re.search(r"[0-9a-f]{12}", built["commit"]).group(0)
+    want = f"portside {version} (commit {commit}"
+    for binary in (adapter, release_file("portside-x86_64")):
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)
+        assert (out.returncode, out.stdout.startswith(want)) == (0, True), (binary, out.stdout, want)
