@@ -14,6 +14,9 @@
 //! items re-exported below, and the tests, fuzz targets and benchmarks reach
 //! further through [`testing`], so the compiler sees what nothing uses.
 
+// No function outside tests is longer than 80 lines (clippy.toml sets the bound).
+#![warn(clippy::too_many_lines)]
+
 // The modules in reading order, the pipeline of one invocation, grouped by
 // stage (rustfmt.toml keeps this order).
 

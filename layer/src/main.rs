@@ -1,6 +1,9 @@
 //! `portside`: the Lambda extension that serves a web app's invocations.
 //! Reads the configuration, then hands over to the library; see lib.rs.
 
+// No function outside tests is longer than 80 lines (clippy.toml sets the bound).
+#![warn(clippy::too_many_lines)]
+
 use std::process::ExitCode;
 use std::time::Instant;
 

@@ -24,6 +24,9 @@
 //!
 //! See ARCHITECTURE.md at the repository root for how the pieces fit.
 
+// No function outside tests is longer than 80 lines (clippy.toml sets the bound).
+#![warn(clippy::too_many_lines)]
+
 pub mod auth;
 pub mod cli;
 pub mod dotenv;

@@ -194,108 +194,30 @@ impl Limit {
     /// Where the value comes from.
     pub const fn source(self) -> &'static str {
         match self {
-            Limit::ApiGatewayBody => {
-                "API Gateway quotas (REST and HTTP APIs): \"Payload size: 10 MB\"; a REST API \
-                 answers \"HTTP content length exceeded 10485760 bytes.\" (observed, \
-                 koki-develop/lgtm-generator#10)"
-            }
-            Limit::AlbBody => {
-                "\"Lambda functions as targets\", Limits: \"The maximum size of the request body \
-                 that you can send to a Lambda function is 1 MB\""
-            }
-            Limit::Event => {
-                "Lambda quotas: 6 MB for a synchronous request; Lambda's Invoke API answers \
-                 \"Request must be smaller than 6291456 bytes\" (pelmers/streetwarp-web#14, \
-                 JupiterOne/sdk#565). A REST API answers it as observed in \
-                 koki-develop/lgtm-generator#10"
-            }
-            Limit::InvokePayload => {
-                "Lambda quotas (6 MB, synchronous) and its answer \"RequestEntityTooLargeException: \
-                 Request must be smaller than 6291456 bytes for the InvokeFunction operation\" \
-                 (pelmers/streetwarp-web#14, JupiterOne/sdk#565)"
-            }
-            Limit::AsyncPayload => {
-                "Lambda quotas: \"1 MB (asynchronous)\"; Lambda's message \"N byte payload is too \
-                 large for the Event invocation type (limit L bytes)\" (faultline/faultline#12, \
-                 aws/aws-pdk#771)"
-            }
-            Limit::HttpApiHead => {
-                "HTTP API quotas: \"Total combined size of request line and header values: 10240 \
-                 bytes\"; the answer is not documented: portside-local gives a REST API's"
-            }
-            Limit::RestApiRequestLine => {
-                "REST API quotas: \"Length, in characters, of the URL for a regional API: 10240\", \
-                 counted as the request line (a local URL's host differs); the answer is not \
-                 documented: a 414 in the words of the REST API's two other limit answers"
-            }
-            Limit::RestApiHeaders => {
-                "REST API quotas: \"Total combined size of all header values, including header \
-                 names, values, any line terminators, and whitespaces: 10240 Bytes\"; the answer \
-                 as users report it (\"HTTP header is larger than 10240 bytes.\", a 431)"
-            }
-            Limit::AlbRequestLine | Limit::AlbHeaderLine | Limit::AlbHeaders => {
-                "ALB quotas, HTTP headers (request line 16 K, single header 16 K, whole request \
-                 header 64 K); \"Troubleshoot your Application Load Balancers\": HTTP 400 (also \
-                 listed under 413; a 400 is what users observe)"
-            }
-            Limit::LambdaHead => {
-                "Lambda quotas: \"1 MB for the total combined size of request line and header \
-                 values\"; VPC Lattice documents none and gets Lambda's; the answer is not \
-                 documented: portside-local's choice"
-            }
-            Limit::RawHead => {
-                "portside-local's own (hyper's buffer, raised from its ~400 KiB): twice Lambda's \
-                 1 MB of request line and header values, so names and line ends fit too"
-            }
-            Limit::HeaderLines => {
-                "inherited: the most names `http`'s HeaderMap holds (hyper's default of 100 \
-                 raised to it); API Gateway's and ALB's byte limits are reached first, a Function \
-                 URL's 1 MB could hold more empty lines"
-            }
-            Limit::RequestTarget => {
-                "inherited: the most hyper's parser takes (u16::MAX - 1); API Gateway's and \
-                 ALB's own limits are reached first, Lambda's 1 MB is not"
-            }
-            Limit::AlbResult => {
-                "\"Lambda functions as targets\", Limits: \"The maximum size of the response JSON \
-                 that the Lambda function can send is 1 MB\""
-            }
-            Limit::AlbResponseHeaders => {
-                "ALB quotas: whole response header 32 K; troubleshooting, HTTP 502: \"The target \
-                 response header exceeded 32 K for the entire response header\""
-            }
-            Limit::RestStreamPrelude => {
-                "\"Set up a Lambda proxy integration with payload response streaming\": the \
-                 metadata must come within the first 16 KB"
-            }
-            Limit::BufferedResult => {
-                "Lambda's: its Runtime API refuses a larger result (\"Exceeded maximum allowed \
-                 payload size (6291556 bytes)\"); equal to the adapter's own limit"
-            }
-            Limit::StreamedResult => "Lambda quotas: 200 MB for each streamed response",
-            Limit::StreamPrelude => {
-                "portside-local's own: a prelude is a few headers; a stream whose first MiB has \
-                 no delimiter is taken as all body (REST API: 16 KB already)"
-            }
-            Limit::RuntimeApiHead => {
-                "portside-local's own (hyper's ~400 KiB raised): Lambda documents none; the \
-                 same 1 MiB as Lambda's own Invoke API"
-            }
-            Limit::StreamTrailers => {
-                "portside-local's own (hyper's 16 KiB raised, so a long error body fits): Lambda \
-                 documents none; hyper refuses a trailer block once it reaches 1 MiB"
-            }
-            Limit::Drain => {
-                "portside-local's own: more than a streamed response may carry, so a runtime \
-                 that wrote past a limit still reads its 413; at most 10 s"
-            }
-            Limit::ExtensionRegistration => {
-                "portside-local's own: a registration is a list of events; Lambda documents none"
-            }
-            Limit::WebHeaderLines => {
-                "Lambda's Web Functions quota: per request, a header count of 6,300 \
-                 (local/WEBFUNCTIONS.md)"
-            }
+            Limit::ApiGatewayBody => sources::API_GATEWAY_BODY,
+            Limit::AlbBody => sources::ALB_BODY,
+            Limit::Event => sources::EVENT,
+            Limit::InvokePayload => sources::INVOKE_PAYLOAD,
+            Limit::AsyncPayload => sources::ASYNC_PAYLOAD,
+            Limit::HttpApiHead => sources::HTTP_API_HEAD,
+            Limit::RestApiRequestLine => sources::REST_API_REQUEST_LINE,
+            Limit::RestApiHeaders => sources::REST_API_HEADERS,
+            Limit::AlbRequestLine | Limit::AlbHeaderLine | Limit::AlbHeaders => sources::ALB_HEAD,
+            Limit::LambdaHead => sources::LAMBDA_HEAD,
+            Limit::RawHead => sources::RAW_HEAD,
+            Limit::HeaderLines => sources::HEADER_LINES,
+            Limit::RequestTarget => sources::REQUEST_TARGET,
+            Limit::AlbResult => sources::ALB_RESULT,
+            Limit::AlbResponseHeaders => sources::ALB_RESPONSE_HEADERS,
+            Limit::RestStreamPrelude => sources::REST_STREAM_PRELUDE,
+            Limit::BufferedResult => sources::BUFFERED_RESULT,
+            Limit::StreamedResult => sources::STREAMED_RESULT,
+            Limit::StreamPrelude => sources::STREAM_PRELUDE,
+            Limit::RuntimeApiHead => sources::RUNTIME_API_HEAD,
+            Limit::StreamTrailers => sources::STREAM_TRAILERS,
+            Limit::Drain => sources::DRAIN,
+            Limit::ExtensionRegistration => sources::EXTENSION_REGISTRATION,
+            Limit::WebHeaderLines => sources::WEB_HEADER_LINES,
         }
     }
 
@@ -398,6 +320,100 @@ pub fn group_thousands(n: usize) -> String {
         out.push(d);
     }
     out
+}
+
+/// Where each limit's value comes from, for [`Limit::source`]: AWS's
+/// documentation and users' reports, quoted, or why portside-local chose
+/// its own; in the order of [`Limit::ALL`].
+mod sources {
+    // The front doors' requests: bodies and payloads.
+    pub(super) const API_GATEWAY_BODY: &str =
+        "API Gateway quotas (REST and HTTP APIs): \"Payload size: 10 MB\"; a REST API \
+         answers \"HTTP content length exceeded 10485760 bytes.\" (observed, \
+         koki-develop/lgtm-generator#10)";
+    pub(super) const ALB_BODY: &str =
+        "\"Lambda functions as targets\", Limits: \"The maximum size of the request body \
+         that you can send to a Lambda function is 1 MB\"";
+    pub(super) const EVENT: &str =
+        "Lambda quotas: 6 MB for a synchronous request; Lambda's Invoke API answers \
+         \"Request must be smaller than 6291456 bytes\" (pelmers/streetwarp-web#14, \
+         JupiterOne/sdk#565). A REST API answers it as observed in \
+         koki-develop/lgtm-generator#10";
+    pub(super) const INVOKE_PAYLOAD: &str =
+        "Lambda quotas (6 MB, synchronous) and its answer \"RequestEntityTooLargeException: \
+         Request must be smaller than 6291456 bytes for the InvokeFunction operation\" \
+         (pelmers/streetwarp-web#14, JupiterOne/sdk#565)";
+    pub(super) const ASYNC_PAYLOAD: &str =
+        "Lambda quotas: \"1 MB (asynchronous)\"; Lambda's message \"N byte payload is too \
+         large for the Event invocation type (limit L bytes)\" (faultline/faultline#12, \
+         aws/aws-pdk#771)";
+
+    // The front doors' requests: request lines and headers.
+    pub(super) const HTTP_API_HEAD: &str =
+        "HTTP API quotas: \"Total combined size of request line and header values: 10240 \
+         bytes\"; the answer is not documented: portside-local gives a REST API's";
+    pub(super) const REST_API_REQUEST_LINE: &str =
+        "REST API quotas: \"Length, in characters, of the URL for a regional API: 10240\", \
+         counted as the request line (a local URL's host differs); the answer is not \
+         documented: a 414 in the words of the REST API's two other limit answers";
+    pub(super) const REST_API_HEADERS: &str =
+        "REST API quotas: \"Total combined size of all header values, including header \
+         names, values, any line terminators, and whitespaces: 10240 Bytes\"; the answer \
+         as users report it (\"HTTP header is larger than 10240 bytes.\", a 431)";
+    pub(super) const ALB_HEAD: &str =
+        "ALB quotas, HTTP headers (request line 16 K, single header 16 K, whole request \
+         header 64 K); \"Troubleshoot your Application Load Balancers\": HTTP 400 (also \
+         listed under 413; a 400 is what users observe)";
+    pub(super) const LAMBDA_HEAD: &str =
+        "Lambda quotas: \"1 MB for the total combined size of request line and header \
+         values\"; VPC Lattice documents none and gets Lambda's; the answer is not \
+         documented: portside-local's choice";
+    pub(super) const RAW_HEAD: &str =
+        "portside-local's own (hyper's buffer, raised from its ~400 KiB): twice Lambda's \
+         1 MB of request line and header values, so names and line ends fit too";
+    pub(super) const HEADER_LINES: &str =
+        "inherited: the most names `http`'s HeaderMap holds (hyper's default of 100 \
+         raised to it); API Gateway's and ALB's byte limits are reached first, a Function \
+         URL's 1 MB could hold more empty lines";
+    pub(super) const REQUEST_TARGET: &str =
+        "inherited: the most hyper's parser takes (u16::MAX - 1); API Gateway's and \
+         ALB's own limits are reached first, Lambda's 1 MB is not";
+
+    // The front doors' results.
+    pub(super) const ALB_RESULT: &str =
+        "\"Lambda functions as targets\", Limits: \"The maximum size of the response JSON \
+         that the Lambda function can send is 1 MB\"";
+    pub(super) const ALB_RESPONSE_HEADERS: &str =
+        "ALB quotas: whole response header 32 K; troubleshooting, HTTP 502: \"The target \
+         response header exceeded 32 K for the entire response header\"";
+    pub(super) const REST_STREAM_PRELUDE: &str =
+        "\"Set up a Lambda proxy integration with payload response streaming\": the \
+         metadata must come within the first 16 KB";
+
+    // Lambda's Runtime and Extensions APIs.
+    pub(super) const BUFFERED_RESULT: &str =
+        "Lambda's: its Runtime API refuses a larger result (\"Exceeded maximum allowed \
+         payload size (6291556 bytes)\"); equal to the adapter's own limit";
+    pub(super) const STREAMED_RESULT: &str = "Lambda quotas: 200 MB for each streamed response";
+    pub(super) const STREAM_PRELUDE: &str =
+        "portside-local's own: a prelude is a few headers; a stream whose first MiB has \
+         no delimiter is taken as all body (REST API: 16 KB already)";
+    pub(super) const RUNTIME_API_HEAD: &str =
+        "portside-local's own (hyper's ~400 KiB raised): Lambda documents none; the \
+         same 1 MiB as Lambda's own Invoke API";
+    pub(super) const STREAM_TRAILERS: &str =
+        "portside-local's own (hyper's 16 KiB raised, so a long error body fits): Lambda \
+         documents none; hyper refuses a trailer block once it reaches 1 MiB";
+    pub(super) const DRAIN: &str =
+        "portside-local's own: more than a streamed response may carry, so a runtime \
+         that wrote past a limit still reads its 413; at most 10 s";
+    pub(super) const EXTENSION_REGISTRATION: &str =
+        "portside-local's own: a registration is a list of events; Lambda documents none";
+
+    // `portside-local web`.
+    pub(super) const WEB_HEADER_LINES: &str =
+        "Lambda's Web Functions quota: per request, a header count of 6,300 \
+         (local/WEBFUNCTIONS.md)";
 }
 
 #[cfg(test)]

@@ -11,34 +11,8 @@ use std::path::PathBuf;
 impl Inner {
     pub(super) fn environment(&self) -> Vec<(String, String)> {
         let cfg = &self.cfg;
-        let mut env: Vec<(String, String)> = Vec::new();
+        let mut env = self.search_paths();
         let mut set = |k: &str, v: String| env.push((k.to_string(), v));
-        let host_path =
-            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-        // The runtime's interpreter first, as /var/lang/bin is on Lambda.
-        let first = cfg
-            .interpreter_dir
-            .as_ref()
-            .map(|d| format!("{}:", d.display()))
-            .unwrap_or_default();
-        let opt = self.layer.as_ref().map(|l| l.dir().to_path_buf());
-        match &opt {
-            Some(opt) => {
-                set(
-                    "PATH",
-                    format!("{first}{}:{host_path}", opt.join("bin").display()),
-                );
-                let mut ld = opt.join("lib").display().to_string();
-                if let Ok(host_ld) = std::env::var("LD_LIBRARY_PATH") {
-                    ld = format!("{ld}:{host_ld}");
-                }
-                set("LD_LIBRARY_PATH", ld);
-                if let RuntimeKind::Python(_) = cfg.runtime {
-                    set("PYTHONPATH", opt.join("python").display().to_string());
-                }
-            }
-            None => set("PATH", format!("{first}{host_path}")),
-        }
         set("LANG", "en_US.UTF-8".into());
         set("TZ", ":UTC".into());
         set("LAMBDA_TASK_ROOT", cfg.function_dir.display().to_string());
@@ -71,33 +45,53 @@ impl Inner {
                 cfg.max_concurrency.to_string(),
             );
         }
-        if opt.is_some() && matches!(cfg.runtime, RuntimeKind::Python(_)) {
+        if self.layer.is_some() && matches!(cfg.runtime, RuntimeKind::Python(_)) {
             // The layer's shim is the exec wrapper unless the user set one.
             if self.layer.as_ref().and_then(|l| l.bootstrap()).is_some() {
                 set("AWS_LAMBDA_EXEC_WRAPPER", "/opt/bootstrap".into());
             }
         }
-        // Lambda hands the function its role's credentials; locally, the
-        // caller's (and endpoint overrides for local AWS emulators) stand in.
-        for (k, v) in std::env::vars() {
-            if matches!(
-                k.as_str(),
-                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN"
-            ) || k.starts_with("AWS_ENDPOINT_URL")
-            {
-                set(&k, v);
-            }
+        for (k, v) in caller_credentials() {
+            set(&k, v);
         }
         for (k, v) in &cfg.env {
             set(k, v.clone());
         }
-        // Last value wins, as with repeated --env.
-        let mut out: Vec<(String, String)> = Vec::new();
-        for (k, v) in env {
-            out.retain(|(ok, _)| *ok != k);
-            out.push((k, v));
+        last_wins(env)
+    }
+
+    /// The search paths: `PATH` (the runtime's interpreter first, as
+    /// /var/lang/bin is on Lambda, then the layer's `bin`, then the host's)
+    /// and, with a layer, `LD_LIBRARY_PATH` (its `lib` before the host's)
+    /// and on Python `PYTHONPATH` (its `python`).
+    fn search_paths(&self) -> Vec<(String, String)> {
+        let cfg = &self.cfg;
+        let host_path =
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        let first = cfg
+            .interpreter_dir
+            .as_ref()
+            .map(|d| format!("{}:", d.display()))
+            .unwrap_or_default();
+        let Some(opt) = self.layer.as_ref().map(|l| l.dir()) else {
+            return vec![("PATH".into(), format!("{first}{host_path}"))];
+        };
+        let mut paths = vec![(
+            "PATH".to_string(),
+            format!("{first}{}:{host_path}", opt.join("bin").display()),
+        )];
+        let mut ld = opt.join("lib").display().to_string();
+        if let Ok(host_ld) = std::env::var("LD_LIBRARY_PATH") {
+            ld = format!("{ld}:{host_ld}");
         }
-        out
+        paths.push(("LD_LIBRARY_PATH".into(), ld));
+        if let RuntimeKind::Python(_) = cfg.runtime {
+            paths.push((
+                "PYTHONPATH".into(),
+                opt.join("python").display().to_string(),
+            ));
+        }
+        paths
     }
 
     pub(super) fn runtime_command(&self) -> Result<Vec<String>, String> {
@@ -144,4 +138,29 @@ impl Inner {
             }
         }
     }
+}
+
+/// The caller's AWS credentials and endpoint overrides (for local AWS
+/// emulators): Lambda hands the function its role's credentials; locally,
+/// the caller's stand in.
+fn caller_credentials() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN"
+            ) || k.starts_with("AWS_ENDPOINT_URL")
+        })
+        .collect()
+}
+
+/// One entry per name, the last value winning (as with repeated `--env`),
+/// at the place of its last setting.
+fn last_wins(env: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in env {
+        out.retain(|(ok, _)| *ok != k);
+        out.push((k, v));
+    }
+    out
 }

@@ -12,7 +12,8 @@
 
 use super::{platform, procs, Inner};
 use crate::runtime_api::{
-    FunctionError, InitState, InvokeOptions, InvokeRejected, Outcome, ShutdownReason, StreamEvent,
+    FunctionError, InitState, Invocation, InvokeOptions, InvokeRejected, Outcome, ShutdownReason,
+    StreamEvent,
 };
 use bytes::Bytes;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use std::time::Duration;
 /// their result to be copied (a line without its newline never is).
 const OUTPUT_DRAIN: Duration = Duration::from_millis(100);
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedMutexGuard};
 
 /// An invocation running in a [`Sandbox`].
 pub struct SandboxInvocation {
@@ -105,50 +106,60 @@ impl Inner {
         self.thaw();
         let mut inv = self.api.start_invoke(payload, opts)?;
         let request_id = inv.request_id().to_string();
-        let request_id_task = request_id.clone();
         let stream = inv.take_stream();
-        let dispatched = inv.take_dispatched();
         let (tx, rx) = oneshot::channel();
-        let this = Arc::clone(&self);
         let guard = if concurrent { None } else { Some(serial) };
-        tokio::spawn(async move {
-            // When the event went out to the runtime (START was printed
-            // then); never, if init failed or it timed out waiting.
-            let started = match dispatched {
-                Some(at) => at.await.ok(),
-                None => None,
-            };
-            let outcome = inv.outcome().await;
-            let duration = started.map(|at| at.elapsed());
-            let reset = match &outcome {
-                Outcome::TimedOut(_) => Some(ShutdownReason::Timeout),
-                Outcome::InitError(_) => Some(ShutdownReason::Failure),
-                Outcome::Error(e) if e.is_crash() => Some(ShutdownReason::Failure),
-                _ => None,
-            };
-            match &outcome {
-                Outcome::InitError(_) => {
-                    let state = this.api.init_state();
-                    this.init_failed(&state, this.cfg.init_timeout);
-                }
-                _ => this.init_succeeded(),
-            }
-            let timed_out = matches!(outcome, Outcome::TimedOut(_));
-            let _ = tx.send(outcome);
-            if let Some(duration) = duration {
-                this.report(&request_id_task, duration, timed_out).await;
-            }
-            match reset {
-                Some(reason) => this.teardown(reason).await,
-                None => this.freeze_when_idle().await,
-            }
-            drop(guard);
-        });
+        tokio::spawn(Arc::clone(&self).see_through(inv, tx, guard));
         Ok(SandboxInvocation {
             request_id,
             stream,
             outcome: rx,
         })
+    }
+
+    /// Sees an invocation through once its event is with the Runtime API:
+    /// passes its outcome on to `tx`, records how init went, prints END and
+    /// REPORT if it reached the runtime, then resets (after a timeout, crash
+    /// or init failure) or freezes; `guard` (held while invocations run one
+    /// at a time) is let go last, so the next one waits for all of it.
+    async fn see_through(
+        self: Arc<Self>,
+        mut inv: Invocation,
+        tx: oneshot::Sender<Outcome>,
+        guard: Option<OwnedMutexGuard<()>>,
+    ) {
+        let request_id = inv.request_id().to_string();
+        // When the event went out to the runtime (START was printed then);
+        // never, if init failed or it timed out waiting.
+        let started = match inv.take_dispatched() {
+            Some(at) => at.await.ok(),
+            None => None,
+        };
+        let outcome = inv.outcome().await;
+        let duration = started.map(|at| at.elapsed());
+        let reset = match &outcome {
+            Outcome::TimedOut(_) => Some(ShutdownReason::Timeout),
+            Outcome::InitError(_) => Some(ShutdownReason::Failure),
+            Outcome::Error(e) if e.is_crash() => Some(ShutdownReason::Failure),
+            _ => None,
+        };
+        match &outcome {
+            Outcome::InitError(_) => {
+                let state = self.api.init_state();
+                self.init_failed(&state, self.cfg.init_timeout);
+            }
+            _ => self.init_succeeded(),
+        }
+        let timed_out = matches!(outcome, Outcome::TimedOut(_));
+        let _ = tx.send(outcome);
+        if let Some(duration) = duration {
+            self.report(&request_id, duration, timed_out).await;
+        }
+        match reset {
+            Some(reason) => self.teardown(reason).await,
+            None => self.freeze_when_idle().await,
+        }
+        drop(guard);
     }
 
     /// Prints END and REPORT for an invocation that reached the runtime

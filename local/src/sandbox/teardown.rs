@@ -7,7 +7,7 @@
 
 use super::procs::{any_alive, signal_group};
 use super::{reaper, Inner, Kind, Phase};
-use crate::runtime_api::{InitState, ShutdownReason};
+use crate::runtime_api::{InitState, ShutdownReason, ShutdownReport};
 use std::time::Duration;
 
 /// The SHUTDOWN deadline: how long extensions (and the runtime, after
@@ -33,24 +33,8 @@ impl Inner {
     /// [`SHUTDOWN_GRACE`] and a little more.
     pub(super) async fn teardown(&self, reason: ShutdownReason) {
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-        let procs: Vec<Group> = {
-            let mut life = self.lock_life();
-            if life.phase == Phase::Down {
-                return;
-            }
-            // From here on, process exits are expected.
-            life.phase = Phase::Broken { frozen: false };
-            for p in &life.list {
-                signal_group(p.pgid, libc::SIGCONT);
-            }
-            life.list
-                .iter()
-                .map(|p| Group {
-                    name: p.name.clone(),
-                    kind: p.kind,
-                    pgid: p.pgid,
-                })
-                .collect()
+        let Some(procs) = self.begin_teardown() else {
+            return;
         };
         let runtime: Vec<i32> = procs
             .iter()
@@ -77,28 +61,7 @@ impl Inner {
             FAILURE_DELIVERY_WAIT
         };
         let report = self.api.shutdown_until(reason, SHUTDOWN_GRACE, wait).await;
-        let ext_group = |name: &str| {
-            procs
-                .iter()
-                .filter(|p| p.kind == Kind::Extension && p.name == name)
-                .map(|p| p.pgid)
-                .collect::<Vec<i32>>()
-        };
-        // Wait for the runtime and the extensions that took SHUTDOWN. After a
-        // failure, the others (stuck in init, or registered without
-        // SHUTDOWN) cannot take it and are killed now; at spindown they get
-        // until the deadline to finish.
-        let mut awaited: Vec<i32> = runtime.clone();
-        for name in &report.delivered {
-            awaited.extend(ext_group(name));
-        }
-        if patient {
-            awaited = all.clone();
-        } else {
-            for g in all.iter().filter(|g| !awaited.contains(g)) {
-                signal_group(*g, libc::SIGKILL);
-            }
-        }
+        let awaited = awaited_groups(&procs, runtime, &report, patient);
         while tokio::time::Instant::now() < deadline && any_alive(&awaited) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -107,30 +70,9 @@ impl Inner {
             .filter(|p| p.kind == Kind::Extension && any_alive(&[p.pgid]))
             .map(|p| p.name.clone())
             .collect();
-        for g in &all {
-            signal_group(*g, libc::SIGKILL);
-        }
-        // SIGKILL is asynchronous too: wait until the groups are gone, so
-        // that the app's port is free for the next start.
-        let gone_by = tokio::time::Instant::now() + Duration::from_millis(500);
-        while tokio::time::Instant::now() < gone_by && any_alive(&all) {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        kill_and_wait(&all).await;
         if patient {
-            for name in &report.missed {
-                eprintln!(
-                    "portside-local: {}the extension {name} was busy and never took its SHUTDOWN event within {} s; it was killed, as Lambda kills it",
-                    self.cfg.who(),
-                    SHUTDOWN_GRACE.as_secs()
-                );
-            }
-            for name in late.iter().filter(|n| report.delivered.contains(n)) {
-                eprintln!(
-                    "portside-local: {}the extension {name} took its SHUTDOWN event but had not exited {} s later; it was killed, as Lambda kills it (make it exit once it has flushed)",
-                    self.cfg.who(),
-                    SHUTDOWN_GRACE.as_secs()
-                );
-            }
+            self.warn_late_extensions(&report, &late);
         }
         let mut life = self.lock_life();
         for p in &life.list {
@@ -138,5 +80,90 @@ impl Inner {
         }
         life.list.clear();
         life.phase = Phase::Down;
+    }
+
+    /// The groups to stop, taken under the lock that marks the stop begun
+    /// (from here on, process exits are expected) and continued if frozen;
+    /// `None` if the sandbox is already down.
+    fn begin_teardown(&self) -> Option<Vec<Group>> {
+        let mut life = self.lock_life();
+        if life.phase == Phase::Down {
+            return None;
+        }
+        life.phase = Phase::Broken { frozen: false };
+        for p in &life.list {
+            signal_group(p.pgid, libc::SIGCONT);
+        }
+        Some(
+            life.list
+                .iter()
+                .map(|p| Group {
+                    name: p.name.clone(),
+                    kind: p.kind,
+                    pgid: p.pgid,
+                })
+                .collect(),
+        )
+    }
+
+    /// At spindown, names the extensions that never took their SHUTDOWN
+    /// event, and those that took it but had not exited by the deadline.
+    fn warn_late_extensions(&self, report: &ShutdownReport, late: &[String]) {
+        for name in &report.missed {
+            eprintln!(
+                "portside-local: {}the extension {name} was busy and never took its SHUTDOWN event within {} s; it was killed, as Lambda kills it",
+                self.cfg.who(),
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
+        for name in late.iter().filter(|n| report.delivered.contains(n)) {
+            eprintln!(
+                "portside-local: {}the extension {name} took its SHUTDOWN event but had not exited {} s later; it was killed, as Lambda kills it (make it exit once it has flushed)",
+                self.cfg.who(),
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
+    }
+}
+
+/// The groups to wait for until the deadline: the runtime's and those of
+/// the extensions that took SHUTDOWN. After a failure, the others (stuck in
+/// init, or registered without SHUTDOWN) cannot take it and are killed
+/// now; at spindown (`patient`) they get until the deadline to finish.
+fn awaited_groups(
+    procs: &[Group],
+    runtime: Vec<i32>,
+    report: &ShutdownReport,
+    patient: bool,
+) -> Vec<i32> {
+    let all = procs.iter().map(|p| p.pgid);
+    if patient {
+        return all.collect();
+    }
+    let mut awaited = runtime;
+    for name in &report.delivered {
+        awaited.extend(
+            procs
+                .iter()
+                .filter(|p| p.kind == Kind::Extension && p.name == *name)
+                .map(|p| p.pgid),
+        );
+    }
+    for g in all.filter(|g| !awaited.contains(g)) {
+        signal_group(g, libc::SIGKILL);
+    }
+    awaited
+}
+
+/// SIGKILL to every group, then a wait (at most 500 ms) until they are
+/// gone: SIGKILL is asynchronous too, and the app's port must be free for
+/// the next start.
+async fn kill_and_wait(all: &[i32]) {
+    for g in all {
+        signal_group(*g, libc::SIGKILL);
+    }
+    let gone_by = tokio::time::Instant::now() + Duration::from_millis(500);
+    while tokio::time::Instant::now() < gone_by && any_alive(all) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -29,25 +29,41 @@ pub(super) async fn extension_register(shared: &Arc<Shared>, req: Request<Incomi
     };
     let want_account = header(req.headers(), "lambda-extension-accept-feature")
         .is_some_and(|f| f.split(',').any(|f| f.trim() == "accountId"));
+    let events = match registration_events(req).await {
+        Ok(events) => events,
+        Err(resp) => return *resp,
+    };
+    let id = util::uuid_v4();
+    if let Err(resp) = add_extension(shared, &id, name, events) {
+        return *resp;
+    }
+    shared.changed();
+    registered(shared, &id, want_account)
+}
+
+/// Reads a registration body within [`Limit::ExtensionRegistration`] and
+/// gives the events it asks for (`INVOKE`, `SHUTDOWN`); a body too large,
+/// broken, not JSON or naming another event is answered with Lambda's 400.
+async fn registration_events(req: Request<Incoming>) -> Result<Vec<String>, Box<Resp>> {
+    let invalid = |message: &str| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "Extension.InvalidRequest",
+            message,
+        ))
+    };
     let (parts, body) = req.into_parts();
     let limit = Limit::ExtensionRegistration;
     let bytes = match read_limited(&parts.headers, body, limit.max(), None).await {
         Ok(b) => b,
         Err(ReadError::TooLarge(rest)) => {
             drain(rest).await;
-            return error(
-                StatusCode::BAD_REQUEST,
-                "Extension.InvalidRequest",
-                &format!("{} is over its limit of {limit}", limit.what()),
-            );
+            return Err(invalid(&format!(
+                "{} is over its limit of {limit}",
+                limit.what()
+            )));
         }
-        Err(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "Extension.InvalidRequest",
-                "could not read the registration body",
-            )
-        }
+        Err(_) => return Err(invalid("could not read the registration body")),
     };
     let events: Vec<String> = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(v) => match v.get("events").and_then(|e| e.as_array()) {
@@ -57,42 +73,49 @@ pub(super) async fn extension_register(shared: &Arc<Shared>, req: Request<Incomi
                 .collect(),
             None => Vec::new(),
         },
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "Extension.InvalidRequest",
-                &format!("the registration body is not JSON: {e}"),
-            )
-        }
+        Err(e) => return Err(invalid(&format!("the registration body is not JSON: {e}"))),
     };
     if let Some(bad) = events.iter().find(|e| *e != "INVOKE" && *e != "SHUTDOWN") {
-        return error(
+        return Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "Extension.InvalidEventType",
             &format!("unknown event type {bad:?}: use INVOKE and/or SHUTDOWN"),
-        );
+        )));
     }
-    let id = util::uuid_v4();
-    {
-        let mut st = shared.lock();
-        if st.init != InitState::Pending {
-            return error(
-                StatusCode::FORBIDDEN,
-                "Extension.RegistrationClosed",
-                "extensions can register only during init",
-            );
-        }
-        st.extensions.push(Extension {
-            id: id.clone(),
-            name: name.clone(),
-            events,
-            waiting: None,
-            queue: Default::default(),
-            next_calls: 0,
-            shutdown_delivered: false,
-        });
+    Ok(events)
+}
+
+/// Records extension `name` as registered under `id` for `events`; refused
+/// with Lambda's 403 once init is over.
+fn add_extension(
+    shared: &Shared,
+    id: &str,
+    name: String,
+    events: Vec<String>,
+) -> Result<(), Box<Resp>> {
+    let mut st = shared.lock();
+    if st.init != InitState::Pending {
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            "Extension.RegistrationClosed",
+            "extensions can register only during init",
+        )));
     }
-    shared.changed();
+    st.extensions.push(Extension {
+        id: id.to_string(),
+        name,
+        events,
+        waiting: None,
+        queue: Default::default(),
+        next_calls: 0,
+        shutdown_delivered: false,
+    });
+    Ok(())
+}
+
+/// The answer to a registration: the function's name, version and handler
+/// (and its account when asked for), with the extension's identifier.
+fn registered(shared: &Shared, id: &str, want_account: bool) -> Resp {
     let cfg = &shared.config;
     let mut body = serde_json::json!({
         "functionName": cfg.function_name,
@@ -103,7 +126,7 @@ pub(super) async fn extension_register(shared: &Arc<Shared>, req: Request<Incomi
         body["accountId"] = serde_json::Value::String(cfg.account_id.clone());
     }
     let mut resp = json(StatusCode::OK, body.to_string());
-    if let Ok(v) = http::HeaderValue::from_str(&id) {
+    if let Ok(v) = http::HeaderValue::from_str(id) {
         resp.headers_mut().insert("lambda-extension-identifier", v);
     }
     resp

@@ -11,7 +11,7 @@ use crate::runtime_api::state::Shared;
 use crate::runtime_api::stream::{self, Piece, PreludeSplitter};
 use crate::runtime_api::{FunctionError, InitState, Outcome, StreamEvent, StreamedResponse};
 use bytes::{Bytes, BytesMut};
-use http::{Request, StatusCode};
+use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -179,71 +179,20 @@ pub(super) async fn stream_response(
     stream_tx: Option<mpsc::Sender<StreamEvent>>,
     cancel: Arc<Notify>,
 ) -> Resp {
-    let limit = shared.config.max_streamed_response_bytes;
     let content_type = header(req.headers(), "content-type");
     let expect_prelude = PreludeSplitter::expects_prelude(content_type.as_deref());
-    let mut splitter = PreludeSplitter::new(expect_prelude);
-    let mut body = req.into_body();
-    let mut raw = BytesMut::new();
-    let mut trailers = None;
     let started = StreamEvent::Started {
         content_type: content_type.clone(),
     };
     if !emit(&stream_tx, &cancel, started).await {
         return invalid_request_id(id);
     }
-    let abort = |reason: &str| {
-        if let Some(tx) = &stream_tx {
-            let _ = tx.try_send(StreamEvent::Aborted {
-                reason: reason.to_string(),
-            });
-        }
-    };
-    loop {
-        let frame = tokio::select! {
-            f = body.frame() => f,
-            _ = cancel.notified() => return invalid_request_id(id),
+    let body = req.into_body();
+    let (raw, trailers) =
+        match relay_body(shared, id, body, expect_prelude, &stream_tx, &cancel).await {
+            Ok(relayed) => relayed,
+            Err(resp) => return *resp,
         };
-        match frame {
-            None => break,
-            Some(Err(e)) => {
-                let err = truncated(&e.to_string());
-                abort(&err.error_message);
-                shared.complete(id, Outcome::Error(err));
-                return error(StatusCode::BAD_REQUEST, "InvalidRequest", &e.to_string());
-            }
-            Some(Ok(frame)) => {
-                let frame = match frame.into_data() {
-                    Ok(data) => {
-                        if raw.len() + data.len() > limit {
-                            let err = response_too_large(limit);
-                            abort(&err.error_message);
-                            shared.complete(id, Outcome::Error(err));
-                            drain(body).await;
-                            return too_large_for_runtime(limit);
-                        }
-                        raw.extend_from_slice(&data);
-                        for piece in splitter.push(data) {
-                            if !emit(&stream_tx, &cancel, piece_event(piece)).await {
-                                return invalid_request_id(id);
-                            }
-                        }
-                        continue;
-                    }
-                    Err(frame) => frame,
-                };
-                if let Ok(t) = frame.into_trailers() {
-                    trailers = Some(t);
-                }
-            }
-        }
-    }
-    for piece in splitter.finish() {
-        if !emit(&stream_tx, &cancel, piece_event(piece)).await {
-            return invalid_request_id(id);
-        }
-    }
-    let raw = raw.freeze();
     let error = trailers
         .as_ref()
         .and_then(stream::trailer_error)
@@ -272,6 +221,78 @@ pub(super) async fn stream_response(
     } else {
         invalid_request_id(id)
     }
+}
+
+/// Relays a streamed `/response` body to the caller as it arrives (its
+/// prelude and body pieces) within Lambda's limit, and gives the raw bytes
+/// and the trailers. A body cut short or too large aborts the caller's
+/// stream, completes the invocation with Lambda's error and gives the
+/// runtime's answer; so does a caller gone (the invocation was cancelled).
+async fn relay_body(
+    shared: &Arc<Shared>,
+    id: &str,
+    mut body: Incoming,
+    expect_prelude: bool,
+    stream_tx: &Option<mpsc::Sender<StreamEvent>>,
+    cancel: &Notify,
+) -> Result<(Bytes, Option<HeaderMap>), Box<Resp>> {
+    let limit = shared.config.max_streamed_response_bytes;
+    let mut splitter = PreludeSplitter::new(expect_prelude);
+    let mut raw = BytesMut::new();
+    let mut trailers = None;
+    let abort = |reason: &str| {
+        if let Some(tx) = stream_tx {
+            let _ = tx.try_send(StreamEvent::Aborted {
+                reason: reason.to_string(),
+            });
+        }
+    };
+    loop {
+        let frame = tokio::select! {
+            f = body.frame() => f,
+            _ = cancel.notified() => return Err(Box::new(invalid_request_id(id))),
+        };
+        match frame {
+            None => break,
+            Some(Err(e)) => {
+                let err = truncated(&e.to_string());
+                abort(&err.error_message);
+                shared.complete(id, Outcome::Error(err));
+                let resp = error(StatusCode::BAD_REQUEST, "InvalidRequest", &e.to_string());
+                return Err(Box::new(resp));
+            }
+            Some(Ok(frame)) => {
+                let frame = match frame.into_data() {
+                    Ok(data) => {
+                        if raw.len() + data.len() > limit {
+                            let err = response_too_large(limit);
+                            abort(&err.error_message);
+                            shared.complete(id, Outcome::Error(err));
+                            drain(body).await;
+                            return Err(Box::new(too_large_for_runtime(limit)));
+                        }
+                        raw.extend_from_slice(&data);
+                        for piece in splitter.push(data) {
+                            if !emit(stream_tx, cancel, piece_event(piece)).await {
+                                return Err(Box::new(invalid_request_id(id)));
+                            }
+                        }
+                        continue;
+                    }
+                    Err(frame) => frame,
+                };
+                if let Ok(t) = frame.into_trailers() {
+                    trailers = Some(t);
+                }
+            }
+        }
+    }
+    for piece in splitter.finish() {
+        if !emit(stream_tx, cancel, piece_event(piece)).await {
+            return Err(Box::new(invalid_request_id(id)));
+        }
+    }
+    Ok((raw.freeze(), trailers))
 }
 
 pub(super) fn piece_event(piece: Piece) -> StreamEvent {

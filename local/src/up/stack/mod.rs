@@ -220,4 +220,5 @@ fn s<'a>(r: &'a Resource, key: &str) -> &'a str {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // tests are exempt from the 80-line bound
 mod tests;
