@@ -10,7 +10,7 @@ use super::installed::{find_adapter, Adapter, SHIM};
 use super::Options;
 use crate::function::Function;
 use crate::layer::Layer;
-use crate::sandbox::{RuntimeKind, SandboxConfig};
+use crate::sandbox::SandboxConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -88,12 +88,21 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
             crate::runtimes::function_runtime(explicit.as_deref(), &function_dir, layer.is_some())?
         }
     };
+    // The layer's shim starts the handler: no runtime client runs.
     let wrapped = layer.as_ref().is_some_and(|l| l.bootstrap().is_some());
-    let interpreter = match (&runtime, o.command.is_empty() || o.runtime.is_some()) {
-        (RuntimeKind::Python(name), true) => {
-            crate::runtimes::interpreter_for(name, &function_dir, !wrapped)?
-        }
-        _ => None,
+    let own_wrapper = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "AWS_LAMBDA_EXEC_WRAPPER")
+        .is_some_and(|(_, v)| !v.is_empty());
+    if let (Some(why), false) = (runtime.without_wrapper(), wrapped || own_wrapper) {
+        return Err(why);
+    }
+    // The short form's default runtime is the python3 it finds already.
+    let interpreter = if o.command.is_empty() || o.runtime.is_some() {
+        crate::runtimes::interpreter_for(&runtime, &function_dir, wrapped)?
+    } else {
+        None
     };
     let mut cfg = SandboxConfig::new(function_dir, handler, runtime);
     cfg.interpreter_dir = interpreter.as_ref().map(|d| d.path().to_path_buf());
