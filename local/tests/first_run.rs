@@ -15,7 +15,7 @@
 mod common;
 
 use common::local::{adapter_binary, free_port, portside_layer, Launch, Local};
-use common::{get, post, write_exec, TempDir};
+use common::{get, post, repo_root, write_exec, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -588,4 +588,43 @@ async fn debug_keeps_one_environment_unfrozen_without_a_timeout() {
         .next()
         .and_then(|s| s.trim().chars().next());
     assert_ne!(state, Some('T'), "the app is stopped: {stat}");
+}
+
+#[tokio::test]
+async fn the_readmes_node_debugging_recipe_leaves_the_inspector_reachable() {
+    adapter_binary();
+    // The README's command, with a free inspector port.
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let recipe = readme
+        .lines()
+        .find(|l| l.starts_with("portside-local --debug -- node --inspect="))
+        .expect("README.md shows the Node.js debugging recipe");
+    let inspector = free_port();
+    let recipe = recipe.replace("127.0.0.1:9229", &format!("127.0.0.1:{inspector}"));
+    let args: Vec<&str> = recipe.split_whitespace().skip(1).collect();
+    let dir = TempDir::new("debug-node");
+    std::fs::write(dir.path().join("server.js"), NODE_APP).expect("write app");
+    let port = format!("PORT={}", free_port());
+    let mut all = vec!["--env", port.as_str()];
+    all.extend(args);
+    let local = Local::start(Launch::new(&all).cwd(dir.path()));
+    let r = get(local.addr(), "/", &[]).await;
+    assert_eq!(r.status, 200, "{}", local.stderr());
+    // Idle after the request, the environment is not frozen: the inspector
+    // still lists the app, as chrome://inspect and VS Code discover it
+    // (Node's inspector: GET /json/list, each target with its WebSocket URL).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let targets = tokio::time::timeout(
+        Duration::from_secs(5),
+        get(&format!("127.0.0.1:{inspector}"), "/json/list", &[]),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the inspector did not answer: frozen?\n{}", local.stderr()));
+    assert_eq!(targets.status, 200);
+    let list = targets.json();
+    let url = list[0]["webSocketDebuggerUrl"].as_str().unwrap_or("");
+    assert!(
+        url.starts_with(&format!("ws://127.0.0.1:{inspector}/")),
+        "{list}"
+    );
 }
