@@ -1,17 +1,21 @@
 //! First-run friction, tried as a new user would, with the real adapter and
-//! real Python apps: the runtime's interpreter (and what is said when it is
-//! missing), a function folder built for another Python, a pass-through
-//! event the app has no route for, an app listening on another port than
-//! `$PORT`, a request that came during a failing init, and `--debug`.
+//! real Python and Node apps: the runtime's interpreter (and what is said
+//! when it is missing), a function folder built for another Python, a
+//! pass-through event the app has no route for, an app listening on another
+//! port than `$PORT`, a request that came during a failing init, and
+//! `--debug`.
 //!
 //! Interpreters are made independent of the machine: `PATH` holds a folder
 //! with only `python3` (the real one) and, where a test needs it, a
-//! `python3.12` that says it is 3.12 and marks the processes it runs.
+//! `python3.12` that says it is 3.12 and marks the processes it runs; for
+//! Node, a folder with only `node` (the real one, whatever its major
+//! version) and, where needed, a `nodeNN` for another major that says it is
+//! that version and marks what it runs.
 
 mod common;
 
-use common::local::{adapter_binary, free_port, Launch, Local};
-use common::{get, post, write_exec, TempDir};
+use common::local::{adapter_binary, free_port, portside_layer, Launch, Local};
+use common::{get, post, repo_root, write_exec, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -195,6 +199,211 @@ fn a_function_built_for_another_python_is_refused_with_the_reason() {
     }
 }
 
+/// Answers which Node runs it, who started it, and AWS_EXECUTION_ENV.
+const NODE_APP: &str = r#"
+const http = require('http');
+http.createServer((req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ node: process.versions.node, ran_as: process.env.RAN_AS || null,
+                           execution_env: process.env.AWS_EXECUTION_ENV || null }));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+"#;
+
+/// The real `node` (resolved) and its major version.
+fn real_node() -> (PathBuf, u32) {
+    let out = Command::new("node")
+        .args(["-p", "process.execPath + ' ' + process.versions.node"])
+        .output()
+        .expect("node runs (Node.js is part of the machine)");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (path, version) = text.rsplit_once(' ').expect("path and version");
+    let major = version.split('.').next().unwrap().parse().expect("major");
+    (PathBuf::from(path), major)
+}
+
+/// A Node.js major version Lambda has a runtime for that is not the real
+/// node's: 22 on a machine with Node 20.
+fn other_major(real: u32) -> u32 {
+    if real == 22 {
+        20
+    } else {
+        22
+    }
+}
+
+/// A folder with `node` only (the real one), and optionally a fake
+/// `nodeNN` saying it is Node.js NN.12.0: the `PATH` value.
+fn node_interpreters(dir: &Path, fake: Option<u32>) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let (real, _) = real_node();
+    std::os::unix::fs::symlink(&real, bin.join("node")).expect("link node");
+    let Some(major) = fake else {
+        return bin.display().to_string();
+    };
+    let fake_dir = dir.join("fake");
+    write_exec(
+        &fake_dir.join(format!("node{major}")),
+        &format!(
+            "#!/bin/sh\n# Says it is Node.js {major} when asked, and marks what it runs.\nif [ \"$1\" = --version ]; then echo v{major}.12.0; exit 0; fi\nexport RAN_AS=node{major}\nexec {} \"$@\"\n",
+            real.display()
+        ),
+    );
+    format!("{}:{}", fake_dir.display(), bin.display())
+}
+
+#[tokio::test]
+async fn a_node_runtime_runs_the_node_of_its_major_version() {
+    adapter_binary();
+    let (_, real) = real_node();
+    let other = other_major(real);
+    let dir = TempDir::new("node-installed");
+    std::fs::write(dir.path().join("server.js"), NODE_APP).expect("write app");
+    let path = node_interpreters(dir.path(), Some(other));
+    // The node on PATH is the runtime's (nodejs20.x on a machine with Node
+    // 20): it runs as it is, and nothing needs saying.
+    let runtime = format!("nodejs{real}.x");
+    let port = format!("PORT={}", free_port());
+    let local = Local::start(
+        Launch::new(&[
+            "--env",
+            &port,
+            "--runtime",
+            &runtime,
+            "--",
+            "node",
+            "server.js",
+        ])
+        .cwd(dir.path())
+        .env("PATH", &path),
+    );
+    let r = get(local.addr(), "/", &[]).await.json();
+    assert!(
+        r["node"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("{real}.")),
+        "{r}"
+    );
+    assert_eq!(r["ran_as"], serde_json::Value::Null, "{r}");
+    // Lambda's AWS_EXECUTION_ENV: the runtime identifier after AWS_Lambda_.
+    assert_eq!(r["execution_env"], format!("AWS_Lambda_{runtime}"));
+    let err = local.stderr();
+    assert!(!err.contains("runs instead"), "{err}");
+    assert!(!err.contains("first on the function's PATH"), "{err}");
+    drop(local);
+    // Another major (nodejs22.x): node22 is installed and runs as node.
+    let runtime = format!("nodejs{other}.x");
+    let port = format!("PORT={}", free_port());
+    let local = Local::start(
+        Launch::new(&[
+            "--env",
+            &port,
+            "--runtime",
+            &runtime,
+            "--",
+            "node",
+            "server.js",
+        ])
+        .cwd(dir.path())
+        .env("PATH", &path),
+    );
+    let err = local.stderr();
+    assert!(
+        err.contains(&format!("{runtime}: node is {}/fake/node{other} (Node.js {other}.12.0), first on the function's PATH as on Lambda", dir.path().display())),
+        "{err}"
+    );
+    let r = get(local.addr(), "/", &[]).await.json();
+    assert_eq!(
+        r["ran_as"],
+        format!("node{other}"),
+        "the app's node was node{other}"
+    );
+    assert_eq!(r["execution_env"], format!("AWS_Lambda_{runtime}"));
+}
+
+#[tokio::test]
+async fn a_missing_node_is_said_at_start_with_what_runs_instead() {
+    adapter_binary();
+    let (_, real) = real_node();
+    let other = other_major(real);
+    let dir = TempDir::new("node-missing");
+    let function = dir.path().join("function");
+    std::fs::create_dir_all(&function).expect("mkdir");
+    // No handler script: the shim starts index.js, as Web Functions does.
+    std::fs::write(function.join("index.js"), NODE_APP).expect("write app");
+    let layer = portside_layer(dir.path());
+    let path = node_interpreters(dir.path(), None);
+    let runtime = format!("nodejs{other}.x");
+    let port = format!("PORT={}", free_port());
+    let function_arg = function.display().to_string();
+    let layer_arg = layer.display().to_string();
+    let local = Local::start(
+        Launch::new(&[
+            "--function",
+            &function_arg,
+            "--layer",
+            &layer_arg,
+            "--runtime",
+            &runtime,
+            "--env",
+            &port,
+        ])
+        .env("PATH", &path),
+    );
+    let r = get(local.addr(), "/", &[]).await.json();
+    let version = r["node"].as_str().unwrap_or("").to_string();
+    assert!(version.starts_with(&format!("{real}.")), "{r}");
+    let err = local.stderr();
+    assert!(
+        err.contains(&format!(
+            "{runtime}: Node.js {other} is not installed here (neither node nor node{other} on PATH is), so node (Node.js {version}, {}/bin/node) runs instead.",
+            dir.path().display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "native addons (.node files) built for Node.js {other} will not load under it"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("or pass --runtime nodejs{real}.x to match it")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "Node.js {real} and {other} differ (APIs added and removed)"
+        )),
+        "{err}"
+    );
+    assert_eq!(r["execution_env"], format!("AWS_Lambda_{runtime}"));
+    drop(local);
+    // Without an exec wrapper to start it, a Node runtime is refused at
+    // start: Lambda's Node.js runtime client does not run locally.
+    let out = Command::new(env!("CARGO_BIN_EXE_portside-local"))
+        .args([
+            "--function",
+            &function_arg,
+            "--runtime",
+            &runtime,
+            "--port",
+            "0",
+        ])
+        .env("PATH", &path)
+        .output()
+        .expect("run portside-local");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the {runtime} runtime needs an exec wrapper that starts your handler"
+        )),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn an_event_the_app_has_no_route_for_names_the_pass_through_path() {
     adapter_binary();
@@ -258,12 +467,16 @@ async fn an_app_on_another_port_is_named_with_the_port_and_the_fix() {
     );
     // Said while init still waits...
     let early = err.find(&named).expect("named while init waits");
-    // ...and again in the report when init times out.
+    // ...and again in the report when init times out, with Lambda's words
+    // for it on the next line.
     assert!(
-        err.contains(&format!("init timed out after 10 s: {named}")),
+        err.contains(&format!("the function did not finish starting within 10 s: its app never became ready: {named}\n  (Lambda: INIT_REPORT Init Duration: 10000.00 ms Phase: init Status: timeout; Sandbox.Timedout)")),
         "{err}"
     );
-    assert!(early < err.find("init timed out").unwrap_or(0), "{err}");
+    assert!(
+        early < err.find("did not finish starting").unwrap_or(0),
+        "{err}"
+    );
     eprintln!(
         "measured: the init report came after {:?}",
         started.elapsed()
@@ -375,4 +588,43 @@ async fn debug_keeps_one_environment_unfrozen_without_a_timeout() {
         .next()
         .and_then(|s| s.trim().chars().next());
     assert_ne!(state, Some('T'), "the app is stopped: {stat}");
+}
+
+#[tokio::test]
+async fn the_readmes_node_debugging_recipe_leaves_the_inspector_reachable() {
+    adapter_binary();
+    // The README's command, with a free inspector port.
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let recipe = readme
+        .lines()
+        .find(|l| l.starts_with("portside-local --debug -- node --inspect="))
+        .expect("README.md shows the Node.js debugging recipe");
+    let inspector = free_port();
+    let recipe = recipe.replace("127.0.0.1:9229", &format!("127.0.0.1:{inspector}"));
+    let args: Vec<&str> = recipe.split_whitespace().skip(1).collect();
+    let dir = TempDir::new("debug-node");
+    std::fs::write(dir.path().join("server.js"), NODE_APP).expect("write app");
+    let port = format!("PORT={}", free_port());
+    let mut all = vec!["--env", port.as_str()];
+    all.extend(args);
+    let local = Local::start(Launch::new(&all).cwd(dir.path()));
+    let r = get(local.addr(), "/", &[]).await;
+    assert_eq!(r.status, 200, "{}", local.stderr());
+    // Idle after the request, the environment is not frozen: the inspector
+    // still lists the app, as chrome://inspect and VS Code discover it
+    // (Node's inspector: GET /json/list, each target with its WebSocket URL).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let targets = tokio::time::timeout(
+        Duration::from_secs(5),
+        get(&format!("127.0.0.1:{inspector}"), "/json/list", &[]),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the inspector did not answer: frozen?\n{}", local.stderr()));
+    assert_eq!(targets.status, 200);
+    let list = targets.json();
+    let url = list[0]["webSocketDebuggerUrl"].as_str().unwrap_or("");
+    assert!(
+        url.starts_with(&format!("ws://127.0.0.1:{inspector}/")),
+        "{list}"
+    );
 }

@@ -235,7 +235,7 @@ async fn an_app_that_never_listens_is_named_and_requests_do_not_wait() {
     let err = local.stderr();
     assert!(
         err.contains(&format!(
-            "init timed out after 10 s: nothing listens on 127.0.0.1:{port} — is your app listening on $PORT ({port})?"
+            "the function did not finish starting within 10 s: its app never became ready: nothing listens on 127.0.0.1:{port} — is your app listening on $PORT ({port})?"
         )),
         "{err}"
     );

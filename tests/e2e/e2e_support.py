@@ -169,7 +169,7 @@ class LocalLambda:
             return None
 
         self.url = wait_until(ready, timeout, f"portside-local ({self.event}) to print 'is up at'")
-        if "init failed" in self.stderr() or "init timed out" in self.stderr():
+        if "init failed" in self.stderr() or "did not finish starting" in self.stderr():
             pytest.fail(f"the function's init failed under portside-local\n{self.logs()}")
         return self
 

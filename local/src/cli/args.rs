@@ -140,8 +140,8 @@ pub struct Options {
     #[arg(long, value_name = "LAYER", help_heading = LAUNCH)]
     pub layer: Option<PathBuf>,
 
-    /// python3.x (default with --layer) or provided.al2023 (default
-    /// without: runs DIR/bootstrap)
+    /// python3.x (default with --layer), nodejsNN.x (with the layer) or
+    /// provided.al2023 (default without: runs DIR/bootstrap)
     #[arg(long, value_name = "NAME", help_heading = LAUNCH)]
     pub runtime: Option<String>,
 

@@ -80,21 +80,7 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
     } else {
         short_form(o, &mut env, &mut scratch)?
     };
-    let runtime = match (&o.runtime, o.command.is_empty()) {
-        // The short form's app is your command: its runtime is the python3
-        // it finds, unless you name one.
-        (None, false) => crate::runtimes::short_form_runtime(),
-        (explicit, _) => {
-            crate::runtimes::function_runtime(explicit.as_deref(), &function_dir, layer.is_some())?
-        }
-    };
-    let wrapped = layer.as_ref().is_some_and(|l| l.bootstrap().is_some());
-    let interpreter = match (&runtime, o.command.is_empty() || o.runtime.is_some()) {
-        (RuntimeKind::Python(name), true) => {
-            crate::runtimes::interpreter_for(name, &function_dir, !wrapped)?
-        }
-        _ => None,
-    };
+    let (runtime, interpreter) = runtime_for(o, &function_dir, layer.as_ref(), &env)?;
     let mut cfg = SandboxConfig::new(function_dir, handler, runtime);
     cfg.interpreter_dir = interpreter.as_ref().map(|d| d.path().to_path_buf());
     cfg.function_name = o.name.clone();
@@ -124,6 +110,43 @@ pub async fn prepare(o: &Options) -> Result<Prepared, String> {
         _scratch: scratch,
         _interpreter: interpreter,
     })
+}
+
+/// The function's runtime, and the folder holding the interpreter it names
+/// when that must come first on its `PATH` (said at start, with what runs
+/// instead when it is not installed). A runtime that needs an exec wrapper
+/// and has none is refused.
+fn runtime_for(
+    o: &Options,
+    function_dir: &Path,
+    layer: Option<&Layer>,
+    env: &[(String, String)],
+) -> Result<(RuntimeKind, Option<crate::runtimes::InterpreterDir>), String> {
+    let runtime = match (&o.runtime, o.command.is_empty()) {
+        // The short form's app is your command: its runtime is the python3
+        // it finds, unless you name one.
+        (None, false) => crate::runtimes::short_form_runtime(),
+        (explicit, _) => {
+            crate::runtimes::function_runtime(explicit.as_deref(), function_dir, layer.is_some())?
+        }
+    };
+    // The layer's shim starts the handler: no runtime client runs.
+    let wrapped = layer.is_some_and(|l| l.bootstrap().is_some());
+    let own_wrapper = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "AWS_LAMBDA_EXEC_WRAPPER")
+        .is_some_and(|(_, v)| !v.is_empty());
+    if let (Some(why), false) = (runtime.without_wrapper(), wrapped || own_wrapper) {
+        return Err(why);
+    }
+    // The short form's default runtime is the python3 it finds already.
+    let interpreter = if o.command.is_empty() || o.runtime.is_some() {
+        crate::runtimes::interpreter_for(&runtime, function_dir, wrapped)?
+    } else {
+        None
+    };
+    Ok((runtime, interpreter))
 }
 
 /// The short form: the app runs where the user is: their folder is the task

@@ -14,6 +14,11 @@ pub enum RuntimeKind {
     /// for Python (`python3 -m awslambdaric HANDLER`), through the exec
     /// wrapper when one is set.
     Python(String),
+    /// A Node.js managed runtime such as `nodejs22.x`. Lambda's Node.js
+    /// runtime interface client does not run locally, so an exec wrapper
+    /// (the portside layer's shim) must start the handler; the `node` it
+    /// finds is the runtime's (see `crate::runtimes`).
+    Node(String),
     /// An OS-only runtime (`provided.al2023`): the function's `bootstrap`,
     /// else the layer's.
     Provided(String),
@@ -26,17 +31,46 @@ impl RuntimeKind {
             Ok(RuntimeKind::Python(name.to_string()))
         } else if name.starts_with("provided") {
             Ok(RuntimeKind::Provided(name.to_string()))
+        } else if crate::runtimes::node::runtime_major(name).is_some() {
+            Ok(RuntimeKind::Node(name.to_string()))
         } else {
             Err(format!(
-                "the runtime {name:?} is not available locally: use a python3.x runtime or provided.al2023 (with a bootstrap file)"
+                "the runtime {name:?} is not available locally: use a python3.x runtime, a nodejsNN.x runtime (nodejs22.x) with the portside layer, or provided.al2023 (with a bootstrap file)"
             ))
         }
     }
 
-    /// The identifier (`python3.12`, `provided.al2023`).
+    /// The identifier (`python3.12`, `nodejs22.x`, `provided.al2023`).
     pub fn name(&self) -> &str {
         match self {
-            RuntimeKind::Python(n) | RuntimeKind::Provided(n) => n,
+            RuntimeKind::Python(n) | RuntimeKind::Node(n) | RuntimeKind::Provided(n) => n,
+        }
+    }
+
+    /// Whether Lambda honours `AWS_LAMBDA_EXEC_WRAPPER` and sets
+    /// `AWS_EXECUTION_ENV` for it: a managed language runtime, not an
+    /// OS-only one.
+    pub fn takes_exec_wrapper(&self) -> bool {
+        !matches!(self, RuntimeKind::Provided(_))
+    }
+
+    /// The runtime client's command line, which the exec wrapper is given
+    /// (the portside shim ignores it): `python` for Python's, `node HANDLER`
+    /// standing for Node's.
+    pub fn client_command(&self, python: String, handler: &str) -> Vec<String> {
+        match self {
+            RuntimeKind::Node(_) => vec!["node".into(), handler.into()],
+            _ => vec![python, "-m".into(), "awslambdaric".into(), handler.into()],
+        }
+    }
+
+    /// Why it cannot start without an exec wrapper, if it cannot.
+    pub fn without_wrapper(&self) -> Option<String> {
+        match self {
+            RuntimeKind::Node(name) => Some(format!(
+                "the {name} runtime needs an exec wrapper that starts your handler, such as the portside layer's (--layer, or the short form's own): Lambda's Node.js runtime interface client does not run locally"
+            )),
+            _ => None,
         }
     }
 }

@@ -36,8 +36,11 @@ impl Inner {
         }
         set("AWS_REGION", cfg.region.clone());
         set("AWS_DEFAULT_REGION", cfg.region.clone());
-        if let RuntimeKind::Python(name) = &cfg.runtime {
-            set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{name}"));
+        if cfg.runtime.takes_exec_wrapper() {
+            set(
+                "AWS_EXECUTION_ENV",
+                format!("AWS_Lambda_{}", cfg.runtime.name()),
+            );
         }
         if cfg.max_concurrency > 1 {
             set(
@@ -45,7 +48,7 @@ impl Inner {
                 cfg.max_concurrency.to_string(),
             );
         }
-        if self.layer.is_some() && matches!(cfg.runtime, RuntimeKind::Python(_)) {
+        if self.layer.is_some() && cfg.runtime.takes_exec_wrapper() {
             // The layer's shim is the exec wrapper unless the user set one.
             if self.layer.as_ref().and_then(|l| l.bootstrap()).is_some() {
                 set("AWS_LAMBDA_EXEC_WRAPPER", "/opt/bootstrap".into());
@@ -108,15 +111,10 @@ impl Inner {
                 };
                 Ok(vec![bootstrap.display().to_string()])
             }
-            RuntimeKind::Python(_) => {
+            RuntimeKind::Python(_) | RuntimeKind::Node(_) => {
                 let python =
                     std::env::var("PORTSIDE_LOCAL_PYTHON").unwrap_or_else(|_| "python3".into());
-                let mut cmd = vec![
-                    python,
-                    "-m".into(),
-                    "awslambdaric".into(),
-                    cfg.handler.clone(),
-                ];
+                let mut cmd = cfg.runtime.client_command(python, &cfg.handler);
                 let wrapper = match cfg.user_env("AWS_LAMBDA_EXEC_WRAPPER") {
                     Some("") => None,
                     Some(w) => Some(match &self.layer {
@@ -133,6 +131,8 @@ impl Inner {
                         ));
                     }
                     cmd.insert(0, w.display().to_string());
+                } else if let Some(why) = cfg.runtime.without_wrapper() {
+                    return Err(why);
                 }
                 Ok(cmd)
             }

@@ -6,7 +6,7 @@
 //! It must not start processes itself (`start` does) or build the report's
 //! text (`report` does).
 
-use super::{ports, report, Inner, Phase, RuntimeKind};
+use super::{ports, report, Inner, Phase};
 use crate::runtime_api::{self, FunctionError, InitState, ShutdownReason};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -77,7 +77,7 @@ impl Inner {
             .as_ref()
             .is_some_and(|(host, port)| ports::accepts(host, *port));
         let wrapper_runs_handler = self.layer.as_ref().is_some_and(|l| l.bootstrap().is_some())
-            && matches!(self.cfg.runtime, RuntimeKind::Python(_));
+            && self.cfg.runtime.takes_exec_wrapper();
         let app_label = wrapper_runs_handler.then(|| match &self.cfg.app_command {
             Some(cmd) => format!("the app ({cmd})"),
             None => format!("the app (started by the handler {})", self.cfg.handler),

@@ -57,21 +57,29 @@ fn secs(d: Duration) -> String {
 }
 
 fn timed_out(f: &Facts<'_>) -> String {
-    let after = secs(f.init_timeout);
-    match &f.app {
+    let lead = format!(
+        "the function did not finish starting within {}: ",
+        secs(f.init_timeout)
+    );
+    let what = match &f.app {
         Some((host, port)) if !f.app_listening && !f.listening_elsewhere.is_empty() => {
-            elsewhere(&format!("init timed out after {after}: "), host, *port, &f.listening_elsewhere)
+            elsewhere("its app never became ready: ", host, *port, &f.listening_elsewhere)
         }
         Some((host, port)) if !f.app_listening => format!(
-            "init timed out after {after}: nothing listens on {host}:{port} — is your app listening on $PORT ({port})?"
+            "its app never became ready: nothing listens on {host}:{port} — is your app listening on $PORT ({port})?"
         ),
         Some((host, port)) => format!(
-            "init timed out after {after}: something accepts connections on {host}:{port}, but the adapter's readiness check did not pass (its log lines above say what it saw)"
+            "its app never became ready: something accepts connections on {host}:{port}, but the adapter's readiness check did not pass (its log lines above say what it saw)"
         ),
-        None => format!(
-            "init timed out after {after}: the function's runtime never asked for its first event (a runtime calls the Runtime API's next once it is ready; so does every extension, through event/next). Its output below may say what it waited on (Sandbox.Timedout)"
-        ),
-    }
+        None => "its runtime never asked for its first event, or an extension never said it was ready. Find what its start waits on (its output may say), or make the start faster".to_string(),
+    };
+    // Lambda's words for it, on a line of their own: its INIT_REPORT line
+    // (the duration is the limit it ran into), and the error type of an
+    // invocation it could not take.
+    format!(
+        "{lead}{what}\n  (Lambda: INIT_REPORT Init Duration: {:.2} ms Phase: init Status: timeout; Sandbox.Timedout)",
+        f.init_timeout.as_secs_f64() * 1000.0
+    )
 }
 
 /// The app listens, but not where the adapter looks: what to do.
@@ -150,9 +158,14 @@ mod tests {
 
     #[test]
     fn an_init_timeout_says_whether_anything_listens() {
+        // Lambda's INIT_REPORT line for an init that ran into its limit, as
+        // the lifecycle guide's example shows it ("INIT_REPORT Init
+        // Duration: ... ms Phase: init Status: timeout"), and the error type
+        // of the invocation that could not run.
+        let lambda = "\n  (Lambda: INIT_REPORT Init Duration: 10000.00 ms Phase: init Status: timeout; Sandbox.Timedout)";
         let text = describe(&facts(&InitState::TimedOut));
         assert!(
-            text.starts_with("init timed out after 10 s: nothing listens on 127.0.0.1:8080 — is your app listening on $PORT (8080)?\n  its last lines of output:"),
+            text.starts_with(&format!("the function did not finish starting within 10 s: its app never became ready: nothing listens on 127.0.0.1:8080 — is your app listening on $PORT (8080)?{lambda}\n  its last lines of output:")),
             "{text}"
         );
         let mut f = facts(&InitState::TimedOut);
@@ -161,7 +174,20 @@ mod tests {
         // uvicorn's default port instead of $PORT: named, with the fix.
         let mut f = facts(&InitState::TimedOut);
         f.listening_elsewhere = vec!["127.0.0.1:8000".into()];
-        assert!(describe(&f).starts_with("init timed out after 10 s: nothing listens on 127.0.0.1:8080, but the app listens on 127.0.0.1:8000. Start it on $PORT (8080), or tell portside-local the port it uses: --env PORT=8000"), "{}", describe(&f));
+        assert!(describe(&f).starts_with(&format!("the function did not finish starting within 10 s: its app never became ready: nothing listens on 127.0.0.1:8080, but the app listens on 127.0.0.1:8000. Start it on $PORT (8080), or tell portside-local the port it uses: --env PORT=8000{lambda}")), "{}", describe(&f));
+    }
+
+    #[test]
+    fn an_init_timeout_without_an_app_says_what_waited_in_plain_words() {
+        let mut f = facts(&InitState::TimedOut);
+        f.app = None;
+        f.app_label = None;
+        f.tail.clear();
+        f.init_timeout = Duration::from_millis(700);
+        assert_eq!(
+            describe(&f),
+            "the function did not finish starting within 0.7 s: its runtime never asked for its first event, or an extension never said it was ready. Find what its start waits on (its output may say), or make the start faster\n  (Lambda: INIT_REPORT Init Duration: 700.00 ms Phase: init Status: timeout; Sandbox.Timedout)"
+        );
     }
 
     #[test]

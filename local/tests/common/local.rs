@@ -20,6 +20,23 @@ pub fn adapter_binary() -> PathBuf {
     adapter
 }
 
+/// The portside layer as a folder in `dir` (`dir/layer`), as build.sh lays
+/// it out: the built adapter as `extensions/portside` and the repository's
+/// shim as `bootstrap` (both linked). For `--function DIR --layer LAYER`;
+/// a test may add extensions of its own to `extensions/`.
+pub fn portside_layer(dir: &Path) -> PathBuf {
+    let layer = dir.join("layer");
+    std::fs::create_dir_all(layer.join("extensions")).expect("mkdir layer");
+    std::os::unix::fs::symlink(adapter_binary(), layer.join("extensions/portside"))
+        .expect("link the adapter");
+    std::os::unix::fs::symlink(
+        super::repo_root().join("shim/bootstrap"),
+        layer.join("bootstrap"),
+    )
+    .expect("link the shim");
+    layer
+}
+
 /// A port nothing listens on now, for a process to listen on shortly after
 /// (below the kernel's ephemeral range: see `ports::free_port`).
 pub fn free_port() -> u16 {

@@ -1,5 +1,4 @@
-//! The runtime you deploy is the runtime you run: which runtime a function
-//! folder gets, and which interpreter is `python3` for a Python runtime.
+//! Which interpreter is `python3` for a Python runtime (`python3.12`).
 //!
 //! Lambda's `python3.12` runtime puts Python 3.12 first on `PATH`
 //! (`/var/lang/bin`). Locally the choice is, in order:
@@ -17,33 +16,14 @@
 //!
 //! Owns: probing interpreters (a command that fails, such as a pyenv shim
 //! for a version not selected, is not installed), finding vendored compiled
-//! packages, the decision and its words, the folder that holds the
-//! `python3` links.
+//! packages, the decision and its words.
 //!
 //! Must not: start the function.
 
+use super::InterpreterDir;
 use crate::sandbox::RuntimeKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-/// The runtime a function folder runs with: `explicit` (`--runtime`),
-/// else `python3.12` with a layer, else `provided.al2023` when the folder
-/// has a `bootstrap`.
-pub fn function_runtime(
-    explicit: Option<&str>,
-    dir: &Path,
-    has_layer: bool,
-) -> Result<RuntimeKind, String> {
-    match explicit {
-        Some(r) => RuntimeKind::parse(r),
-        None if has_layer => RuntimeKind::parse("python3.12"),
-        None if dir.join("bootstrap").is_file() => RuntimeKind::parse("provided.al2023"),
-        None => Err(format!(
-            "{} has no bootstrap file: pass --layer LAYER (the portside layer) or --runtime",
-            dir.display()
-        )),
-    }
-}
 
 /// An interpreter that answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,11 +49,7 @@ impl Interpreter {
 /// Finds `command` on `path` (a `PATH` value) and asks it its version; `None`
 /// when it is not there or does not answer as a Python does.
 pub fn probe(command: &str, path: &str) -> Option<Interpreter> {
-    let found = path
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .map(|d| Path::new(d).join(command))
-        .find(|p| p.is_file())?;
+    let found = super::on_path(command, path)?;
     let out = Command::new(&found)
         .args(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.prefix != sys.base_prefix)"])
         .env("PATH", path)
@@ -252,16 +228,17 @@ fn has_module(interp: &Interpreter, module: &str) -> bool {
 }
 
 /// Decides and says which interpreter runs runtime `name` for the function
-/// in `dir`: the folder to put first on `PATH`, if one is needed.
-/// `needs_ric`: the runtime runs `python3 -m awslambdaric` (no exec
-/// wrapper), so the interpreter must have Lambda's runtime client.
+/// in `dir`, `path` being the host's `PATH`: the folder to put first on the
+/// function's `PATH`, if one is needed. `needs_ric`: the runtime runs
+/// `python3 -m awslambdaric` (no exec wrapper), so the interpreter must have
+/// Lambda's runtime client.
 pub fn interpreter_for(
     name: &str,
     dir: &Path,
     needs_ric: bool,
+    path: &str,
 ) -> Result<Option<InterpreterDir>, String> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    match choose_python(name, dir, &path)? {
+    match choose_python(name, dir, path)? {
         PythonChoice::AsIs(_) => Ok(None),
         PythonChoice::Use(i) if needs_ric && !has_module(&i, "awslambdaric") => {
             eprintln!(
@@ -278,47 +255,12 @@ pub fn interpreter_for(
                 i.path.display(),
                 i.version
             );
-            InterpreterDir::new(&i).map(Some)
+            InterpreterDir::new("python", &i.path, &["python3", "python"]).map(Some)
         }
         PythonChoice::Instead { note, .. } => {
             eprintln!("portside-local: {note}");
             Ok(None)
         }
-    }
-}
-
-/// A folder holding `python3` and `python` links to one interpreter, first
-/// on the function's `PATH`; removed on drop.
-#[derive(Debug)]
-pub struct InterpreterDir(PathBuf);
-
-impl InterpreterDir {
-    /// Makes the folder for `interp`.
-    pub fn new(interp: &Interpreter) -> Result<InterpreterDir, String> {
-        let dir = std::env::temp_dir().join(format!(
-            "portside-local-python-{}-{}",
-            std::process::id(),
-            crate::util::random_hex(8)
-        ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let guard = InterpreterDir(dir);
-        for name in ["python3", "python"] {
-            std::os::unix::fs::symlink(&interp.path, guard.0.join(name))
-                .map_err(|e| format!("cannot link {}: {e}", interp.path.display()))?;
-        }
-        Ok(guard)
-    }
-
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for InterpreterDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
