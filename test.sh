@@ -17,7 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the run has taken so far, so a CI log shows where
+# the time goes.
+started=$(date +%s)
+step() { printf '\n==> %s (at %d s)\n' "$*" "$(($(date +%s) - started))"; }
 
 command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo is not installed; install Rust from https://rustup.rs" >&2; exit 1; }
 
@@ -77,4 +80,4 @@ step "the user guide: mdbook build, links and anchors, its tests"
 tests/docs/check.sh
 python -m pytest -q tests/docs
 
-printf '\nAll tests passed.\n'
+printf '\nAll tests passed in %d s.\n' "$(($(date +%s) - started))"
