@@ -319,8 +319,8 @@ def test_an_http_api_without_a_default_route_answers_404_when_no_route_matches(u
     seen = len(starts(up, "up-test-api"))
     # No route matches (another path, another method, a path parameter
     # cannot span segments) and there is no $default route: API Gateway's
-    # own answer ("Working with routes for HTTP APIs": 404 Not Found), and
-    # the function is not invoked.
+    # own answer ("Create routes for HTTP APIs", Routing API requests: 404
+    # {"message":"Not Found"}), and the function is not invoked.
     r = requests.request(method, bare + path, timeout=30)
     assert (r.status_code, r.json()) == (404, {"message": "Not Found"})
     time.sleep(0.5)
