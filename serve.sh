@@ -51,8 +51,9 @@ if [ "${1:-}" = "--stack" ]; then
     command -v cargo >/dev/null 2>&1 || { echo "serve.sh: cargo is not installed; install Rust from https://rustup.rs" >&2; exit 1; }
     command -v terraform >/dev/null 2>&1 || { echo "serve.sh: --stack reads terraform/ with Terraform itself; install terraform (1.11 or newer)" >&2; exit 1; }
     # The functions' packages and the AWS stand-in: boto3 and moto[server]
-    # are in the dev set (requirements-dev.txt).
-    . scripts/python-env.sh
+    # are in the dev set (requirements-dev.txt). Named: a sourced script
+    # without arguments gets this script's (the up options).
+    . scripts/python-env.sh dev
     echo "==> building the adapter and portside-local" >&2
     cargo build --locked -p portside -p portside-local
     case "$(uname -m)" in aarch64 | arm64) arch=arm64 ;; *) arch=x86_64 ;; esac
@@ -64,8 +65,10 @@ if [ "${1:-}" = "--stack" ]; then
     # The stack's layer maps to the local build whatever its zip holds; this
     # zip of the local build keeps the plan's precondition (a layer zip)
     # without the release build.
-    layer_zip=target/local-layer.zip
-    python3 - target/debug/portside shim/bootstrap "$layer_zip" <<'PY'
+    # Where cargo builds (CARGO_TARGET_DIR, relative to the repository, else target/).
+    target=${CARGO_TARGET_DIR:-target}
+    layer_zip=$target/local-layer.zip
+    python3 - "$target/debug/portside" shim/bootstrap "$layer_zip" <<'PY'
 import sys, zipfile
 adapter, shim, out = sys.argv[1:]
 with zipfile.ZipFile(out, "w") as z:
@@ -81,8 +84,9 @@ PY
     fi
     arch_var=()
     [ "$arch" = x86_64 ] || arch_var=(--var "architecture=$arch")
-    run_in_background target/debug/portside-local up terraform \
-        --var "layer_zip_path=$PWD/$layer_zip" ${arch_var[@]+"${arch_var[@]}"} "$@"
+    case "$layer_zip" in /*) ;; *) layer_zip="$PWD/$layer_zip" ;; esac
+    run_in_background "$target/debug/portside-local" up terraform \
+        --var "layer_zip_path=$layer_zip" ${arch_var[@]+"${arch_var[@]}"} "$@"
     exit $?
 fi
 
@@ -104,10 +108,12 @@ echo "==> building the adapter and portside-local" >&2
 cargo build --locked -p portside -p portside-local
 
 # A layer folder laid out as the layer zip is: extensions/portside and bootstrap.
-layer=target/local-layer
+# Where cargo builds (CARGO_TARGET_DIR, relative to the repository, else target/).
+target=${CARGO_TARGET_DIR:-target}
+layer=$target/local-layer
 rm -rf "$layer"
 mkdir -p "$layer/extensions"
-cp target/debug/portside "$layer/extensions/portside"
+cp "$target/debug/portside" "$layer/extensions/portside"
 cp shim/bootstrap "$layer/bootstrap"
 chmod 755 "$layer/extensions/portside" "$layer/bootstrap"
 
@@ -133,7 +139,7 @@ example_event='{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Pu
 # In the background (see run_in_background): the data is deleted only once
 # portside-local has stopped its function.
 status=0
-run_in_background target/debug/portside-local \
+run_in_background "$target/debug/portside-local" \
     --function sample-app \
     --handler run.sh \
     --layer "$layer" \

@@ -7,8 +7,12 @@
 //! Instances); when every running environment is busy and fewer than N run,
 //! a new one starts for it (a cold start, printed as such); when N are busy,
 //! it waits for the first to free up. (Lambda would throttle at its
-//! concurrency limit instead; locally waiting is more useful.) Environments
-//! are frozen independently, reused warm, and shut down together.
+//! concurrency limit instead; locally waiting is more useful.) A function
+//! whose limit is its reserved concurrency ([`AtLimit::Throttle`], as
+//! `up` makes it) throttles a synchronous invocation there instead, as
+//! Lambda does; an event source's invocation still waits, as Lambda
+//! retries those. Environments are frozen independently, reused warm, and
+//! shut down together.
 //!
 //! Each environment's app gets its own port: environment 1 uses the port
 //! the function is configured with (`PORT`, or the adapter's
@@ -46,11 +50,23 @@ struct Pool {
     restarting: bool,
 }
 
+/// What a synchronous invocation gets when every environment is busy and
+/// no other may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtLimit {
+    /// It waits for the first to free up (the limit is a local one).
+    Wait,
+    /// It is throttled ([`InvokeRejected::Throttled`]): the limit is the
+    /// function's reserved concurrency, past which Lambda throttles.
+    Throttle,
+}
+
 /// A function with up to `max_environments` execution environments.
 pub struct Function {
     base: SandboxConfig,
     layer: Option<Arc<Layer>>,
     max_environments: usize,
+    at_limit: AtLimit,
     per_environment: usize,
     pool: Mutex<Pool>,
     changed: Notify,
@@ -73,6 +89,17 @@ impl Function {
         layer: Option<Layer>,
         max_environments: usize,
     ) -> Result<Arc<Function>, String> {
+        Function::with_limit(base, layer, max_environments, AtLimit::Wait).await
+    }
+
+    /// [`Function::new`], with what a synchronous invocation gets at
+    /// `max_environments`.
+    pub async fn with_limit(
+        base: SandboxConfig,
+        layer: Option<Layer>,
+        max_environments: usize,
+        at_limit: AtLimit,
+    ) -> Result<Arc<Function>, String> {
         let scratch = std::env::temp_dir().join(format!(
             "portside-local-env-{}-{}",
             std::process::id(),
@@ -85,6 +112,7 @@ impl Function {
             base,
             layer: layer.map(Arc::new),
             max_environments: max_environments.max(1),
+            at_limit,
             pool: Mutex::new(Pool::default()),
             changed: Notify::new(),
             stopping: AtomicBool::new(false),
@@ -150,13 +178,35 @@ impl Function {
     }
 
     /// Runs one event in an environment with room for it, starting one if
-    /// all are busy and fewer than the maximum run.
+    /// all are busy and fewer than the maximum run, else waiting for one
+    /// (an event source's invocation: Lambda retries those it throttles).
     pub async fn invoke(
         self: &Arc<Self>,
         payload: Bytes,
         opts: InvokeOptions,
     ) -> Result<SandboxInvocation, InvokeRejected> {
-        let (index, sandbox, cold) = self.acquire().await?;
+        self.run(payload, opts, false).await
+    }
+
+    /// [`Function::invoke`] for a synchronous invocation (a front door's):
+    /// with [`AtLimit::Throttle`], throttled at once when every environment
+    /// is busy and no other may start.
+    pub async fn invoke_sync(
+        self: &Arc<Self>,
+        payload: Bytes,
+        opts: InvokeOptions,
+    ) -> Result<SandboxInvocation, InvokeRejected> {
+        self.run(payload, opts, self.at_limit == AtLimit::Throttle)
+            .await
+    }
+
+    async fn run(
+        self: &Arc<Self>,
+        payload: Bytes,
+        opts: InvokeOptions,
+        throttle: bool,
+    ) -> Result<SandboxInvocation, InvokeRejected> {
+        let (index, sandbox, cold) = self.acquire(throttle).await?;
         if cold {
             let started = Instant::now();
             let state = sandbox.init().await;
@@ -203,8 +253,9 @@ impl Function {
         })
     }
 
-    /// An environment with room: (number, sandbox, whether it is new).
-    async fn acquire(&self) -> Result<(usize, Arc<Sandbox>, bool), InvokeRejected> {
+    /// An environment with room: (number, sandbox, whether it is new). At
+    /// the limit: waits, or with `throttle` is throttled.
+    async fn acquire(&self, throttle: bool) -> Result<(usize, Arc<Sandbox>, bool), InvokeRejected> {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
@@ -226,6 +277,9 @@ impl Function {
                     if running < self.max_environments {
                         pool.starting += 1;
                         Some(running + 1)
+                    } else if throttle {
+                        drop(pool);
+                        return Err(self.throttled(running));
                     } else {
                         None
                     }
@@ -274,6 +328,17 @@ impl Function {
                 }
             }
         }
+    }
+
+    /// Says that an invocation was throttled at `running` environments.
+    fn throttled(&self, running: usize) -> InvokeRejected {
+        eprintln!(
+            "{}",
+            self.base.prefixed(&format!(
+                "portside-local: throttled (TooManyRequestsException): all {running} environments its reserved concurrency allows are busy"
+            ))
+        );
+        InvokeRejected::Throttled
     }
 
     fn release(&self, index: usize) {

@@ -1,7 +1,7 @@
-"""``portside-local up`` on the sample stack (terraform/), as ``./serve.sh
---stack`` runs it: the users API behind its HTTP API, REST API and Function
-URL, the import fed by the bucket's notifications, the table and the bucket
-in moto. The stack's one streaming switch is on
+"""``./serve.sh --stack``: ``portside-local up`` on the sample stack
+(terraform/), as the README tells a user to run it: the users API behind its
+HTTP API, REST API and Function URL, the import fed by the bucket's
+notifications, the table and the bucket in the moto server ``up`` starts. The stack's one streaming switch is on
 (``rest_api_response_transfer_mode=STREAM``): its OpenAPI body then sets the
 REST integration's STREAM transfer mode, the Function URL streams too, and
 both doors are checked to stream.
@@ -13,59 +13,38 @@ START, END and REPORT lines. The expected users and the bad row come from
 the CSV written here and the sample app's documented rules (sample-app/
 README.md: a row needs a name and an email).
 
-The function zip and the layer zip are the ones ./build.sh writes into dist/
-(test.sh runs it first); run alone, the test packages the sample app with
-sample-app/package.sh and zips the local debug build as the layer.
+serve.sh builds the adapter and portside-local, packages the sample app
+into dist/ when it is missing or older than its sources (test.sh runs
+./build.sh first, which writes it), zips the local debug build as the layer,
+and passes the signal it gets on to ``up``, which stops everything it
+started (the last test).
 """
 
 from __future__ import annotations
 
-import platform
 import re
-import subprocess
+import signal
 import time
-import zipfile
+from pathlib import Path
 
 import pytest
 import requests
 
-from up_support import REPO, Up, binaries
+from up_support import REPO, Up, descendants
 
-ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower(), "x86_64")
 CSV = "name,email\nAda Lovelace,ada@example.com\nAlan Turing,alan@example.com\nNo Email,\n"
-
-
-def _zips(work) -> list[str]:
-    """--var arguments for the zips dist/ lacks."""
-    args = []
-    function_zip = REPO / "dist" / f"sample-app-{ARCH}.zip"
-    if not function_zip.is_file():
-        function_zip = work / "sample-app.zip"
-        built = subprocess.run(
-            [str(REPO / "sample-app" / "package.sh"), ARCH, "3.12", str(function_zip)],
-            capture_output=True,
-            text=True,
-        )
-        if built.returncode != 0:
-            pytest.fail(f"sample-app/package.sh failed:\n{built.stderr[-3000:]}")
-        args += ["--var", f"function_zip_path={function_zip}"]
-    layer_zip = REPO / "dist" / f"portside-layer-{ARCH}.zip"
-    if not layer_zip.is_file():
-        _, adapter = binaries()
-        layer_zip = work / "portside-layer.zip"
-        with zipfile.ZipFile(layer_zip, "w") as z:
-            z.write(adapter, "extensions/portside")
-            z.write(REPO / "shim" / "bootstrap", "bootstrap")
-        args += ["--var", f"layer_zip_path={layer_zip}"]
-    if ARCH != "x86_64":
-        args += ["--var", f"architecture={ARCH}"]
-    return args
 
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory):
     work = tmp_path_factory.mktemp("up-sample")
-    running = Up(REPO / "terraform", work, *_zips(work), "--var", "rest_api_response_transfer_mode=STREAM")
+    running = Up(
+        REPO / "terraform",
+        work,
+        "--var",
+        "rest_api_response_transfer_mode=STREAM",
+        command=[str(REPO / "serve.sh"), "--stack"],
+    )
     try:
         yield running
     finally:
@@ -95,18 +74,13 @@ def test_a_csv_put_in_the_bucket_is_imported_through_the_notification(up):
     put_at = time.monotonic()
     s3.put_object(Bucket=imports[0], Key="team/users.csv", Body=CSV.encode())
 
-    http = up.door("HTTP API", "portside-sample-app-http")
-    deadline = put_at + 60
-    names = []
-    while time.monotonic() < deadline:
-        names = sorted(u["name"] for u in requests.get(f"{http}/users", timeout=30).json()["users"])
-        if names:
-            break
-        time.sleep(0.3)
-    assert names == ["Ada Lovelace", "Alan Turing"]
-    # The bad row is reported by the import (row 4: the header is row 1).
-    up.wait_log(r"team/users\.csv row 4: email must not be empty")
+    # The bad row is reported by the import (row 4: the header is row 1),
+    # and the import ends.
+    up.wait_log(r"team/users\.csv row 4: email must not be empty", timeout=max(1, put_at + 60 - time.monotonic()))
     up.wait_log(r"imported 2, already present 0, bad rows 1")
+    http = up.door("HTTP API", "portside-sample-app-http")
+    names = sorted(u["name"] for u in requests.get(f"{http}/users", timeout=30).json()["users"])
+    assert names == ["Ada Lovelace", "Alan Turing"]
 
 
 def test_the_import_runs_between_its_start_end_and_report_lines(up):
@@ -140,3 +114,25 @@ def test_the_banner_says_where_everything_is(up):
     assert "layers: portside (the local build)" in banner
     assert re.search(r"^  HTTP API portside-sample-app-http at http://127\.0\.0\.1:\d+  \[module\.app\.aws_apigatewayv2_api\.this\[0\]\]$", banner, re.M)
     assert re.search(r"^      \$default +-> portside-sample-app \(payload 2\.0\)$", banner, re.M)
+
+
+def test_serve_sh_stack_stops_with_everything_it_started(up):
+    # Last: it stops the stack. serve.sh --stack ran portside-local up on
+    # terraform/ with the layer zip of the local build...
+    assert up.command[:2] == [str(REPO / "serve.sh"), "--stack"]
+    assert re.search(r"portside-local up: reading \S*/terraform with Terraform", up.log())
+    tree = descendants(up.proc.pid)
+    commands = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") for pid, _ in tree}
+    assert any("portside-local up terraform" in c and "layer_zip_path=" in c for c in commands.values()), commands
+    assert any("moto" in c for c in commands.values()), commands
+    # ...and SIGTERM to serve.sh (as `kill` sends it) stops up, which stops
+    # the functions and moto: serve.sh exits 0 with nothing of it left.
+    up.proc.send_signal(signal.SIGTERM)
+    assert up.proc.wait(timeout=30) == 0, up.logs()[-4000:]
+    deadline = time.monotonic() + 5
+    left = list(commands)
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"]
+        time.sleep(0.1)
+    assert not left, {pid: commands[pid] for pid in left}
+    assert "portside-local up: shutting down" in up.log()

@@ -1,15 +1,19 @@
 """``portside-local up`` on tests/up/stack, a stack no example uses.
 
-Two functions: ``up-test-api`` echoes its event (so the tests read the event
-each route sends, field by field), ``up-test-worker`` prints each event it
-gets (``EVENT {...}`` in the log) and answers SQS batches with a partial
-batch response. The expectations come from the stack's own Terraform (route
-keys, stages, variables, batch size, maxReceiveCount) and from the API
-Gateway, Lambda, SQS and EventBridge documentation, not from up's code.
+``up-test-api`` echoes its event (so the tests read the event each route
+sends, field by field), ``up-test-worker`` prints each event it gets
+(``EVENT {...}`` in the log) and answers SQS batches with a partial batch
+response, ``up-test-slow`` sleeps and says when and where it ran. The
+expectations come from the stack's own Terraform (route keys, stages,
+variables, batch sizes, windows, filters, reserved concurrency,
+maxReceiveCount) and from the API Gateway, Lambda, S3, SQS and EventBridge
+documentation, not from up's code.
 
-The queue rules are checked against the queues themselves (moto, read with
-boto3): what was deleted, what came back, what its redrive policy moved to
-the dead-letter queue.
+``up`` runs with ``AWS_ENDPOINT_URL`` naming a moto server this module
+starts: it must use that one and start none of its own (test_up_sample.py
+covers the moto server ``up`` starts). The queue rules are checked against
+the queues themselves (moto, read with boto3): what was deleted, what came
+back, what its redrive policy moved to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -17,27 +21,42 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 import time
 import zipfile
+from pathlib import Path
+from urllib.parse import unquote_plus
 
 import pytest
 import requests
 
-from up_support import HERE, Up
+from up_support import HERE, MotoServer, Up, descendants, need_terraform
 
 STACK = HERE / "stack"
 
 
 @pytest.fixture(scope="module")
-def up(tmp_path_factory):
+def moto(tmp_path_factory):
+    need_terraform()
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory, moto):
     work = tmp_path_factory.mktemp("up-stack")
     stack = work / "stack"
     shutil.copytree(STACK, stack)
     (stack / "build").mkdir()
-    for name in ("api", "worker"):
-        with zipfile.ZipFile(stack / "build" / f"{name}.zip", "w") as z:
-            z.write(stack / "src" / f"{name}.py", f"{name}.py")
-    running = Up(stack, work, "--fire", "up-test-nightly")
+    # One zip per function source (build/NAME.zip holding NAME.py).
+    for source in sorted((stack / "src").glob("*.py")):
+        with zipfile.ZipFile(stack / "build" / f"{source.stem}.zip", "w") as z:
+            z.write(source, source.name)
+    own = {"AWS_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    running = Up(stack, work, "--fire", "up-test-nightly", env=own)
     try:
         yield running
     finally:
@@ -193,7 +212,11 @@ def test_a_handled_batch_is_deleted_and_a_failed_item_lands_in_the_dlq(up):
     assert up.log().count("reported failed (batchItemFailures)") >= 2
     # Batches of at most batch_size (5), every record in SQS's documented shape.
     for e in events(up):
-        records = [r for r in e.get("Records", []) if r.get("eventSource") == "aws:sqs"]
+        records = [
+            r
+            for r in e.get("Records", [])
+            if r.get("eventSource") == "aws:sqs" and not r["eventSourceARN"].endswith(":up-test-window")
+        ]
         assert len(records) <= 5
         for r in records:
             assert r["eventSourceARN"] == "arn:aws:sqs:us-east-1:123456789012:up-test-jobs"
@@ -278,6 +301,156 @@ def test_one_log_with_each_functions_platform_lines(up):
         assert re.search(rf"^{who} \| END RequestId: {request_id}$", log, re.M)
         assert re.search(rf"^{who} \| REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\t", log, re.M)
     assert re.search(r"^up-test-api#\d+ \| START RequestId: ", log, re.M)
+
+
+def starts(up: Up, function: str) -> list[str]:
+    """The request ids of every START line of ``function``, in order."""
+    return re.findall(rf"^{re.escape(function)}#\d+ \| START RequestId: (\S+) ", up.log(), re.M)
+
+
+# --- an HTTP API without $default -----------------------------------------------------
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/nothing"), ("POST", "/bare/7"), ("GET", "/bare"), ("GET", "/bare/7/more")])
+def test_an_http_api_without_a_default_route_answers_404_when_no_route_matches(up, method, path):
+    bare = up.door("HTTP API", "up-test-bare")
+    e = requests.get(f"{bare}/bare/7", timeout=30).json()
+    assert e["routeKey"] == "GET /bare/{id}" and e["pathParameters"] == {"id": "7"}
+    seen = len(starts(up, "up-test-api"))
+    # No route matches (another path, another method, a path parameter
+    # cannot span segments) and there is no $default route: API Gateway's
+    # own answer ("Create routes for HTTP APIs", Routing API requests: 404
+    # {"message":"Not Found"}), and the function is not invoked.
+    r = requests.request(method, bare + path, timeout=30)
+    assert (r.status_code, r.json()) == (404, {"message": "Not Found"})
+    time.sleep(0.5)
+    assert len(starts(up, "up-test-api")) == seen
+
+
+# --- reserved concurrency -----------------------------------------------------------
+
+
+def test_reserved_concurrency_runs_at_most_that_many_and_throttles_the_next(up):
+    slow = up.door("HTTP API", "up-test-bare") + "/slow"
+    # Three requests at once to a function with reserved concurrency 2: two
+    # run side by side in two environments, the third is throttled. API
+    # Gateway answers a throttled invocation (the Lambda API rejects it) with
+    # 500, at once ("Handling Lambda errors with an API Gateway API"; an HTTP
+    # API's message is "Internal Server Error").
+    answers = []
+
+    def call():
+        sent = time.monotonic()
+        r = requests.get(slow, params={"sleep": "6"}, timeout=60)
+        answers.append((r.status_code, r.json(), time.monotonic() - sent))
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ran = [body for status, body, _ in answers if status == 200]
+    throttled = [(status, body, took) for status, body, took in answers if status != 200]
+    assert len(ran) == 2 and len(throttled) == 1, answers
+    status, body, took = throttled[0]
+    assert (status, body) == (500, {"message": "Internal Server Error"})
+    assert took < 6, f"the throttled request waited {took:.1f} s"
+    # The two ran at the same time, each in its own environment.
+    assert max(b["started"] for b in ran) < min(b["ended"] for b in ran), ran
+    assert len({b["stream"] for b in ran}) == 2, ran
+    assert len(starts(up, "up-test-slow")) == 2, "the throttled request never reached the function"
+    assert len(re.findall(r"^up-test-slow \| portside-local: throttled \(TooManyRequestsException\)", up.log(), re.M)) == 1
+    # Once they are done, it runs again.
+    assert requests.get(slow, params={"sleep": "0"}, timeout=30).status_code == 200
+
+
+def test_reserved_concurrency_0_is_refused_and_never_invoked(up):
+    refused = up.banner().split("refused (what happens instead):")[1].split("\nnot emulated:")[0]
+    assert re.search(r"^\s*aws_lambda_function\.never: reserved concurrency 0: Lambda throttles every invocation", refused, re.M), refused
+    # Behind an HTTP API: API Gateway's 500, as for a throttled invocation.
+    r = requests.get(up.door("HTTP API", "up-test-bare") + "/never", timeout=30)
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+    assert not re.search(r"^up-test-never#", up.log(), re.M), "never started"
+
+
+# --- S3 notification filters ------------------------------------------------------
+
+
+def test_s3_notifications_deliver_only_the_events_and_keys_their_filters_name(up):
+    s3 = up.aws("s3")
+    # The notification asks for s3:ObjectCreated:Put of keys under in/
+    # ending in .txt. Outside it: another prefix, another suffix, another
+    # event of the ObjectCreated type (a copy), an ObjectRemoved event.
+    s3.put_object(Bucket="up-test-drop", Key="out/b.txt", Body=b"b")
+    s3.put_object(Bucket="up-test-drop", Key="in/c.csv", Body=b"c")
+    s3.copy_object(Bucket="up-test-drop", Key="in/d.txt", CopySource={"Bucket": "up-test-drop", "Key": "out/b.txt"})
+    s3.delete_object(Bucket="up-test-drop", Key="in/d.txt")
+    # Inside it, last: once it has arrived, any of the others would have.
+    s3.put_object(Bucket="up-test-drop", Key="in/a.txt", Body=b"a")
+
+    # The event's key is URL-encoded ("Event message structure"), decoded
+    # as the Lambda developer guide's S3 examples decode it.
+    def delivered():
+        return [
+            (r["eventName"], unquote_plus(r["s3"]["object"]["key"]))
+            for e in events(up)
+            for r in e.get("Records", [])
+            if r.get("eventSource") == "aws:s3" and r["s3"]["bucket"]["name"] == "up-test-drop"
+        ]
+
+    wait_until("in/a.txt delivered", lambda: ("ObjectCreated:Put", "in/a.txt") in delivered(), timeout=30)
+    assert delivered() == [("ObjectCreated:Put", "in/a.txt")]
+
+
+# --- SQS batching window ----------------------------------------------------------
+
+
+def window_batches(up: Up) -> list[list[str]]:
+    """The bodies of each batch from up-test-window, in order."""
+    out = []
+    for e in events(up):
+        bodies = [r["body"] for r in e.get("Records", []) if r.get("eventSourceARN", "").endswith(":up-test-window")]
+        if bodies:
+            out.append(bodies)
+    return out
+
+
+def test_messages_sent_within_the_batching_window_arrive_in_one_batch(up):
+    sqs = up.aws("sqs")
+    url = sqs.get_queue_url(QueueName="up-test-window")["QueueUrl"]
+    # batch_size 4, maximum_batching_window_in_seconds 2: Lambda gathers
+    # records for up to the window before it invokes, and at most
+    # batch_size of them ("Using Lambda with Amazon SQS", batching
+    # behavior). Three sent one by one within the window: one batch.
+    for body in ("w1", "w2", "w3"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+        time.sleep(0.3)
+    wait_until("the w batch", lambda: any("w1" in b for b in window_batches(up)), timeout=30)
+    assert [sorted(b) for b in window_batches(up)] == [["w1", "w2", "w3"]]
+    # Five at once: a full batch of 4 at once, the fifth after the window.
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"v{i}"} for i in range(5)])
+    wait_until("every v message", lambda: sum(len(b) for b in window_batches(up)) == 8, timeout=30)
+    assert [len(b) for b in window_batches(up)] == [3, 4, 1]
+    assert sorted(m for b in window_batches(up)[1:] for m in b) == [f"v{i}" for i in range(5)]
+
+
+# --- the caller's own AWS endpoint ------------------------------------------------
+
+
+def test_up_uses_the_aws_endpoint_url_it_is_given_and_starts_no_moto(up, moto):
+    assert f"AWS resources at {moto.url} (your AWS_ENDPOINT_URL; up started no moto server;" in up.banner()
+    assert f"AWS is AWS_ENDPOINT_URL ({moto.url}): no moto server started" in up.log()
+    # The stack's resources are in that server.
+    queues = up.aws("sqs").list_queues()["QueueUrls"]
+    assert any(q.endswith("/up-test-jobs") for q in queues), queues
+    # No moto among up's processes (its functions' runtimes are).
+    commands = []
+    for pid, _ in descendants(up.proc.pid):
+        try:
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            pass
+    assert commands and not [c for c in commands if "moto" in c], commands
 
 
 def test_a_rate_schedule_fires_on_its_own(up):

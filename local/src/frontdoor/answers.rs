@@ -28,6 +28,9 @@ pub enum Failure {
     IntegrationTimeout,
     /// The event is over Lambda's size limit.
     RequestTooLarge,
+    /// Lambda throttled the invocation (the function's reserved concurrency
+    /// is in use): it never ran.
+    Throttled,
 }
 
 /// A `{"message": ...}` answer, as API Gateway (and, undocumented, Function
@@ -133,6 +136,19 @@ mod tests {
             (http.status, message(&http).as_str()),
             (503, "Service Unavailable")
         );
+        // "Handling Lambda errors with an API Gateway API": when the Lambda
+        // API rejects the invocation request (a throttle), API Gateway
+        // returns 500, not the 502 of a function error.
+        let rest = answer(Source::RestApi, Failure::Throttled);
+        assert_eq!(
+            (rest.status, message(&rest).as_str()),
+            (500, "Internal server error")
+        );
+        let http = answer(Source::HttpApiV2, Failure::Throttled);
+        assert_eq!(
+            (http.status, message(&http).as_str()),
+            (500, "Internal Server Error")
+        );
     }
 
     #[test]
@@ -144,6 +160,7 @@ mod tests {
             Failure::BadResult,
             Failure::IntegrationTimeout,
             Failure::RequestTooLarge,
+            Failure::Throttled,
         ] {
             assert_eq!(
                 answer(Source::HttpApiV1, failure),

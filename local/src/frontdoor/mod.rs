@@ -378,10 +378,13 @@ pub async fn deliver(
     head: bool,
 ) -> Response<RespBody> {
     let opts = InvokeOptions::new().watch_stream(cfg.streams());
-    let mut inv = match function.invoke(Bytes::from(event), opts).await {
+    let mut inv = match function.invoke_sync(Bytes::from(event), opts).await {
         Ok(inv) => inv,
         Err(InvokeRejected::PayloadTooLarge { .. }) => {
             return respond(answers::answer(cfg.source, Failure::RequestTooLarge))
+        }
+        Err(InvokeRejected::Throttled) => {
+            return respond(answers::answer(cfg.source, Failure::Throttled))
         }
         Err(e) => return respond(HttpResponse::gateway_error(503, &e.message())),
     };

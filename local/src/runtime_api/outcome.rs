@@ -232,6 +232,9 @@ pub enum InvokeRejected {
     },
     /// The Runtime API was stopped or is shutting down.
     ShuttingDown,
+    /// Every execution environment the function's reserved concurrency
+    /// allows is busy: Lambda throttles the invocation.
+    Throttled,
 }
 
 impl InvokeRejected {
@@ -241,6 +244,10 @@ impl InvokeRejected {
             InvokeRejected::PayloadTooLarge { .. }
             | InvokeRejected::EventPayloadTooLarge { .. } => "RequestEntityTooLargeException",
             InvokeRejected::ShuttingDown => "ServiceException",
+            // The Invoke API reference (Errors): TooManyRequestsException,
+            // HTTP 429, with the reason
+            // ReservedFunctionConcurrentInvocationLimitExceeded.
+            InvokeRejected::Throttled => "TooManyRequestsException",
         }
     }
 
@@ -250,6 +257,7 @@ impl InvokeRejected {
             InvokeRejected::PayloadTooLarge { .. }
             | InvokeRejected::EventPayloadTooLarge { .. } => 413,
             InvokeRejected::ShuttingDown => 503,
+            InvokeRejected::Throttled => 429,
         }
     }
 
@@ -266,6 +274,10 @@ impl InvokeRejected {
                 "{size} byte payload is too large for the Event invocation type (limit {limit} bytes)"
             ),
             InvokeRejected::ShuttingDown => "the sandbox is shutting down".to_string(),
+            // Lambda's words for a throttle ("Rate exceeded" and
+            // TooManyRequestsException: AWS knowledge center,
+            // lambda-troubleshoot-throttling).
+            InvokeRejected::Throttled => "Rate exceeded".to_string(),
         }
     }
 }

@@ -37,15 +37,25 @@ fn functions(out: &mut String, stack: &Stack) {
             .collect();
         let _ = writeln!(
             out,
-            "  {}  {}, handler {}, {} MB, {} s{}{}  [{}]",
+            "  {}  {}, handler {}, {} MB, {} s{}{}{}  [{}]",
             f.name,
             rt,
             f.handler,
             f.memory,
             f.timeout.as_secs(),
             f.reserved
-                .map(|r| format!(", reserved concurrency {r}"))
+                .map(|r| format!(
+                    ", reserved concurrency {r} (a front door's request past it is throttled)"
+                ))
                 .unwrap_or_default(),
+            if f.per_environment > 1 {
+                format!(
+                    ", {} invocations per environment (Managed Instances)",
+                    f.per_environment
+                )
+            } else {
+                String::new()
+            },
             if layers.is_empty() {
                 String::new()
             } else {
@@ -222,9 +232,21 @@ fn triggers(out: &mut String, stack: &Stack) {
     }
 }
 
-fn aws(out: &mut String, stack: &Stack, endpoint: &str) {
-    let _ = writeln!(out, "AWS resources at {endpoint} (any credentials, e.g. AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing; region {}):", stack.region);
-    let e = endpoint;
+/// Where the stack's AWS resources live.
+#[derive(Debug, Clone, Copy)]
+pub enum Endpoint<'a> {
+    /// The moto server `up` started.
+    Moto(&'a str),
+    /// The user's own `AWS_ENDPOINT_URL`: `up` started no moto.
+    Yours(&'a str),
+}
+
+fn aws(out: &mut String, stack: &Stack, endpoint: Endpoint<'_>) {
+    let (e, whose) = match endpoint {
+        Endpoint::Moto(e) => (e, "the moto server up started"),
+        Endpoint::Yours(e) => (e, "your AWS_ENDPOINT_URL; up started no moto server"),
+    };
+    let _ = writeln!(out, "AWS resources at {e} ({whose}; any credentials, e.g. AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing; region {}):", stack.region);
     for b in &stack.buckets {
         let _ = writeln!(
             out,
@@ -284,7 +306,7 @@ fn findings(out: &mut String, f: &Findings) {
 }
 
 /// The banner.
-pub fn banner(stack: &Stack, urls: Urls<'_>, endpoint: Option<&str>) -> String {
+pub fn banner(stack: &Stack, urls: Urls<'_>, endpoint: Option<Endpoint<'_>>) -> String {
     let mut out = String::new();
     functions(&mut out, stack);
     doors(&mut out, stack, urls);

@@ -127,10 +127,16 @@ async fn first_plan(
     let (moto, init) = tokio::join!(moto_start, tf.init(ws));
     init?;
     let moto = moto?;
-    say(&format!(
-        "terraform init (and moto) {:.1} s",
-        t.elapsed().as_secs_f64()
-    ));
+    match &own_endpoint {
+        Some(e) => say(&format!(
+            "terraform init {:.1} s; AWS is AWS_ENDPOINT_URL ({e}): no moto server started",
+            t.elapsed().as_secs_f64()
+        )),
+        None => say(&format!(
+            "terraform init (and moto) {:.1} s",
+            t.elapsed().as_secs_f64()
+        )),
+    }
     tf.endpoint = own_endpoint.unwrap_or_else(|| {
         moto.as_ref()
             .map(|m| m.endpoint.clone())
@@ -497,7 +503,10 @@ async fn serve(
     drop(ws);
     let functions = Arc::clone(&launched.functions);
     let urls = start_doors(&stack, &functions, listeners);
-    let shown = (!endpoint.is_empty() && stack.needs_aws()).then_some(endpoint.as_str());
+    let shown = (!endpoint.is_empty() && stack.needs_aws()).then(|| match moto.is_some() {
+        true => banner::Endpoint::Moto(&endpoint),
+        false => banner::Endpoint::Yours(&endpoint),
+    });
     println!("{}", banner::banner(&stack, &urls, shown));
     let (stop_tx, stop_rx) = watch::channel(false);
     let timers = start_triggers(&stack, &functions, &aws, &made, &stop_rx);

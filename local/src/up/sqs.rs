@@ -213,6 +213,12 @@ impl Poller {
                 None => Duration::from_secs(20),
                 Some(t) => self.window.saturating_sub(t.elapsed()),
             };
+            // SQS long-polls in whole seconds: the window's last fraction
+            // of a second is waited here, a little at a time, each followed
+            // by a poll that does not wait.
+            if first.is_some() && wait < Duration::from_secs(1) {
+                tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
+            }
             let got = self.receive(size - batch.len(), wait).await?;
             if !got.is_empty() && first.is_none() {
                 first = Some(Instant::now());

@@ -101,7 +101,12 @@ pub(super) fn payload_v2(
 /// An HTTP API's answer for `failure` (payload 1.0 and 2.0 alike).
 pub(super) fn http_api_answer(failure: Failure) -> HttpResponse {
     match failure {
-        Failure::Function | Failure::BadResult => json(500, "Internal Server Error"),
+        // A throttle too: API Gateway answers 500 when the Lambda API
+        // rejects the invocation ("Handling Lambda errors with an API
+        // Gateway API").
+        Failure::Function | Failure::BadResult | Failure::Throttled => {
+            json(500, "Internal Server Error")
+        }
         Failure::IntegrationTimeout => json(503, "Service Unavailable"),
         Failure::RequestTooLarge => json(413, "Request Entity Too Large"),
     }

@@ -161,6 +161,9 @@ pub(super) fn rest_answer(failure: Failure) -> HttpResponse {
     match failure {
         Failure::Function | Failure::BadResult => json(502, "Internal server error"),
         Failure::IntegrationTimeout => json(504, "Endpoint request timed out"),
+        // The Lambda API rejected the invocation (a throttle): 500, not 502
+        // ("Handling Lambda errors with an API Gateway API").
+        Failure::Throttled => json(500, "Internal server error"),
         // As observed when Lambda refuses the event (koki-develop/lgtm-generator#10).
         Failure::RequestTooLarge => {
             let mut r = json(413, "Request Too Long");
