@@ -49,7 +49,7 @@ python -m pytest -q tests/daily
 step "end-to-end tests of the sample app through portside-local"
 python -m pytest -q tests/e2e
 
-step "the arm64 release files end to end under qemu-user (two doors, a stream, a pass-through event)"
+step "the arm64 release files end to end under qemu-user (two doors, a stream, a pass-through event, a Web Functions app)"
 tests/e2e/arm64.sh
 
 step "examples: install (pip, npm ci, next build, go build) and end-to-end tests of each door"

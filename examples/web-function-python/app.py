@@ -6,8 +6,9 @@ AWS_LAMBDA_HTTP_ENDPOINT and knows nothing else of Lambda.
     portside-local web -- python3 app.py     (from this folder)
 
 Routes: the examples' shared routes (../README.md), plus GET /sse (Server-Sent
-Events) and GET /web-context (what the endpoint told the app), as the Express
-example (../web-function/) has them.
+Events), GET /blob?mb=N (N MiB streamed in 64 KiB writes) and GET /web-context
+(what the endpoint told the app), as the Express example (../web-function/)
+has them.
 """
 
 import hashlib
@@ -24,6 +25,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 DOWNLOAD = bytes(i % 251 for i in range(1 << 20))
 LINE = b"abcdefghijklmnopqrstuvwxyz0123456789\n"
 LARGE = (LINE * ((5 << 20) // len(LINE) + 1))[: 5 << 20]
+# /blob's pieces: 64 KiB of the same pattern, cut from this at the offset
+# where the previous piece stopped.
+BLOCK = 64 * 1024
+PATTERN = bytes(range(251)) * (BLOCK // 251 + 2)
 
 
 def multipart_file(content_type: str, body: bytes, field: str):
@@ -106,6 +111,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, LARGE, (), "text/plain; charset=utf-8")
         if path == "/sse":
             return self.sse(dict(parse_qsl(url.query)))
+        if path == "/blob":
+            return self.blob(dict(parse_qsl(url.query)))
         if path == "/web-context":
             return self.web_context()
         self.json({"error": "not found"}, 404)
@@ -148,6 +155,26 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
+
+    def blob(self, query):
+        """A large download written piece by piece, never held whole: ``mb``
+        MiB of bytes i % 251 in 64 KiB chunks, each sent when the socket
+        takes it."""
+        total = int(query.get("mb", 32)) << 20
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        sent = 0
+        while sent < total:
+            n = min(BLOCK, total - sent)
+            start = sent % 251
+            self.wfile.write(b"%x\r\n%s\r\n" % (n, PATTERN[start : start + n]))
+            sent += n
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def web_context(self):
         env = ("AWS_LAMBDA_HTTP_ENDPOINT", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_REGION", "PORT")

@@ -749,6 +749,75 @@ async fn an_app_that_ignores_sigterm_is_killed_1_s_later() {
     );
 }
 
+// [lifecycle] "Lambda stops routing new requests to the environment, lets
+// in-flight requests finish"; WEBFUNCTIONS.md ("Lifecycle", "Answers"):
+// portside-local stops its listener and answers requests still arriving on
+// open connections 503 `Platform.Unavailable`.
+#[tokio::test]
+async fn requests_arriving_while_the_endpoint_stops_get_503_and_never_reach_the_app() {
+    let dir = app_dir("unavailable");
+    let mut local = web(&dir, &[]);
+    let addr = local.addr().to_string();
+    // A kept-alive connection, opened while the endpoint takes requests.
+    let stream = TcpStream::connect(&addr).await.expect("connect");
+    let (mut open, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let on_open = |path: &str| {
+        http::Request::get(path)
+            .header("host", &addr)
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let first = open.send_request(on_open("/info")).await.expect("send");
+    assert_eq!(first.status(), 200);
+    first.into_body().collect().await.expect("body");
+    // A slow request keeps the environment draining.
+    let slow_addr = addr.clone();
+    let slow = tokio::spawn(async move { get(&slow_addr, "/sleep?s=2", &[]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    local.signal(libc::SIGTERM);
+    local.wait_for_stderr("portside-local: stopping", Duration::from_secs(5));
+
+    open.ready()
+        .await
+        .expect("the open connection is still served");
+    let late = open
+        .send_request(on_open("/print?msg=late-request-marker"))
+        .await
+        .expect("an answer on the open connection");
+    let (parts, body) = late.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    assert_eq!(parts.status, 503, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        parts.headers["lambda-web-error-type"],
+        "Platform.Unavailable"
+    );
+    let id = parts.headers["lambda-web-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 26, "{id}");
+    let message: serde_json::Value = serde_json::from_slice(&body).expect("a JSON body");
+    assert!(message["message"].is_string(), "{message}");
+    // No new connection is taken either.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while TcpStream::connect(&addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "still accepting connections");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let r = slow.await.unwrap();
+    assert_eq!(
+        r.status,
+        200,
+        "the request in flight finished: {}",
+        r.text()
+    );
+    assert_eq!(local.wait(), Some(0), "{}", local.stderr());
+    // The app prints what /print names: the late request never reached it.
+    let stderr = local.stderr();
+    assert!(!stderr.contains("late-request-marker"), "{stderr}");
+}
+
 #[tokio::test]
 async fn an_idle_environment_is_scaled_down_and_the_next_request_starts_a_new_one() {
     let dir = app_dir("idle");
@@ -777,6 +846,59 @@ async fn an_idle_environment_is_scaled_down_and_the_next_request_starts_a_new_on
         events(&log_lines(&local), "platform.initStart").len(),
         2,
         "a cold start"
+    );
+}
+
+// [lifecycle] "Lambda sends SIGTERM. The process has up to 1 second to
+// complete cleanup before Lambda terminates and removes the environment":
+// the same on an idle scale-down as on a stop.
+#[tokio::test]
+async fn an_idle_app_that_ignores_sigterm_is_killed_1_s_later() {
+    let dir = app_dir("idle-grace");
+    let term = dir.path().join("term.log");
+    let log_arg = format!("APP_TERM_LOG={}", term.display());
+    let local = web(
+        &dir,
+        &[
+            "--idle-timeout",
+            "1",
+            "--env",
+            &log_arg,
+            "--env",
+            "APP_TERM=ignore",
+        ],
+    );
+    let pid = get(local.addr(), "/info", &[]).await.json()["pid"]
+        .as_i64()
+        .unwrap() as i32;
+    local.wait_for_stderr("platform.spinDownReport", Duration::from_secs(10));
+    assert!(!alive(pid), "the idle app outlived its scale-down");
+    let log = term_log(&term);
+    let sigterm = log
+        .iter()
+        .find(|(k, _)| k == "term")
+        .expect("the app got SIGTERM")
+        .1;
+    let last_alive = log
+        .iter()
+        .filter(|(k, _)| k == "alive")
+        .map(|(_, t)| *t)
+        .fold(0.0, f64::max);
+    // Alive for the whole second after SIGTERM (heartbeats every 20 ms),
+    // dead soon after.
+    let grace = last_alive - sigterm;
+    assert!(
+        (0.9..1.3).contains(&grace),
+        "lived {grace:.3} s after SIGTERM"
+    );
+    let lines = log_lines(&local);
+    assert_eq!(
+        events(&lines, "platform.spinDownStart")[0]["record"]["reason"],
+        "idle"
+    );
+    assert_eq!(
+        events(&lines, "platform.spinDownReport")[0]["record"]["status"],
+        "timeout"
     );
 }
 

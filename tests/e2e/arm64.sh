@@ -4,8 +4,10 @@
 # dist/portside-layer-arm64.zip run under qemu-user (scripts/qemu.sh
 # installs it), the sample app natively. The cases: the users API through
 # two front doors (HTTP API on SQLite, REST API on DynamoDB), a streamed
-# response (Function URL in RESPONSE_STREAM mode, Server-Sent Events), and
-# a pass-through event (the S3 CSV import, on SQLite).
+# response (Function URL in RESPONSE_STREAM mode, Server-Sent Events), a
+# pass-through event (the S3 CSV import, on SQLite), and a Lambda Web
+# Functions app (Node, started as `node index.js`) behind an HTTP API with
+# PORTSIDE_WEB_FUNCTION=true.
 #
 # Needs ./build.sh --dist first and the project's .venv on PATH
 # (. scripts/python-env.sh); ./test.sh runs it after the native suite.
@@ -21,4 +23,5 @@ exec python -m pytest -q \
     tests/e2e/test_e2e_streaming.py \
     "tests/e2e/test_e2e_s3_import.py::test_import_reports_counts_and_bad_rows_with_row_numbers" \
     "tests/e2e/test_e2e_s3_import.py::test_imported_users_are_served_by_the_http_api" \
-    -k "sqlite or rest-api-dynamodb or streaming" "$@"
+    tests/e2e/test_e2e_web_function.py \
+    -k "sqlite or rest-api-dynamodb or streaming or web_function" "$@"

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::events::http_api;
+use crate::support::events::{http_api, rest_api, websocket};
 use crate::support::{error_of, result_json, sample, App, Function, KeepAlive, Reply};
 use portside_local::runtime_api::{self, InitState, InvokeOptions, ShutdownReason};
 use serde_json::{json, Value};
@@ -841,4 +841,161 @@ async fn with_web_function_semantics_the_app_sees_what_a_web_function_sees() {
     );
     assert!(headers.get("lambda-web-error-type").is_none(), "{headers}");
     assert_eq!(headers["x-app"], "kept");
+}
+
+/// The adapter with `PORTSIDE_WEB_FUNCTION=true`, for an app that answers
+/// every request with what it received and a forged `lambda-web-error-type`.
+async fn web_function_semantics() -> (App, Function) {
+    let app = App::start(KeepAlive::Forever, |req| {
+        Reply::echo(req).header("lambda-web-error-type", "Runtime.Forged")
+    })
+    .await;
+    let f = Function::start(app.port, &[("PORTSIDE_WEB_FUNCTION", "true")])
+        .await
+        .ready()
+        .await;
+    (app, f)
+}
+
+/// Invokes `event` under request id `id`: the result's JSON.
+async fn invoke_as(f: &Function, event: &str, id: &str) -> Value {
+    let outcome = f
+        .invoke_with(
+            event,
+            InvokeOptions::new()
+                .timeout(Duration::from_secs(10))
+                .request_id(id),
+        )
+        .await;
+    result_json(&outcome)
+}
+
+// Web Functions' rule (web-functions-http.html): "Lambda appends the IP
+// address of the connecting client as the last value [of X-Forwarded-For].
+// Previous values come from the client and aren't validated", and the
+// endpoint sets `lambda-web-request-id` and removes the client's
+// `lambda-web-*` headers. A REST API (payload 1.0) names the connecting
+// client in `requestContext.identity.sourceIp` ("The source IP address of the
+// immediate TCP connection making the request to the API Gateway endpoint",
+// API Gateway's $context reference).
+#[tokio::test]
+async fn with_web_function_semantics_a_rest_api_client_is_last_in_x_forwarded_for() {
+    let (app, f) = web_function_semantics().await;
+    // The builder's client is 203.0.113.1; the header is the client's own.
+    let event = rest_api("GET", "/who")
+        .header("X-Forwarded-For", "198.51.100.1")
+        .header("lambda-web-request-id", "forged")
+        .header("Lambda-Web-Endpoint-Name", "forged")
+        .header("X-Real-IP", "10.9.9.9")
+        .build();
+    let result = invoke_as(&f, &event, "7a1b2c3d-0000-4000-8000-000000000001").await;
+    assert_eq!(result["statusCode"], 200);
+    // Where API Gateway has put the client last already, it stays once.
+    let event = rest_api("GET", "/who")
+        .header("X-Forwarded-For", "198.51.100.1, 203.0.113.1")
+        .build();
+    invoke_as(&f, &event, "7a1b2c3d-0000-4000-8000-000000000002").await;
+
+    let received = app.received();
+    assert_eq!(received.len(), 2);
+    let first = &received[0];
+    assert_eq!(first.one("x-forwarded-for"), "198.51.100.1, 203.0.113.1");
+    assert_eq!(
+        first.one("lambda-web-request-id"),
+        "7a1b2c3d-0000-4000-8000-000000000001"
+    );
+    assert_eq!(first.one("lambda-web-endpoint-name"), "default");
+    assert!(first.all("x-real-ip").is_empty());
+    assert_eq!(
+        received[1].one("x-forwarded-for"),
+        "198.51.100.1, 203.0.113.1"
+    );
+    assert_eq!(
+        received[1].one("lambda-web-request-id"),
+        "7a1b2c3d-0000-4000-8000-000000000002"
+    );
+    // The response: the request id, and not the app's own lambda-web-*.
+    let headers = &result["multiValueHeaders"];
+    assert_eq!(
+        headers["lambda-web-request-id"],
+        json!(["7a1b2c3d-0000-4000-8000-000000000001"])
+    );
+    assert!(headers.get("lambda-web-error-type").is_none(), "{headers}");
+}
+
+// A WebSocket API's events carry the client in
+// `requestContext.identity.sourceIp` too (the builder's is 203.0.113.5); the
+// switch applies to them as to any HTTP event: `$connect` with the
+// handshake's headers, and a message, which has none.
+#[tokio::test]
+async fn with_web_function_semantics_a_websocket_client_is_last_in_x_forwarded_for() {
+    let (app, f) = web_function_semantics().await;
+    let connect = websocket("CONNECT", "$connect")
+        .headers(json!({"Host": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "X-Forwarded-For": "198.51.100.7", "lambda-web-request-id": "forged"}))
+        .build();
+    let result = invoke_as(&f, &connect, "7a1b2c3d-0000-4000-8000-000000000003").await;
+    assert_eq!(result["statusCode"], 200);
+    let message = websocket("MESSAGE", "$default").message("hi").build();
+    invoke_as(&f, &message, "7a1b2c3d-0000-4000-8000-000000000004").await;
+
+    let received = app.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(
+        received[0].one("x-forwarded-for"),
+        "198.51.100.7, 203.0.113.5"
+    );
+    assert_eq!(
+        received[0].one("lambda-web-request-id"),
+        "7a1b2c3d-0000-4000-8000-000000000003"
+    );
+    assert_eq!(received[1].one("x-forwarded-for"), "203.0.113.5");
+    assert_eq!(
+        received[1].one("lambda-web-request-id"),
+        "7a1b2c3d-0000-4000-8000-000000000004"
+    );
+    assert_eq!(
+        result["headers"]["lambda-web-request-id"],
+        "7a1b2c3d-0000-4000-8000-000000000003"
+    );
+    assert!(result["headers"].get("lambda-web-error-type").is_none());
+}
+
+// VPC Lattice puts the client in `x-forwarded-for` itself ("x-forwarded-for:
+// The source IP address", VPC Lattice's "HTTP targets" page); its event has no
+// other address. The sample (powertools) is a real v2 event with headers.
+#[tokio::test]
+async fn with_web_function_semantics_a_vpc_lattice_client_stays_the_only_forwarded_address() {
+    let (app, f) = web_function_semantics().await;
+    let mut event: Value = serde_json::from_str(&sample(
+        "powertools-lambda-python/vpcLatticeV2EventWithHeaders.json",
+    ))
+    .unwrap();
+    assert_eq!(
+        event["headers"]["x-forwarded-for"],
+        json!(["172.31.40.143"])
+    );
+    event["headers"]["lambda-web-endpoint-name"] = json!(["forged"]);
+    event["headers"]["x-http-method-override"] = json!(["DELETE"]);
+    let result = invoke_as(
+        &f,
+        &event.to_string(),
+        "7a1b2c3d-0000-4000-8000-000000000005",
+    )
+    .await;
+    assert_eq!(result["statusCode"], 200);
+    let received = app.received().pop().unwrap();
+    assert_eq!(received.method, "GET");
+    assert_eq!(received.one("x-forwarded-for"), "172.31.40.143");
+    assert_eq!(
+        received.one("lambda-web-request-id"),
+        "7a1b2c3d-0000-4000-8000-000000000005"
+    );
+    assert_eq!(received.one("lambda-web-endpoint-name"), "default");
+    assert!(received.all("x-http-method-override").is_empty());
+    assert_eq!(
+        result["headers"]["lambda-web-request-id"],
+        "7a1b2c3d-0000-4000-8000-000000000005"
+    );
+    assert!(result["headers"].get("lambda-web-error-type").is_none());
 }

@@ -180,6 +180,19 @@ impl Local {
         self.child.id() as i32
     }
 
+    /// Sends `signal` without waiting.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(self.pid(), signal);
+        }
+    }
+
+    /// Waits for the exit (after [`Local::signal`]): its exit code.
+    pub fn wait(&mut self) -> Option<i32> {
+        self.child.wait().expect("wait").code()
+    }
+
     /// Sends `signal` and waits for the exit: how long it took, and the
     /// exit code.
     pub fn stop_with(&mut self, signal: i32) -> (Duration, Option<i32>) {
