@@ -4,6 +4,7 @@
 //! Owns: what `portside-local up` accepts on its command line.
 //! Must not: touch files, run Terraform or start anything.
 
+use crate::auth::iam::IamMode;
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -92,6 +93,20 @@ pub struct UpOptions {
     /// lines) to stderr.
     #[arg(long)]
     pub quiet: bool,
+
+    /// The signing keys of a JWT authorizer's issuer: ISSUER=FILE (a JSON
+    /// Web Key Set) or ISSUER=URL (on this machine) (repeatable). Without
+    /// it an issuer on this machine (http://127.0.0.1...) is asked at
+    /// ISSUER/.well-known/openid-configuration; any other is refused.
+    #[arg(long = "jwt-jwks", value_name = "ISSUER=FILE|URL", value_parser = parse_pair)]
+    pub jwt_jwks: Vec<(String, String)>,
+
+    /// AWS_IAM routes and Function URLs: IAM is not emulated (signatures
+    /// are not checked, a signed request passes); an unsigned request is
+    /// refused with 403 as AWS refuses it (deny) or let through (allow).
+    #[arg(long = "iam-auth", value_name = "allow|deny", default_value = "deny",
+          value_parser = IamMode::parse)]
+    pub iam_auth: IamMode,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -122,6 +137,7 @@ mod tests {
         assert_eq!(o.dir, PathBuf::from("."));
         assert_eq!(o.port, 3000);
         assert_eq!(o.environments, crate::cli::DEFAULT_ENVIRONMENTS);
+        assert_eq!(o.iam_auth, IamMode::Deny, "AWS refuses unsigned requests");
         let o = parse(&args(&[
             "stack",
             "--var",
@@ -152,6 +168,16 @@ mod tests {
         );
         let (text, _) = parse(&args(&["--environments", "0"])).expect_err("refused");
         assert!(text.contains("--environments"), "{text}");
+        let (text, _) = parse(&args(&["--iam-auth", "maybe"])).expect_err("refused");
+        assert!(
+            text.contains("--iam-auth") && text.contains("allow or deny"),
+            "{text}"
+        );
+        let (text, _) = parse(&args(&["--jwt-jwks", "keys.json"])).expect_err("refused");
+        assert!(
+            text.contains("--jwt-jwks") && text.contains("NAME=VALUE"),
+            "{text}"
+        );
         let (text, code) = parse(&args(&["--help"])).expect_err("help");
         assert_eq!(code, 0);
         assert!(text.contains("--fire"), "{text}");
