@@ -15,6 +15,7 @@
 //!    `routes`); the triggers run (`sqs` for queues and S3 notifications,
 //!    `streams` for DynamoDB streams, `schedule` with `cron` for
 //!    EventBridge schedules).
+//!    With `--watch`, each function's code is watched (`reload`).
 //! 4. Ctrl-C or SIGTERM stops triggers, functions (as Lambda does) and the
 //!    stand-in.
 //!
@@ -33,6 +34,7 @@ mod openapi;
 mod options;
 mod plan;
 mod provision;
+mod reload;
 mod resolve;
 mod routes;
 mod schedule;
@@ -507,12 +509,22 @@ async fn serve(
     let urls = start_doors(&stack, &functions, &gates, listeners);
     let shown = (!endpoint.is_empty() && stack.needs_aws()).then_some(endpoint.as_str());
     println!("{}", banner::banner(&stack, &urls, shown));
+    let watches = match o.watch {
+        true => reload::watch_all(
+            &stack.functions,
+            &functions,
+            &launched.tasks,
+            o.watch_build.as_ref(),
+        ),
+        false => Vec::new(),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let timers = start_triggers(&stack, &functions, &aws, &made, &stop_rx);
     report_ready(&stack, &init_all(&functions).await, started, urls.len());
     fire_now(&o, &stack, &timers);
     stop_signal.await;
     say("shutting down");
+    drop(watches);
     let _ = stop_tx.send(true);
     shutdown_all(&functions).await;
     if let Some(m) = moto {

@@ -94,6 +94,21 @@ pub struct UpOptions {
     #[arg(long)]
     pub quiet: bool,
 
+    /// Restart a function when its code changes: the folder or file a
+    /// `data "archive_file"` zips into its package (not .git,
+    /// node_modules, __pycache__, .venv, target, editor swap files or what
+    /// .gitignore ignores), else its prebuilt zip itself. In-flight
+    /// requests finish, its environments stop as Lambda stops them, a
+    /// fresh one starts on the new code (a cold start).
+    #[arg(long)]
+    pub watch: bool,
+
+    /// With --watch: run CMD (sh -c, in the watched folder) before each
+    /// restart of a function built by archive_file; if it fails the
+    /// running code keeps serving.
+    #[arg(long, value_name = "CMD", requires = "watch")]
+    pub watch_build: Option<String>,
+
     /// The signing keys of a JWT authorizer's issuer: ISSUER=FILE (a JSON
     /// Web Key Set) or ISSUER=URL (on this machine) (repeatable). Without
     /// it an issuer on this machine (http://127.0.0.1...) is asked at
@@ -168,6 +183,8 @@ mod tests {
         );
         let (text, _) = parse(&args(&["--environments", "0"])).expect_err("refused");
         assert!(text.contains("--environments"), "{text}");
+        let (text, _) = parse(&args(&["--watch-build", "make"])).expect_err("refused");
+        assert!(text.contains("--watch"), "{text}");
         let (text, _) = parse(&args(&["--iam-auth", "maybe"])).expect_err("refused");
         assert!(
             text.contains("--iam-auth") && text.contains("allow or deny"),

@@ -31,7 +31,7 @@ mod triggers;
 
 pub use auth::{AuthorizerKind, AuthorizerSpec, Guard};
 pub use doors::{FunctionUrl, TargetGroup};
-pub use functions::{FunctionSpec, LayerUse, Runtime};
+pub use functions::{CodeSource, FunctionSpec, LayerUse, Runtime};
 pub use http::HttpApi;
 pub use rest::RestApi;
 pub use services::{Bucket, NotificationTarget, Queue, Table};

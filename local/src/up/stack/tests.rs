@@ -171,6 +171,16 @@ fn read() -> (Stack, std::path::PathBuf) {
 }
 
 fn read_with(resources: Vec<Resource>, jwks: &[(String, String)]) -> (Stack, std::path::PathBuf) {
+    read_plan(
+        Plan {
+            resources,
+            ..Plan::default()
+        },
+        jwks,
+    )
+}
+
+fn read_plan(plan: Plan, jwks: &[(String, String)]) -> (Stack, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("up-stack-test-{}", crate::util::random_hex(6)));
     std::fs::create_dir_all(&dir).expect("mkdir");
     zip(&dir.join("app.zip"), &["run.sh"]);
@@ -179,10 +189,6 @@ fn read_with(resources: Vec<Resource>, jwks: &[(String, String)]) -> (Stack, std
         &["extensions/portside", "bootstrap"],
     );
     let ws = crate::up::workspace::Workspace::new(&dir).expect("view");
-    let plan = Plan {
-        resources,
-        ..Plan::default()
-    };
     let cx = Context {
         first: &plan,
         plan: &plan,
@@ -586,6 +592,88 @@ fn authorizers_and_each_routes_authorization() {
     assert_eq!(
         cfg.jwks,
         crate::auth::jwks::JwksSource::File("keys.json".into())
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The archive provider's `archive_file` data source as the first plan
+/// reads it (its arguments: type, source_dir or source_file or source
+/// blocks, output_path, excludes).
+fn archive(name: &str, values: Value) -> Resource {
+    Resource {
+        address: format!("data.archive_file.{name}"),
+        mode: Mode::Data,
+        kind: "archive_file".into(),
+        provider: "registry.terraform.io/hashicorp/archive".into(),
+        values,
+        unknown: json!({}),
+        configured: Vec::new(),
+        placeholders: Value::Null,
+    }
+}
+
+#[test]
+fn a_package_zipped_by_archive_file_comes_from_its_folder() {
+    let function = |name: &str, filename: &str| {
+        res(
+            "aws_lambda_function",
+            &format!("aws_lambda_function.{name}"),
+            json!({"function_name": name, "filename": filename, "handler": "run.sh", "runtime": "provided.al2023"}),
+        )
+    };
+    let plan = Plan {
+        resources: vec![function("a", "app.zip"), function("b", "layer.zip")],
+        read: vec![archive(
+            "app",
+            json!({"type": "zip", "source_dir": "./src", "output_path": "./app.zip", "excludes": ["tests", "**/*.pyc"]}),
+        )],
+        ..Plan::default()
+    };
+    let (stack, dir) = read_plan(plan, &[]);
+    let real = dir.canonicalize().expect("canonical");
+    assert_eq!(
+        stack.functions[0].code,
+        CodeSource::Archive {
+            address: "data.archive_file.app".into(),
+            dir: real.join("src"),
+            file: None,
+            excludes: vec!["tests".into(), "**/*.pyc".into()],
+        },
+        "output_path ./app.zip is the filename app.zip"
+    );
+    assert_eq!(stack.functions[1].code, CodeSource::Prebuilt);
+    let _ = std::fs::remove_dir_all(dir);
+
+    let plan = Plan {
+        resources: vec![function("a", "app.zip"), function("b", "layer.zip")],
+        read: vec![
+            archive(
+                "one",
+                json!({"type": "zip", "source_file": "fn/main.py", "output_path": "app.zip"}),
+            ),
+            archive(
+                "inline",
+                json!({"type": "zip", "source": [{"content": "x", "filename": "x"}], "output_path": "layer.zip"}),
+            ),
+        ],
+        ..Plan::default()
+    };
+    let (stack, dir) = read_plan(plan, &[]);
+    let real = dir.canonicalize().expect("canonical");
+    assert_eq!(
+        stack.functions[0].code,
+        CodeSource::Archive {
+            address: "data.archive_file.one".into(),
+            dir: real.join("fn"),
+            file: Some(real.join("fn/main.py")),
+            excludes: Vec::new(),
+        }
+    );
+    assert_eq!(
+        stack.functions[1].code,
+        CodeSource::Inline {
+            address: "data.archive_file.inline".into()
+        }
     );
     let _ = std::fs::remove_dir_all(dir);
 }
