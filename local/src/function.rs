@@ -362,6 +362,19 @@ impl Function {
     /// finish exiting; without, once they are gone (a debugger's own port,
     /// say, is free again only then).
     pub async fn restart(&self, why: &str, early: bool) -> InitState {
+        self.restart_with(why, early, None).await
+    }
+
+    /// [`Function::restart`], running `between` once the old environments
+    /// have stopped and before the fresh one starts (`portside-local up`
+    /// puts the new code in place there); if it fails, the fresh
+    /// environment starts all the same, and the error is said.
+    pub async fn restart_with(
+        &self,
+        why: &str,
+        early: bool,
+        between: Option<&(dyn Fn() -> Result<(), String> + Send + Sync)>,
+    ) -> InitState {
         self.lock().restarting = true;
         // In-flight invocations (and environments being created) finish.
         loop {
@@ -383,6 +396,9 @@ impl Function {
             .map(|e| e.sandbox)
             .collect();
         stop_environments(old, early).await;
+        if let Some(Err(e)) = between.map(|f| f()) {
+            eprintln!("portside-local: {e}");
+        }
         if self.stopping.load(Ordering::SeqCst) {
             // portside-local is stopping: nothing new starts.
             return InitState::Failed(crate::runtime_api::FunctionError::lambda(
@@ -390,12 +406,17 @@ impl Function {
                 "portside-local is stopping",
             ));
         }
-        eprintln!("portside-local: environment 1 starting (a cold start: {why})");
+        // `up` runs several functions: say whose environment it is.
+        let who = match &self.config().log_prefix {
+            Some(name) => format!("{name}: "),
+            None => String::new(),
+        };
+        eprintln!("portside-local: {who}environment 1 starting (a cold start: {why})");
         let started = Instant::now();
         let fresh = match self.create(1).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("portside-local: environment 1 could not start: {e}");
+                eprintln!("portside-local: {who}environment 1 could not start: {e}");
                 self.lock().restarting = false;
                 self.changed.notify_waiters();
                 return InitState::Failed(crate::runtime_api::FunctionError::lambda(
@@ -417,7 +438,7 @@ impl Function {
         let state = fresh.init().await;
         if state == InitState::Ready {
             eprintln!(
-                "portside-local: environment 1 is up (init {:.2} s)",
+                "portside-local: {who}environment 1 is up (init {:.2} s)",
                 started.elapsed().as_secs_f64()
             );
         }

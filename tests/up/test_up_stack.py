@@ -129,7 +129,9 @@ def test_http_api_greedy_default_and_payload_1_0(up):
     assert e["body"] == "hi" and e["httpMethod"] == "POST"
 
 
-def test_a_route_behind_an_authorizer_is_refused_not_passed_on(up):
+def test_a_jwt_route_whose_issuer_keys_are_not_here_is_refused_not_passed_on(up):
+    # Its issuer (https://issuer.example.com) is not on this machine and no
+    # --jwt-jwks gives its keys: no token can be checked, so none passes.
     http = up.door("HTTP API", "up-test-http")
     r = requests.get(f"{http}/private", headers={"Authorization": "Bearer x"}, timeout=30)
     assert (r.status_code, r.json()) == (401, {"message": "Unauthorized"})
@@ -275,7 +277,8 @@ def test_fire_sends_the_documented_scheduled_event(up):
     [
         ("aws_lambda_function.remote", "its package is not local (s3://some-artifacts/remote.zip)"),
         ("aws_lambda_function.worker", "runs in a VPC (vpc_config): the VPC is not emulated"),
-        ("aws_apigatewayv2_route.private", "uses a JWT authorizer: authorizers are not emulated yet: answered 401"),
+        ("aws_apigatewayv2_authorizer.jwt", "its issuer https://issuer.example.com is not on this machine"),
+        ("aws_apigatewayv2_route.private", "is guarded by aws_apigatewayv2_authorizer.jwt, which is refused: answered 401"),
         ("aws_db_instance.orders", "lives in a VPC: not emulated"),
         ("aws_db_instance.orders", "aws_lambda_function.api's DB_HOST names it"),
     ],

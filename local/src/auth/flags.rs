@@ -297,8 +297,8 @@ impl AuthFlags {
                     .validation
                     .as_deref()
                     .map(|re| {
-                        regex::Regex::new(&format!("^(?:{re})$"))
-                            .map_err(|e| format!("--authorizer-validation is not a regular expression: {e}"))
+                        super::lambda::validation_regex(re)
+                            .map_err(|e| format!("--authorizer-validation is {e}"))
                     })
                     .transpose()?;
                 LambdaKind::RestToken { validation }
@@ -464,19 +464,7 @@ impl AuthFlags {
 
 /// The start-up notice for a Lambda authorizer.
 fn lambda_notice(dir: &std::path::Path, cfg: &LambdaAuthorizerConfig) -> String {
-    let kind = match &cfg.kind {
-        LambdaKind::HttpApi {
-            payload: PayloadVersion::V2,
-            simple: true,
-        } => "REQUEST, payload 2.0, simple responses",
-        LambdaKind::HttpApi {
-            payload: PayloadVersion::V2,
-            ..
-        } => "REQUEST, payload 2.0, IAM policies",
-        LambdaKind::HttpApi { .. } => "REQUEST, payload 1.0",
-        LambdaKind::RestToken { .. } => "TOKEN",
-        LambdaKind::RestRequest => "REQUEST",
-    };
+    let kind = cfg.kind.describe();
     let cache = if cfg.ttl.is_zero() {
         "results not cached".to_string()
     } else {

@@ -22,8 +22,8 @@ pub enum IdentitySource {
     Query(String),
     /// A context variable portside-local knows.
     Context(ContextVar),
-    /// A stage variable: portside-local's stages have none, so it is always
-    /// missing.
+    /// A stage variable (the short form's stage has none, so there it is
+    /// always missing; `portside-local up` has the stack's).
     StageVariable(String),
 }
 
@@ -122,7 +122,11 @@ impl IdentitySource {
                 ContextVar::SourceIp => req.source_ip.clone(),
                 ContextVar::Stage => ctx.stage.to_string(),
             }),
-            IdentitySource::StageVariable(_) => None,
+            IdentitySource::StageVariable(name) => ctx
+                .stage_variables
+                .and_then(|vars| vars.get(name))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
         };
         v.filter(|v| !v.is_empty())
     }
@@ -135,6 +139,8 @@ pub struct RequestFacts<'a> {
     pub route_key: &'a str,
     /// `$context.stage`.
     pub stage: &'a str,
+    /// The stage's variables (`None`: it has none).
+    pub stage_variables: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 fn decode(s: &str) -> String {
@@ -198,6 +204,7 @@ mod tests {
     const FACTS: RequestFacts<'static> = RequestFacts {
         route_key: "$default",
         stage: "$default",
+        stage_variables: None,
     };
 
     #[test]
@@ -219,6 +226,16 @@ mod tests {
         assert_eq!(h.value(&req(&[("authorization", "")], ""), &FACTS), None);
         let c = IdentitySource::parse("$context.routeKey", Syntax::HttpApi).unwrap();
         assert_eq!(c.value(&r, &FACTS).as_deref(), Some("$default"));
+        let v = IdentitySource::parse("stageVariables.tenant", Syntax::RestApi).unwrap();
+        assert_eq!(v.value(&r, &FACTS), None, "no stage variables");
+        let vars = serde_json::json!({"tenant": "blue", "empty": ""});
+        let staged = RequestFacts {
+            stage_variables: vars.as_object(),
+            ..FACTS
+        };
+        assert_eq!(v.value(&r, &staged).as_deref(), Some("blue"));
+        let empty = IdentitySource::parse("$stageVariables.empty", Syntax::HttpApi).unwrap();
+        assert_eq!(empty.value(&r, &staged), None, "empty is missing");
     }
 
     #[test]

@@ -155,6 +155,12 @@ pub fn parse(doc: &[u8]) -> Result<KeySet, String> {
     Ok(out)
 }
 
+/// Whether `url` is plain HTTP to this machine: what [`get`] fetches.
+pub fn is_local_url(url: &str) -> bool {
+    url.parse::<http::Uri>()
+        .is_ok_and(|u| u.scheme_str() == Some("http") && is_loopback(u.host().unwrap_or("")))
+}
+
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
@@ -237,6 +243,10 @@ mod tests {
         assert!(e.contains("--jwt-jwks FILE"), "{e}");
         assert!(get("http://example.com/jwks.json").await.is_err());
         assert!(is_loopback("127.0.0.1") && is_loopback("[::1]") && is_loopback("localhost"));
+        assert!(
+            is_local_url("http://127.0.0.1:8080/realms/x") && is_local_url("http://localhost/")
+        );
+        assert!(!is_local_url("https://127.0.0.1/") && !is_local_url("http://example.com/"));
         assert_eq!(
             JwksSource::from_flag(Some("keys.json"), "http://i"),
             JwksSource::File("keys.json".into())

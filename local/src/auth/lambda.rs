@@ -60,6 +60,31 @@ pub enum LambdaKind {
     RestRequest,
 }
 
+/// A TOKEN authorizer's `identityValidationExpression`, which the whole
+/// token must match.
+pub fn validation_regex(expr: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{expr})$")).map_err(|e| format!("not a regular expression: {e}"))
+}
+
+impl LambdaKind {
+    /// Its kind in words, for start-up lines.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            LambdaKind::HttpApi {
+                payload: PayloadVersion::V2,
+                simple: true,
+            } => "REQUEST, payload 2.0, simple responses",
+            LambdaKind::HttpApi {
+                payload: PayloadVersion::V2,
+                ..
+            } => "REQUEST, payload 2.0, IAM policies",
+            LambdaKind::HttpApi { .. } => "REQUEST, payload 1.0",
+            LambdaKind::RestToken { .. } => "TOKEN",
+            LambdaKind::RestRequest => "REQUEST",
+        }
+    }
+}
+
 /// How a Lambda authorizer is configured.
 #[derive(Debug, Clone)]
 pub struct LambdaAuthorizerConfig {

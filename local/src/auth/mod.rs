@@ -11,8 +11,7 @@
 //! The [`Gate`] is what the front door asks about each request (the Invoke
 //! API is never authorized, as Lambda's is not): it finds the route's
 //! authorization ([`RouteAuth`]; the short form gives every route the same
-//! one; `portside-local up` will give each route its own through
-//! [`Gate::with_resolver`]) and answers [`Verdict::Pass`] with what goes in
+//! one; `portside-local up` gives each route a gate of its own) and answers [`Verdict::Pass`] with what goes in
 //! `requestContext.authorizer`, or [`Verdict::Refuse`] with the source's
 //! answer.
 //!
@@ -55,9 +54,6 @@ pub enum RouteAuth {
     Iam(IamMode),
 }
 
-/// Picks a request's route authorization (`None`: the route has none).
-pub type RouteResolver = Arc<dyn Fn(&HttpRequest) -> Option<RouteAuth> + Send + Sync>;
-
 /// What the gate decided.
 #[derive(Debug)]
 pub enum Verdict {
@@ -70,8 +66,7 @@ pub enum Verdict {
 /// The authorization in front of one front door.
 pub struct Gate {
     source: Source,
-    default: Option<RouteAuth>,
-    resolver: Option<RouteResolver>,
+    rule: RouteAuth,
     functions: Vec<Arc<Function>>,
     notices: Vec<String>,
     cleanup: Vec<PathBuf>,
@@ -107,20 +102,11 @@ impl Gate {
     ) -> Gate {
         Gate {
             source,
-            default: Some(rule),
-            resolver: None,
+            rule,
             functions,
             notices,
             cleanup,
         }
-    }
-
-    /// The hook for `portside-local up`: each request's route authorization
-    /// comes from `resolver` (which knows the route table) instead of one
-    /// rule for all.
-    pub fn with_resolver(mut self, resolver: RouteResolver) -> Gate {
-        self.resolver = Some(resolver);
-        self
     }
 
     /// What to say at start (what runs, what is not emulated).
@@ -137,13 +123,20 @@ impl Gate {
 
     /// Authorizes one request; `event` is the integration's event for it.
     pub async fn check(&self, req: &HttpRequest, event: &Value, ctx: &EventContext) -> Verdict {
-        let rule = match &self.resolver {
-            Some(resolve) => resolve(req),
-            None => self.default.clone(),
-        };
-        let Some(rule) = rule else {
-            return Verdict::Pass(None);
-        };
+        self.check_in_stage(req, event, ctx, &req.path).await
+    }
+
+    /// [`Gate::check`] for a request on a named stage (`portside-local
+    /// up`): `path_in_stage` is its path without the stage, as the method
+    /// or route ARN names it.
+    pub async fn check_in_stage(
+        &self,
+        req: &HttpRequest,
+        event: &Value,
+        ctx: &EventContext,
+        path_in_stage: &str,
+    ) -> Verdict {
+        let rule = self.rule.clone();
         let rc = &event["requestContext"];
         let stage = rc["stage"].as_str().unwrap_or("$default").to_string();
         let route_key = rc["routeKey"]
@@ -154,6 +147,7 @@ impl Gate {
         let facts = RequestFacts {
             route_key: &route_key,
             stage: &stage,
+            stage_variables: event["stageVariables"].as_object(),
         };
         let arn = format!(
             "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
@@ -162,7 +156,7 @@ impl Gate {
             rc["apiId"].as_str().unwrap_or("portsidelocal"),
             stage,
             req.method,
-            req.path.trim_start_matches('/')
+            path_in_stage.trim_start_matches('/')
         );
         let outcome = match rule {
             RouteAuth::Iam(mode) => {

@@ -127,6 +127,8 @@ pub(super) fn announce(
         root: function.config().function_dir.clone(),
         build: o.daily.watch_build.clone(),
         early: !o.daily.debug,
+        only: None,
+        refresh: None,
     };
     crate::watch::start(Arc::clone(function), cfg).map(Some)
 }

@@ -1,12 +1,13 @@
 //! What `up` prints at start: the functions, each front door's URL and
-//! route table, the triggers, the AWS resources in the stand-in with how to
+//! route table (with each route's authorization), the authorizers, the
+//! triggers, the AWS resources in the stand-in with how to
 //! reach them (`aws --endpoint-url`, boto3), and the findings: refused,
 //! warned about, not emulated, no local effect.
 //!
 //! Owns: the banner's text.
 //! Must not: print anything else, or decide anything.
 
-use super::stack::{Findings, LayerUse, Runtime, Stack};
+use super::stack::{AuthorizerKind, Findings, Guard, LayerUse, Runtime, Stack};
 use std::fmt::Write;
 
 /// A door's URL, by address.
@@ -69,13 +70,13 @@ fn functions(out: &mut String, stack: &Stack) {
 fn target(
     stack: &Stack,
     i: Option<&super::stack::Integration>,
-    guarded: bool,
+    auth: &Guard,
     http: bool,
 ) -> String {
-    if guarded {
-        return "401 Unauthorized (authorizer not emulated)".into();
+    if *auth == Guard::Refused {
+        return "401 Unauthorized (its authorization is refused: see below)".into();
     }
-    match i {
+    let to = match i {
         None => "failed integration (nothing runnable)".into(),
         Some(i) => {
             let name = &stack.functions[i.function].name;
@@ -86,6 +87,45 @@ fn target(
                 (false, _, false) => name.clone(),
             }
         }
+    };
+    match auth {
+        Guard::Authorizer { index, scopes } => {
+            let scopes = if scopes.is_empty() {
+                String::new()
+            } else {
+                format!(" (scopes {})", scopes.join(" "))
+            };
+            format!("{to}, behind {}{scopes}", stack.authorizers[*index].address)
+        }
+        Guard::Iam => format!("{to}, AWS_IAM (not emulated: see below)"),
+        _ => to,
+    }
+}
+
+fn authorizers(out: &mut String, stack: &Stack) {
+    let _ = writeln!(out, "authorizers:");
+    for a in &stack.authorizers {
+        let what = match &a.kind {
+            None => "refused (see below)".to_string(),
+            Some(AuthorizerKind::Jwt(c)) => format!(
+                "JWT, issuer {}, audience {}, keys from {}",
+                c.issuer,
+                c.audiences.join(", "),
+                c.jwks.describe()
+            ),
+            Some(AuthorizerKind::Lambda { function, config }) => {
+                let kind = config.kind.describe();
+                let cache = match config.ttl.as_secs() {
+                    0 => "results not cached".to_string(),
+                    t => format!("results cached {t} s by identity source"),
+                };
+                format!(
+                    "Lambda {kind} -> {}, {cache}",
+                    stack.functions[*function].name
+                )
+            }
+        };
+        let _ = writeln!(out, "  {what}  [{}]", a.address);
     }
 }
 
@@ -109,7 +149,7 @@ fn http_apis(out: &mut String, stack: &Stack, urls: Urls<'_>) {
             let _ = writeln!(out, "    stage {} ({base}){vars}", st.name);
         }
         for r in &api.routes {
-            let to = target(stack, r.integration.as_ref(), r.guarded, true);
+            let to = target(stack, r.integration.as_ref(), &r.auth, true);
             let _ = writeln!(out, "      {:<28} -> {to}", r.key);
         }
         let _ = writeln!(out, "      (no route: 404 Not Found)");
@@ -124,7 +164,7 @@ fn rest_apis(out: &mut String, stack: &Stack, urls: Urls<'_>) {
             let _ = writeln!(out, "    stage {} ({url}/{})", st.name, st.name);
         }
         for r in &api.routes {
-            let to = target(stack, r.integration.as_ref(), r.guarded, false);
+            let to = target(stack, r.integration.as_ref(), &r.auth, false);
             let _ = writeln!(
                 out,
                 "      {:<28} -> {to}",
@@ -148,7 +188,11 @@ fn doors(out: &mut String, stack: &Stack, urls: Urls<'_>) {
         } else {
             "BUFFERED"
         };
-        let auth = if u.iam { ", AWS_IAM not checked" } else { "" };
+        let auth = if u.iam {
+            ", AWS_IAM not emulated: see below"
+        } else {
+            ""
+        };
         let name = &stack.functions[u.function].name;
         let _ = writeln!(
             out,
@@ -310,6 +354,9 @@ pub fn banner(stack: &Stack, urls: Urls<'_>, endpoint: Option<Endpoint<'_>>) -> 
     let mut out = String::new();
     functions(&mut out, stack);
     doors(&mut out, stack, urls);
+    if !stack.authorizers.is_empty() {
+        authorizers(&mut out, stack);
+    }
     if !(stack.buckets.iter().all(|b| b.notifications.is_empty())
         && stack.queue_mappings.is_empty()
         && stack.stream_mappings.is_empty()

@@ -5,14 +5,19 @@
 //! streaming, limits, failures). What the route table refuses is answered
 //! as the source answers it too: an HTTP API's `404 {"message":"Not
 //! Found"}`, a REST API's `403 {"message":"Missing Authentication
-//! Token"}`, a guarded route's `401 {"message":"Unauthorized"}`, a route to
-//! nothing runnable as a failed integration.
+//! Token"}`, a route whose authorization is refused `401
+//! {"message":"Unauthorized"}`, a route to nothing runnable as a failed
+//! integration. A guarded route asks its gate (`gates`) first, as API
+//! Gateway runs the authorizer before the integration; what the authorizer
+//! passes on goes into the event's `requestContext.authorizer`.
 //!
 //! Owns: serving one door, stage selection.
 //! Must not: build events or results itself (the front door does).
 
+use super::gates::RouteGate;
 use super::routes::{select_http, select_rest};
 use super::stack::{FunctionUrl, HttpApi, Integration, RestApi, Stage, TargetGroup};
+use crate::auth::Verdict;
 use crate::frontdoor::answers::{self, Failure};
 use crate::frontdoor::events::{
     routed_event, EventContext, HttpRequest, HttpResponse, RouteFacts, Source,
@@ -24,6 +29,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use serde_json::Value;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +57,17 @@ pub struct Door {
     pub functions: Arc<Vec<Arc<Function>>>,
     /// The stack's region.
     pub region: String,
+    /// What stands in front of each route (by the table's route index; a
+    /// Function URL's at 0).
+    pub gates: Vec<RouteGate>,
+}
+
+/// A request's event, and how to invoke it.
+struct Routed<'a> {
+    cfg: FrontDoorConfig,
+    req: &'a HttpRequest,
+    facts: RouteFacts,
+    ctx: EventContext,
 }
 
 impl Door {
@@ -133,7 +150,9 @@ impl Door {
                 };
                 let mut cfg = FrontDoorConfig::new(Source::FunctionUrl, &self.region);
                 cfg.response_stream = url.stream;
-                self.invoke(url.function, &cfg, &request, &facts).await
+                let routed = self.routed(cfg, &request, facts);
+                let path = request.path.clone();
+                self.guarded(0, url.function, routed, None, &path).await
             }
             RouteTable::Alb(tg) => {
                 let Some(f) = tg.function else {
@@ -144,22 +163,68 @@ impl Door {
                     ..RouteFacts::default()
                 };
                 let cfg = FrontDoorConfig::new(source, &self.region);
-                self.invoke(f, &cfg, &request, &facts).await
+                let routed = self.routed(cfg, &request, facts);
+                let event = routed_event(routed.cfg.source, routed.req, &routed.ctx, &routed.facts);
+                self.invoke(f, &routed, event).await
             }
         }
     }
 
-    async fn invoke(
+    fn routed<'a>(
         &self,
+        cfg: FrontDoorConfig,
+        req: &'a HttpRequest,
+        facts: RouteFacts,
+    ) -> Routed<'a> {
+        Routed {
+            cfg,
+            req,
+            facts,
+            ctx: EventContext::new(&self.region),
+        }
+    }
+
+    async fn invoke(&self, function: usize, r: &Routed<'_>, event: Value) -> Response<RespBody> {
+        let head = r.req.method.eq_ignore_ascii_case("HEAD");
+        deliver(&self.functions[function], &r.cfg, event.to_string(), head).await
+    }
+
+    /// Runs route `index`'s gate, then invokes `function` with the event
+    /// (`gate_source`: the event the authorizer reads, when it is not the
+    /// integration's: an HTTP API authorizer reads payload 2.0).
+    async fn guarded(
+        &self,
+        index: usize,
         function: usize,
-        cfg: &FrontDoorConfig,
-        req: &HttpRequest,
-        facts: &RouteFacts,
+        r: Routed<'_>,
+        gate_source: Option<Source>,
+        path_in_stage: &str,
     ) -> Response<RespBody> {
-        let ctx = EventContext::new(&self.region);
-        let event = routed_event(cfg.source, req, &ctx, facts).to_string();
-        let head = req.method.eq_ignore_ascii_case("HEAD");
-        deliver(&self.functions[function], cfg, event, head).await
+        let mut event = routed_event(r.cfg.source, r.req, &r.ctx, &r.facts);
+        match self.gates.get(index) {
+            None | Some(RouteGate::Open) => {}
+            Some(RouteGate::Refused) => {
+                return respond(HttpResponse::gateway_error(401, "Unauthorized"))
+            }
+            Some(RouteGate::Gate(gate)) => {
+                let seen = match gate_source {
+                    Some(s) if s != r.cfg.source => routed_event(s, r.req, &r.ctx, &r.facts),
+                    _ => event.clone(),
+                };
+                match gate
+                    .check_in_stage(r.req, &seen, &r.ctx, path_in_stage)
+                    .await
+                {
+                    Verdict::Pass(Some(authorizer)) => {
+                        event["requestContext"]["authorizer"] =
+                            authorizer_for(r.cfg.source, authorizer)
+                    }
+                    Verdict::Pass(None) => {}
+                    Verdict::Refuse(answer) => return respond(answer),
+                }
+            }
+        }
+        self.invoke(function, &r, event).await
     }
 
     async fn http(&self, api: &HttpApi, req: HttpRequest) -> Response<RespBody> {
@@ -172,7 +237,7 @@ impl Door {
             return not_found();
         };
         let route = &api.routes[chosen.index];
-        if route.guarded {
+        if matches!(self.gates.get(chosen.index), Some(RouteGate::Refused)) {
             return respond(HttpResponse::gateway_error(401, "Unauthorized"));
         }
         let Some(integration) = &route.integration else {
@@ -198,7 +263,11 @@ impl Door {
         };
         let mut cfg = FrontDoorConfig::new(source, &self.region);
         cfg.integration_timeout = integration_timeout(integration, Duration::from_secs(30));
-        self.invoke(integration.function, &cfg, &req, &facts).await
+        let path = facts.path_in_stage.clone();
+        let routed = self.routed(cfg, &req, facts);
+        let (index, function) = (chosen.index, integration.function);
+        self.guarded(index, function, routed, Some(Source::HttpApiV2), &path)
+            .await
     }
 
     async fn rest(&self, api: &RestApi, req: HttpRequest) -> Response<RespBody> {
@@ -220,7 +289,7 @@ impl Door {
             return missing();
         };
         let route = &api.routes[chosen.index];
-        if route.guarded {
+        if matches!(self.gates.get(chosen.index), Some(RouteGate::Refused)) {
             return respond(HttpResponse::gateway_error(401, "Unauthorized"));
         }
         let Some(integration) = &route.integration else {
@@ -239,7 +308,23 @@ impl Door {
         let mut cfg = FrontDoorConfig::new(Source::RestApi, &self.region);
         cfg.response_stream = integration.stream;
         cfg.integration_timeout = integration_timeout(integration, Duration::from_secs(29));
-        self.invoke(integration.function, &cfg, &req, &facts).await
+        let path = facts.path_in_stage.clone();
+        let routed = self.routed(cfg, &req, facts);
+        let (index, function) = (chosen.index, integration.function);
+        self.guarded(index, function, routed, None, &path).await
+    }
+}
+
+/// What an authorizer passes on, in the shape of the integration's event:
+/// HTTP API payload 1.0 carries a JWT's `claims` and `scopes` directly
+/// under `authorizer` (http-api-develop-integrations-lambda.html, the 1.0
+/// example); every other event as the gate gives it.
+fn authorizer_for(source: Source, authorizer: Value) -> Value {
+    match (source, authorizer) {
+        (Source::HttpApiV1, Value::Object(mut o)) if o.contains_key("jwt") => {
+            o.remove("jwt").unwrap_or(Value::Null)
+        }
+        (_, v) => v,
     }
 }
 

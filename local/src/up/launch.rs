@@ -24,6 +24,8 @@ use std::sync::Arc;
 pub struct Launched {
     /// The stack's functions, by index.
     pub functions: Arc<Vec<Arc<Function>>>,
+    /// The folder each one's package is unpacked in (its code), by index.
+    pub tasks: Vec<PathBuf>,
     scratch: PathBuf,
 }
 
@@ -35,6 +37,9 @@ impl Drop for Launched {
 
 fn runtime(r: &Runtime) -> RuntimeKind {
     match r {
+        // A Node.js runtime, started through the wrapper: Lambda's
+        // AWS_EXECUTION_ENV names it as such.
+        Runtime::Wrapped(n) if n.starts_with("nodejs") => RuntimeKind::Node(n.clone()),
         Runtime::Python(n) | Runtime::Wrapped(n) => RuntimeKind::Python(n.clone()),
         Runtime::Provided(n) => RuntimeKind::Provided(n.clone()),
     }
@@ -70,13 +75,18 @@ fn opt_folder(
     Ok(Some(Layer::from_dir(dir.to_path_buf(), false)))
 }
 
+/// Where a function's package is unpacked.
+fn task_dir(root: &std::path::Path, spec: &FunctionSpec) -> PathBuf {
+    root.join(&spec.name).join("task")
+}
+
 async fn one(
     spec: &FunctionSpec,
     root: &std::path::Path,
     o: &UpOptions,
     aws_env: &[(String, String)],
 ) -> Result<Arc<Function>, String> {
-    let code = root.join(&spec.name).join("task");
+    let code = task_dir(root, spec);
     std::fs::create_dir_all(&code).map_err(|e| format!("cannot create {}: {e}", code.display()))?;
     crate::layer::unzip(&spec.zip, &code).map_err(|e| {
         format!(
@@ -129,10 +139,12 @@ pub async fn launch(
     let mut functions = Vec::new();
     let mut launched = Launched {
         functions: Arc::new(Vec::new()),
+        tasks: Vec::new(),
         scratch: scratch.clone(),
     };
     for spec in specs {
         functions.push(one(spec, &scratch, o, aws_env).await?);
+        launched.tasks.push(task_dir(&scratch, spec));
     }
     launched.functions = Arc::new(functions);
     Ok(launched)
@@ -232,6 +244,8 @@ while True:
             plan: &plan,
             ws: &ws,
             region: "us-east-1".into(),
+            jwks: &[],
+            iam: crate::auth::iam::IamMode::Deny,
         };
         let stack = Stack::read(&cx);
         let o = crate::up::parse(&["--quiet".to_string()]).expect("options");

@@ -9,11 +9,13 @@
 //! 2. `stack` reads what to run from it, and what not (refused with its
 //!    address, warned about, not emulated); `banner` prints it all.
 //! 3. The stand-in gets the stack's buckets, queues and tables
-//!    (`provision`); the functions are prepared (`launch`) and started; each
+//!    (`provision`); the functions are prepared (`launch`) and started; the
+//!    authorizers are made ready, a gate per guarded route (`gates`); each
 //!    front door listens on its own port (`doors`, choosing routes with
 //!    `routes`); the triggers run (`sqs` for queues and S3 notifications,
 //!    `streams` for DynamoDB streams, `schedule` with `cron` for
 //!    EventBridge schedules).
+//!    With `--watch`, each function's code is watched (`reload`).
 //! 4. Ctrl-C or SIGTERM stops triggers, functions (as Lambda does) and the
 //!    stand-in.
 //!
@@ -24,6 +26,7 @@ mod aws;
 mod banner;
 mod cron;
 mod doors;
+mod gates;
 mod identity;
 mod launch;
 mod moto;
@@ -31,6 +34,7 @@ mod openapi;
 mod options;
 mod plan;
 mod provision;
+mod reload;
 mod resolve;
 mod routes;
 mod schedule;
@@ -201,6 +205,8 @@ async fn read(o: &UpOptions) -> Result<Read, String> {
         plan: &resolved,
         ws: &ws,
         region,
+        jwks: &o.jwt_jwks,
+        iam: o.iam_auth,
     };
     let stack = Stack::read(&cx);
     Ok(Read {
@@ -287,39 +293,41 @@ fn start_triggers(
 }
 
 /// Serves each door on its listener; the URLs by address.
+/// Each door's route table and gates, by address.
+fn door_tables(
+    stack: &Stack,
+    gates: &gates::Gates,
+) -> Vec<(String, doors::RouteTable, Vec<gates::RouteGate>)> {
+    let mut tables = Vec::new();
+    for a in &stack.http_apis {
+        let table = doors::RouteTable::Http(a.clone());
+        tables.push((a.address.clone(), table, gates.http(a)));
+    }
+    for a in &stack.rest_apis {
+        let table = doors::RouteTable::Rest(a.clone());
+        tables.push((a.address.clone(), table, gates.rest(a)));
+    }
+    for u in &stack.urls {
+        let id = identity::slug(&stack.functions[u.function].name);
+        let table = doors::RouteTable::Url(u.clone(), id);
+        tables.push((u.address.clone(), table, vec![gates.url(u)]));
+    }
+    for t in &stack.target_groups {
+        let table = doors::RouteTable::Alb(t.clone());
+        tables.push((t.address.clone(), table, Vec::new()));
+    }
+    tables
+}
+
 fn start_doors(
     stack: &Stack,
     functions: &Arc<Vec<Arc<crate::function::Function>>>,
+    gates: &gates::Gates,
     listeners: Vec<(String, TcpListener)>,
 ) -> Vec<(String, String)> {
     let mut by_address: HashMap<String, TcpListener> = listeners.into_iter().collect();
     let mut urls = Vec::new();
-    let mut tables: Vec<(String, doors::RouteTable)> = Vec::new();
-    tables.extend(
-        stack
-            .http_apis
-            .iter()
-            .map(|a| (a.address.clone(), doors::RouteTable::Http(a.clone()))),
-    );
-    tables.extend(
-        stack
-            .rest_apis
-            .iter()
-            .map(|a| (a.address.clone(), doors::RouteTable::Rest(a.clone()))),
-    );
-    tables.extend(stack.urls.iter().map(|u| {
-        (
-            u.address.clone(),
-            doors::RouteTable::Url(u.clone(), identity::slug(&stack.functions[u.function].name)),
-        )
-    }));
-    tables.extend(
-        stack
-            .target_groups
-            .iter()
-            .map(|t| (t.address.clone(), doors::RouteTable::Alb(t.clone()))),
-    );
-    for (address, table) in tables {
+    for (address, table, gates) in door_tables(stack, gates) {
         let Some(listener) = by_address.remove(&address) else {
             say(&format!(
                 "{address}: no port was set aside for it: not served"
@@ -332,6 +340,7 @@ fn start_doors(
             table,
             functions: Arc::clone(functions),
             region: stack.region.clone(),
+            gates,
         });
         tokio::spawn(door.serve(listener));
     }
@@ -480,7 +489,7 @@ async fn serve(
     stop_signal: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> i32 {
     let Read {
-        stack,
+        mut stack,
         mut moto,
         endpoint,
         listeners,
@@ -502,18 +511,29 @@ async fn serve(
     };
     drop(ws);
     let functions = Arc::clone(&launched.functions);
-    let urls = start_doors(&stack, &functions, listeners);
+    let gates = gates::build(&mut stack, &functions, o.iam_auth).await;
+    let urls = start_doors(&stack, &functions, &gates, listeners);
     let shown = (!endpoint.is_empty() && stack.needs_aws()).then(|| match moto.is_some() {
         true => banner::Endpoint::Moto(&endpoint),
         false => banner::Endpoint::Yours(&endpoint),
     });
     println!("{}", banner::banner(&stack, &urls, shown));
+    let watches = match o.watch {
+        true => reload::watch_all(
+            &stack.functions,
+            &functions,
+            &launched.tasks,
+            o.watch_build.as_ref(),
+        ),
+        false => Vec::new(),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let timers = start_triggers(&stack, &functions, &aws, &made, &stop_rx);
     report_ready(&stack, &init_all(&functions).await, started, urls.len());
     fire_now(&o, &stack, &timers);
     stop_signal.await;
     say("shutting down");
+    drop(watches);
     let _ = stop_tx.send(true);
     shutdown_all(&functions).await;
     if let Some(m) = moto {

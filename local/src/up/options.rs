@@ -4,6 +4,7 @@
 //! Owns: what `portside-local up` accepts on its command line.
 //! Must not: touch files, run Terraform or start anything.
 
+use crate::auth::iam::IamMode;
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -92,6 +93,35 @@ pub struct UpOptions {
     /// lines) to stderr.
     #[arg(long)]
     pub quiet: bool,
+
+    /// Restart a function when its code changes: the folder or file a
+    /// `data "archive_file"` zips into its package (not .git,
+    /// node_modules, __pycache__, .venv, target, editor swap files or what
+    /// .gitignore ignores), else its prebuilt zip itself. In-flight
+    /// requests finish, its environments stop as Lambda stops them, a
+    /// fresh one starts on the new code (a cold start).
+    #[arg(long)]
+    pub watch: bool,
+
+    /// With --watch: run CMD (sh -c, in the watched folder) before each
+    /// restart of a function built by archive_file; if it fails the
+    /// running code keeps serving.
+    #[arg(long, value_name = "CMD", requires = "watch")]
+    pub watch_build: Option<String>,
+
+    /// The signing keys of a JWT authorizer's issuer: ISSUER=FILE (a JSON
+    /// Web Key Set) or ISSUER=URL (on this machine) (repeatable). Without
+    /// it an issuer on this machine (http://127.0.0.1...) is asked at
+    /// ISSUER/.well-known/openid-configuration; any other is refused.
+    #[arg(long = "jwt-jwks", value_name = "ISSUER=FILE|URL", value_parser = parse_pair)]
+    pub jwt_jwks: Vec<(String, String)>,
+
+    /// AWS_IAM routes and Function URLs: IAM is not emulated (signatures
+    /// are not checked, a signed request passes); an unsigned request is
+    /// refused with 403 as AWS refuses it (deny) or let through (allow).
+    #[arg(long = "iam-auth", value_name = "allow|deny", default_value = "deny",
+          value_parser = IamMode::parse)]
+    pub iam_auth: IamMode,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -122,6 +152,7 @@ mod tests {
         assert_eq!(o.dir, PathBuf::from("."));
         assert_eq!(o.port, 3000);
         assert_eq!(o.environments, crate::cli::DEFAULT_ENVIRONMENTS);
+        assert_eq!(o.iam_auth, IamMode::Deny, "AWS refuses unsigned requests");
         let o = parse(&args(&[
             "stack",
             "--var",
@@ -152,6 +183,18 @@ mod tests {
         );
         let (text, _) = parse(&args(&["--environments", "0"])).expect_err("refused");
         assert!(text.contains("--environments"), "{text}");
+        let (text, _) = parse(&args(&["--watch-build", "make"])).expect_err("refused");
+        assert!(text.contains("--watch"), "{text}");
+        let (text, _) = parse(&args(&["--iam-auth", "maybe"])).expect_err("refused");
+        assert!(
+            text.contains("--iam-auth") && text.contains("allow or deny"),
+            "{text}"
+        );
+        let (text, _) = parse(&args(&["--jwt-jwks", "keys.json"])).expect_err("refused");
+        assert!(
+            text.contains("--jwt-jwks") && text.contains("NAME=VALUE"),
+            "{text}"
+        );
         let (text, code) = parse(&args(&["--help"])).expect_err("help");
         assert_eq!(code, 0);
         assert!(text.contains("--fire"), "{text}");

@@ -13,6 +13,12 @@
 //! Changes made while the build runs are taken to be its own output and do
 //! not restart the function again.
 //!
+//! A function that runs from a copy of its code (`portside-local up`
+//! unpacks each package) gives a [`Refresh`]: the new code is prepared
+//! beside the running one (if that fails, nothing restarts) and put in
+//! place between the old environments' stop and the fresh one's start. One
+//! file can be watched alone ([`WatchConfig::only`]: a package zip).
+//!
 //! Must not: start or stop processes of the function itself.
 
 pub mod filter;
@@ -40,6 +46,25 @@ pub struct WatchConfig {
     /// the old processes finish exiting (not under `--debug`, whose
     /// debugger port is free only once they are gone).
     pub early: bool,
+    /// Watch this one file in `root` only (no ignore rules apply to it).
+    pub only: Option<PathBuf>,
+    /// How the new code reaches a function that runs from a copy of it.
+    pub refresh: Option<Arc<dyn Refresh>>,
+}
+
+impl std::fmt::Debug for dyn Refresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Refresh")
+    }
+}
+
+/// Puts changed code where a function runs it from.
+pub trait Refresh: Send + Sync {
+    /// Prepares the new code beside the running one; an error keeps the
+    /// running environments serving the old.
+    fn prepare(&self) -> Result<(), String>;
+    /// Puts the prepared code in place (the old environments have stopped).
+    fn swap(&self) -> Result<(), String>;
 }
 
 /// Starts watching; the returned handle keeps the watch alive.
@@ -54,15 +79,26 @@ pub fn start(function: Arc<Function>, cfg: WatchConfig) -> Result<WatchHandle, S
     })
     .map_err(|e| format!("--watch cannot watch files: {e}"))?;
     let filter = Filter::new(&cfg.root);
-    let watched = watch_tree(&mut watcher, &filter, &cfg.root);
-    eprintln!(
-        "portside-local: watching {} ({watched} folders; not .git, node_modules, __pycache__, .venv, target, editor swap files, or what .gitignore ignores){}",
-        cfg.root.display(),
-        cfg.build
-            .as_ref()
-            .map(|b| format!("; each change runs `{b}` first"))
-            .unwrap_or_default()
-    );
+    let build = cfg
+        .build
+        .as_ref()
+        .map(|b| format!("; each change runs `{b}` first"))
+        .unwrap_or_default();
+    match &cfg.only {
+        Some(file) => {
+            watcher
+                .watch(&cfg.root, RecursiveMode::NonRecursive)
+                .map_err(|e| format!("--watch cannot watch {}: {e}", cfg.root.display()))?;
+            eprintln!("portside-local: watching {}{build}", file.display());
+        }
+        None => {
+            let watched = watch_tree(&mut watcher, &filter, &cfg.root);
+            eprintln!(
+                "portside-local: watching {} ({watched} folders; not .git, node_modules, __pycache__, .venv, target, editor swap files, or what .gitignore ignores){build}",
+                cfg.root.display(),
+            );
+        }
+    }
     let task = tokio::spawn(run(function, cfg, rx, watcher, filter));
     Ok(WatchHandle(task))
 }
@@ -110,12 +146,12 @@ async fn run(
         let mut changed: Vec<PathBuf> = Vec::new();
         while changed.is_empty() {
             let Some(paths) = rx.recv().await else { return };
-            take(&mut changed, paths, &mut filter, &mut watcher);
+            take(&mut changed, paths, &cfg, &mut filter, &mut watcher);
         }
         // ...and every one until the folder is quiet.
         loop {
             match tokio::time::timeout(QUIET, rx.recv()).await {
-                Ok(Some(paths)) => take(&mut changed, paths, &mut filter, &mut watcher),
+                Ok(Some(paths)) => take(&mut changed, paths, &cfg, &mut filter, &mut watcher),
                 Ok(None) => return,
                 Err(_) => break,
             }
@@ -124,6 +160,11 @@ async fn run(
             [one] => display(&cfg.root, one),
             [first, rest @ ..] => format!("{} and {} more", display(&cfg.root, first), rest.len()),
             [] => continue,
+        };
+        // `up` runs several functions: say whose code it is.
+        let what = match &function.config().log_prefix {
+            Some(name) => format!("{name}: {what}"),
+            None => what,
         };
         if let Some(cmd) = &cfg.build {
             eprintln!("portside-local: {what} changed; building: {cmd}");
@@ -136,7 +177,18 @@ async fn run(
         } else {
             eprintln!("portside-local: {what} changed; restarting the function");
         }
-        function.restart("the code changed", cfg.early).await;
+        let Some(refresh) = &cfg.refresh else {
+            function.restart("the code changed", cfg.early).await;
+            continue;
+        };
+        if let Err(e) = refresh.prepare() {
+            eprintln!("portside-local: {e}; the running environments keep serving the code from before the change");
+            continue;
+        }
+        let swap = || refresh.swap();
+        function
+            .restart_with("the code changed", cfg.early, Some(&swap))
+            .await;
     }
 }
 
@@ -145,9 +197,16 @@ async fn run(
 fn take(
     changed: &mut Vec<PathBuf>,
     paths: Vec<PathBuf>,
+    cfg: &WatchConfig,
     filter: &mut Filter,
     watcher: &mut notify::RecommendedWatcher,
 ) {
+    if let Some(only) = &cfg.only {
+        if paths.contains(only) && !changed.contains(only) {
+            changed.push(only.clone());
+        }
+        return;
+    }
     for p in paths {
         if p.file_name().is_some_and(|n| n == ".gitignore") {
             filter.reload();

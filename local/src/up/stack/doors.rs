@@ -13,7 +13,8 @@ pub struct FunctionUrl {
     pub function: usize,
     /// `RESPONSE_STREAM`.
     pub stream: bool,
-    /// `AWS_IAM` (signatures are not checked locally: said at start).
+    /// `AWS_IAM` (not emulated: signatures are not checked; `--iam-auth`
+    /// decides unsigned requests; said at start).
     pub iam: bool,
 }
 
@@ -45,7 +46,9 @@ pub(super) fn read(cx: &Context<'_>, stack: &mut Stack) {
         };
         let iam = s(u, "authorization_type") == "AWS_IAM";
         if iam {
-            stack.findings.warn(&u.address, "AWS_IAM auth: signatures are not checked locally; unsigned requests reach the function");
+            stack
+                .findings
+                .not_emulated(&u.address, super::auth::iam_text(cx.iam));
         }
         if !u.block("cors").is_null() {
             stack.findings.not_emulated(

@@ -1,7 +1,9 @@
 //! `aws_lambda_function`: what runs (the package, handler, runtime,
 //! environment, timeout, memory, reserved concurrency as its environment
 //! limit), its layers (the portside layer maps to the local build; other
-//! layers are named), and what cannot run locally (a package that is not a
+//! layers are named), where its code comes from (a `data "archive_file"`
+//! of a local folder or file, or a zip built outside Terraform: what
+//! `--watch` watches), and what cannot run locally (a package that is not a
 //! local zip, an image, a VPC, EFS), refused with its address.
 
 use super::{s, Context, Findings, Stack};
@@ -45,6 +47,30 @@ pub enum LayerUse {
     },
 }
 
+/// Where a function's package comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeSource {
+    /// A `data "archive_file"` zips a local folder (`source_dir`) or one
+    /// file (`source_file`) into the package while Terraform plans.
+    Archive {
+        /// The data source's address.
+        address: String,
+        /// The folder (`source_dir`, or `source_file`'s folder).
+        dir: PathBuf,
+        /// `source_file`: the one file the package holds.
+        file: Option<PathBuf>,
+        /// `excludes`: paths or glob patterns under `dir` left out.
+        excludes: Vec<String>,
+    },
+    /// A `data "archive_file"` of inline `source` blocks: no file to watch.
+    Inline {
+        /// The data source's address.
+        address: String,
+    },
+    /// A zip built outside Terraform.
+    Prebuilt,
+}
+
 /// A function `up` runs.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
@@ -74,6 +100,8 @@ pub struct FunctionSpec {
     pub per_environment: usize,
     /// Its layers, in order.
     pub layers: Vec<LayerUse>,
+    /// Where its package comes from.
+    pub code: CodeSource,
 }
 
 /// The zip has `extensions/portside`: the portside layer.
@@ -171,6 +199,48 @@ fn package(cx: &Context<'_>, f: &Resource, findings: &mut Findings) -> Option<(P
         return None;
     }
     Some((zip, cx.ws.real_path(filename)))
+}
+
+/// The `data "archive_file"` whose `output_path` is the function's
+/// `filename` (the same file once both are resolved), and what it zips.
+fn code_source(cx: &Context<'_>, filename: &str) -> CodeSource {
+    let package = cx.ws.real_path(filename);
+    let archive = cx.plan.read.iter().find(|r| {
+        r.kind == "archive_file"
+            && r.str("output_path")
+                .is_some_and(|o| cx.ws.real_path(o) == package)
+    });
+    let Some(a) = archive else {
+        return CodeSource::Prebuilt;
+    };
+    let excludes = a.values["excludes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let address = a.address.clone();
+    if let Some(dir) = a.str("source_dir").filter(|d| !d.is_empty()) {
+        let dir = cx.ws.real_path(dir);
+        return CodeSource::Archive {
+            address,
+            dir,
+            file: None,
+            excludes,
+        };
+    }
+    if let Some(file) = a.str("source_file").filter(|f| !f.is_empty()) {
+        let file = cx.ws.real_path(file);
+        let dir = file.parent().map(PathBuf::from).unwrap_or_default();
+        return CodeSource::Archive {
+            address,
+            dir,
+            file: Some(file),
+            excludes,
+        };
+    }
+    CodeSource::Inline { address }
 }
 
 fn string_map(v: &Value) -> Vec<(String, String)> {
@@ -272,6 +342,7 @@ pub(super) fn read(cx: &Context<'_>, stack: &mut Stack) {
             }
         }
         let name = s(f, "function_name").to_string();
+        let code = code_source(cx, s(f, "filename"));
         stack.functions.push(FunctionSpec {
             address: f.address.clone(),
             arn: f.str("arn").map(str::to_string).unwrap_or_else(|| {
@@ -292,6 +363,7 @@ pub(super) fn read(cx: &Context<'_>, stack: &mut Stack) {
             reserved: (reserved > 0).then_some(reserved as usize),
             per_environment,
             layers,
+            code,
         });
     }
 }

@@ -1,11 +1,11 @@
 //! HTTP APIs (`aws_apigatewayv2_api` with protocol HTTP): routes from
 //! `aws_apigatewayv2_route` (target `integrations/ID`), quick create
 //! (`target` on the API) and OpenAPI bodies; Lambda proxy integrations with
-//! their payload format version; stages and stage variables. A route with
-//! an authorizer is refused (answered 401, never passed unauthenticated); a
-//! route to anything but a function of the stack answers as a failed
-//! integration.
+//! their payload format version; stages and stage variables; each route's
+//! authorization (`auth`). A route to anything but a function of the stack
+//! answers as a failed integration.
 
+use super::auth::{self, Guard};
 use super::{s, Context, Integration, Stack, Stage};
 use crate::up::openapi;
 use crate::up::plan::Resource;
@@ -18,8 +18,8 @@ pub struct HttpRoute {
     pub key: String,
     /// Where it goes (`None`: answered as a failed integration).
     pub integration: Option<Integration>,
-    /// It has an authorizer: refused with 401.
-    pub guarded: bool,
+    /// How it is authorized.
+    pub auth: Guard,
 }
 
 /// An HTTP API.
@@ -100,14 +100,11 @@ fn from_body(stack: &mut Stack, api: &Resource, body: &str) -> Vec<HttpRoute> {
         } else {
             format!("{} {}", op.method, op.path)
         };
-        let guarded = !op.security.is_empty();
-        if guarded {
-            stack.findings.refuse(&api.address, format!("route {key} is guarded by {}: authorizers are not emulated yet: answered 401 Unauthorized, never passed on unauthenticated", op.security.join(", ")));
-        }
+        let auth = auth::openapi_guard(stack, &api.address, &format!("route {key}"), &op.security);
         routes.push(HttpRoute {
             key,
             integration,
-            guarded,
+            auth,
         });
     }
     routes
@@ -161,7 +158,7 @@ fn routes_of(cx: &Context<'_>, stack: &mut Stack, api: &Resource, id: &str) -> V
         routes.push(HttpRoute {
             key,
             integration,
-            guarded: false,
+            auth: Guard::Open,
         });
     }
     if let Some(body) = api.str("body").filter(|b| !b.is_empty()) {
@@ -176,15 +173,11 @@ fn routes_of(cx: &Context<'_>, stack: &mut Stack, api: &Resource, id: &str) -> V
     for r in route_resources {
         let key = s(&r, "route_key").to_string();
         let integration = target_of(cx, stack, &r, id);
-        let auth = s(&r, "authorization_type");
-        let guarded = !auth.is_empty() && auth != "NONE";
-        if guarded {
-            stack.findings.refuse(&r.address, format!("route {key} uses a {auth} authorizer: authorizers are not emulated yet: answered 401 Unauthorized, never passed on unauthenticated"));
-        }
+        let auth = auth::guard(cx, stack, &r, id, &format!("route {key}"));
         routes.push(HttpRoute {
             key,
             integration,
-            guarded,
+            auth,
         });
     }
     routes

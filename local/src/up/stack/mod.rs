@@ -8,6 +8,7 @@
 //! these; none is skipped silently.
 //!
 //! * `functions`: `aws_lambda_function`, its package, runtime and layers;
+//! * `auth`: authorizers, and how each route and method is authorized;
 //! * `http`: HTTP APIs (routes, integrations, stages, OpenAPI bodies);
 //! * `rest`: REST APIs (resources, methods, integrations, OpenAPI bodies);
 //! * `doors`: Function URLs and ALB target groups;
@@ -19,6 +20,7 @@
 //! resources (by the values the resolved plan gives them).
 //! Must not: start anything, talk to AWS or print (the banner prints).
 
+mod auth;
 mod doors;
 mod functions;
 mod http;
@@ -27,8 +29,9 @@ mod services;
 mod treatment;
 mod triggers;
 
+pub use auth::{AuthorizerKind, AuthorizerSpec, Guard};
 pub use doors::{FunctionUrl, TargetGroup};
-pub use functions::{FunctionSpec, LayerUse, Runtime};
+pub use functions::{CodeSource, FunctionSpec, LayerUse, Runtime};
 pub use http::HttpApi;
 pub use rest::RestApi;
 pub use services::{Bucket, NotificationTarget, Queue, Table};
@@ -52,7 +55,8 @@ pub struct Finding {
 #[derive(Debug, Clone, Default)]
 pub struct Findings {
     /// Cannot be emulated and changes behaviour: refused, with what happens
-    /// instead (an authorizer, a VPC-only dependency, a non-local package).
+    /// instead (an authorizer whose keys are elsewhere, a VPC-only
+    /// dependency, a non-local package).
     pub refusals: Vec<Finding>,
     /// Runs, but differently (another layer not attached, an architecture).
     pub warnings: Vec<Finding>,
@@ -63,7 +67,9 @@ pub struct Findings {
 }
 
 impl Findings {
-    fn refuse(&mut self, address: &str, text: impl Into<String>) {
+    /// Adds a refusal (also one found at start: an authorizer whose keys
+    /// cannot be read).
+    pub fn refuse(&mut self, address: &str, text: impl Into<String>) {
         self.refusals.push(Finding {
             address: address.into(),
             text: text.into(),
@@ -118,6 +124,8 @@ pub struct Stack {
     pub rest_apis: Vec<RestApi>,
     /// Function URLs.
     pub urls: Vec<FunctionUrl>,
+    /// The APIs' authorizers (refused ones too, without a kind).
+    pub authorizers: Vec<AuthorizerSpec>,
     /// ALB target groups of functions.
     pub target_groups: Vec<TargetGroup>,
     /// S3 buckets.
@@ -146,6 +154,10 @@ pub struct Context<'a> {
     pub ws: &'a Workspace,
     /// The stack's region.
     pub region: String,
+    /// `--jwt-jwks`: JWT issuers' key sets, by issuer.
+    pub jwks: &'a [(String, String)],
+    /// `--iam-auth`.
+    pub iam: crate::auth::iam::IamMode,
 }
 
 impl Stack {
@@ -157,6 +169,7 @@ impl Stack {
         };
         functions::read(cx, &mut stack);
         services::read(cx, &mut stack);
+        auth::read(cx, &mut stack);
         http::read(cx, &mut stack);
         rest::read(cx, &mut stack);
         doors::read(cx, &mut stack);

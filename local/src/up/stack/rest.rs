@@ -3,8 +3,9 @@
 //! or from the API's OpenAPI body (where the `STREAM` response transfer
 //! mode can be set, or the streaming invocation URI names it); stages
 //! (`aws_api_gateway_stage`, or a deployment's `stage_name`) with their
-//! variables. A method with an authorizer is refused (answered 401).
+//! variables; each method's authorization (`auth`).
 
+use super::auth::{self, Guard};
 use super::{s, Context, Integration, Stack, Stage};
 use crate::up::openapi;
 use crate::up::plan::Resource;
@@ -19,8 +20,8 @@ pub struct RestRoute {
     pub method: String,
     /// Where it goes (`None`: answered as a failed integration).
     pub integration: Option<Integration>,
-    /// It has an authorizer: refused with 401.
-    pub guarded: bool,
+    /// How it is authorized.
+    pub auth: Guard,
 }
 
 /// A REST API.
@@ -132,16 +133,12 @@ fn from_resources(cx: &Context<'_>, stack: &mut Stack, api_id: &str, root: &str)
                 None
             }
         };
-        let auth = s(&m, "authorization");
-        let guarded = !auth.is_empty() && auth != "NONE";
-        if guarded {
-            stack.findings.refuse(&m.address, format!("{method} {path} uses {auth} authorization: authorizers are not emulated yet: answered 401 Unauthorized, never passed on unauthenticated"));
-        }
+        let auth = auth::guard(cx, stack, &m, api_id, &format!("{method} {path}"));
         routes.push(RestRoute {
             path,
             method,
             integration: integ,
-            guarded,
+            auth,
         });
     }
     routes
@@ -167,15 +164,13 @@ fn from_body(stack: &mut Stack, api: &Resource, body: &str) -> Vec<RestRoute> {
             op.stream,
             op.timeout_ms,
         );
-        let guarded = !op.security.is_empty();
-        if guarded {
-            stack.findings.refuse(&api.address, format!("{} {} is guarded by {}: authorizers are not emulated yet: answered 401 Unauthorized, never passed on unauthenticated", op.method, op.path, op.security.join(", ")));
-        }
+        let what = format!("{} {}", op.method, op.path);
+        let auth = auth::openapi_guard(stack, &api.address, &what, &op.security);
         routes.push(RestRoute {
             path: op.path,
             method: op.method,
             integration: integ,
-            guarded,
+            auth,
         });
     }
     routes

@@ -3,6 +3,8 @@
 //! provider documents them), with real zip files for the packages.
 
 use super::*;
+use crate::auth::identity::IdentitySource;
+use crate::auth::lambda::LambdaKind;
 use crate::up::plan::{Mode, Resource};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -165,6 +167,20 @@ fn resources() -> Vec<Resource> {
 }
 
 fn read() -> (Stack, std::path::PathBuf) {
+    read_with(resources(), &[])
+}
+
+fn read_with(resources: Vec<Resource>, jwks: &[(String, String)]) -> (Stack, std::path::PathBuf) {
+    read_plan(
+        Plan {
+            resources,
+            ..Plan::default()
+        },
+        jwks,
+    )
+}
+
+fn read_plan(plan: Plan, jwks: &[(String, String)]) -> (Stack, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("up-stack-test-{}", crate::util::random_hex(6)));
     std::fs::create_dir_all(&dir).expect("mkdir");
     zip(&dir.join("app.zip"), &["run.sh"]);
@@ -173,15 +189,13 @@ fn read() -> (Stack, std::path::PathBuf) {
         &["extensions/portside", "bootstrap"],
     );
     let ws = crate::up::workspace::Workspace::new(&dir).expect("view");
-    let plan = Plan {
-        resources: resources(),
-        ..Plan::default()
-    };
     let cx = Context {
         first: &plan,
         plan: &plan,
         ws: &ws,
         region: REGION.into(),
+        jwks,
+        iam: crate::auth::iam::IamMode::Deny,
     };
     (Stack::read(&cx), dir)
 }
@@ -281,9 +295,9 @@ fn doors_quick_create_streaming_openapi_url_and_target_group() {
     );
     assert!(stack.urls[0].stream && stack.urls[0].iam);
     assert!(said(
-        &stack.findings.warnings,
+        &stack.findings.not_emulated,
         "aws_lambda_function_url.u",
-        "signatures are not checked locally"
+        "AWS_IAM authorization is not emulated: SigV4 signatures are not checked, so a signed request passes; an unsigned one is refused with 403"
     ));
     assert_eq!(
         stack.target_groups[0].function,
@@ -369,5 +383,297 @@ fn services_and_triggers() {
         .no_local_effect
         .contains(&"module.app.aws_iam_role.this".to_string()));
     assert!(stack.needs_aws());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An HTTP API and a REST API with the authorizer resources and the route
+/// and method arguments of the AWS provider's documentation
+/// (aws_apigatewayv2_authorizer, aws_apigatewayv2_route,
+/// aws_api_gateway_authorizer, aws_api_gateway_method).
+fn authorized() -> Vec<Resource> {
+    let fn_uri = invoke_arn(FN_ARN);
+    let route = |name: &str, key: &str, auth: Value| {
+        let mut v = json!({"api_id": "h1", "route_key": key, "target": "integrations/i1"});
+        for (k, x) in auth.as_object().expect("object") {
+            v[k] = x.clone();
+        }
+        res(
+            "aws_apigatewayv2_route",
+            &format!("aws_apigatewayv2_route.{name}"),
+            v,
+        )
+    };
+    let method = |name: &str, path_id: &str, auth: Value| {
+        let mut v = json!({"rest_api_id": "r1", "resource_id": path_id, "http_method": "GET"});
+        for (k, x) in auth.as_object().expect("object") {
+            v[k] = x.clone();
+        }
+        res(
+            "aws_api_gateway_method",
+            &format!("aws_api_gateway_method.{name}"),
+            v,
+        )
+    };
+    let mut list = resources();
+    list.extend([
+        res("aws_apigatewayv2_api", "aws_apigatewayv2_api.h", json!({"id": "h1", "name": "h", "protocol_type": "HTTP"})),
+        res("aws_apigatewayv2_integration", "aws_apigatewayv2_integration.i", json!({"id": "i1", "api_id": "h1",
+            "integration_type": "AWS_PROXY", "integration_uri": fn_uri, "payload_format_version": "2.0"})),
+        res("aws_apigatewayv2_authorizer", "aws_apigatewayv2_authorizer.local", json!({"id": "a1", "api_id": "h1",
+            "authorizer_type": "JWT", "identity_sources": ["$request.header.Authorization"],
+            "jwt_configuration": [{"issuer": "http://127.0.0.1:8080/realms/dev", "audience": ["api"]}]})),
+        res("aws_apigatewayv2_authorizer", "aws_apigatewayv2_authorizer.cognito", json!({"id": "a2", "api_id": "h1",
+            "authorizer_type": "JWT", "identity_sources": ["$request.header.Authorization"],
+            "jwt_configuration": [{"issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x", "audience": ["app"]}]})),
+        res("aws_apigatewayv2_authorizer", "aws_apigatewayv2_authorizer.lambda", json!({"id": "a3", "api_id": "h1",
+            "authorizer_type": "REQUEST", "authorizer_uri": fn_uri, "authorizer_payload_format_version": "2.0",
+            "enable_simple_responses": true, "authorizer_result_ttl_in_seconds": 0,
+            "identity_sources": ["$request.header.X-Key", "$request.querystring.tenant"]})),
+        route("jwt", "GET /jwt", json!({"authorization_type": "JWT", "authorizer_id": "a1", "authorization_scopes": ["write", "read"]})),
+        route("cognito", "GET /cognito", json!({"authorization_type": "JWT", "authorizer_id": "a2"})),
+        route("lambda", "GET /lambda", json!({"authorization_type": "CUSTOM", "authorizer_id": "a3"})),
+        route("mismatch", "GET /mismatch", json!({"authorization_type": "CUSTOM", "authorizer_id": "a1"})),
+        route("iam", "GET /iam", json!({"authorization_type": "AWS_IAM"})),
+        route("open", "GET /open", json!({"authorization_type": "NONE"})),
+        res("aws_api_gateway_rest_api", "aws_api_gateway_rest_api.r", json!({"id": "r1", "name": "r", "root_resource_id": "root"})),
+        res("aws_api_gateway_resource", "aws_api_gateway_resource.a", json!({"id": "p1", "rest_api_id": "r1", "parent_id": "root", "path_part": "a"})),
+        res("aws_api_gateway_resource", "aws_api_gateway_resource.b", json!({"id": "p2", "rest_api_id": "r1", "parent_id": "root", "path_part": "b"})),
+        res("aws_api_gateway_authorizer", "aws_api_gateway_authorizer.token", json!({"id": "t1", "rest_api_id": "r1",
+            "type": "TOKEN", "authorizer_uri": fn_uri, "identity_source": "method.request.header.X-Token",
+            "identity_validation_expression": "Bearer .+", "authorizer_result_ttl_in_seconds": 60})),
+        res("aws_api_gateway_authorizer", "aws_api_gateway_authorizer.pool", json!({"id": "t2", "rest_api_id": "r1",
+            "type": "COGNITO_USER_POOLS", "provider_arns": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"]})),
+        method("a", "p1", json!({"authorization": "CUSTOM", "authorizer_id": "t1"})),
+        method("b", "p2", json!({"authorization": "COGNITO_USER_POOLS", "authorizer_id": "t2"})),
+    ]);
+    list
+}
+
+#[test]
+fn authorizers_and_each_routes_authorization() {
+    let (stack, dir) = read_with(authorized(), &[]);
+    let by_address = |a: &str| {
+        let i = stack
+            .authorizers
+            .iter()
+            .position(|x| x.address == a)
+            .expect(a);
+        (i, &stack.authorizers[i])
+    };
+    let (jwt, local) = by_address("aws_apigatewayv2_authorizer.local");
+    let Some(AuthorizerKind::Jwt(cfg)) = &local.kind else {
+        panic!("{local:?}")
+    };
+    assert_eq!(
+        cfg.jwks,
+        crate::auth::jwks::JwksSource::Discover("http://127.0.0.1:8080/realms/dev".into()),
+        "a loopback issuer is asked for its discovery document"
+    );
+    let (_, cognito) = by_address("aws_apigatewayv2_authorizer.cognito");
+    assert!(cognito.kind.is_none());
+    assert!(said(&stack.findings.refusals, "aws_apigatewayv2_authorizer.cognito", "is not on this machine, and up reaches nothing beyond it: pass --jwt-jwks 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x=FILE'"));
+    let (lambda, l) = by_address("aws_apigatewayv2_authorizer.lambda");
+    let Some(AuthorizerKind::Lambda {
+        function: 0,
+        config,
+    }) = &l.kind
+    else {
+        panic!("{l:?}")
+    };
+    assert!(config.ttl.is_zero());
+    assert_eq!(config.identity.len(), 2);
+    let api = stack.http_apis.iter().find(|a| a.name == "h").expect("h");
+    let guard = |key: &str| {
+        api.routes
+            .iter()
+            .find(|r| r.key == key)
+            .expect(key)
+            .auth
+            .clone()
+    };
+    assert_eq!(
+        guard("GET /jwt"),
+        Guard::Authorizer {
+            index: jwt,
+            scopes: vec!["read".into(), "write".into()]
+        }
+    );
+    assert_eq!(guard("GET /cognito"), Guard::Refused);
+    assert!(said(
+        &stack.findings.refusals,
+        "aws_apigatewayv2_route.cognito",
+        "is guarded by aws_apigatewayv2_authorizer.cognito, which is refused: answered 401"
+    ));
+    assert_eq!(
+        guard("GET /lambda"),
+        Guard::Authorizer {
+            index: lambda,
+            scopes: vec![]
+        }
+    );
+    assert_eq!(
+        guard("GET /mismatch"),
+        Guard::Refused,
+        "CUSTOM with a JWT authorizer"
+    );
+    assert_eq!(guard("GET /iam"), Guard::Iam);
+    assert!(said(
+        &stack.findings.not_emulated,
+        "aws_apigatewayv2_route.iam",
+        "route GET /iam: AWS_IAM authorization is not emulated"
+    ));
+    assert_eq!(guard("GET /open"), Guard::Open);
+
+    let (token, t) = by_address("aws_api_gateway_authorizer.token");
+    let Some(AuthorizerKind::Lambda { config, .. }) = &t.kind else {
+        panic!("{t:?}")
+    };
+    let LambdaKind::RestToken {
+        validation: Some(re),
+    } = &config.kind
+    else {
+        panic!("{config:?}")
+    };
+    assert!(
+        re.is_match("Bearer abc") && !re.is_match("xBearer abc"),
+        "the whole token must match"
+    );
+    assert_eq!(
+        config.identity,
+        vec![IdentitySource::Header("X-Token".into())]
+    );
+    assert_eq!(config.ttl, std::time::Duration::from_secs(60));
+    let rest = stack.rest_apis.iter().find(|a| a.name == "r").expect("r");
+    let m = |p: &str| {
+        rest.routes
+            .iter()
+            .find(|r| r.path == p)
+            .expect(p)
+            .auth
+            .clone()
+    };
+    assert_eq!(
+        m("/a"),
+        Guard::Authorizer {
+            index: token,
+            scopes: vec![]
+        }
+    );
+    assert_eq!(m("/b"), Guard::Refused);
+    assert!(said(
+        &stack.findings.refusals,
+        "aws_api_gateway_authorizer.pool",
+        "a Cognito user pool authorizer: not emulated"
+    ));
+    assert!(
+        !stack
+            .findings
+            .not_emulated
+            .iter()
+            .any(|f| f.address.contains("_authorizer.")),
+        "authorizers are read, not listed as not emulated"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+
+    // A key set given for the remote issuer lets its authorizer run.
+    let given = [(
+        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x/".to_string(),
+        "keys.json".to_string(),
+    )];
+    let (stack, dir) = read_with(authorized(), &given);
+    let c = stack
+        .authorizers
+        .iter()
+        .find(|a| a.address.ends_with(".cognito"))
+        .expect("cognito");
+    let Some(AuthorizerKind::Jwt(cfg)) = &c.kind else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        cfg.jwks,
+        crate::auth::jwks::JwksSource::File("keys.json".into())
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The archive provider's `archive_file` data source as the first plan
+/// reads it (its arguments: type, source_dir or source_file or source
+/// blocks, output_path, excludes).
+fn archive(name: &str, values: Value) -> Resource {
+    Resource {
+        address: format!("data.archive_file.{name}"),
+        mode: Mode::Data,
+        kind: "archive_file".into(),
+        provider: "registry.terraform.io/hashicorp/archive".into(),
+        values,
+        unknown: json!({}),
+        configured: Vec::new(),
+        placeholders: Value::Null,
+    }
+}
+
+#[test]
+fn a_package_zipped_by_archive_file_comes_from_its_folder() {
+    let function = |name: &str, filename: &str| {
+        res(
+            "aws_lambda_function",
+            &format!("aws_lambda_function.{name}"),
+            json!({"function_name": name, "filename": filename, "handler": "run.sh", "runtime": "provided.al2023"}),
+        )
+    };
+    let plan = Plan {
+        resources: vec![function("a", "app.zip"), function("b", "layer.zip")],
+        read: vec![archive(
+            "app",
+            json!({"type": "zip", "source_dir": "./src", "output_path": "./app.zip", "excludes": ["tests", "**/*.pyc"]}),
+        )],
+        ..Plan::default()
+    };
+    let (stack, dir) = read_plan(plan, &[]);
+    let real = dir.canonicalize().expect("canonical");
+    assert_eq!(
+        stack.functions[0].code,
+        CodeSource::Archive {
+            address: "data.archive_file.app".into(),
+            dir: real.join("src"),
+            file: None,
+            excludes: vec!["tests".into(), "**/*.pyc".into()],
+        },
+        "output_path ./app.zip is the filename app.zip"
+    );
+    assert_eq!(stack.functions[1].code, CodeSource::Prebuilt);
+    let _ = std::fs::remove_dir_all(dir);
+
+    let plan = Plan {
+        resources: vec![function("a", "app.zip"), function("b", "layer.zip")],
+        read: vec![
+            archive(
+                "one",
+                json!({"type": "zip", "source_file": "fn/main.py", "output_path": "app.zip"}),
+            ),
+            archive(
+                "inline",
+                json!({"type": "zip", "source": [{"content": "x", "filename": "x"}], "output_path": "layer.zip"}),
+            ),
+        ],
+        ..Plan::default()
+    };
+    let (stack, dir) = read_plan(plan, &[]);
+    let real = dir.canonicalize().expect("canonical");
+    assert_eq!(
+        stack.functions[0].code,
+        CodeSource::Archive {
+            address: "data.archive_file.one".into(),
+            dir: real.join("fn"),
+            file: Some(real.join("fn/main.py")),
+            excludes: Vec::new(),
+        }
+    );
+    assert_eq!(
+        stack.functions[1].code,
+        CodeSource::Inline {
+            address: "data.archive_file.inline".into()
+        }
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
