@@ -56,22 +56,22 @@ pub(crate) struct Inflight {
     pub(crate) cancel: Arc<Notify>,
 }
 
+/// The Extensions API's INVOKE event for a dispatched invocation.
+fn invoke_event_for_extensions(event: &NextEvent) -> String {
+    serde_json::json!({
+        "eventType": "INVOKE",
+        "deadlineMs": event.deadline_ms,
+        "requestId": event.request_id,
+        "invokedFunctionArn": event.invoked_function_arn,
+        "tracing": { "type": "X-Amzn-Trace-Id", "value": event.trace_id },
+    })
+    .to_string()
+}
+
 impl Shared {
     /// Hands queued events to waiting pollers while the rules allow.
     pub(super) fn dispatch(self: &Arc<Self>, st: &mut State) {
-        loop {
-            if st.init != InitState::Ready || st.shutting_down || st.queue.is_empty() {
-                return;
-            }
-            if st.inflight.len() >= self.config.max_concurrency.max(1) {
-                return;
-            }
-            // Lambda (one invocation at a time) starts the next invoke only
-            // when every extension is done with the previous one.
-            if self.config.max_concurrency <= 1 && !st.extensions.iter().all(Extension::is_waiting)
-            {
-                return;
-            }
+        while self.may_dispatch(st) {
             let Some(poller) = st.pollers.pop_front() else {
                 return;
             };
@@ -81,65 +81,78 @@ impl Shared {
             let Some(mut pending) = st.queue.pop_front() else {
                 return;
             };
-            let timeout = pending.opts.timeout.unwrap_or(self.config.timeout);
-            let deadline_ms = util::epoch_millis() + timeout.as_millis() as u64;
-            let arn = pending
-                .opts
-                .invoked_function_arn
-                .clone()
-                .unwrap_or_else(|| self.config.function_arn());
-            let trace_id = pending
-                .opts
-                .trace_id
-                .clone()
-                .unwrap_or_else(util::new_trace_id);
-            let event = NextEvent {
-                request_id: pending.request_id.clone(),
-                payload: pending.payload.clone(),
-                deadline_ms,
-                invoked_function_arn: arn.clone(),
-                trace_id: trace_id.clone(),
-                client_context: pending.opts.client_context.clone(),
-                cognito_identity: pending.opts.cognito_identity.clone(),
-                tenant_id: pending.opts.tenant_id.clone(),
-                dispatched_tx: pending.dispatched_tx.take(),
-            };
+            let (event, timeout) = self.next_event(&mut pending);
+            let invoke_event = invoke_event_for_extensions(&event);
             if let Err(event) = poller.send(event) {
                 pending.dispatched_tx = event.dispatched_tx;
                 st.queue.push_front(pending);
                 continue;
             }
-            let invoke_event = serde_json::json!({
-                "eventType": "INVOKE",
-                "deadlineMs": deadline_ms,
-                "requestId": pending.request_id,
-                "invokedFunctionArn": arn,
-                "tracing": { "type": "X-Amzn-Trace-Id", "value": trace_id },
-            })
-            .to_string();
             for ext in st.extensions.iter_mut().filter(|e| e.wants("INVOKE")) {
                 ext.deliver(Bytes::from(invoke_event.clone()), false);
             }
-            st.inflight.insert(
-                pending.request_id.clone(),
-                Inflight {
-                    generation: st.generation,
-                    timeout,
-                    outcome_tx: pending.outcome_tx,
-                    stream_tx: pending.stream_tx,
-                    responding: false,
-                    cancel: Arc::new(Notify::new()),
-                },
-            );
-            st.progress += 1;
-            let shared = Arc::clone(self);
-            let id = pending.request_id;
-            let generation = st.generation;
-            tokio::spawn(async move {
-                tokio::time::sleep(timeout).await;
-                shared.time_out(&id, generation, true);
-            });
+            self.start_inflight(st, pending, timeout);
         }
+    }
+
+    /// Whether the next queued event may go out now: init done, not
+    /// shutting down, something queued, room under the concurrency limit,
+    /// and (one invocation at a time, as Lambda runs) every extension done
+    /// with the previous one.
+    fn may_dispatch(&self, st: &State) -> bool {
+        st.init == InitState::Ready
+            && !st.shutting_down
+            && !st.queue.is_empty()
+            && st.inflight.len() < self.config.max_concurrency.max(1)
+            && (self.config.max_concurrency > 1 || st.extensions.iter().all(Extension::is_waiting))
+    }
+
+    /// The `/next` answer for `pending`, with its timeout.
+    fn next_event(&self, pending: &mut Pending) -> (NextEvent, Duration) {
+        let timeout = pending.opts.timeout.unwrap_or(self.config.timeout);
+        let event = NextEvent {
+            request_id: pending.request_id.clone(),
+            payload: pending.payload.clone(),
+            deadline_ms: util::epoch_millis() + timeout.as_millis() as u64,
+            invoked_function_arn: pending
+                .opts
+                .invoked_function_arn
+                .clone()
+                .unwrap_or_else(|| self.config.function_arn()),
+            trace_id: pending
+                .opts
+                .trace_id
+                .clone()
+                .unwrap_or_else(util::new_trace_id),
+            client_context: pending.opts.client_context.clone(),
+            cognito_identity: pending.opts.cognito_identity.clone(),
+            tenant_id: pending.opts.tenant_id.clone(),
+            dispatched_tx: pending.dispatched_tx.take(),
+        };
+        (event, timeout)
+    }
+
+    /// Records a dispatched invocation as in flight and starts its timer.
+    fn start_inflight(self: &Arc<Self>, st: &mut State, pending: Pending, timeout: Duration) {
+        st.inflight.insert(
+            pending.request_id.clone(),
+            Inflight {
+                generation: st.generation,
+                timeout,
+                outcome_tx: pending.outcome_tx,
+                stream_tx: pending.stream_tx,
+                responding: false,
+                cancel: Arc::new(Notify::new()),
+            },
+        );
+        st.progress += 1;
+        let shared = Arc::clone(self);
+        let id = pending.request_id;
+        let generation = st.generation;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            shared.time_out(&id, generation, true);
+        });
     }
 
     /// Ends invocation `id` with `Sandbox.Timedout` if it is still running.

@@ -102,7 +102,20 @@ impl Inner {
             .map_err(|e| format!("cannot start {name} ({program}): {e}"))?;
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         reaper::watch(pid);
-        let output = Arc::new(Output {
+        let pipes = read_pipes(&mut child, self.output_for(name, kind));
+        self.lock_life().list.push(Proc {
+            name: name.to_string(),
+            kind,
+            pgid: pid,
+            pipes,
+        });
+        self.watch_exit(child, name.to_string(), kind);
+        Ok(())
+    }
+
+    /// Where a process's output lines go, under which prefix.
+    fn output_for(&self, name: &str, kind: Kind) -> Arc<Output> {
+        Arc::new(Output {
             own_prefix: format!("[{name}]"),
             // Under a log prefix the environment's number is in the prefix.
             shown_prefix: match (&self.cfg.log_prefix, self.cfg.environment) {
@@ -111,29 +124,14 @@ impl Inner {
             },
             show: self.cfg.show_logs,
             tail: (kind == Kind::Runtime).then(|| Arc::clone(&self.tail)),
-        });
-        let mut pipes = Vec::new();
-        if let Some(out) = child.stdout.take() {
-            let watch = PipeWatch::new(out.as_raw_fd());
-            pipes.push(Arc::clone(&watch));
-            tokio::spawn(procs::copy_lines(Arc::clone(&output), out, watch));
-        }
-        if let Some(err) = child.stderr.take() {
-            let watch = PipeWatch::new(err.as_raw_fd());
-            pipes.push(Arc::clone(&watch));
-            tokio::spawn(procs::copy_lines(output, err, watch));
-        }
-        self.lock_life().list.push(Proc {
-            name: name.to_string(),
-            kind,
-            pgid: pid,
-            pipes,
-        });
-        // Watch for the process dying: during init that fails init, during
-        // an invocation it ends it, and either way the next one re-inits.
+        })
+    }
+
+    /// Watches for the process dying: during init that fails init, during
+    /// an invocation it ends it, and either way the next one re-inits.
+    fn watch_exit(self: &Arc<Self>, mut child: tokio::process::Child, name: String, kind: Kind) {
         let this = Arc::clone(self);
         let generation = self.api.generation();
-        let name = name.to_string();
         tokio::spawn(async move {
             let status = child.wait().await;
             // Only the first exit of a running environment is a failure:
@@ -162,6 +160,22 @@ impl Inner {
                 this.api.abort_inflight(err);
             }
         });
-        Ok(())
     }
+}
+
+/// Copies a started process's stdout and stderr (when piped) line by line
+/// to `output`: the watches teardown waits on.
+fn read_pipes(child: &mut tokio::process::Child, output: Arc<Output>) -> Vec<Arc<PipeWatch>> {
+    let mut pipes = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let watch = PipeWatch::new(out.as_raw_fd());
+        pipes.push(Arc::clone(&watch));
+        tokio::spawn(procs::copy_lines(Arc::clone(&output), out, watch));
+    }
+    if let Some(err) = child.stderr.take() {
+        let watch = PipeWatch::new(err.as_raw_fd());
+        pipes.push(Arc::clone(&watch));
+        tokio::spawn(procs::copy_lines(output, err, watch));
+    }
+    pipes
 }
