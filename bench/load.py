@@ -150,6 +150,7 @@ def run_adapter(run, tool, subject, app, app_port, c, size, n, warm, log_dir, lo
         port = int(driver.expect("listening", 10, why))
         env = run.adapter_env(f"127.0.0.1:{port}", app_port)
         env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(c)
+        env.update(subject.env)
         adapter = subprocess.Popen([str(subject.binary)], env=env, stdin=subprocess.DEVNULL,
                                    stdout=alog, stderr=alog)
         pollers = int(driver.expect("ready", 300, why))

@@ -171,6 +171,9 @@ class Subject:
     # ends, its runtime loop goes on; Lambda would SIGKILL it after the
     # deadline), so waiting for it would only add seconds per start.
     grace: float = 2.0
+    # Variables this subject gets beside adapter_env's (bench/threads.py
+    # runs one portside binary as two subjects).
+    env: dict = field(default_factory=dict)
 
 
 def turns(subjects: list[Subject], i: int) -> list[Subject]:

@@ -34,7 +34,9 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering}
 /// (the readiness thread allocates a little at start), so the lock is
 /// nearly always free; dlmalloc's own global lock, an uncontended pthread
 /// mutex, costs a measurable share of a small invocation's instructions
-/// (callgrind, bench/README.md).
+/// (callgrind, bench/README.md). With worker threads (Managed Instances and
+/// `PORTSIDE_WORKER_THREADS`), the lock is contended and yields after a
+/// few spins; its cost is part of what `bench/threads.py` measures.
 struct Dlmalloc {
     busy: AtomicBool,
     heap: UnsafeCell<dlmalloc::Dlmalloc>,

@@ -37,32 +37,23 @@ fn main() -> ExitCode {
     if let Some(warning) = warning {
         warn!("{warning}");
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            error!("cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
             error!("Portside.InvalidConfig: {err}");
-            // Inside Lambda, say why init failed where the function's owner looks.
-            if let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
-                .ok()
-                .and_then(|raw| ApiAddress::parse(&raw).ok())
-                .and_then(|address| LifecycleApi::new(&address).ok())
-            {
-                let report = PortsideError::InvalidConfig(err.to_string());
-                if let Err(e) = runtime.block_on(api.init_error(&report)) {
-                    error!("could not report the init error to Lambda: {e}");
-                }
-            }
+            report_init_error(&PortsideError::InvalidConfig(err.to_string()));
             return ExitCode::from(2);
+        }
+    };
+    let threads = config.threads(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads > 1 {
+        info!("serving on {threads} threads (PORTSIDE_WORKER_THREADS)");
+    }
+    let runtime = match runtime(threads) {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            error!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(portside::run(config, started)) {
@@ -71,5 +62,38 @@ fn main() -> ExitCode {
             error!("stopping: {}: {err}", err.error_type());
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The async runtime: the current thread alone for one thread (classic
+/// invocations, and Managed Instances unless told otherwise), else a pool of
+/// `threads` workers that share the invocation loops.
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = if threads > 1 {
+        let mut pool = tokio::runtime::Builder::new_multi_thread();
+        pool.worker_threads(threads);
+        pool
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()
+}
+
+/// Inside Lambda, says why init failed where the function's owner looks.
+fn report_init_error(report: &PortsideError) {
+    let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .ok()
+        .and_then(|raw| ApiAddress::parse(&raw).ok())
+        .and_then(|address| LifecycleApi::new(&address).ok())
+    else {
+        return;
+    };
+    match runtime(1) {
+        Ok(runtime) => {
+            if let Err(e) = runtime.block_on(api.init_error(report)) {
+                error!("could not report the init error to Lambda: {e}");
+            }
+        }
+        Err(e) => error!("could not report the init error to Lambda: {e}"),
     }
 }

@@ -42,6 +42,16 @@ pub enum InvokeMode {
     ResponseStream,
 }
 
+/// The threads invocations are served on when Lambda Managed Instances run
+/// several at once (`PORTSIDE_WORKER_THREADS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerThreads {
+    /// One per CPU the environment has.
+    Auto,
+    /// This many, at least 1.
+    Count(u16),
+}
+
 /// A set of HTTP status codes, written as `200,201,300-399`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StatusSet {
@@ -270,6 +280,8 @@ pub struct Config {
     pub metrics_namespace: Option<String>,
     /// Lambda Web Functions' request semantics, when on.
     pub web_function: Option<WebFunction>,
+    /// Threads for concurrent invocations (Lambda Managed Instances).
+    pub worker_threads: WorkerThreads,
     /// Where Lambda's APIs are.
     pub runtime_api: RuntimeApi,
     /// The function, as Lambda describes it.
@@ -450,9 +462,27 @@ impl Config {
                 _ => None,
             },
             web_function,
+            worker_threads: env.value(&settings::WORKER_THREADS)?,
             runtime_api,
             function,
         })
+    }
+
+    /// The threads the adapter runs on; `cpus` tells how many CPUs the
+    /// environment has (asked only for `auto`: it reads cgroup files). One while invocations come one at a time, whatever the setting (a
+    /// second thread would only add wake-ups between them); under Managed
+    /// Instances, `PORTSIDE_WORKER_THREADS`, never more than the invocations
+    /// that can be in flight.
+    pub fn threads(&self, cpus: impl FnOnce() -> usize) -> usize {
+        let concurrency = self.function.max_concurrency as usize;
+        if concurrency <= 1 {
+            return 1;
+        }
+        let wanted = match self.worker_threads {
+            WorkerThreads::Auto => cpus(),
+            WorkerThreads::Count(n) => usize::from(n),
+        };
+        wanted.clamp(1, concurrency)
     }
 }
 
@@ -904,5 +934,58 @@ mod tests {
         let config = config_with(&[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).unwrap();
         assert_eq!(config.function.max_concurrency, 8);
         assert!(config_with(&[("AWS_LAMBDA_MAX_CONCURRENCY", "0")]).is_err());
+    }
+
+    #[test]
+    fn invocations_that_come_one_at_a_time_run_on_one_thread_whatever_the_setting() {
+        for value in ["1", "4", "auto", "AUTO"] {
+            let config = config_with(&[("PORTSIDE_WORKER_THREADS", value)]).unwrap();
+            assert_eq!(
+                config.threads(|| panic!("no CPU count is needed")),
+                1,
+                "{value}"
+            );
+        }
+        let default = config_with(&[("AWS_LAMBDA_MAX_CONCURRENCY", "64")]).unwrap();
+        assert_eq!(default.worker_threads, WorkerThreads::Count(1));
+        assert_eq!(
+            default.threads(|| 8),
+            1,
+            "Managed Instances: one thread unless told"
+        );
+    }
+
+    #[test]
+    fn managed_instances_get_the_threads_asked_for_never_more_than_can_be_in_flight() {
+        let threads = |concurrency: &'static str, value: &'static str, cpus: usize| {
+            config_with(&[
+                ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency),
+                ("PORTSIDE_WORKER_THREADS", value),
+            ])
+            .unwrap()
+            .threads(|| cpus)
+        };
+        assert_eq!(threads("64", "auto", 4), 4, "one per CPU");
+        assert_eq!(
+            threads("2", "auto", 16),
+            2,
+            "no more than invocations in flight"
+        );
+        assert_eq!(threads("64", "auto", 0), 1, "at least one");
+        assert_eq!(threads("64", "3", 16), 3);
+        assert_eq!(threads("8", "256", 16), 8);
+    }
+
+    #[test]
+    fn a_bad_worker_thread_count_names_the_variable_and_the_accepted_values() {
+        for bad in ["0", "257", "-1", "many", "2.5"] {
+            let err = config_with(&[("PORTSIDE_WORKER_THREADS", bad)]).expect_err(bad);
+            assert_eq!(err.variable, "PORTSIDE_WORKER_THREADS", "{bad}");
+            let text = err.to_string();
+            assert!(
+                text.contains("from 1 to 256") && text.contains("auto"),
+                "{bad}: {text}"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
-use super::{InvokeMode, ReadinessProtocol, StatusSet, UrlPath};
+use super::{InvokeMode, ReadinessProtocol, StatusSet, UrlPath, WorkerThreads};
 
 pub(super) fn port(text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
@@ -121,6 +121,17 @@ pub(super) fn concurrency(text: &str) -> Result<u32, String> {
     match text.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err("not a positive whole number".into()),
+    }
+}
+
+/// `auto`, or a number of threads from 1 to 256.
+pub(super) fn worker_threads(text: &str) -> Result<WorkerThreads, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(WorkerThreads::Auto);
+    }
+    match text.parse::<u16>() {
+        Ok(n @ 1..=256) => Ok(WorkerThreads::Count(n)),
+        _ => Err("neither auto nor a number of threads from 1 to 256".into()),
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
-use super::{parse, ApiAddress, InvokeMode, ReadinessProtocol, StatusSet, UrlPath};
+use super::{parse, ApiAddress, InvokeMode, ReadinessProtocol, StatusSet, UrlPath, WorkerThreads};
 use crate::log::Level;
 
 /// One setting, read as a `T`.
@@ -325,6 +325,21 @@ pub const POOL_IDLE_TIMEOUT: Setting<Duration> = Setting {
     older: Some(&CLIENT_IDLE_TIMEOUT_MS),
 };
 
+/// Threads for concurrent invocations (Lambda Managed Instances).
+pub const WORKER_THREADS: Setting<WorkerThreads> = Setting {
+    names: &["PORTSIDE_WORKER_THREADS"],
+    default: Fallback::Value("1"),
+    parse: parse::worker_threads,
+    accepted: "a number of threads from 1 to 256, or auto (one per CPU)",
+    meaning: "Threads that serve invocations when Lambda Managed Instances run several at \
+              once (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), never more than that; invocations \
+              that come one at a time always run on one thread. One thread serves about \
+              10,000 small or 3,500 64 KiB invocations a second per core; `auto` (one per \
+              CPU) pays only when that one thread is the limit (see \
+              [Lambda Managed Instances](managed-instances.md#threads)).",
+    older: None,
+};
+
 /// Where WebSocket events go.
 pub const WEBSOCKET_PATH: Setting<UrlPath> = Setting {
     names: &["PORTSIDE_WEBSOCKET_PATH"],
@@ -452,6 +467,7 @@ pub const SETTINGS: &[&dyn Documented] = &[
     &ERROR_STATUS_CODES,
     &LAMBDA_RUNTIME_API_PROXY,
     &POOL_IDLE_TIMEOUT,
+    &WORKER_THREADS,
     &WEBSOCKET_PATH,
     &SNAPSTART_BEFORE_CHECKPOINT_PATH,
     &SNAPSTART_AFTER_RESTORE_PATH,

@@ -577,6 +577,35 @@ fn result_of(target: &str, outcome: &Outcome) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_instances_64_in_flight_with_crashes_resets_slow_readers_and_early_answers() {
+    let f = managed_instances_64_in_flight(&[]).await;
+    assert_eq!(runtime_workers(&f), 0, "one thread unless told otherwise");
+}
+
+/// The same 64 invocations in flight, faults and all, on three worker
+/// threads that share the invocation loops (`PORTSIDE_WORKER_THREADS`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_instances_on_worker_threads_64_in_flight_with_crashes_resets_slow_readers_and_early_answers(
+) {
+    let f = managed_instances_64_in_flight(&[("PORTSIDE_WORKER_THREADS", "3")]).await;
+    assert_eq!(runtime_workers(&f), 3, "{}", f.log());
+    assert!(f.log().contains("serving on 3 threads"), "{}", f.log());
+}
+
+/// The adapter's tokio worker threads, by the name tokio gives them (a
+/// current-thread runtime has none).
+fn runtime_workers(f: &Function) -> usize {
+    let pid = f.child.id().expect("the adapter runs");
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim_end() == "tokio-rt-worker")
+        .count()
+}
+
+/// 64 invocations in flight three times over: all fine, then a mix of app
+/// crashes, resets, slow readers, early answers and hangs, then all fine
+/// again; every result its own, nothing sent twice, no descriptor left.
+async fn managed_instances_64_in_flight(extra: &[(&'static str, &'static str)]) -> Function {
     const N: usize = 64;
     let app = MixedApp::start(N).await;
     let config = runtime_api::Config {
@@ -584,17 +613,15 @@ async fn managed_instances_64_in_flight_with_crashes_resets_slow_readers_and_ear
         ..runtime_api::Config::default()
     };
     let concurrency = N.to_string();
-    let mut f = Function::start_with(
-        config,
-        app.port,
-        &[
-            ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.as_str()),
-            ("PORTSIDE_LOG_LEVEL", "info"),
-        ],
-    )
-    .await
-    .ready()
-    .await;
+    let mut env = vec![
+        ("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.as_str()),
+        ("PORTSIDE_LOG_LEVEL", "info"),
+    ];
+    env.extend_from_slice(extra);
+    let mut f = Function::start_with(config, app.port, &env)
+        .await
+        .ready()
+        .await;
     let all_ok = vec!["gate"; N];
     // The pool at its steady state: one connection per invocation in flight
     // (all N at the app at once).
@@ -640,4 +667,5 @@ async fn managed_instances_64_in_flight_with_crashes_resets_slow_readers_and_ear
         "descriptors back to their steady count"
     );
     healthy(&mut f);
+    f
 }
