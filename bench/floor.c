@@ -12,7 +12,8 @@
  * It parses no event JSON (it sends the one request it is told), checks
  * nothing an adapter must check, and has no timers, pools or retries: what it
  * costs is the kernel's part of an invocation plus the least user work. It
- * registers as an extension first (so bench/run.py can time exec -> register
+ * registers as an extension first and checks the app's readiness with one
+ * GET / (so bench/run.py can time exec -> register and exec -> first /next
  * for it too) and reads the same variables the adapters read:
  * AWS_LAMBDA_RUNTIME_API, AWS_LWA_PORT (the app's port), and FLOOR_PATH (the
  * request target, "/small?lang=en&page=1" by default).
@@ -142,6 +143,12 @@ int main(void) {
     send_all(rt, out, (size_t)n);
     read_message(rt, &len);
     int app = dial("127.0.0.1", atoi(port));
+    /* The least readiness check: one GET / on the connection the invocations
+     * then use (as portside does), so exec -> first /next has a floor too. */
+    char ready[256];
+    int ready_n = snprintf(ready, sizeof ready, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n", port);
+    send_all(app, ready, (size_t)ready_n);
+    read_message(app, &len);
     char next[256], request[1024], id[256];
     int next_n = snprintf(next, sizeof next,
                           "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n\r\n", api);
