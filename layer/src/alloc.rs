@@ -96,24 +96,43 @@ const MIN_CACHED: usize = 64 * 1024;
 /// Size classes: 64 KiB (2^16) to 16 MiB (2^24).
 const FIRST_CLASS_BITS: u32 = 16;
 const CLASSES: usize = 9;
-/// Blocks kept per size class: what one invocation frees of one size.
-const SLOTS: usize = 2;
-/// Invocations an unused block is kept for. Longer keeps a few more buffers
-/// warm when invocations alternate between shapes, at the cost of resident
-/// memory (bench/README.md compares the choices).
+/// Blocks kept per size class and invocation in flight: what one
+/// invocation frees of one size.
+const SLOTS_PER_INVOCATION: usize = 2;
+/// Slots per size class at most (Managed Instances with 64 invocations in
+/// flight use all of them).
+const SLOTS: usize = 128;
+/// Invocations an unused block is kept for, per invocation in flight.
+/// Longer keeps a few more buffers warm when invocations alternate between
+/// shapes, at the cost of resident memory (bench/README.md compares the
+/// choices).
 const KEEP_FOR: u64 = 1;
-/// Most bytes kept in the cache (as reserved; what stays resident is less).
+/// Most bytes kept in the cache for one invocation in flight (as reserved;
+/// what stays resident is less).
 pub const CACHE_LIMIT: usize = 8 * 1024 * 1024;
+/// Most bytes kept in the cache whatever the concurrency.
+const CACHE_LIMIT_MAX: usize = 64 * 1024 * 1024;
 /// Alignment dlmalloc and the system give without asking (and the cache keeps).
 const ALIGN: usize = 16;
 
 /// The cache of large blocks.
+///
+/// Sized for the invocations in flight ([`CachingAllocator::size_for`]): with
+/// one at a time (classic Lambda) it keeps two blocks per size class for one
+/// invocation, and with Managed Instances' N at once, two per class for each
+/// of them, kept for N invocations, within N times the limit (at most
+/// [`CACHE_LIMIT_MAX`]). Sized for one while N run at once, the cache
+/// would hand nearly every large block back to the system, and every
+/// invocation would map fresh memory and fault it in again.
 pub struct CachingAllocator {
     slots: [[AtomicPtr<u8>; SLOTS]; CLASSES],
     /// The invocation during which each slot's block was freed.
     stamps: [[AtomicU64; SLOTS]; CLASSES],
     cached: AtomicUsize,
     invocation: AtomicU64,
+    /// Invocations in flight at most, less one: zero until sized, so the
+    /// whole cache starts zeroed (in .bss, not in the binary).
+    more_in_flight: AtomicUsize,
 }
 
 impl CachingAllocator {
@@ -133,7 +152,38 @@ impl CachingAllocator {
             stamps: [STAMPS; CLASSES],
             cached: AtomicUsize::new(0),
             invocation: AtomicU64::new(0),
+            more_in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Sizes the cache for `in_flight` invocations at once (at start-up,
+    /// before any is served; 1 is the size it starts with).
+    pub fn size_for(&self, in_flight: usize) {
+        self.more_in_flight
+            .store(in_flight.max(1) - 1, Ordering::Relaxed);
+    }
+
+    /// Invocations in flight at most.
+    fn in_flight(&self) -> usize {
+        self.more_in_flight.load(Ordering::Relaxed) + 1
+    }
+
+    /// Invocations an unused block is kept for.
+    fn keep_for(&self) -> u64 {
+        KEEP_FOR * self.in_flight() as u64
+    }
+
+    /// Most bytes kept.
+    fn limit(&self) -> usize {
+        CACHE_LIMIT
+            .saturating_mul(self.in_flight())
+            .min(CACHE_LIMIT_MAX)
+    }
+
+    /// The slots of `class` in use, with their stamps (the rest stay empty).
+    fn slots_of(&self, class: usize) -> impl Iterator<Item = (&AtomicPtr<u8>, &AtomicU64)> {
+        let n = (SLOTS_PER_INVOCATION * self.in_flight()).min(SLOTS);
+        self.slots[class][..n].iter().zip(&self.stamps[class][..n])
     }
 
     /// Bytes held in the cache now (what the tests check).
@@ -146,9 +196,15 @@ impl CachingAllocator {
     /// last [`KEEP_FOR`] go back to the system.
     pub fn end_of_invocation(&self) {
         let ended = self.invocation.fetch_add(1, Ordering::Relaxed);
-        for (class, slots) in self.slots.iter().enumerate() {
-            for (slot, stamp) in slots.iter().zip(&self.stamps[class]) {
-                if stamp.load(Ordering::Relaxed) + KEEP_FOR > ended {
+        if self.cached.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let keep_for = self.keep_for();
+        for class in 0..CLASSES {
+            for (slot, stamp) in self.slots_of(class) {
+                if stamp.load(Ordering::Relaxed) + keep_for > ended
+                    || slot.load(Ordering::Relaxed).is_null()
+                {
                     continue;
                 }
                 let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
@@ -172,7 +228,10 @@ impl CachingAllocator {
             // SAFETY: the caller's contract is dlmalloc's.
             return unsafe { DLMALLOC.alloc(layout) };
         };
-        for slot in &self.slots[class] {
+        for (slot, _) in self.slots_of(class) {
+            if slot.load(Ordering::Relaxed).is_null() {
+                continue;
+            }
             let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
             if !block.is_null() {
                 self.cached.fetch_sub(class_size(class), Ordering::Relaxed);
@@ -196,9 +255,9 @@ impl CachingAllocator {
             return unsafe { DLMALLOC.dealloc(ptr, layout) };
         };
         let size = class_size(class);
-        if self.cached.fetch_add(size, Ordering::Relaxed) + size <= CACHE_LIMIT {
+        if self.cached.fetch_add(size, Ordering::Relaxed) + size <= self.limit() {
             let now = self.invocation.load(Ordering::Relaxed);
-            for (slot, stamp) in self.slots[class].iter().zip(&self.stamps[class]) {
+            for (slot, stamp) in self.slots_of(class) {
                 if slot.load(Ordering::Relaxed).is_null() {
                     stamp.store(now, Ordering::Relaxed);
                     if slot
@@ -293,6 +352,12 @@ unsafe impl GlobalAlloc for Global {
 /// Marks the end of an invocation (see [`CachingAllocator::end_of_invocation`]).
 pub fn end_of_invocation() {
     CACHE.end_of_invocation();
+}
+
+/// Sizes the process's cache for `in_flight` invocations at once (see
+/// [`CachingAllocator::size_for`]).
+pub fn size_for(in_flight: usize) {
+    CACHE.size_for(in_flight);
 }
 
 /// The size class of a block of `size` bytes, if it is cached.
@@ -395,5 +460,75 @@ mod tests {
             cache.end_of_invocation();
             assert_eq!(cache.cached_bytes(), 0);
         }
+    }
+
+    #[test]
+    fn sized_for_n_in_flight_it_keeps_two_blocks_per_class_for_each_for_n_invocations() {
+        const N: usize = 8;
+        let cache = CachingAllocator::new();
+        cache.size_for(N);
+        let small = Layout::from_size_align(65_536, 8).unwrap();
+        let large = Layout::from_size_align(100_000, 8).unwrap();
+        // SAFETY: this cache's blocks, written within their size and freed
+        // once with the layout they were allocated with.
+        unsafe {
+            // N invocations in flight, each with a 64 KiB and a 128 KiB block.
+            let blocks: Vec<(*mut u8, *mut u8)> = (0..N)
+                .map(|_| (cache.alloc_block(small), cache.alloc_block(large)))
+                .collect();
+            for &(a, b) in &blocks {
+                a.write_bytes(1, small.size());
+                b.write_bytes(2, large.size());
+                cache.free_block(a, small);
+                cache.free_block(b, large);
+                cache.end_of_invocation();
+            }
+            // Every block kept (sized for one, only two per class would be).
+            assert_eq!(cache.cached_bytes(), N * (64 + 128) * 1024);
+            // The next N invocations get those same blocks back.
+            let mut again: Vec<*mut u8> = (0..N)
+                .flat_map(|_| [cache.alloc_block(small), cache.alloc_block(large)])
+                .collect();
+            let mut before: Vec<*mut u8> = blocks.iter().flat_map(|&(a, b)| [a, b]).collect();
+            again.sort();
+            before.sort();
+            assert_eq!(again, before, "no block came fresh from the system");
+            assert_eq!(cache.cached_bytes(), 0);
+            for &p in &again {
+                let layout = if blocks.iter().any(|&(a, _)| a == p) {
+                    small
+                } else {
+                    large
+                };
+                cache.free_block(p, layout);
+            }
+            // Unused for N invocations: kept; one more, and they are gone.
+            for _ in 0..N {
+                cache.end_of_invocation();
+                assert_eq!(cache.cached_bytes(), N * (64 + 128) * 1024);
+            }
+            cache.end_of_invocation();
+            assert_eq!(cache.cached_bytes(), 0);
+        }
+    }
+
+    #[test]
+    fn sized_for_many_in_flight_it_never_holds_more_than_its_bound() {
+        let cache = CachingAllocator::new();
+        cache.size_for(1000);
+        let big = Layout::from_size_align(4 << 20, 8).unwrap();
+        // SAFETY: as above.
+        unsafe {
+            let blocks: Vec<*mut u8> = (0..40).map(|_| cache.alloc_block(big)).collect();
+            for &p in &blocks {
+                cache.free_block(p, big);
+            }
+        }
+        assert!(
+            cache.cached_bytes() <= CACHE_LIMIT_MAX,
+            "{}",
+            cache.cached_bytes()
+        );
+        assert_eq!(cache.cached_bytes(), CACHE_LIMIT_MAX, "filled to the bound");
     }
 }

@@ -275,6 +275,8 @@ fn start(config: Config) -> Result<(Arc<Adapter>, watch::Receiver<ReadyState>), 
         attempt_timeout: Duration::from_secs(2),
     };
     let concurrency = config.function.max_concurrency as usize;
+    // Large buffers kept for every invocation in flight, not only one.
+    crate::alloc::size_for(concurrency);
     let client = AppClient::new(app, config.pool_idle_timeout, concurrency + 1);
     let keep = (config.readiness.port == config.port).then(|| client.clone());
     let ready = start_readiness(
