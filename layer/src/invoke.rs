@@ -100,14 +100,17 @@ impl Drop for InFlightGuard {
 }
 
 /// Turns a panic while polling `F` into an error, so one invocation's bug
-/// becomes that invocation's error and the next invocation is served.
-pub struct CatchUnwind<F>(pub Pin<Box<F>>);
+/// becomes that invocation's error and the next invocation is served. `F`
+/// is pinned already (`Pin<&mut _>` from `std::pin::pin!`: the invocation's
+/// future stays where it was made, in the loop's own state, where a
+/// `Box::pin` would copy its several kilobytes to the heap each time).
+pub struct CatchUnwind<F>(pub F);
 
-impl<F: Future> Future for CatchUnwind<F> {
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, String>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
+        let inner = Pin::new(&mut self.0);
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(poll) => poll.map(Ok),
             Err(panic) => {
@@ -280,7 +283,10 @@ impl Adapter {
             cold_start: self.cold.swap(false, Ordering::Relaxed),
             ..Facts::default()
         };
-        let reply = CatchUnwind(Box::pin(self.invoke(invocation, deadline, &mut facts))).await;
+        let reply = {
+            let invoke = std::pin::pin!(self.invoke(invocation, deadline, &mut facts));
+            CatchUnwind(invoke).await
+        };
         let delivered = match reply {
             Ok(Ok(Reply::Buffered(json))) => {
                 self.results
