@@ -334,7 +334,7 @@ pub const WORKER_THREADS: Setting<WorkerThreads> = Setting {
     meaning: "Threads that serve invocations when Lambda Managed Instances run several at \
               once (`AWS_LAMBDA_MAX_CONCURRENCY` > 1), never more than that; invocations \
               that come one at a time always run on one thread. One thread serves about \
-              10,000 small or 3,500 64 KiB invocations a second per core; `auto` (one per \
+              10,000 small or 5,000 64 KiB invocations a second per core; `auto` (one per \
               CPU) pays only when that one thread is the limit (see \
               [Lambda Managed Instances](managed-instances.md#threads)).",
     older: None,
