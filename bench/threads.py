@@ -79,10 +79,6 @@ def measure(binary: Path, peer: Path | None, rounds: int, log_dir: Path) -> dict
             "machine": run.machine(), "figures": figures}
 
 
-def median(values) -> float:
-    return statistics.median(values)
-
-
 def table(record: dict) -> str:
     """The Markdown table of a run: medians over rounds, and the ratio
     auto / one thread (median of the per-round ratios, with their range)."""
@@ -96,15 +92,15 @@ def table(record: dict) -> str:
         cells = []
         for n in names:
             rs = by[n]
-            cells.append(f"{median(r['cpu_us'] for r in rs):.0f} µs, {median(r['per_second'] for r in rs):.0f}/s,"
-                         f" {median(r['added_p50_us'] for r in rs):.0f} µs, {median(r['added_p99_us'] for r in rs):.0f} µs,"
-                         f" {median(r['adapter_busy'] for r in rs):.2f}")
+            cells.append(f"{statistics.median(r['cpu_us'] for r in rs):.0f} µs, {statistics.median(r['per_second'] for r in rs):.0f}/s,"
+                         f" {statistics.median(r['added_p50_us'] for r in rs):.0f} µs, {statistics.median(r['added_p99_us'] for r in rs):.0f} µs,"
+                         f" {statistics.median(r['adapter_busy'] for r in rs):.2f}")
 
         def ratio(field: str) -> str:
             rs = [a[field] / o[field] for a, o in zip(by[AUTO], by[ONE]) if o[field] > 0]
-            return f"{median(rs):.2f}× ({min(rs):.2f}–{max(rs):.2f})" if rs else "—"
+            return f"{statistics.median(rs):.2f}× ({min(rs):.2f}–{max(rs):.2f})" if rs else "—"
 
-        ceiling = 1e6 / median(r["cpu_us"] for r in by[ONE])
+        ceiling = 1e6 / statistics.median(r["cpu_us"] for r in by[ONE])
         out.append(f"| {run.size_label(size)}, C = {c} | " + " | ".join(cells)
                    + f" | {ratio('cpu_us')}, {ratio('per_second')}, {ratio('added_p99_us')}"
                    + f" | {ceiling:,.0f}/s |")

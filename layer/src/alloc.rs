@@ -193,7 +193,7 @@ impl CachingAllocator {
     }
 
     /// Marks the end of an invocation: blocks no invocation has used in the
-    /// last [`KEEP_FOR`] go back to the system.
+    /// last [`KEEP_FOR`] per invocation in flight go back to the system.
     pub fn end_of_invocation(&self) {
         let ended = self.invocation.fetch_add(1, Ordering::Relaxed);
         if self.cached.load(Ordering::Relaxed) == 0 {

@@ -469,8 +469,9 @@ impl Config {
     }
 
     /// The threads the adapter runs on; `cpus` tells how many CPUs the
-    /// environment has (asked only for `auto`: it reads cgroup files). One while invocations come one at a time, whatever the setting (a
-    /// second thread would only add wake-ups between them); under Managed
+    /// environment has (asked only for `auto`: it reads cgroup files). One
+    /// while invocations come one at a time, whatever the setting (a second
+    /// thread would only add wake-ups between them); under Managed
     /// Instances, `PORTSIDE_WORKER_THREADS`, never more than the invocations
     /// that can be in flight.
     pub fn threads(&self, cpus: impl FnOnce() -> usize) -> usize {

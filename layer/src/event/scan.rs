@@ -12,8 +12,9 @@
 //! upload (1.4 MB of base64); callgrind's share of them is in
 //! bench/README.md. A base64 body has no escapes, so finding its end is a
 //! search for the next `"`, `\` or control character, sixty-four bytes at
-//! a time with AVX2 (sixteen with SSE2, eight elsewhere). Every other member is walked structurally (strings, nesting), not
-//! understood: any doubt, and the caller reads the payload the usual way.
+//! a time with AVX2 (sixteen with SSE2, eight elsewhere). Every other
+//! member is walked structurally (strings, nesting), not understood: any
+//! doubt, and the caller reads the payload the usual way.
 
 use std::ops::Range;
 
