@@ -1592,8 +1592,10 @@ def measure_exec(plan: Plan, subjects: list[Subject], log_dir: Path, figs: dict[
     """Each process's own start, without the harness's fork and exec of it:
     bench/execstamp.c stamps CLOCK_MONOTONIC and execs the adapter; the
     emulator stamps the register request and the first /next (the app already
-    listening). The floor (bench/floor.c) registers at once and checks no
-    readiness: its exec → register is the least a start costs here."""
+    listening). The floor (bench/floor.c) registers as its first act and
+    then checks readiness with one GET: its exec → register is the least a
+    start costs here, its exec → first /next the least a start with one
+    readiness check costs."""
     stamp_tool = build_c("execstamp", log_dir)
     floor = Subject(FLOOR, build_c("floor", log_dir), grace=0.05)
     everyone = [*subjects, floor]
