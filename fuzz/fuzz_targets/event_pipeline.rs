@@ -16,7 +16,9 @@
 //! `Portside.RequestTooLarge` naming it, never another request; no header the adapter owns survives from the event, and
 //! every other header reaches the app with every value; the body reaches
 //! the app unchanged; the result is valid JSON with the app's status, and
-//! its body gives back the app's bytes (text as itself, binary by base64).
+//! its body gives back the app's bytes (text as itself, binary by base64);
+//! and the payload taken apart as it arrives (`event::assemble`) is given
+//! back whole byte for byte, and read split is the event it is whole.
 
 #![no_main]
 
@@ -61,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let response = common::response(spec);
+    check_split(payload);
     match event::parse(payload) {
         Err(PortsideError::InvalidEvent(_)) => {}
         Err(other) => panic!("parse failed with {other:?}, not InvalidEvent"),
@@ -68,6 +71,43 @@ fuzz_target!(|data: &[u8]| {
         Ok(Event::PassThrough(pass)) => check_pass_through(payload, &pass, response),
     }
 });
+
+/// The payload taken apart as it arrives (`event::assemble`), in frames of
+/// a size from its length: given back whole, it is the payload byte for
+/// byte; read split, it is the event the whole payload is.
+fn check_split(payload: &str) {
+    let bytes = payload.as_bytes();
+    let mut assembler = event::Assembler::new(bytes.len());
+    for frame in bytes.chunks(1 + bytes.len() % 97) {
+        assembler.push(frame);
+    }
+    let split = match assembler.finish() {
+        event::Payload::Whole(joined) => {
+            assert_eq!(&joined[..], bytes, "the payload given back whole");
+            return;
+        }
+        event::Payload::Split(split) => {
+            assert_eq!(&split.join()[..], bytes, "the split payload joined");
+            split
+        }
+    };
+    let Some(read) = event::parse_split(&split) else {
+        return;
+    };
+    match (event::parse(payload), read) {
+        (Ok(Event::Http(whole)), Event::Http(split)) => {
+            assert_eq!(whole.source, split.source);
+            assert_eq!(whole.request, split.request, "the request, split and whole");
+            assert_eq!(
+                whole.request_context.as_ref().map(|c| c.get().to_string()),
+                split.request_context.as_ref().map(|c| c.get().to_string())
+            );
+            assert_eq!(whole.websocket, split.websocket);
+            assert_eq!(whole.client_ip, split.client_ip);
+        }
+        (whole, split) => panic!("read split: {split:?}; whole: {whole:?}"),
+    }
+}
 
 fn check_http(payload: &str, http: event::HttpEvent<'_>, response: ResponseParts) {
     let config = config();

@@ -58,6 +58,18 @@ pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
     // store, so the buffer is allocated once: growing it would copy the body
     // into a block twice its size.
     let mut out = Vec::with_capacity(input.len().div_ceil(4) * 3 + 8);
+    if decode_base64_into(input, &mut out) {
+        Ok(out)
+    } else {
+        // Decoded again whole, for the crate's error with its position.
+        BASE64.decode(input)
+    }
+}
+
+/// Appends the decoding of `input` (standard base64, padded or not, as
+/// [`decode_base64`] reads it) to `out`; `false` when `input` is not
+/// base64 (then `out` may hold part of a decoding, to be dropped).
+pub fn decode_base64_into(input: &[u8], out: &mut Vec<u8>) -> bool {
     #[allow(unused_mut)]
     let mut vectorized = 0;
     #[cfg(target_arch = "x86_64")]
@@ -65,13 +77,9 @@ pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
         // At least the last four characters (where padding may be) are left
         // to the crate, with anything after a character it must judge.
         // SAFETY: the CPU has AVX2 (just detected), the kernel's one requirement.
-        vectorized = unsafe { avx2::decode_blocks(input, &mut out, 4) };
+        vectorized = unsafe { avx2::decode_blocks(input, out, 4) };
     }
-    match BASE64.decode_vec(&input[vectorized..], &mut out) {
-        Ok(()) => Ok(out),
-        // Decoded again whole, for the crate's error with its position.
-        Err(_) => BASE64.decode(input),
-    }
+    BASE64.decode_vec(&input[vectorized..], out).is_ok()
 }
 
 /// Base64 text of `bytes`, padded.

@@ -29,7 +29,7 @@ use crate::compress;
 use crate::config::{Config, InvokeMode};
 use crate::deadline::{app_deadline, Deadline};
 use crate::error::{AppErrorCause, PortsideError, BUFFERED_RESPONSE_LIMIT};
-use crate::event::{self, Event, HttpSource, ResponseParts};
+use crate::event::{self, Event, HttpSource, Payload, ResponseParts};
 use crate::pool::Connection;
 use crate::proxy::{AppClient, Lease, Replay};
 use crate::record::{self, Ending, Facts};
@@ -198,7 +198,7 @@ struct Prepared {
     source: Option<HttpSource>,
     /// The event, kept only when the request may be replayed (made again
     /// from it) after a stale connection ate it: an idempotent HTTP request.
-    kept_event: Option<Bytes>,
+    kept_event: Option<Payload>,
     /// The client's `Accept-Encoding`, when the response may be compressed.
     accept_encoding: Option<String>,
     /// Whether the response is to be streamed (`response_stream` mode and a
@@ -389,17 +389,40 @@ impl Adapter {
     }
 
     /// The app's request from the event, and what the rest of the
-    /// invocation needs to know about it.
+    /// invocation needs to know about it. A payload taken apart as it came
+    /// (`event::assemble`) is read in its parts; whenever that does not
+    /// fit, it is read whole.
     fn prepare(
         &self,
-        payload: Bytes,
+        payload: Payload,
         info: &InvocationInfo<'_>,
         facts: &mut Facts,
     ) -> Result<Prepared, PortsideError> {
-        let text = crate::body::as_text(&payload)
+        let bytes = match payload {
+            Payload::Split(split) => match event::parse_split(&split) {
+                Some(event) => {
+                    return self.prepare_event(event, Payload::Split(split), info, facts)
+                }
+                None => split.join(),
+            },
+            Payload::Whole(bytes) => bytes,
+        };
+        let text = crate::body::as_text(&bytes)
             .ok_or_else(|| PortsideError::InvalidEvent("the payload is not UTF-8 text".into()))?;
+        let event = event::parse(text)?;
+        self.prepare_event(event, Payload::Whole(bytes.clone()), info, facts)
+    }
+
+    /// [`Adapter::prepare`], the event read from `payload`.
+    fn prepare_event(
+        &self,
+        event: Event<'_>,
+        payload: Payload,
+        info: &InvocationInfo<'_>,
+        facts: &mut Facts,
+    ) -> Result<Prepared, PortsideError> {
         let mut pass_through_source = None;
-        let (source, request) = match event::parse(text)? {
+        let (source, request) = match event {
             Event::Http(http) => (
                 Some(http.source),
                 request::http_request(*http, info, &self.config)?,
@@ -410,7 +433,12 @@ impl Adapter {
                 }
                 (
                     None,
-                    request::pass_through_request(&pass, payload.clone(), info, &self.config)?,
+                    request::pass_through_request(
+                        &pass,
+                        payload.clone().into_whole(),
+                        info,
+                        &self.config,
+                    )?,
                 )
             }
         };
@@ -476,8 +504,11 @@ impl Adapter {
             streams,
         } = prepared;
         let rebuild = || {
-            let text = std::str::from_utf8(kept_event.as_ref()?).ok()?;
-            match event::parse(text).ok()? {
+            let event = match kept_event.as_ref()? {
+                Payload::Split(split) => event::parse_split(split)?,
+                Payload::Whole(bytes) => event::parse(std::str::from_utf8(bytes).ok()?).ok()?,
+            };
+            match event {
                 Event::Http(http) => request::http_request(*http, info, &self.config).ok(),
                 Event::PassThrough(_) => None,
             }

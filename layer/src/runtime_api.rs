@@ -2,7 +2,8 @@
 //! delivering their results.
 //!
 //! Owns: `GET /runtime/invocation/next` (the payload read into a buffer of
-//! its announced size, reused from one invocation to the next, and the
+//! its announced size, reused from one invocation to the next, or, when it
+//! is long, handed frame by frame to `event::assemble`; and the
 //! invocation's context from its headers), `POST /runtime/invocation/{id}/response`
 //! and `/error`, their headers (the error type, the invocation id Lambda
 //! uses against cross-wiring, the streaming mode), the streamed body with its
@@ -38,6 +39,7 @@ use crate::body::encode_base64;
 use crate::client::{self, Resend, Via};
 use crate::config::ApiAddress;
 use crate::error::PortsideError;
+use crate::event::{self, Assembler, Payload};
 use crate::limits::Limit;
 use crate::pool::{Connection, ConnectionPool};
 
@@ -69,7 +71,7 @@ pub struct NextInvocation {
     pub context: lambda_runtime::Context,
     /// The event, or why it was not read: over [`Limit::Event`] (the
     /// invocation then fails with that error, and Lambda is told).
-    pub payload: Result<Bytes, PortsideError>,
+    pub payload: Result<Payload, PortsideError>,
     /// Lambda's invocation id, echoed on the result when it sent one.
     pub invocation_id: Option<HeaderValue>,
 }
@@ -268,7 +270,7 @@ impl RuntimeApiClient {
             self.pool.give_back(connection);
         }
         if let Ok(payload) = &payload {
-            client::expect_success("/next", parts.status, payload)?;
+            client::expect_success("/next", parts.status, payload.excerpt())?;
         }
         let request_id = parts
             .headers
@@ -449,12 +451,14 @@ fn runtime_uri(prefix: &str, path: &str) -> Result<http::Uri, String> {
         .map_err(|e| format!("cannot address the Runtime API at {target:?}: {e}"))
 }
 
-/// Reads `/next`'s payload into `buffer`; `Ok(Err(..))` when it is over
+/// Reads `/next`'s payload: a long one ([`event::LONG_BODY`] and more)
+/// frame by frame into an [`Assembler`], which may take its body apart as
+/// it comes; any other into `buffer`. `Ok(Err(..))` when it is over
 /// [`Limit::Event`] (then it is not read: the connection must be dropped).
 async fn read_payload(
     mut body: hyper::body::Incoming,
     buffer: &mut BytesMut,
-) -> Result<Result<Bytes, PortsideError>, String> {
+) -> Result<Result<Payload, PortsideError>, String> {
     let too_large = |size| {
         Ok(Err(PortsideError::RequestTooLarge {
             limit: Limit::Event,
@@ -465,18 +469,29 @@ async fn read_payload(
     if length > PAYLOAD_LIMIT {
         return too_large(length);
     }
+    let mut assembler = (length >= event::LONG_BODY).then(|| Assembler::new(length));
     buffer.clear();
-    buffer.reserve(length);
+    if assembler.is_none() {
+        buffer.reserve(length);
+    }
+    let mut read = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| format!("/next's payload broke off: {e}"))?;
         if let Ok(data) = frame.into_data() {
-            if buffer.len() + data.len() > PAYLOAD_LIMIT {
-                return too_large(buffer.len() + data.len());
+            read += data.len();
+            if read > PAYLOAD_LIMIT {
+                return too_large(read);
             }
-            buffer.extend_from_slice(&data);
+            match &mut assembler {
+                Some(assembler) => assembler.push(&data),
+                None => buffer.extend_from_slice(&data),
+            }
         }
     }
-    Ok(Ok(buffer.split().freeze()))
+    Ok(Ok(match assembler {
+        Some(assembler) => assembler.finish(),
+        None => Payload::Whole(buffer.split().freeze()),
+    }))
 }
 
 #[cfg(test)]

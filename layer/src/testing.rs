@@ -45,8 +45,8 @@ pub mod error {
 /// `crate::event`.
 pub mod event {
     pub use crate::event::{
-        parse, pass_through_result, stream_prelude, to_json, to_result, Event, HttpEvent,
-        HttpSource, PassThrough, ResponseParts,
+        parse, parse_split, pass_through_result, stream_prelude, to_json, to_result, Assembler,
+        Event, HttpEvent, HttpSource, PassThrough, Payload, ResponseParts,
     };
 }
 

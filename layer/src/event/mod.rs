@@ -22,6 +22,7 @@
 //! through, and an HTTP event with a broken field is reported by field name.
 
 mod alb;
+pub mod assemble;
 mod apigw_v1;
 mod apigw_v2;
 mod lattice;
@@ -43,6 +44,7 @@ use serde_json::value::RawValue;
 
 use crate::error::PortsideError;
 use crate::limits::Limit;
+pub use assemble::{Assembler, Payload, Split};
 pub use passthrough::{body_excerpt, pass_through_result};
 pub use result::{to_json, HttpResult, ResponseParts};
 pub use websocket::WebSocketInfo;
@@ -382,8 +384,9 @@ fn detect<'a>(event: &RawEvent<'a>, context: &ContextProbe<'a>) -> Detected<'a> 
 }
 
 /// Payloads this large are first searched for a long plain body (see
-/// `scan`): a 1 MiB upload is 1.4 MB of base64.
-const LONG_BODY: usize = 64 * 1024;
+/// `scan`), and taken apart as they arrive (see [`assemble`]): a 1 MiB
+/// upload is 1.4 MB of base64.
+pub const LONG_BODY: usize = 64 * 1024;
 
 /// Reads a payload: detects its source and, for HTTP events, converts it.
 ///
@@ -417,6 +420,38 @@ fn parse_from(payload: &str, long_body: usize) -> Result<Event<'_>, PortsideErro
     read(payload, None).unwrap_or(Ok(Event::PassThrough(PassThrough {
         source: Cow::Borrowed("unknown"),
     })))
+}
+
+/// Reads a payload taken apart as it arrived ([`assemble`]): what is left
+/// of it, with the body decoded in place of its emptied `body`. `None`
+/// when that does not fit: serde_json does not read the rest as an object
+/// whose top-level `body` is that empty string, the event does not say
+/// `"isBase64Encoded": true` (then the body is the text itself), or it is
+/// not an HTTP event, or not a valid one (a pass-through is the payload as
+/// it came; an error names what the whole payload has). The caller then
+/// reads the whole payload with [`parse`], so the result is always the
+/// one the whole payload gives.
+pub fn parse_split(split: &Split) -> Option<Event<'static>> {
+    let rest = crate::body::as_text(split.rest())?;
+    let event = match serde_json::from_str::<Obj<RawEvent<'_>>>(rest) {
+        Ok(Obj::Value(event)) => event,
+        _ => return None,
+    };
+    if !matches!(&event.body, Some(Text::Str(s)) if s.is_empty())
+        || !matches!(event.is_base64_encoded, Some(Flag::Bool(true)))
+    {
+        return None;
+    }
+    // Every source decodes a body flagged `isBase64Encoded: true` as
+    // base64, and nothing else in the conversion looks at the body: the
+    // request is the one the whole payload gives, with the decoded body.
+    match convert(event) {
+        Ok(Event::Http(mut http)) => {
+            http.request.body = split.decoded().clone();
+            Some(Event::Http(http).into_owned())
+        }
+        _ => None,
+    }
 }
 
 /// Reads `json`; with `body`, the body found by the scan, in place of the
@@ -529,5 +564,7 @@ pub fn stream_prelude(
         .map(|write| write(status, headers))
 }
 
+#[cfg(test)]
+mod assemble_tests;
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,19 @@ use crate::body::escape::escape_lanes;
 /// is a string of at least `min_len` bytes, and it holds no `\` and no
 /// control character. `None` in every other case.
 pub fn plain_string_member(json: &[u8], key: &[u8], min_len: usize) -> Option<Range<usize>> {
+    let start = string_member_start(json, key)?;
+    let (end, plain) = string_end(json, start)?;
+    (plain && end - start >= min_len).then_some(start..end)
+}
+
+/// The index of the first byte of the contents of the top-level `key`
+/// member's string (just past its opening `"`), when `json` is an object
+/// whose members up to it are well formed and that member's value is a
+/// string. `None` in every other case, including when `json` ends before
+/// that string opens: only the bytes up to the opening `"` are read, so a
+/// prefix of the payload gives the same answer as the whole of it once it
+/// holds that `"` ([`crate::event::assemble`] asks as the payload arrives).
+pub fn string_member_start(json: &[u8], key: &[u8]) -> Option<usize> {
     let mut i = skip_ws(json, 0);
     if json.get(i) != Some(&b'{') {
         return None;
@@ -43,11 +56,7 @@ pub fn plain_string_member(json: &[u8], key: &[u8], min_len: usize) -> Option<Ra
         }
         i = skip_ws(json, i + 1);
         if key_plain && name == key {
-            if json.get(i) != Some(&b'"') {
-                return None;
-            }
-            let (end, plain) = string_end(json, i + 1)?;
-            return (plain && end - (i + 1) >= min_len).then_some(i + 1..end);
+            return (json.get(i) == Some(&b'"')).then_some(i + 1);
         }
         i = skip_value(json, i)?;
         i = skip_ws(json, i);
@@ -92,7 +101,7 @@ fn string_end(json: &[u8], start: usize) -> Option<(usize, bool)> {
 /// (or `json.len()`): sixty-four bytes at a time with AVX2 (when the CPU has
 /// it, checked at run time), sixteen with SSE2 (every x86_64 CPU has it),
 /// eight with word arithmetic elsewhere.
-fn next_special(json: &[u8], mut i: usize) -> usize {
+pub fn next_special(json: &[u8], mut i: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if json.len().saturating_sub(i) >= 64 && std::arch::is_x86_feature_detected!("avx2") {

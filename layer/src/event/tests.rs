@@ -26,7 +26,7 @@ pub(crate) fn events_dir() -> PathBuf {
 }
 
 /// `(file, type, text)` for every sample in the index.
-fn samples() -> Vec<(String, String, String)> {
+pub(super) fn samples() -> Vec<(String, String, String)> {
     let dir = events_dir();
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
