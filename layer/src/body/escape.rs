@@ -278,10 +278,41 @@ mod tests {
     }
 
     #[test]
+    fn every_control_among_dense_escapes_is_escaped_as_serde_json_escapes_it() {
+        // Blocks with three or more escapes take the spread path when all of
+        // them have two-byte escapes: each byte below 0x20 three times in a
+        // block, alone and beside quotes and backslashes, at every offset.
+        for b in 0u8..0x20 {
+            let c = char::from(b);
+            for offset in 0..64 {
+                for (mid, end) in [(c, c), ('"', c), ('\\', '"')] {
+                    let mut text: Vec<char> = "x".repeat(160).chars().collect();
+                    text[offset] = c;
+                    text[offset + 5] = mid;
+                    text[offset + 9] = end;
+                    text[offset + 50] = c;
+                    let text: String = text.into_iter().collect();
+                    let expected = serde(&text);
+                    assert_eq!(ours(text.as_bytes()), expected, "{b:#x} at {offset}");
+                    assert_eq!(portable(text.as_bytes()), expected, "{b:#x} at {offset}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_text_that_is_all_escapes_matches_serde_json() {
         // The worst case for room: every byte of every block six bytes out.
         for len in [95, 96, 97, 127, 128, 129, 1000, 4097] {
-            for fill in ["\u{1}", "\"", "\u{1f}\\", "\n\u{0}"] {
+            for fill in [
+                "\u{1}",
+                "\"",
+                "\u{1f}\\",
+                "\n\u{0}",
+                "\n",
+                "\r\n\t\"",
+                "\u{8}\u{c}\u{f}",
+            ] {
                 let text: String = fill.repeat(len).chars().take(len).collect();
                 let expected = serde(&text);
                 assert_eq!(ours(text.as_bytes()), expected, "{len} of {fill:?}");
