@@ -132,13 +132,12 @@ pub struct Assembler {
     rest: Vec<u8>,
     /// Where the body's contents start in `rest`.
     body_at: usize,
-    /// Body characters not decoded yet (at most a group).
+    /// Body characters not decoded yet (at most a group); once the body
+    /// has ended, its last group as it came.
     carry: [u8; 4],
     carried: usize,
     decoded: Vec<u8>,
-    /// The body's last group as it came, and the bytes it gave.
-    last: [u8; 4],
-    last_chars: usize,
+    /// The bytes the body's last group gave.
     last_bytes: usize,
 }
 
@@ -154,8 +153,6 @@ impl Assembler {
             carry: [0; 4],
             carried: 0,
             decoded: Vec::new(),
-            last: [0; 4],
-            last_chars: 0,
             last_bytes: 0,
         }
     }
@@ -189,8 +186,8 @@ impl Assembler {
                 rest: self.rest,
                 body_at: self.body_at,
                 decoded: Bytes::from(self.decoded),
-                last: self.last,
-                last_chars: self.last_chars,
+                last: self.carry,
+                last_chars: self.carried,
                 last_bytes: self.last_bytes,
             })
         } else {
@@ -297,11 +294,10 @@ impl Assembler {
         if !self.decode_groups(chars) {
             return false;
         }
-        self.last = self.carry;
-        self.last_chars = std::mem::take(&mut self.carried);
+        // The carried group stays, as the body's last as it came.
         let before = self.decoded.len();
         let decoded =
-            crate::body::decode_base64_into(&self.last[..self.last_chars], &mut self.decoded);
+            crate::body::decode_base64_into(&self.carry[..self.carried], &mut self.decoded);
         self.last_bytes = self.decoded.len() - before;
         decoded
     }

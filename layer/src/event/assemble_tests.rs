@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::tests::{events_dir, samples};
+use super::tests::{assert_same, events_dir, samples};
 use super::*;
 
 /// The request (or error) `text` gives when it arrives in frames of the
@@ -40,30 +40,6 @@ fn through_frames(
             assert_eq!(joined, bytes, "the frames joined are the payload");
             (whole(), false)
         }
-    }
-}
-
-/// The two readings give the same event (or the same error).
-fn assert_same(
-    what: &str,
-    whole: &Result<Event<'_>, PortsideError>,
-    split: &Result<Event<'_>, PortsideError>,
-) {
-    match (whole, split) {
-        (Err(a), Err(b)) => assert_eq!(a, b, "{what}"),
-        (Ok(Event::PassThrough(a)), Ok(Event::PassThrough(b))) => assert_eq!(a, b, "{what}"),
-        (Ok(Event::Http(a)), Ok(Event::Http(b))) => {
-            assert_eq!(a.source, b.source, "{what}");
-            assert_eq!(a.request, b.request, "{what}");
-            assert_eq!(
-                a.request_context.as_ref().map(|c| c.get().to_string()),
-                b.request_context.as_ref().map(|c| c.get().to_string()),
-                "{what}"
-            );
-            assert_eq!(a.websocket, b.websocket, "{what}");
-            assert_eq!(a.client_ip, b.client_ip, "{what}");
-        }
-        (a, b) => panic!("{what}: whole {a:?}, split {b:?}"),
     }
 }
 

@@ -453,26 +453,37 @@ fn reading_around_a_long_plain_body_gives_what_reading_it_all_gives() {
         if scan::plain_string_member(text.as_bytes(), b"body", 0).is_some() {
             shortcuts += 1;
         }
-        match (whole, around) {
-            (Err(a), Err(b)) => assert_eq!(a, b, "{file}"),
-            (Ok(Event::PassThrough(a)), Ok(Event::PassThrough(b))) => assert_eq!(a, b, "{file}"),
-            (Ok(Event::Http(a)), Ok(Event::Http(b))) => {
-                assert_eq!(a.source, b.source, "{file}");
-                assert_eq!(a.request, b.request, "{file}");
-                assert_eq!(
-                    a.request_context.as_ref().map(|c| c.get().to_string()),
-                    b.request_context.as_ref().map(|c| c.get().to_string()),
-                    "{file}"
-                );
-                assert_eq!(a.websocket, b.websocket, "{file}");
-            }
-            (a, b) => panic!("{file}: {a:?} vs {b:?}"),
-        }
+        assert_same(&file, &whole, &around);
     }
     assert!(
         shortcuts >= 30,
         "only {shortcuts} samples took the shortcut"
     );
+}
+
+/// The two readings of one payload (whole and another way) give the same
+/// event, or the same error.
+pub(super) fn assert_same(
+    what: &str,
+    whole: &Result<Event<'_>, PortsideError>,
+    split: &Result<Event<'_>, PortsideError>,
+) {
+    match (whole, split) {
+        (Err(a), Err(b)) => assert_eq!(a, b, "{what}"),
+        (Ok(Event::PassThrough(a)), Ok(Event::PassThrough(b))) => assert_eq!(a, b, "{what}"),
+        (Ok(Event::Http(a)), Ok(Event::Http(b))) => {
+            assert_eq!(a.source, b.source, "{what}");
+            assert_eq!(a.request, b.request, "{what}");
+            assert_eq!(
+                a.request_context.as_ref().map(|c| c.get().to_string()),
+                b.request_context.as_ref().map(|c| c.get().to_string()),
+                "{what}"
+            );
+            assert_eq!(a.websocket, b.websocket, "{what}");
+            assert_eq!(a.client_ip, b.client_ip, "{what}");
+        }
+        (a, b) => panic!("{what}: whole {a:?}, other {b:?}"),
+    }
 }
 
 // ---- the fidelity points LWA loses, on real samples ----
